@@ -1,0 +1,30 @@
+import { eq } from 'drizzle-orm';
+import { Settings } from '../../../shared/contract/settings.ts';
+import type { Db } from '../db/index.ts';
+import { settings as settingsTable } from '../db/schema.ts';
+
+const DEFAULTS: Settings = { theme: 'system', notifications: true };
+
+export class SettingsService {
+  private readonly db: Db;
+  constructor(db: Db) {
+    this.db = db;
+  }
+
+  get(): Settings {
+    const row = this.db.select().from(settingsTable).where(eq(settingsTable.key, 'app')).get();
+    const parsed = row ? Settings.partial().safeParse(JSON.parse(row.value)) : null;
+    return { ...DEFAULTS, ...(parsed?.success ? parsed.data : {}) };
+  }
+
+  update(patch: Partial<Settings>): Settings {
+    const next = Settings.parse({ ...this.get(), ...patch });
+    const value = JSON.stringify(next);
+    this.db
+      .insert(settingsTable)
+      .values({ key: 'app', value, updatedAt: Date.now() })
+      .onConflictDoUpdate({ target: settingsTable.key, set: { value, updatedAt: Date.now() } })
+      .run();
+    return next;
+  }
+}

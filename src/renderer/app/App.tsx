@@ -1,0 +1,102 @@
+import { useEffect, useState } from 'react';
+import { ActivityPage } from '../features/activity/ActivityPage.tsx';
+import { PlannedPage } from '../features/placeholder/PlannedPage.tsx';
+import { ServersPage } from '../features/servers/ServersPage.tsx';
+import { SettingsPage } from '../features/settings/SettingsPage.tsx';
+import type { Connection } from '../lib/rpc.ts';
+import { CommandPalette } from './CommandPalette.tsx';
+import { ROUTES, routeFromHash, useUi, type RouteId } from './store.ts';
+import { useTheme } from './theme.ts';
+import { Toasts } from './Toasts.tsx';
+
+function Page({ route }: { route: RouteId }) {
+  switch (route) {
+    case 'servers':
+      return <ServersPage />;
+    case 'activity':
+      return <ActivityPage />;
+    case 'settings':
+      return <SettingsPage />;
+    case 'apps':
+      return <PlannedPage title="Apps" what="Deploy apps from git, built on your server, behind a reverse proxy with TLS." />;
+    case 'databases':
+      return <PlannedPage title="Databases" what="One-click PostgreSQL, MySQL, MariaDB, Redis and MongoDB on your servers." />;
+    case 'backups':
+      return <PlannedPage title="Backups" what="Encrypted, scheduled backups to S3 that run on the server itself and really restore." />;
+    case 'assistant':
+      return <PlannedPage title="Assistant" what="A local-first AI assistant (Ollama by default) that writes Dockerfiles and explains failed deploys for you to review." />;
+  }
+}
+
+export function App({ connection }: { connection: Connection }) {
+  const route = useUi((s) => s.route);
+  const navigate = useUi((s) => s.navigate);
+  const setPaletteOpen = useUi((s) => s.setPaletteOpen);
+  const theme = useTheme();
+  const [disconnected, setDisconnected] = useState<string | null>(null);
+
+  useEffect(() => {
+    const onHash = () => navigate(routeFromHash(window.location.hash));
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, [navigate]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k') {
+        e.preventDefault();
+        setPaletteOpen(!useUi.getState().paletteOpen);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [setPaletteOpen]);
+
+  useEffect(() => {
+    void connection.closed.then(({ code, reason }) => setDisconnected(`${reason || 'connection closed'} (${code})`));
+  }, [connection]);
+
+  return (
+    <div className="shell">
+      <nav className="sidebar" aria-label="Main">
+        <div className="brand">
+          <span className="logo">◧</span> OpenPanel
+        </div>
+        <ul>
+          {ROUTES.map((r) => (
+            <li key={r.id}>
+              <a href={`#/${r.id}`} className={route === r.id ? 'active' : ''} aria-current={route === r.id ? 'page' : undefined} data-nav={r.id}>
+                <span className="icon" aria-hidden>
+                  {r.icon}
+                </span>
+                {r.label}
+              </a>
+            </li>
+          ))}
+        </ul>
+        <div className="sidebar-foot">{connection.transport === 'websocket' ? 'web mode' : 'desktop'}</div>
+      </nav>
+      <div className="main">
+        <header className="topbar">
+          <button className="search" onClick={() => setPaletteOpen(true)} aria-label="Open command palette">
+            Search or run a command… <kbd>Ctrl K</kbd>
+          </button>
+          <div className="spacer" />
+          <button className="icon-button" onClick={theme.toggle} aria-label="Toggle theme" data-testid="theme-toggle" title={`Theme: ${theme.resolved}`}>
+            {theme.resolved === 'dark' ? '☾' : '☀'}
+          </button>
+        </header>
+        {disconnected && (
+          <div className="banner error" role="alert">
+            Disconnected from the OpenPanel backend: {disconnected}. Restart it and reload this page.
+          </div>
+        )}
+        <main className="content" data-page={route}>
+          <Page route={route} />
+        </main>
+      </div>
+      <CommandPalette onToggleTheme={theme.toggle} />
+      <Toasts />
+    </div>
+  );
+}

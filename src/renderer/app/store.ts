@@ -1,0 +1,57 @@
+import { create } from 'zustand';
+
+export const ROUTES = [
+  { id: 'servers', label: 'Servers', icon: '▤' },
+  { id: 'apps', label: 'Apps', icon: '◈' },
+  { id: 'databases', label: 'Databases', icon: '⛁' },
+  { id: 'backups', label: 'Backups', icon: '⟲' },
+  { id: 'assistant', label: 'Assistant', icon: '✦' },
+  { id: 'activity', label: 'Activity', icon: '≡' },
+  { id: 'settings', label: 'Settings', icon: '⚙' },
+] as const;
+export type RouteId = (typeof ROUTES)[number]['id'];
+
+export function routeFromHash(hash: string): RouteId {
+  const id = hash.replace(/^#\/?/, '').split(/[/?&]/)[0];
+  return (ROUTES.find((r) => r.id === id)?.id ?? 'servers') as RouteId;
+}
+
+export interface Toast {
+  id: number;
+  kind: 'info' | 'success' | 'error';
+  title: string;
+  detail?: string;
+}
+
+interface UiState {
+  route: RouteId;
+  paletteOpen: boolean;
+  resolvedTheme: 'light' | 'dark';
+  toasts: Toast[];
+  navigate(route: RouteId): void;
+  setPaletteOpen(open: boolean): void;
+  setResolvedTheme(theme: 'light' | 'dark'): void;
+  toast(t: Omit<Toast, 'id'>): void;
+  dismiss(id: number): void;
+}
+
+let toastSeq = 0;
+
+export const useUi = create<UiState>((set) => ({
+  route: routeFromHash(window.location.hash),
+  paletteOpen: false,
+  resolvedTheme: 'dark',
+  toasts: [],
+  navigate: (route) => {
+    if (window.location.hash !== `#/${route}`) window.location.hash = `#/${route}`;
+    set({ route });
+  },
+  setPaletteOpen: (paletteOpen) => set({ paletteOpen }),
+  setResolvedTheme: (resolvedTheme) => set({ resolvedTheme }),
+  toast: (t) => {
+    const id = ++toastSeq;
+    set((s) => ({ toasts: [...s.toasts.slice(-4), { ...t, id }] }));
+    setTimeout(() => set((s) => ({ toasts: s.toasts.filter((x) => x.id !== id) })), t.kind === 'error' ? 8000 : 4000);
+  },
+  dismiss: (id) => set((s) => ({ toasts: s.toasts.filter((x) => x.id !== id) })),
+}));

@@ -1,0 +1,17 @@
+/**
+ * The one contract between the main process (or headless server) and any client.
+ * Each domain lives in its own file; this is the only module the renderer and main share.
+ */
+import { activity } from './activity.ts';
+import { secrets } from './secrets.ts';
+import { settings } from './settings.ts';
+import { system } from './system.ts';
+
+export const contract = { system, activity, settings, secrets };
+export type Contract = typeof contract;
+
+export * from './base.ts';
+export * from './system.ts';
+export * from './activity.ts';
+export * from './settings.ts';
+export * from './secrets.ts';
