@@ -207,7 +207,7 @@ export function netnsPids(netns: string): number[] {
  * Tear a bed down from its state: kill every process (cgroup subtree + netns members), delete veths,
  * netns, bridge, cgroups, data dir, state file. Synchronous and idempotent; never throws.
  */
-export function destroyBedSync(state: BedState): string[] {
+export function destroyBedSync(state: BedState, opts: { underGlobalLock?: boolean } = {}): string[] {
   const problems: string[] = [];
   const rel = `${CGROUP_NAME}/${state.prefix}`;
   const extra: number[] = [...(state.extraPids ?? [])];
@@ -249,7 +249,7 @@ export function destroyBedSync(state: BedState): string[] {
   } catch {
     /* ignore */
   }
-  lastBedOutSync();
+  if (!opts.underGlobalLock) lastBedOutSync();
   return problems;
 }
 

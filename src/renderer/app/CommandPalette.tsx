@@ -9,6 +9,11 @@ interface Command {
 
 export function CommandPalette({ onToggleTheme }: { onToggleTheme(): void }) {
   const open = useUi((s) => s.paletteOpen);
+  // Mounted only while open, so every opening starts with an empty query.
+  return open ? <PaletteDialog onToggleTheme={onToggleTheme} /> : null;
+}
+
+function PaletteDialog({ onToggleTheme }: { onToggleTheme(): void }) {
   const setOpen = useUi((s) => s.setPaletteOpen);
   const navigate = useUi((s) => s.navigate);
   const [query, setQuery] = useState('');
@@ -25,14 +30,9 @@ export function CommandPalette({ onToggleTheme }: { onToggleTheme(): void }) {
   const matches = commands.filter((c) => c.label.toLowerCase().includes(query.trim().toLowerCase()));
 
   useEffect(() => {
-    if (open) {
-      setQuery('');
-      setIndex(0);
-      setTimeout(() => input.current?.focus(), 0);
-    }
-  }, [open]);
+    input.current?.focus();
+  }, []);
 
-  if (!open) return null;
   const run = (c: Command | undefined) => {
     if (!c) return;
     setOpen(false);
