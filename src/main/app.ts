@@ -5,12 +5,18 @@ import { StreamRegistry } from './services/core/streams.ts';
 import { openStorage, type Storage } from './services/db/index.ts';
 import { SecretsService, type SecretBackendChoice } from './services/secrets/service.ts';
 import { SettingsService } from './services/settings/service.ts';
+import { DockerService } from './services/docker/service.ts';
+import { ServersService } from './services/hosts/service.ts';
+import { HostKeyService } from './services/ssh/host-keys.ts';
+import { ConnectionPool, type PoolOptions } from './services/ssh/pool.ts';
 
 export interface AppOptions {
   dataDir: string;
   mode: 'desktop' | 'web';
   version: string;
   secretBackend?: SecretBackendChoice;
+  /** Connection tuning (tests use short keep-alives and backoff). */
+  ssh?: Pick<PoolOptions, 'reconnect' | 'keepaliveIntervalMs' | 'keepaliveCountMax'>;
 }
 
 /** Every service of the app, wired once; both the Electron main process and headless mode build exactly this. */
@@ -22,6 +28,10 @@ export interface AppServices {
   settings: SettingsService;
   secrets: SecretsService;
   streams: StreamRegistry;
+  hostKeys: HostKeyService;
+  pool: ConnectionPool;
+  docker: DockerService;
+  servers: ServersService;
   close(): Promise<void>;
 }
 
@@ -29,8 +39,19 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const storage = openStorage(join(options.dataDir, 'openpanel.db'));
   const secrets = await SecretsService.open(storage.db, options.dataDir, options.secretBackend ?? 'auto');
+  const hostKeys = new HostKeyService(storage.db);
+  // The pool asks the servers service for endpoints and credentials; both are built here, once.
+  let serversRef: ServersService | null = null;
+  const pool = new ConnectionPool({ describe: (id) => serversRef!.describe(id), hostKeys, ...options.ssh });
+  const docker = new DockerService(pool, (id) => serversRef!.dockerSocket(id));
+  const serversService = new ServersService({ db: storage.db, secrets, hostKeys, pool, docker });
+  serversRef = serversService;
   const services: AppServices = {
     options,
+    hostKeys,
+    pool,
+    docker,
+    servers: serversService,
     startedAt: Date.now(),
     storage,
     audit: new AuditService(storage.db),
@@ -38,6 +59,8 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     secrets,
     streams: new StreamRegistry(),
     async close() {
+      docker.closeAll();
+      pool.closeAll();
       storage.close();
     },
   };

@@ -5,9 +5,10 @@
 import { activity } from './activity.ts';
 import { secrets } from './secrets.ts';
 import { settings } from './settings.ts';
+import { servers } from './servers.ts';
 import { system } from './system.ts';
 
-export const contract = { system, activity, settings, secrets };
+export const contract = { system, activity, settings, secrets, servers };
 export type Contract = typeof contract;
 
 export * from './base.ts';
@@ -15,3 +16,4 @@ export * from './system.ts';
 export * from './activity.ts';
 export * from './settings.ts';
 export * from './secrets.ts';
+export * from './servers.ts';

@@ -1,0 +1,311 @@
+import { EventEmitter } from 'node:events';
+import { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { Client, type AuthenticationType, type ClientChannel, type ConnectConfig, type PseudoTtyOptions, type SFTPWrapper } from 'ssh2';
+import { AppError } from '../core/errors.ts';
+import { backoffDelay } from './backoff.ts';
+import { isChannelOpenFailure, sshError } from './errors.ts';
+import { runExec, type ExecOptions, type ExecResult } from './exec.ts';
+import { hostKeyInfo, type HostKeyInfo } from './host-key.ts';
+import { ChannelLimiter } from './limiter.ts';
+import { toCommand } from './quote.ts';
+
+export interface SshEndpoint {
+  host: string;
+  port: number;
+  username: string;
+}
+
+export interface SshAuth {
+  privateKey?: string | Buffer;
+  passphrase?: string;
+  password?: string;
+  /** An agent socket path (SSH_AUTH_SOCK) or "pageant" on Windows. */
+  agent?: string;
+}
+
+export type HostKeyDecision = { ok: true } | { ok: false; error: AppError };
+
+export interface HostKeyVerifier {
+  verify(endpoint: SshEndpoint, key: HostKeyInfo): Promise<HostKeyDecision>;
+  /** Host-key algorithms to prefer (the pinned key's type first), so a pin is compared with a key of its type. */
+  preferredAlgorithms(endpoint: SshEndpoint): string[] | undefined;
+}
+
+export type ConnectionState = 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'failed' | 'closed';
+
+export interface StateEvent {
+  state: ConnectionState;
+  error: AppError | null;
+  attempt: number;
+  /** When the next reconnect attempt starts (reconnecting only). */
+  retryAt: number | null;
+}
+
+export interface SshConnectionOptions {
+  label: string;
+  endpoint: SshEndpoint;
+  resolveAuth(): Promise<SshAuth>;
+  hostKeys: HostKeyVerifier;
+  /** For ProxyJump: the TCP stream to `endpoint`, opened through the jump connection. */
+  openSocket?: () => Promise<Duplex>;
+  maxSessions?: number;
+  keepaliveIntervalMs?: number;
+  keepaliveCountMax?: number;
+  readyTimeoutMs?: number;
+  reconnect?: { baseMs: number; maxMs: number; maxAttempts: number };
+}
+
+const NO_RETRY = new Set(['AUTH_FAILED', 'HOST_KEY_CHANGED', 'HOST_KEY_UNKNOWN', 'INPUT_INVALID', 'NOT_FOUND', 'VAULT_LOCKED', 'KEYCHAIN_UNAVAILABLE']);
+
+/**
+ * One SSH connection to one server, shared by everything that talks to it (Docker API, exec, SFTP,
+ * terminals, port forwards). Session channels go through a limiter that adapts to the server's
+ * MaxSessions; after an unexpected drop it reconnects with exponential backoff and jitter, but never
+ * after an authentication failure or a changed host key.
+ */
+export class SshConnection extends EventEmitter<{ state: [StateEvent]; ready: [Client]; lost: [AppError] }> {
+  readonly options: SshConnectionOptions;
+  readonly limiter: ChannelLimiter;
+  private client: Client | null = null;
+  private pending: Promise<Client> | null = null;
+  private current: StateEvent = { state: 'idle', error: null, attempt: 0, retryAt: null };
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private closedByUser = false;
+  /** How many times this connection became ready (1 = first connect). */
+  generation = 0;
+
+  constructor(options: SshConnectionOptions) {
+    super();
+    this.options = options;
+    this.limiter = new ChannelLimiter(options.maxSessions ?? 10);
+  }
+
+  get state(): StateEvent {
+    return this.current;
+  }
+
+  private setState(next: Partial<StateEvent> & { state: ConnectionState }): void {
+    this.current = { error: null, attempt: 0, retryAt: null, ...next };
+    this.emit('state', this.current);
+  }
+
+  /** The ready client, connecting (or waiting for the running attempt) when needed. */
+  ready(): Promise<Client> {
+    if (this.closedByUser) return Promise.reject(new AppError('CONNECT_FAILED', `The connection to ${this.options.label} was closed.`));
+    if (this.client && this.current.state === 'ready') return Promise.resolve(this.client);
+    if (this.pending) return this.pending;
+    if (this.reconnectTimer) {
+      // A user is waiting: try now instead of at the scheduled time.
+      clearTimeout(this.reconnectTimer);
+      this.reconnectTimer = null;
+    }
+    const attempt = this.current.state === 'reconnecting' ? this.current.attempt : 0;
+    this.pending = this.connectOnce(attempt).finally(() => {
+      this.pending = null;
+    });
+    return this.pending;
+  }
+
+  private async connectOnce(attempt: number): Promise<Client> {
+    const { endpoint, label } = this.options;
+    this.setState({ state: attempt > 0 ? 'reconnecting' : 'connecting', attempt });
+    let hostKeyError: AppError | null = null;
+    try {
+      const auth = await this.options.resolveAuth();
+      const sock = this.options.openSocket ? await this.options.openSocket() : undefined;
+      const client = new Client();
+      const methods: AuthenticationType[] = [];
+      if (auth.agent) methods.push('agent');
+      if (auth.privateKey) methods.push('publickey');
+      if (auth.password) methods.push('password', 'keyboard-interactive');
+      const preferred = this.options.hostKeys.preferredAlgorithms(endpoint);
+      const config: ConnectConfig = {
+        host: endpoint.host,
+        port: endpoint.port,
+        username: endpoint.username,
+        ...(sock ? { sock: sock as unknown as ConnectConfig['sock'] } : {}),
+        ...(auth.privateKey ? { privateKey: auth.privateKey } : {}),
+        ...(auth.passphrase ? { passphrase: auth.passphrase } : {}),
+        ...(auth.password ? { password: auth.password, tryKeyboard: true } : {}),
+        ...(auth.agent ? { agent: auth.agent } : {}),
+        // Skip the "none" method round trip: offer exactly what we have, in a fixed order.
+        authHandler: methods,
+        readyTimeout: this.options.readyTimeoutMs ?? 20_000,
+        keepaliveInterval: this.options.keepaliveIntervalMs ?? 5_000,
+        keepaliveCountMax: this.options.keepaliveCountMax ?? 3,
+        ...(preferred ? { algorithms: { serverHostKey: { prepend: preferred } as never } } : {}),
+        hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+          this.options.hostKeys.verify(endpoint, hostKeyInfo(key)).then(
+            (d) => {
+              if (!d.ok) hostKeyError = d.error;
+              verify(d.ok);
+            },
+            (e: unknown) => {
+              hostKeyError = sshError(e, label);
+              verify(false);
+            },
+          );
+        },
+      };
+      if (auth.password) {
+        client.on('keyboard-interactive', (_name, _instr, _lang, prompts, finish) => finish(prompts.map(() => auth.password!)));
+      }
+      await new Promise<void>((resolve, reject) => {
+        const onError = (e: Error) => {
+          client.removeListener('ready', onReady);
+          reject(hostKeyError ?? sshError(e, label));
+        };
+        const onReady = () => {
+          client.removeListener('error', onError);
+          resolve();
+        };
+        client.once('error', onError);
+        client.once('ready', onReady);
+        try {
+          client.connect(config);
+        } catch (e) {
+          reject(sshError(e, label));
+        }
+      });
+      this.adopt(client);
+      return client;
+    } catch (e) {
+      const error = e instanceof AppError ? e : sshError(e, label);
+      this.setState({ state: 'failed', error, attempt });
+      if (attempt > 0 && !NO_RETRY.has(error.code)) this.scheduleReconnect(attempt + 1, error);
+      throw error;
+    }
+  }
+
+  private adopt(client: Client): void {
+    this.client = client;
+    this.generation++;
+    const raw = (client as unknown as { _sock?: unknown })._sock;
+    if (raw instanceof Socket) raw.setNoDelay(true);
+    client.on('error', () => {
+      /* reported through 'close' below */
+    });
+    client.once('close', () => {
+      if (this.client !== client) return;
+      this.client = null;
+      if (this.closedByUser) return;
+      const error = new AppError('CONNECT_FAILED', `Lost the connection to ${this.options.label}.`);
+      this.emit('lost', error);
+      this.scheduleReconnect(1, error);
+    });
+    this.setState({ state: 'ready' });
+    this.emit('ready', client);
+    // OpenSSH's sshd turns Nagle off for the connection only once a session ran: make it happen now.
+    void this.exec(['true'], { timeoutMs: 10_000 }).catch(() => {});
+  }
+
+  private scheduleReconnect(attempt: number, error: AppError): void {
+    const policy = this.options.reconnect ?? { baseMs: 500, maxMs: 30_000, maxAttempts: 10 };
+    if (this.closedByUser) return;
+    if (attempt > policy.maxAttempts) {
+      this.setState({ state: 'failed', error, attempt });
+      return;
+    }
+    const delay = backoffDelay(attempt - 1, policy.baseMs, policy.maxMs);
+    this.setState({ state: 'reconnecting', error, attempt, retryAt: Date.now() + delay });
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (this.pending || this.closedByUser) return;
+      this.pending = this.connectOnce(attempt).finally(() => {
+        this.pending = null;
+      });
+      this.pending.catch(() => {});
+    }, delay);
+    this.reconnectTimer.unref?.();
+  }
+
+  /**
+   * Opens a session channel (counted against MaxSessions). When the server refuses one while others are
+   * open, its real limit is learned and the request waits for a free slot instead of failing.
+   */
+  async withSession<T>(open: (client: Client) => Promise<T>, signal?: AbortSignal): Promise<{ value: T; release: () => void }> {
+    for (let tries = 0; tries < 5; tries++) {
+      const release = await this.limiter.acquire(signal);
+      try {
+        const client = await this.ready();
+        return { value: await open(client), release };
+      } catch (e) {
+        const openNow = this.limiter.inUse - 1;
+        release();
+        if (isChannelOpenFailure(e) && openNow > 0 && tries < 4) {
+          this.limiter.learnLimit(openNow);
+          continue;
+        }
+        throw e;
+      }
+    }
+    throw new AppError('CONNECT_FAILED', `${this.options.label} refused to open a session channel.`);
+  }
+
+  /** Runs argv on the server (quoted in one place), with timeout, exit code, streaming and cancellation. */
+  async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const { value: channel, release } = await this.withSession((client) => openExec(client, argv, opts.pty), opts.signal);
+    try {
+      return await runExec(channel, argv, opts);
+    } finally {
+      release();
+    }
+  }
+
+  /** A session channel running argv whose stdio the caller drives (dial-stdio, log followers…). */
+  async spawn(argv: readonly string[], opts: { signal?: AbortSignal; pty?: PseudoTtyOptions } = {}): Promise<{ channel: ClientChannel; release: () => void }> {
+    const { value: channel, release } = await this.withSession((client) => openExec(client, argv, opts.pty), opts.signal);
+    channel.once('close', release);
+    return { channel, release };
+  }
+
+  async shell(window: PseudoTtyOptions): Promise<{ channel: ClientChannel; release: () => void }> {
+    const { value: channel, release } = await this.withSession(
+      (client) => new Promise<ClientChannel>((resolve, reject) => client.shell(window, (err, ch) => (err ? reject(err) : resolve(ch)))),
+    );
+    channel.once('close', release);
+    return { channel, release };
+  }
+
+  async sftp(): Promise<{ sftp: SFTPWrapper; release: () => void }> {
+    const { value: sftp, release } = await this.withSession(
+      (client) => new Promise<SFTPWrapper>((resolve, reject) => client.sftp((err, s) => (err ? reject(err) : resolve(s)))),
+    );
+    sftp.once('close', release);
+    return { sftp, release };
+  }
+
+  /** A `direct-streamlocal` channel to a Unix socket on the server (not counted by MaxSessions). */
+  async streamLocal(socketPath: string): Promise<ClientChannel> {
+    const client = await this.ready();
+    return new Promise((resolve, reject) => client.openssh_forwardOutStreamLocal(socketPath, (err, ch) => (err ? reject(err) : resolve(ch))));
+  }
+
+  /** A `direct-tcpip` channel to host:port as seen from the server (jump hosts, port forwards). */
+  async forwardOut(host: string, port: number): Promise<ClientChannel> {
+    const client = await this.ready();
+    return new Promise((resolve, reject) => client.forwardOut('127.0.0.1', 0, host, port, (err, ch) => (err ? reject(err) : resolve(ch))));
+  }
+
+  /** Drops the link now (it will reconnect on the next use); for tests of reconnection and for "reconnect" in the UI. */
+  drop(): void {
+    this.client?.end();
+  }
+
+  close(): void {
+    this.closedByUser = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const c = this.client;
+    this.client = null;
+    c?.end();
+    this.setState({ state: 'closed' });
+    this.removeAllListeners('ready');
+  }
+}
+
+function openExec(client: Client, argv: readonly string[], pty?: PseudoTtyOptions): Promise<ClientChannel> {
+  const cmd = toCommand(argv); // every argument quoted, in one place
+  return new Promise((resolve, reject) => client.exec(cmd, pty ? { pty } : {}, (err, ch) => (err ? reject(err) : resolve(ch))));
+}
