@@ -42,7 +42,10 @@ export function toRpcError(e: unknown): ORPCError<string, unknown> {
     return e;
   }
   if (e instanceof AppError) {
-    return new ORPCError(e.code, { status: STATUS[e.code] ?? 500, message: e.message, data: e.data });
+    // Services name the field at the start of the message ("auth.passphrase: …"): expose it as an issue too.
+    const m = e.code === 'INPUT_INVALID' && !e.data ? /^([A-Za-z][\w.[\]]*): (.+)$/s.exec(e.message) : null;
+    const data = m ? { issues: [{ path: m[1]!, message: m[2]! }] } : e.data;
+    return new ORPCError(e.code, { status: STATUS[e.code] ?? 500, message: e.message, data });
   }
   const message = e instanceof Error ? e.message : String(e);
   return new ORPCError('INTERNAL', { status: 500, message: message || 'internal error' });

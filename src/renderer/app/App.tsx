@@ -1,7 +1,9 @@
 import { useEffect, useState } from 'react';
 import { ActivityPage } from '../features/activity/ActivityPage.tsx';
 import { PlannedPage } from '../features/placeholder/PlannedPage.tsx';
+import { HostKeyPrompts } from '../features/servers/HostKeyPrompts.tsx';
 import { ServersPage } from '../features/servers/ServersPage.tsx';
+import { useStatus, useStatusFeed } from '../features/servers/status.tsx';
 import { SettingsPage } from '../features/settings/SettingsPage.tsx';
 import type { Connection } from '../lib/rpc.ts';
 import { CommandPalette } from './CommandPalette.tsx';
@@ -33,6 +35,9 @@ export function App({ connection }: { connection: Connection }) {
   const navigate = useUi((s) => s.navigate);
   const setPaletteOpen = useUi((s) => s.setPaletteOpen);
   const theme = useTheme();
+  useStatusFeed();
+  const statuses = useStatus((s) => s.byId);
+  const problems = Object.values(statuses).filter((s) => s.state === 'failed' || s.state === 'reconnecting').length;
   const [disconnected, setDisconnected] = useState<string | null>(null);
 
   useEffect(() => {
@@ -65,11 +70,16 @@ export function App({ connection }: { connection: Connection }) {
         <ul>
           {ROUTES.map((r) => (
             <li key={r.id}>
-              <a href={`#/${r.id}`} className={route === r.id ? 'active' : ''} aria-current={route === r.id ? 'page' : undefined} data-nav={r.id}>
+              <a href={`#/${r.id}`} onClick={() => r.id === route && (window.location.hash = `#/${r.id}`)} className={route === r.id ? 'active' : ''} aria-current={route === r.id ? 'page' : undefined} data-nav={r.id}>
                 <span className="icon" aria-hidden>
                   {r.icon}
                 </span>
                 {r.label}
+                {r.id === 'servers' && problems > 0 && (
+                  <span className="badge failed" title="servers with connection problems">
+                    {problems}
+                  </span>
+                )}
               </a>
             </li>
           ))}
@@ -96,6 +106,7 @@ export function App({ connection }: { connection: Connection }) {
         </main>
       </div>
       <CommandPalette onToggleTheme={theme.toggle} />
+      <HostKeyPrompts />
       <Toasts />
     </div>
   );

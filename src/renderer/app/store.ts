@@ -43,7 +43,7 @@ export const useUi = create<UiState>((set) => ({
   resolvedTheme: 'dark',
   toasts: [],
   navigate: (route) => {
-    if (window.location.hash !== `#/${route}`) window.location.hash = `#/${route}`;
+    if (routeFromHash(window.location.hash) !== route) window.location.hash = `#/${route}`;
     set({ route });
   },
   setPaletteOpen: (paletteOpen) => set({ paletteOpen }),

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
-import { utils as sshUtils } from 'ssh2';
+import ssh2 from 'ssh2';
 import { ServerSettings, type Server, type ServerAuthInput, type ServerCreate, type TestStep } from '../../../shared/contract/servers.ts';
 import { AppError, errorMessage } from '../core/errors.ts';
 import type { Db } from '../db/index.ts';
@@ -106,7 +106,7 @@ export class ServersService {
       if (!existsSync(auth.keyPath)) throw new AppError('INPUT_INVALID', `auth.keyPath: no file at ${auth.keyPath}`);
       material = readFileSync(auth.keyPath);
     } else material = auth.privateKey!;
-    const parsed = sshUtils.parseKey(material, auth.passphrase);
+    const parsed = ssh2.utils.parseKey(material, auth.passphrase);
     const err = parsed instanceof Error ? parsed : Array.isArray(parsed) && parsed[0] instanceof Error ? parsed[0] : null;
     if (!err) return;
     if (/no passphrase given/i.test(err.message)) return; // encrypted: the passphrase will be asked at connect time

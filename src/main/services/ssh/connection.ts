@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Client, type AuthenticationType, type ClientChannel, type ConnectConfig, type PseudoTtyOptions, type SFTPWrapper } from 'ssh2';
+import ssh2, { type AuthenticationType, type Client, type ClientChannel, type ConnectConfig, type PseudoTtyOptions, type SFTPWrapper } from 'ssh2';
 import { AppError } from '../core/errors.ts';
 import { backoffDelay } from './backoff.ts';
 import { isChannelOpenFailure, sshError } from './errors.ts';
@@ -114,7 +114,7 @@ export class SshConnection extends EventEmitter<{ state: [StateEvent]; ready: [C
     try {
       const auth = await this.options.resolveAuth();
       const sock = this.options.openSocket ? await this.options.openSocket() : undefined;
-      const client = new Client();
+      const client = new ssh2.Client();
       const methods: AuthenticationType[] = [];
       if (auth.agent) methods.push('agent');
       if (auth.privateKey) methods.push('publickey');

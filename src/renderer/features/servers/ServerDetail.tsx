@@ -1,0 +1,118 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import type { Server, TestStep } from '../../../shared/contract/servers.ts';
+import { useUi } from '../../app/store.ts';
+import { describeError } from '../../lib/errors.ts';
+import { api, queryUtils } from '../../lib/rpc.ts';
+import { ConnectionSteps } from './ConnectionSteps.tsx';
+import { StatusBadge, useStatus } from './status.tsx';
+
+function bytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
+}
+
+export function ServerDetail({ server }: { server: Server }) {
+  const orpc = queryUtils();
+  const qc = useQueryClient();
+  const toast = useUi((s) => s.toast);
+  const status = useStatus((s) => s.byId[server.id]);
+  const [steps, setSteps] = useState<TestStep[] | null>(null);
+  const facts = useQuery({ ...orpc.servers.facts.queryOptions({ input: { id: server.id } }), retry: false });
+  const test = useMutation({
+    mutationFn: () => api().servers.test({ id: server.id }),
+    onSuccess: (r) => {
+      setSteps(r.steps);
+      if (r.ok) void facts.refetch();
+      void qc.invalidateQueries({ queryKey: orpc.servers.list.key() });
+    },
+  });
+  const remove = useMutation({
+    mutationFn: () => api().servers.remove({ id: server.id }),
+    onSuccess: () => {
+      toast({ kind: 'success', title: `${server.name} removed`, detail: 'Its stored secrets were deleted too.' });
+      void qc.invalidateQueries({ queryKey: orpc.servers.key() });
+      window.location.hash = '#/servers';
+    },
+    onError: (e) => toast({ kind: 'error', title: 'Could not remove', detail: describeError(e).message }),
+  });
+  const f = facts.data;
+  return (
+    <section data-testid="server-detail">
+      <div className="row">
+        <h1 style={{ marginBottom: 0 }}>{server.name}</h1>
+        <StatusBadge status={status} />
+        <div className="spacer" />
+        <button onClick={() => test.mutate()} disabled={test.isPending}>
+          {test.isPending ? 'Testing…' : 'Test connection'}
+        </button>
+        <button
+          onClick={() => {
+            if (window.confirm(`Remove ${server.name}? Its stored password, key and passphrase are deleted from the keychain.`)) remove.mutate();
+          }}
+        >
+          Remove
+        </button>
+      </div>
+      <p className="muted">
+        {server.username}@{server.host}:{server.port} · {server.authMethod === 'key' ? (server.keyPath ? `key ${server.keyPath}` : 'stored key') : server.authMethod}
+      </p>
+      {steps && (
+        <div className="card">
+          <h2>Connection test</h2>
+          <ConnectionSteps serverId={server.id} steps={steps} onRetest={() => test.mutate()} />
+        </div>
+      )}
+      <div className="card">
+        <h2>Facts</h2>
+        {facts.isLoading && <p>Connecting…</p>}
+        {facts.error && (
+          <p className="field-error" role="alert">
+            {describeError(facts.error).message}
+          </p>
+        )}
+        {f && (
+          <dl className="facts" data-testid="facts">
+            <dt>Hostname</dt>
+            <dd>{f.hostname}</dd>
+            <dt>OS</dt>
+            <dd>{f.os}</dd>
+            <dt>Kernel</dt>
+            <dd>
+              {f.kernel} ({f.arch})
+            </dd>
+            <dt>CPU</dt>
+            <dd>{f.cpus} cores</dd>
+            <dt>Memory</dt>
+            <dd>{bytes(f.memoryBytes)}</dd>
+            <dt>Disk /</dt>
+            <dd>
+              {bytes(f.diskFreeBytes)} free of {bytes(f.diskTotalBytes)}
+            </dd>
+            <dt>Uptime</dt>
+            <dd>{Math.floor(f.uptimeSeconds / 3600)} h</dd>
+            <dt>Docker</dt>
+            <dd data-testid="docker-version">{f.dockerVersion ? `${f.dockerVersion} · ${f.dockerTransport}` : 'not reachable'}</dd>
+          </dl>
+        )}
+      </div>
+      <div className="card">
+        <h2>Host key</h2>
+        {server.hostKeys.length ? (
+          server.hostKeys.map((k) => (
+            <div key={k.keyType} className="fingerprint">
+              {k.keyType} {k.fingerprint} <span className="muted small">({k.source})</span>
+            </div>
+          ))
+        ) : (
+          <p className="muted">Not pinned yet: it is shown for confirmation on the first connection.</p>
+        )}
+      </div>
+    </section>
+  );
+}
