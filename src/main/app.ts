@@ -9,6 +9,7 @@ import { DockerService } from './services/docker/service.ts';
 import { ServersService } from './services/hosts/service.ts';
 import { HostKeyService } from './services/ssh/host-keys.ts';
 import { ConnectionPool, type PoolOptions } from './services/ssh/pool.ts';
+import { ProfilesService } from './services/profiles/service.ts';
 
 export interface AppOptions {
   dataDir: string;
@@ -32,6 +33,7 @@ export interface AppServices {
   pool: ConnectionPool;
   docker: DockerService;
   servers: ServersService;
+  profiles: ProfilesService;
   close(): Promise<void>;
 }
 
@@ -52,6 +54,7 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     pool,
     docker,
     servers: serversService,
+    profiles: new ProfilesService(serversService, hostKeys),
     startedAt: Date.now(),
     storage,
     audit: new AuditService(storage.db),

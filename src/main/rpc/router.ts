@@ -41,6 +41,11 @@ export function createRouter(services: AppServices) {
       list: os.secrets.list.handler(() => services.secrets.list()),
       remove: os.secrets.remove.handler(async ({ input }) => ({ removed: await services.secrets.remove(input.ref) })),
     },
+    profiles: {
+      export: os.profiles.export.handler(({ input }) => services.profiles.export(input.serverIds, input.passphrase)),
+      preview: os.profiles.preview.handler(({ input }) => services.profiles.preview(input.content, input.passphrase)),
+      import: os.profiles.import.handler(({ input }) => services.profiles.import(input.content, input.passphrase, input.actions)),
+    },
     servers: {
       list: os.servers.list.handler(() => sr.list()),
       get: os.servers.get.handler(({ input }) => srv.get(input.id)),

@@ -5,10 +5,11 @@
 import { activity } from './activity.ts';
 import { secrets } from './secrets.ts';
 import { settings } from './settings.ts';
+import { profiles } from './profiles.ts';
 import { servers } from './servers.ts';
 import { system } from './system.ts';
 
-export const contract = { system, activity, settings, secrets, servers };
+export const contract = { system, activity, settings, secrets, servers, profiles };
 export type Contract = typeof contract;
 
 export * from './base.ts';
@@ -17,3 +18,4 @@ export * from './activity.ts';
 export * from './settings.ts';
 export * from './secrets.ts';
 export * from './servers.ts';
+export * from './profiles.ts';

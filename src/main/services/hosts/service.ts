@@ -29,6 +29,25 @@ export interface ServerUpdateInput {
   settings?: Partial<ServerSettings> | undefined;
 }
 
+export interface ImportedSecrets {
+  privateKey?: string | undefined;
+  passphrase?: string | undefined;
+  password?: string | undefined;
+}
+
+export interface ImportedServer {
+  existingId: string | null;
+  name: string;
+  host: string;
+  port: number;
+  username: string;
+  authMethod: 'key' | 'password' | 'agent';
+  keyPath: string | null;
+  jumpServerId: string | null;
+  settings: Partial<ServerSettings>;
+  secrets: ImportedSecrets;
+}
+
 /** Servers as data: records in SQLite, credentials in the SecretStore, connections in the pool. */
 export class ServersService {
   private readonly db: Db;
@@ -286,6 +305,57 @@ export class ServersService {
       return { ...base, dockerVersion: v.Version, dockerTransport: describeTransport(docker.transport) };
     } catch {
       return { ...base, dockerVersion: null, dockerTransport: null };
+    }
+  }
+
+  /** Raw record and secret values of a server, for profile export (secrets only leave encrypted). */
+  async exportRecord(id: string, withSecrets: boolean): Promise<{ row: Row; settings: ServerSettings; secrets: ImportedSecrets }> {
+    const row = this.row(id);
+    const secrets: ImportedSecrets = {};
+    if (withSecrets) {
+      if (row.authMethod === 'key' && row.secretRef) secrets.privateKey = (await this.secrets.get(row.secretRef)) ?? undefined;
+      if (row.authMethod === 'password' && row.secretRef) secrets.password = (await this.secrets.get(row.secretRef)) ?? undefined;
+      if (row.passphraseRef) secrets.passphrase = (await this.secrets.get(row.passphraseRef)) ?? undefined;
+    }
+    return { row, settings: this.settingsOf(row), secrets };
+  }
+
+  findByName(name: string): Server | null {
+    const row = this.db.select().from(servers).where(eq(servers.name, name)).get();
+    return row ? this.toServer(row) : null;
+  }
+
+  /**
+   * Creates or overwrites a server from an imported profile. Credentials that were not in the profile are
+   * left missing (the server then asks for them) rather than invented.
+   */
+  async upsertImported(rec: ImportedServer): Promise<Server> {
+    this.assertJump(rec.jumpServerId, rec.existingId ?? undefined);
+    const created: string[] = [];
+    const put = async (label: string, kind: string, value: string | undefined) => {
+      if (!value) return null;
+      const ref = (await this.secrets.put(label, kind, value)).ref;
+      created.push(ref);
+      return ref;
+    };
+    try {
+      const secretRef = rec.authMethod === 'key' ? await put(`SSH key for ${rec.name}`, 'private-key', rec.secrets.privateKey) : rec.authMethod === 'password' ? await put(`SSH password for ${rec.name}`, 'password', rec.secrets.password) : null;
+      const passphraseRef = rec.authMethod === 'key' ? await put(`Key passphrase for ${rec.name}`, 'passphrase', rec.secrets.passphrase) : null;
+      const values = { name: rec.name, host: rec.host, port: rec.port, username: rec.username, authMethod: rec.authMethod, keyPath: rec.keyPath, secretRef, passphraseRef, jumpServerId: rec.jumpServerId, settings: JSON.stringify(ServerSettings.parse(rec.settings)), updatedAt: Date.now() };
+      if (rec.existingId) {
+        const old = this.row(rec.existingId);
+        this.db.update(servers).set(values).where(eq(servers.id, rec.existingId)).run();
+        for (const ref of [old.secretRef, old.passphraseRef]) if (ref) await this.secrets.remove(ref);
+        this.disconnect(rec.existingId);
+        return this.get(rec.existingId);
+      }
+      this.assertNameFree(rec.name);
+      const id = `srv_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+      this.db.insert(servers).values({ id, ...values, createdAt: Date.now() }).run();
+      return this.get(id);
+    } catch (e) {
+      for (const ref of created) await this.secrets.remove(ref).catch(() => false);
+      throw e;
     }
   }
 

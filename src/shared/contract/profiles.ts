@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { base, Id } from './base.ts';
+import { Host, Port, ServerName, ServerSettings, Username } from './servers.ts';
+
+/** The file format: versioned, validated on import. Secrets only inside `secrets`, encrypted. */
+export const ProfileServer = z
+  .object({
+    ref: z.string().min(1).max(64),
+    name: ServerName,
+    host: Host,
+    port: Port,
+    username: Username,
+    auth: z.discriminatedUnion('method', [
+      z.object({ method: z.literal('key'), keyPath: z.string().max(4096).nullable() }).strict(),
+      z.object({ method: z.literal('password') }).strict(),
+      z.object({ method: z.literal('agent') }).strict(),
+    ]),
+    jumpRef: z.string().max(64).nullable(),
+    settings: ServerSettings.partial(),
+    hostKeys: z.array(z.object({ keyType: z.string().max(64), fingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/) }).strict()).max(8),
+  })
+  .strict();
+export type ProfileServer = z.infer<typeof ProfileServer>;
+
+export const SealedSecrets = z
+  .object({
+    kdf: z.object({ name: z.literal('scrypt'), N: z.number().int(), r: z.number().int(), p: z.number().int(), salt: z.string() }).strict(),
+    cipher: z.literal('aes-256-gcm'),
+    iv: z.string(),
+    tag: z.string(),
+    data: z.string(),
+  })
+  .strict();
+
+export const ProfileFile = z
+  .object({
+    format: z.literal('openpanel-profile'),
+    version: z.literal(1),
+    exportedAt: z.string(),
+    servers: z.array(ProfileServer).max(1000),
+    secrets: SealedSecrets.nullable(),
+  })
+  .strict();
+export type ProfileFile = z.infer<typeof ProfileFile>;
+
+export const ImportAction = z.enum(['create', 'skip', 'overwrite']);
+export const ImportPlanItem = z.object({
+  ref: z.string(),
+  name: z.string(),
+  address: z.string(),
+  existingId: z.string().nullable(),
+  /** What happens unless the user chooses otherwise: create new ones, skip existing ones (never overwrite silently). */
+  defaultAction: ImportAction,
+  changes: z.array(z.string()).describe('fields that differ from the existing server'),
+  hostKeyConflict: z.string().nullable().describe('a pinned key here differs from the profile: the local pin is kept'),
+  hasSecrets: z.boolean(),
+});
+export type ImportPlanItem = z.infer<typeof ImportPlanItem>;
+
+const ProfileInput = z.object({ content: z.string().min(2).max(10_000_000), passphrase: z.string().max(1024).optional() }).strict();
+
+export const profiles = {
+  export: base
+    .meta({ mutating: true, secretFields: ['passphrase'] })
+    .input(z.object({ serverIds: z.array(Id).min(1, 'expected at least one server'), passphrase: z.string().min(8, 'expected at least 8 characters').max(1024).optional() }).strict())
+    .output(z.object({ fileName: z.string(), content: z.string(), servers: z.number(), includesSecrets: z.boolean() })),
+  preview: base.meta({ secretFields: ['passphrase'] }).input(ProfileInput).output(z.array(ImportPlanItem)),
+  import: base
+    .meta({ mutating: true, secretFields: ['passphrase', 'content'] })
+    .input(ProfileInput.extend({ actions: z.record(z.string(), ImportAction).default({}) }).strict())
+    .output(z.object({ created: z.array(z.string()), updated: z.array(z.string()), skipped: z.array(z.string()), hostKeyConflicts: z.array(z.string()) })),
+};
