@@ -4,6 +4,7 @@ import { useTheme } from '../../app/theme.ts';
 import { useUi } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
 import { queryUtils } from '../../lib/rpc.ts';
+import { ProfilesPanel } from './ProfilesPanel.tsx';
 
 function SecretsPanel() {
   const orpc = queryUtils();
@@ -74,6 +75,7 @@ export function SettingsPage() {
         </div>
       </div>
       <SecretsPanel />
+      <ProfilesPanel />
       {info.data && (
         <div className="card">
           <h2>About</h2>

@@ -1,0 +1,137 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import type { ImportPlanItem } from '../../../shared/contract/profiles.ts';
+import { useUi } from '../../app/store.ts';
+import { describeError } from '../../lib/errors.ts';
+import { api, queryUtils } from '../../lib/rpc.ts';
+
+function download(name: string, content: string) {
+  const url = URL.createObjectURL(new Blob([content], { type: 'application/json' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** Export selected servers to a file (credentials only with a passphrase), import with a preview of every change. */
+export function ProfilesPanel() {
+  const orpc = queryUtils();
+  const qc = useQueryClient();
+  const toast = useUi((s) => s.toast);
+  const servers = useQuery(orpc.servers.list.queryOptions());
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [exportPass, setExportPass] = useState('');
+  const [file, setFile] = useState<string | null>(null);
+  const [importPass, setImportPass] = useState('');
+  const [plan, setPlan] = useState<ImportPlanItem[] | null>(null);
+  const [actions, setActions] = useState<Record<string, 'create' | 'skip' | 'overwrite'>>({});
+
+  const doExport = async () => {
+    try {
+      const out = await api().profiles.export({ serverIds: [...selected], ...(exportPass ? { passphrase: exportPass } : {}) });
+      download(out.fileName, out.content);
+      toast({ kind: 'success', title: `Exported ${out.servers} server${out.servers === 1 ? '' : 's'}`, detail: out.includesSecrets ? 'Credentials included, encrypted with your passphrase.' : 'No credentials included.' });
+    } catch (e) {
+      toast({ kind: 'error', title: 'Export failed', detail: describeError(e).message });
+    }
+  };
+  const preview = async (content: string) => {
+    try {
+      const p = await api().profiles.preview({ content, ...(importPass ? { passphrase: importPass } : {}) });
+      setPlan(p);
+      setActions(Object.fromEntries(p.map((i) => [i.ref, i.defaultAction])));
+    } catch (e) {
+      toast({ kind: 'error', title: 'Cannot import this file', detail: describeError(e).message });
+    }
+  };
+  const apply = async () => {
+    if (!file) return;
+    try {
+      const r = await api().profiles.import({ content: file, ...(importPass ? { passphrase: importPass } : {}), actions });
+      toast({ kind: 'success', title: 'Imported', detail: `created ${r.created.length}, updated ${r.updated.length}, skipped ${r.skipped.length}${r.hostKeyConflicts.length ? `; kept local host keys for ${r.hostKeyConflicts.join(', ')}` : ''}` });
+      setPlan(null);
+      setFile(null);
+      void qc.invalidateQueries({ queryKey: orpc.servers.key() });
+    } catch (e) {
+      toast({ kind: 'error', title: 'Import failed', detail: describeError(e).message });
+    }
+  };
+
+  return (
+    <div className="card">
+      <h2>Server profiles</h2>
+      <p className="muted">Move servers between computers: addresses, users, jump hosts, pinned host keys and settings. Credentials are included only when you set a passphrase.</p>
+      <div className="row">
+        {servers.data?.map((s) => (
+          <label key={s.id} className="row" style={{ gap: 4 }}>
+            <input type="checkbox" checked={selected.has(s.id)} onChange={(e) => setSelected((x) => (e.target.checked ? new Set([...x, s.id]) : new Set([...x].filter((i) => i !== s.id))))} />
+            {s.name}
+          </label>
+        ))}
+        {servers.data?.length === 0 && <span className="muted">No servers to export.</span>}
+      </div>
+      <div className="row" style={{ marginTop: 8 }}>
+        <input type="password" placeholder="Passphrase (optional, to include credentials)" value={exportPass} onChange={(e) => setExportPass(e.target.value)} aria-label="Export passphrase" style={{ width: 340 }} />
+        <button onClick={() => void doExport()} disabled={selected.size === 0}>
+          Export
+        </button>
+      </div>
+      <hr style={{ border: 0, borderTop: '1px solid var(--border)', margin: '14px 0' }} />
+      <div className="row">
+        <input
+          type="file"
+          accept="application/json,.json"
+          aria-label="Profile file"
+          onChange={(e) => {
+            const f = e.target.files?.[0];
+            if (f) void f.text().then((t) => setFile(t));
+          }}
+        />
+        <input type="password" placeholder="Passphrase (if it has credentials)" value={importPass} onChange={(e) => setImportPass(e.target.value)} aria-label="Import passphrase" />
+        <button onClick={() => file && void preview(file)} disabled={!file}>
+          Preview import
+        </button>
+      </div>
+      {plan && (
+        <>
+          <table className="table" style={{ marginTop: 10 }}>
+            <thead>
+              <tr>
+                <th>Server</th>
+                <th>Address</th>
+                <th>Changes</th>
+                <th>Action</th>
+              </tr>
+            </thead>
+            <tbody>
+              {plan.map((p) => (
+                <tr key={p.ref}>
+                  <td>{p.name}</td>
+                  <td>{p.address}</td>
+                  <td className="small">
+                    {p.existingId ? p.changes.join(', ') || 'same as existing' : 'new'}
+                    {p.hostKeyConflict && <div className="field-error">{p.hostKeyConflict} (local pin kept)</div>}
+                  </td>
+                  <td>
+                    <select value={actions[p.ref]} onChange={(e) => setActions((a) => ({ ...a, [p.ref]: e.target.value as 'create' | 'skip' | 'overwrite' }))} aria-label={`Action for ${p.name}`}>
+                      {!p.existingId && <option value="create">create</option>}
+                      <option value="skip">skip</option>
+                      {p.existingId && <option value="overwrite">overwrite</option>}
+                    </select>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <div className="actions">
+            <button onClick={() => setPlan(null)}>Cancel</button>
+            <button className="primary" onClick={() => void apply()}>
+              Import
+            </button>
+          </div>
+        </>
+      )}
+    </div>
+  );
+}
