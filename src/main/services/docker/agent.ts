@@ -58,7 +58,11 @@ export class SshDockerAgent extends Agent {
     this.transport = transport;
   }
 
+  /** Channels opened so far: with keep-alive, far fewer than requests. */
+  channelsOpened = 0;
+
   openChannel(): Promise<Duplex> {
+    this.channelsOpened++;
     if (this.transport.kind === 'streamlocal') return this.conn.streamLocal(this.transport.socketPath).then((ch) => asSocket(ch));
     const argv = this.transport.sudo ? ['sudo', '-n', 'docker', 'system', 'dial-stdio'] : ['docker', 'system', 'dial-stdio'];
     return this.conn.spawn(argv).then(({ channel }) => asSocket(channel));

@@ -74,6 +74,8 @@ export class SshConnection extends EventEmitter<{ state: [StateEvent]; ready: [C
   private closedByUser = false;
   /** How many times this connection became ready (1 = first connect). */
   generation = 0;
+  /** Whether Nagle is off on the TCP socket (true for direct connections; a jump channel has no socket of its own). */
+  noDelay = false;
 
   constructor(options: SshConnectionOptions) {
     super();
@@ -182,7 +184,10 @@ export class SshConnection extends EventEmitter<{ state: [StateEvent]; ready: [C
     this.client = client;
     this.generation++;
     const raw = (client as unknown as { _sock?: unknown })._sock;
-    if (raw instanceof Socket) raw.setNoDelay(true);
+    if (raw instanceof Socket) {
+      raw.setNoDelay(true);
+      this.noDelay = true;
+    }
     client.on('error', () => {
       /* reported through 'close' below */
     });
