@@ -10,6 +10,7 @@ import { ServersService } from './services/hosts/service.ts';
 import { HostKeyService } from './services/ssh/host-keys.ts';
 import { ConnectionPool, type PoolOptions } from './services/ssh/pool.ts';
 import { ProfilesService } from './services/profiles/service.ts';
+import { ForwardsService } from './services/ssh/forwards.ts';
 
 export interface AppOptions {
   dataDir: string;
@@ -34,6 +35,7 @@ export interface AppServices {
   docker: DockerService;
   servers: ServersService;
   profiles: ProfilesService;
+  forwards: ForwardsService;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     docker,
     servers: serversService,
     profiles: new ProfilesService(serversService, hostKeys),
+    forwards: new ForwardsService(pool),
     startedAt: Date.now(),
     storage,
     audit: new AuditService(storage.db),
@@ -62,6 +65,7 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     secrets,
     streams: new StreamRegistry(),
     async close() {
+      await services.forwards.closeAll();
       docker.closeAll();
       pool.closeAll();
       storage.close();

@@ -7,6 +7,7 @@ import * as net from 'node:net';
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUSYBOX_TAG, DEBIAN_TAG, Testbed, type TestServer } from '../testbed/index.ts';
+import { run } from '../testbed/util.ts';
 import { bedStateFile, cgroupHierarchies, readBedState } from '../testbed/state.ts';
 
 const PREFIX = 'tbself';
@@ -435,4 +436,52 @@ describe('test bed after a crashed run', () => {
     for (const hier of cgroupHierarchies()) expect(fs.existsSync(`${hier}/openpanel-testbed/${CRASH}`)).toBe(false);
     expect(execFileSync('ip', ['-o', 'link', 'show']).toString()).not.toContain(`optb-${CRASH}-`);
   });
+});
+
+describe('test bed server without Docker', () => {
+  let bed: Testbed;
+  afterAll(async () => {
+    await bed?.teardown();
+  });
+
+  it(
+    'has no docker at all, and can install docker.io over ssh from the local apt mirror',
+    async () => {
+      bed = await Testbed.create({ prefix: 'tbnodoc' });
+      const mirror = await bed.aptMirror(['docker.io']); // built once, cached under /var/cache/openpanel-testbed
+      expect(mirror.url).toBe(`http://${bed.gateway}:${new URL(mirror.url).port}/`);
+      const s = await bed.addServer({ name: 'bare', docker: false, aptMirror: mirror });
+      expect(await s.fileExists('/var/run/docker.sock')).toBe(false);
+      expect(await s.fileExists('/usr/bin/docker')).toBe(false);
+      expect(await s.fileExists('/usr/local/bin/docker')).toBe(false);
+      const ssh = (user: { username: string; privateKeyPath: string }, cmd: string) =>
+        run(
+          ['ssh', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR',
+            '-i', user.privateKeyPath, `${user.username}@${s.host}`, cmd],
+          { check: false, timeoutMs: 600_000 },
+        );
+      const before = await ssh(s.users.sudo, 'hostname; command -v docker || echo no-docker; getent group docker || echo no-group; sudo -n true && echo sudo-ok');
+      expect(before.stdout.split('\n')).toEqual(['bare', 'no-docker', 'no-group', 'sudo-ok', '']);
+      // the way an app would bootstrap Docker, through the sudo user
+      const install = await ssh(
+        s.users.sudo,
+        'sudo -n apt-get -q update >/tmp/apt.log 2>&1 && sudo -n env DEBIAN_FRONTEND=noninteractive apt-get -q install -y docker.io >>/tmp/apt.log 2>&1; echo rc=$?; tail -3 /tmp/apt.log',
+      );
+      expect(install.stdout).toContain('rc=0');
+      const started = await ssh(
+        s.users.root,
+        '(dockerd >/var/log/dockerd.log 2>&1 &); for i in $(seq 1 150); do docker version >/dev/null 2>&1 && break; sleep 0.2; done; docker version --format "{{.Server.Version}}"',
+      );
+      expect(started.stdout.trim()).toMatch(/^\d+\.\d+/);
+      const bridge = await s.exec(['ip', '-4', 'addr', 'show', 'docker0']);
+      expect(bridge.stdout).toContain('10.231.224.1/24'); // its networks stay inside 10.231.0.0/16
+      const pids = [s.anchorPid, s.sshdPid];
+      await bed.teardown();
+      for (const p of pids) {
+        expect(fs.existsSync(`/proc/${p}`) && !fs.readFileSync(`/proc/${p}/stat`, 'utf8').includes(') Z')).toBe(false);
+      }
+      expect(execFileSync('ip', ['netns', 'list']).toString()).not.toContain('optb-tbnodoc-');
+    },
+    20 * 60_000,
+  );
 });

@@ -46,7 +46,13 @@ export function createRouter(services: AppServices) {
       preview: os.profiles.preview.handler(({ input }) => services.profiles.preview(input.content, input.passphrase)),
       import: os.profiles.import.handler(({ input }) => services.profiles.import(input.content, input.passphrase, input.actions)),
     },
+    forwards: {
+      start: os.forwards.start.handler(({ input }) => services.forwards.start(input.serverId, input.remoteHost, input.remotePort, input.localPort)),
+      list: os.forwards.list.handler(() => services.forwards.list()),
+      stop: os.forwards.stop.handler(async ({ input }) => ({ stopped: await services.forwards.stop(input.id) })),
+    },
     servers: {
+      importKnownHosts: os.servers.importKnownHosts.handler(({ input }) => srv.importKnownHosts(input.text)),
       list: os.servers.list.handler(() => sr.list()),
       get: os.servers.get.handler(({ input }) => srv.get(input.id)),
       create: os.servers.create.handler(({ input }) => srv.create(input)),

@@ -6,10 +6,10 @@ import { activity } from './activity.ts';
 import { secrets } from './secrets.ts';
 import { settings } from './settings.ts';
 import { profiles } from './profiles.ts';
-import { servers } from './servers.ts';
+import { forwards, servers } from './servers.ts';
 import { system } from './system.ts';
 
-export const contract = { system, activity, settings, secrets, servers, profiles };
+export const contract = { system, activity, settings, secrets, servers, profiles, forwards };
 export type Contract = typeof contract;
 
 export * from './base.ts';

@@ -170,7 +170,24 @@ export const ContainerSummary = z.object({
   created: z.number(),
 });
 
+export const Forward = z.object({ id: z.string(), serverId: z.string(), localHost: z.string(), localPort: z.number(), remoteHost: z.string(), remotePort: z.number(), connections: z.number() });
+
+export const forwards = {
+  /** Listens on 127.0.0.1:localPort (0 = any free port) and tunnels to remoteHost:remotePort as seen from the server. */
+  start: base
+    .meta({ mutating: true })
+    .input(z.object({ serverId: Id, remoteHost: Host.default('127.0.0.1'), remotePort: Port, localPort: z.number().int().min(0).max(65535).default(0) }).strict())
+    .output(Forward),
+  list: base.output(z.array(Forward)),
+  stop: base.meta({ mutating: true }).input(z.object({ id: z.string().uuid() }).strict()).output(z.object({ stopped: z.boolean() })),
+};
+
 export const servers = {
+  /** Pins host keys from an OpenSSH known_hosts file for servers that have no pin yet. */
+  importKnownHosts: base
+    .meta({ mutating: true })
+    .input(z.object({ text: z.string().max(5_000_000) }).strict())
+    .output(z.object({ pinned: z.array(z.string()), alreadyPinned: z.array(z.string()), conflicts: z.array(z.string()) })),
   list: base.output(z.array(Server)),
   get: base.input(z.object({ id: Id })).output(Server),
   create: base.meta({ mutating: true, secretFields: ['privateKey', 'passphrase', 'password'] }).input(ServerCreate).output(Server),

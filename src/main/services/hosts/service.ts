@@ -15,6 +15,7 @@ import type { SshAuth } from '../ssh/connection.ts';
 import type { HostKeyService } from '../ssh/host-keys.ts';
 import type { ConnectionPool, ServerConnectInfo } from '../ssh/pool.ts';
 import { readFacts } from './facts.ts';
+import { entryMatches, parseKnownHosts } from '../ssh/known-hosts.ts';
 
 type Row = typeof servers.$inferSelect;
 
@@ -357,6 +358,26 @@ export class ServersService {
       for (const ref of created) await this.secrets.remove(ref).catch(() => false);
       throw e;
     }
+  }
+
+  /** Pins keys from known_hosts for servers without a pin; differing pins are reported, never replaced. */
+  importKnownHosts(text: string): { pinned: string[]; alreadyPinned: string[]; conflicts: string[] } {
+    const entries = parseKnownHosts(text);
+    const out = { pinned: [] as string[], alreadyPinned: [] as string[], conflicts: [] as string[] };
+    for (const row of this.db.select().from(servers).all()) {
+      const matching = entries.filter((e) => entryMatches(e, row.host, row.port));
+      if (!matching.length) continue;
+      const pins = this.hostKeys.pins(row.host, row.port);
+      if (pins.length) {
+        const agrees = matching.some((m) => pins.some((p) => p.keyType === m.keyType && p.fingerprint === m.fingerprint));
+        const disagrees = matching.some((m) => pins.some((p) => p.keyType === m.keyType && p.fingerprint !== m.fingerprint));
+        (disagrees && !agrees ? out.conflicts : out.alreadyPinned).push(row.name);
+        continue;
+      }
+      for (const m of matching) this.hostKeys.pin({ host: row.host, port: row.port, keyType: m.keyType, fingerprint: m.fingerprint, source: 'known_hosts' });
+      out.pinned.push(row.name);
+    }
+    return out;
   }
 
   readLocalSshConfig(): { path: string; text: string } {
