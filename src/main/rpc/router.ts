@@ -2,6 +2,7 @@ import { implement } from '@orpc/server';
 import { contract } from '../../shared/contract/index.ts';
 import type { AppServices } from '../app.ts';
 import type { RpcContext } from './handler-options.ts';
+import { bootstrapDocker } from '../services/hosts/bootstrap.ts';
 import { hostKeyPrompts, serversRoutes, watchStatus } from './servers-routes.ts';
 
 /** The contract, implemented by delegating to services. No logic lives here. */
@@ -52,6 +53,11 @@ export function createRouter(services: AppServices) {
       stop: os.forwards.stop.handler(async ({ input }) => ({ stopped: await services.forwards.stop(input.id) })),
     },
     servers: {
+      bootstrap: os.servers.bootstrap.handler(async function* ({ input, signal }) {
+        const conn = await services.pool.acquire(input.id);
+        services.docker.invalidate(input.id);
+        yield* bootstrapDocker(conn, signal ? { signal } : {});
+      }),
       importKnownHosts: os.servers.importKnownHosts.handler(({ input }) => srv.importKnownHosts(input.text)),
       list: os.servers.list.handler(() => sr.list()),
       get: os.servers.get.handler(({ input }) => srv.get(input.id)),

@@ -182,7 +182,16 @@ export const forwards = {
   stop: base.meta({ mutating: true }).input(z.object({ id: z.string().uuid() }).strict()).output(z.object({ stopped: z.boolean() })),
 };
 
+export const BootstrapProgress = z.object({
+  phase: z.enum(['checking', 'present', 'installing', 'done', 'failed']),
+  step: z.string().nullable(),
+  log: z.string(),
+  exitCode: z.number().nullable(),
+});
+
 export const servers = {
+  /** Installs Docker from the distribution's packages (idempotent; the install runs detached on the server; re-attaches). */
+  bootstrap: base.meta({ mutating: true }).input(z.object({ id: Id }).strict()).output(eventIterator(BootstrapProgress)),
   /** Pins host keys from an OpenSSH known_hosts file for servers that have no pin yet. */
   importKnownHosts: base
     .meta({ mutating: true })

@@ -4,6 +4,7 @@ import type { Server, TestStep } from '../../../shared/contract/servers.ts';
 import { useUi } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
+import { BootstrapPanel } from './BootstrapPanel.tsx';
 import { ConnectionSteps } from './ConnectionSteps.tsx';
 import { StatusBadge, useStatus } from './status.tsx';
 
@@ -101,6 +102,7 @@ export function ServerDetail({ server }: { server: Server }) {
           </dl>
         )}
       </div>
+      {f && !f.dockerVersion && <BootstrapPanel serverId={server.id} onDone={() => void facts.refetch()} />}
       <div className="card">
         <h2>Host key</h2>
         {server.hostKeys.length ? (
