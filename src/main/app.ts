@@ -65,6 +65,7 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     secrets,
     streams: new StreamRegistry(),
     async close() {
+      services.streams.cancelAll();
       await services.forwards.closeAll();
       docker.closeAll();
       pool.closeAll();

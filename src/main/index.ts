@@ -3,11 +3,9 @@
  */
 import { join } from 'node:path';
 import { app, BrowserWindow, ipcMain, MessageChannelMain, session, shell } from 'electron';
-import { RPCHandler } from '@orpc/server/message-port';
 import pkg from '../../package.json' with { type: 'json' };
 import { createApp, type AppServices } from './app.ts';
-import { createClientInterceptor } from './rpc/handler-options.ts';
-import { createRouter } from './rpc/router.ts';
+import { createMessagePortServer } from './transport/message-port.ts';
 import { contentSecurityPolicy } from './transport/csp.ts';
 import { ALLOWED_PERMISSIONS, isAllowedNavigation, windowOptions } from './window-options.ts';
 
@@ -40,15 +38,11 @@ if (!app.requestSingleInstanceLock()) {
   const createWindow = (svc: AppServices) => {
     const win = new BrowserWindow(windowOptions(join(import.meta.dirname, '../preload/index.cjs')));
     mainWindow = win;
-    const router = createRouter(svc);
-    const handler = new RPCHandler(router, {
-      clientInterceptors: [createClientInterceptor(svc, () => 'desktop') as never],
-    });
+    const api = createMessagePortServer(svc, 'desktop');
     // A fresh channel for every page load: the renderer gets one end, the API serves the other.
     win.webContents.on('did-finish-load', () => {
       const { port1, port2 } = new MessageChannelMain();
-      void handler.upgrade(port1, { context: { actor: 'desktop' } });
-      port1.start();
+      api.serve(port1);
       win.webContents.postMessage(PORT_CHANNEL, null, [port2]);
     });
     win.once('ready-to-show', () => win.show());

@@ -4,24 +4,40 @@
  */
 export class StreamRegistry {
   private active = 0;
+  private readonly cancellers = new Set<() => void>();
 
   get count(): number {
     return this.active;
   }
 
+  /** Ends every open stream from the server side (shutdown, server removed…): clients see the stream complete. */
+  cancelAll(): void {
+    for (const cancel of [...this.cancellers]) cancel();
+  }
+
   track<T>(inner: AsyncIterator<T> & AsyncIterable<T>, mapError: (e: unknown) => unknown = (e) => e): AsyncIterator<T> & AsyncIterable<T> {
     this.active++;
     let open = true;
+    let cancelled: (r: IteratorResult<T>) => void = () => {};
+    const cancelledP = new Promise<IteratorResult<T>>((r) => (cancelled = r));
+    const cancel = () => {
+      close();
+      cancelled({ done: true, value: undefined as T });
+      void Promise.resolve(inner.return?.()).catch(() => {});
+    };
     const close = () => {
       if (open) {
         open = false;
         this.active--;
+        this.cancellers.delete(cancel);
       }
     };
+    this.cancellers.add(cancel);
     const wrapped: AsyncIterator<T> & AsyncIterable<T> = {
       next: async (...args: [] | [unknown]) => {
+        if (!open) return { done: true, value: undefined as T };
         try {
-          const r = await inner.next(...args);
+          const r = await Promise.race([inner.next(...args), cancelledP]);
           if (r.done) close();
           return r;
         } catch (e) {
