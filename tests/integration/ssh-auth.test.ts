@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Testbed, type TestServer } from '../testbed/index.ts';
 import { rpcError, startTestApp, waitFor, type TestApp } from '../helpers/app.ts';
@@ -88,7 +89,8 @@ describe('SSH core: authentication, host keys, jump hosts, Docker transports (re
     const r2 = await app.client.servers.test({ id: noPassphrase.id });
     expect(r2.steps.find((s) => s.status === 'error')).toMatchObject({ errorCode: 'AUTH_FAILED', detail: expect.stringMatching(/passphrase/) });
 
-    const wrongKey = await app.client.servers.create({ name: 'wrong-key', host: a.host, username: 'root', auth: { method: 'key', privateKey: h.users.root.privateKey } });
+    const stranger = ssh2.utils.generateKeyPairSync('ed25519').private; // a key the server has never seen
+    const wrongKey = await app.client.servers.create({ name: 'wrong-key', host: a.host, username: 'root', auth: { method: 'key', privateKey: stranger } });
     await app.client.servers.trustHostKey({ id: wrongKey.id, keyType: 'ssh-ed25519', fingerprint: a.hostKeyFingerprint });
     expect((await app.client.servers.test({ id: wrongKey.id })).steps.find((s) => s.status === 'error')?.errorCode).toBe('AUTH_FAILED');
 
