@@ -108,7 +108,9 @@ export async function debianImage(opts: DebianOptions = {}): Promise<CachedImage
       try {
         await run(args, { timeoutMs: 15 * 60_000 });
       } catch (e) {
-        throw new Error(`debootstrap failed: ${String(e).slice(-3000)}\n${tailOf(path.join(root, 'debootstrap/debootstrap.log'))}`);
+        throw new Error(`debootstrap failed: ${String(e).slice(-3000)}\n${tailOf(path.join(root, 'debootstrap/debootstrap.log'))}`, {
+          cause: e,
+        });
       }
       // trim: package lists, caches, docs; leave locales alone (some packages need them)
       for (const d of ['var/lib/apt/lists', 'var/cache/apt', 'usr/share/doc', 'usr/share/man', 'usr/share/info', 'var/log']) {
@@ -137,4 +139,101 @@ function tailOf(file: string): string {
   } catch {
     return '';
   }
+}
+
+// ------------------------------------------------------------------- rootfs for servers without Docker
+
+/** Packages of the rootfs that servers without Docker (`docker: false`) run in. */
+export const NODOCKER_PACKAGES = ['openssh-server', 'sudo', 'iproute2', 'procps', 'ca-certificates'];
+
+/**
+ * The Debian rootfs (with NODOCKER_PACKAGES) extracted once under the cache; servers without Docker use it
+ * read-only as the lower layer of an overlay. Returns the directory.
+ */
+export async function noDockerRootfs(): Promise<string> {
+  const img = await debianImage({ packages: NODOCKER_PACKAGES, tag: 'unused' });
+  const dir = img.tarball.replace(/\.tar$/, '.rootfs');
+  if (fs.existsSync(dir)) return dir;
+  await withLock(`${dir}.lock`, 10 * 60_000, async () => {
+    if (fs.existsSync(dir)) return;
+    const tmp = `${dir}.tmp-${process.pid}`;
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.mkdirSync(tmp);
+    try {
+      await run(['tar', '--numeric-owner', '-xpf', img.tarball, '-C', tmp], { timeoutMs: 10 * 60_000 });
+      // no host keys baked into the shared layer; each server gets its own
+      for (const f of fs.readdirSync(path.join(tmp, 'etc/ssh'))) {
+        if (f.startsWith('ssh_host_')) fs.rmSync(path.join(tmp, 'etc/ssh', f));
+      }
+      fs.renameSync(tmp, dir);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+  return dir;
+}
+
+// ------------------------------------------------------------------------------ local apt mirror
+
+/**
+ * A flat apt repository (Packages + Release, `deb [trusted=yes] http://…/ ./`) holding the given packages
+ * and every dependency (incl. Recommends) missing from the no-Docker rootfs, downloaded once from the Debian
+ * mirror by apt itself in a throw-away overlay of that rootfs. Cached by package list; returns the directory.
+ */
+export async function aptMirrorRepo(packages: string[]): Promise<string> {
+  const pkgs = [...new Set(packages)].sort();
+  for (const p of pkgs) if (!/^[a-z0-9][a-z0-9+.-]*$/.test(p)) throw new Error(`bad package name: ${p}`);
+  const lower = await noDockerRootfs();
+  const key = sha([RECIPE, 'aptmirror', path.basename(lower), pkgs.join(',')]);
+  const dir = path.join(CACHE_ROOT, `apt-${key}`);
+  if (fs.existsSync(path.join(dir, 'Release'))) return dir;
+  await withLock(`${dir}.lock`, 15 * 60_000, async () => {
+    if (fs.existsSync(path.join(dir, 'Release'))) return;
+    const work = fs.mkdtempSync(path.join(CACHE_ROOT, 'build-apt-'));
+    try {
+      for (const d of ['upper', 'work', 'merged']) fs.mkdirSync(path.join(work, d));
+      const script = [
+        'set -e',
+        `mount -t overlay optb-aptbuild -o lowerdir=${lower},upperdir=${work}/upper,workdir=${work}/work ${work}/merged`,
+        `cp /etc/resolv.conf ${work}/merged/etc/resolv.conf`,
+        `mount -t proc proc ${work}/merged/proc`,
+        `chroot ${work}/merged apt-get -q update`,
+        `chroot ${work}/merged apt-get -q install -y --download-only ${pkgs.join(' ')}`,
+        `mkdir -p ${work}/debs && cp ${work}/merged/var/cache/apt/archives/*.deb ${work}/debs/`,
+      ].join('\n');
+      // private mount namespace: the overlay and proc mounts vanish with the process, even after a crash
+      await run(['unshare', '--mount', '--propagation', 'private', '/bin/sh', '-c', script], { timeoutMs: 15 * 60_000 });
+      const out = `${dir}.tmp-${process.pid}`;
+      fs.rmSync(out, { recursive: true, force: true });
+      fs.mkdirSync(out);
+      const stanzas: string[] = [];
+      for (const f of fs.readdirSync(path.join(work, 'debs')).sort()) {
+        const src = path.join(work, 'debs', f);
+        fs.copyFileSync(src, path.join(out, f));
+        const control = (await run(['dpkg-deb', '-f', src])).stdout.trimEnd();
+        const data = fs.readFileSync(src);
+        stanzas.push(
+          `${control}\nFilename: ./${f}\nSize: ${data.length}\nSHA256: ${createHash('sha256').update(data).digest('hex')}\n`,
+        );
+      }
+      const packagesFile = stanzas.join('\n');
+      fs.writeFileSync(path.join(out, 'Packages'), packagesFile);
+      const release = [
+        'Origin: openpanel-testbed',
+        'Label: openpanel-testbed',
+        'Suite: testbed',
+        'Codename: testbed',
+        `Date: ${new Date().toUTCString()}`,
+        'SHA256:',
+        ` ${createHash('sha256').update(packagesFile).digest('hex')} ${Buffer.byteLength(packagesFile)} Packages`,
+        '',
+      ].join('\n');
+      fs.writeFileSync(path.join(out, 'Release'), release);
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.renameSync(out, dir);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
+  return dir;
 }

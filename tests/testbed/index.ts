@@ -6,7 +6,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { type CachedImage, type DebianOptions, type ImageName, busyboxImage, debianImage } from './images.ts';
+import {
+  type CachedImage,
+  type DebianOptions,
+  type ImageName,
+  aptMirrorRepo,
+  busyboxImage,
+  debianImage,
+  noDockerRootfs,
+} from './images.ts';
 import { type LatencyProxy, startLatencyProxy } from './latency.ts';
 import {
   type BedState,
@@ -17,6 +25,7 @@ import {
   cleanupAllSync,
   destroyBedSync,
   listBedStates,
+  orphanState,
   readBedState,
   trackingHierarchy,
   writeBedState,
@@ -36,7 +45,7 @@ import {
   withLock,
 } from './util.ts';
 
-export { BUSYBOX_TAG, DEBIAN_TAG } from './images.ts';
+export { BUSYBOX_TAG, DEBIAN_TAG, NODOCKER_PACKAGES } from './images.ts';
 export type { ImageName, DebianOptions } from './images.ts';
 export type { LatencyProxy } from './latency.ts';
 export type { RunResult } from './util.ts';
@@ -75,8 +84,13 @@ export type ServerUsers = {
 export type ServerOptions = {
   /** [a-z][a-z0-9-]{0,11}; also the hostname */
   name: string;
-  /** run a dockerd (default true) */
+  /**
+   * true (default): the server runs its own dockerd. false: Docker is really absent — the server runs in a
+   * Debian bookworm rootfs of its own (overlay + pivot_root; no docker CLI, no dockerd, no docker group).
+   */
   docker?: boolean;
+  /** docker: false only — point the server's apt at this local mirror (see Testbed.aptMirror) */
+  aptMirror?: AptMirror;
   /** sshd with MaxSessions 2 and AllowStreamLocalForwarding no */
   hardened?: boolean;
   /** put this server behind a bastion: reachable only from the bastion's namespace */
@@ -94,6 +108,17 @@ export type ExecOptions = {
   check?: boolean;
 };
 
+/** A local flat apt repository served over HTTP on the bed's bridge address. */
+export type AptMirror = {
+  /** http://10.231.N.1:PORT/ */
+  url: string;
+  /** the sources.list line servers use: `deb [trusted=yes] <url> ./` */
+  sourcesLine: string;
+  /** directory with the .debs, Packages, Release */
+  dir: string;
+  pid: number;
+};
+
 export type TestbedOptions = {
   /** [a-z0-9]{1,7}, unique per test file (default: random). Names: optb-<prefix>-… */
   prefix?: string;
@@ -107,7 +132,8 @@ const MAX_SERVERS = 60;
 const MAX_SLOT = 120;
 const SSHD = '/usr/sbin/sshd';
 const DOCKER_BIP = `${NET16}.224.1/24`;
-const DOCKER_POOL = `base=${NET16}.232.0/21,size=24`;
+const DOCKER_POOL_BASE = `${NET16}.232.0/21`;
+const DOCKER_POOL = `base=${DOCKER_POOL_BASE},size=24`;
 const HOST_KEY_TYPES = ['ed25519', 'ecdsa', 'rsa'] as const;
 type HostKeyType = (typeof HOST_KEY_TYPES)[number];
 
@@ -264,6 +290,8 @@ export class TestServer {
   readonly hardened: boolean;
   readonly docker: boolean;
   readonly behind: TestServer | undefined;
+  /** docker: false servers: the shared read-only Debian rootfs (lower layer of their overlay root) */
+  readonly rootfs: string | undefined;
   readonly netns: string;
   readonly dir: string;
   readonly users: ServerUsers;
@@ -288,6 +316,7 @@ export class TestServer {
     hardened: boolean;
     docker: boolean;
     behind: TestServer | undefined;
+    rootfs: string | undefined;
     users: ServerUsers;
     state: ServerState;
   }) {
@@ -298,14 +327,23 @@ export class TestServer {
     this.hardened = init.hardened;
     this.docker = init.docker;
     this.behind = init.behind;
+    this.rootfs = init.rootfs;
     this.users = init.users;
     this.state = init.state;
     this.netns = init.state.netns;
     this.dir = init.state.dir;
   }
 
+  /** where sshd's config, host keys, authorized keys and log live (root mount namespace path) */
+  get sshBase(): string {
+    return this.rootfs ? path.join(this.dir, 'optb') : this.dir;
+  }
+  /** the same directory as sshd sees it */
+  get sshBaseInside(): string {
+    return this.rootfs ? '/.optb' : this.dir;
+  }
   get sshdLog(): string {
-    return path.join(this.dir, 'sshd.log');
+    return path.join(this.sshBase, 'sshd.log');
   }
   get dockerdLog(): string {
     return path.join(this.dir, 'dockerd.log');
@@ -337,7 +375,9 @@ export class TestServer {
       },
     );
     if (opts.check && r.code !== 0) {
-      throw new Error(`[${this.name}] exit ${r.code}: ${argv.join(' ')}\n${r.stderr.trim()}\n${r.stdout.trim().slice(-2000)}`);
+      throw new Error(
+        `[${this.name}] exit ${r.code}${r.signal ? ` (${r.signal})` : ''}: ${argv.join(' ')}\n${r.stderr.trim()}\n${r.stdout.trim().slice(-2000)}`,
+      );
     }
     return r;
   }
@@ -385,7 +425,7 @@ export class TestServer {
 
   /** @internal */
   async generateHostKeys(): Promise<void> {
-    const d = path.join(this.dir, 'ssh');
+    const d = path.join(this.sshBase, 'ssh');
     fs.mkdirSync(d, { recursive: true, mode: 0o700 });
     await Promise.all(
       HOST_KEY_TYPES.map((t) => keygen(path.join(d, `ssh_host_${t}_key`), t, { comment: `root@${this.name}` })),
@@ -435,7 +475,13 @@ export class TestServer {
     const args = ['docker', 'import'];
     for (const c of img.changes) args.push('--change', c);
     args.push(img.tarball, img.tag);
-    await this.exec(args, { check: true, timeoutMs: 300_000 });
+    let r = await this.exec(args, { timeoutMs: 300_000 });
+    if (r.code !== 0) r = await this.exec(args, { timeoutMs: 300_000 }); // one retry: seen once under load, cause unknown
+    if (r.code !== 0) {
+      throw new Error(
+        `[${this.name}] docker import of ${img.tag} failed: exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\n${r.stderr.trim()}\n--- dockerd log tail ---\n${this.dockerLogTail(15)}`,
+      );
+    }
     this.loadedImages.set(img.tag, img.tarball);
     return img.tag;
   }
@@ -462,6 +508,7 @@ export class Testbed {
   readonly state: BedState;
   private nextIndex = 1;
   private keysPromise: Promise<BedKeys> | undefined;
+  private readonly mirrors = new Map<string, Promise<AptMirror>>();
   private tornDown = false;
 
   private constructor(state: BedState) {
@@ -489,6 +536,8 @@ export class Testbed {
         if (bedIsStale(b)) destroyBedSync(b, { underGlobalLock: true });
       }
       const existing = readBedState(prefix);
+      // leftovers of this prefix without a state file (crash between creating and recording)
+      if (!existing) destroyBedSync(orphanState(prefix), { underGlobalLock: true });
       if (existing) throw new Error(`test bed prefix ${prefix} is in use (owner pid ${existing.ownerPid}); use another prefix or run cli.ts down ${prefix}`);
       const used = new Set(listBedStates().map((b) => b.slot));
       let slot = 0;
@@ -510,9 +559,6 @@ export class Testbed {
         servers: [],
       };
       writeBedState(st);
-      // leftovers of the same name from a crash without state
-      await run(['ip', 'link', 'del', st.bridge], { check: false });
-      fs.rmSync(path.join(DATA_ROOT, prefix), { recursive: true, force: true });
       await run(['ip', '-batch', '-'], {
         input: [
           `link add ${st.bridge} type bridge`,
@@ -543,6 +589,57 @@ export class Testbed {
   private keys(): Promise<BedKeys> {
     this.keysPromise ??= makeBedKeys(path.join(this.dir, '_keys'));
     return this.keysPromise;
+  }
+
+  /**
+   * A local apt mirror with `packages` (default docker.io) and their dependencies, served over HTTP on the
+   * bridge address; pass it to addServer({ docker: false, aptMirror }). The repository is built once and
+   * cached (~1 min the first time, from the Debian mirror); the server process lives in the bed's cgroup.
+   */
+  aptMirror(packages: string[] = ['docker.io']): Promise<AptMirror> {
+    const key = [...packages].sort().join(',');
+    let p = this.mirrors.get(key);
+    if (!p) {
+      p = this.startMirror(packages);
+      this.mirrors.set(key, p);
+    }
+    return p;
+  }
+
+  private async startMirror(packages: string[]): Promise<AptMirror> {
+    const dir = await aptMirrorRepo(packages);
+    const cg = path.join(trackingHierarchy(), CGROUP_NAME, this.prefix, `_mirror${this.mirrors.size}`);
+    fs.mkdirSync(cg, { recursive: true });
+    const script = new URL('./mirror-server.ts', import.meta.url).pathname;
+    const child = spawn('/bin/sh', ['-c', 'echo $$ > "$0" && exec "$@"', path.join(cg, 'cgroup.procs'), process.execPath, script, dir, this.gateway], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: '/',
+    });
+    const port = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      let err = '';
+      const timer = setTimeout(() => reject(new Error(`apt mirror did not start: ${err}`)), 15_000);
+      child.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+        const m = /^(\d+)\n/.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        }
+      });
+      child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`apt mirror exited (${code}): ${err}`));
+      });
+    });
+    child.removeAllListeners('exit');
+    child.stdout.destroy();
+    child.stderr.destroy();
+    child.unref();
+    const url = `http://${this.gateway}:${port}/`;
+    return { url, sourcesLine: `deb [trusted=yes] ${url} ./`, dir, pid: child.pid ?? 0 };
   }
 
   /** Bring up several servers in parallel (bastions before the servers behind them). */
@@ -580,6 +677,11 @@ export class Testbed {
     }
     this.state.servers.push(st);
     writeBedState(this.state);
+    // sshd reads authorized keys as the user: every directory on the way must be traversable
+    for (const d of [DATA_ROOT, this.dir, dir]) {
+      fs.mkdirSync(d, { recursive: true });
+      fs.chmodSync(d, 0o755);
+    }
 
     const keys = await this.keys();
     const users: ServerUsers = {
@@ -589,9 +691,11 @@ export class Testbed {
       sudo: keys.sudo,
       pw: { username: USER_DEFS.pw.username, password: keys.password },
     };
-    const server = new TestServer({ bed: this, name, index, host, hardened: opts.hardened ?? false, docker, behind, users, state: st });
+    if (opts.aptMirror && docker) throw new Error('aptMirror is for docker: false servers');
+    const rootfs = docker ? undefined : await noDockerRootfs();
+    const server = new TestServer({ bed: this, name, index, host, hardened: opts.hardened ?? false, docker, behind, rootfs, users, state: st });
     try {
-      await Promise.all([this.writeServerFiles(server, keys), server.generateHostKeys(), this.makeNetwork(server)]);
+      await Promise.all([this.writeServerFiles(server, keys, opts.aptMirror), server.generateHostKeys(), this.makeNetwork(server)]);
       await this.startAnchor(server);
       await Promise.all([this.startSshd(server), docker ? this.startDockerd(server) : Promise.resolve()]);
       for (const img of opts.images ?? []) await server.loadImage(img);
@@ -627,14 +731,25 @@ export class Testbed {
     }
   }
 
-  private async writeServerFiles(s: TestServer, keys: BedKeys): Promise<void> {
+  private async writeServerFiles(s: TestServer, keys: BedKeys, mirror: AptMirror | undefined): Promise<void> {
     const d = s.dir;
-    for (const sub of ['etc', 'auth', 'home', 'root', 'tmp', 'docker']) fs.mkdirSync(path.join(d, sub), { recursive: true });
-    fs.chmodSync(path.join(d, 'root'), 0o700);
-    fs.chmodSync(path.join(d, 'tmp'), 0o1777);
-    const hostPasswd = fs.readFileSync('/etc/passwd', 'utf8').trimEnd().split('\n');
-    const hostGroup = fs.readFileSync('/etc/group', 'utf8').trimEnd().split('\n');
-    const hostShadow = fs.readFileSync('/etc/shadow', 'utf8').trimEnd().split('\n');
+    // docker servers: private copies bind-mounted over the machine's files; others: files in the overlay's upper layer
+    const top = s.rootfs ? path.join(d, 'upper') : d;
+    const srcEtc = s.rootfs ? path.join(s.rootfs, 'etc') : '/etc';
+    for (const sub of ['etc', 'home', 'root']) fs.mkdirSync(path.join(top, sub), { recursive: true });
+    if (s.rootfs) {
+      for (const sub of ['work', 'merged', 'optb']) fs.mkdirSync(path.join(d, sub), { recursive: true });
+      fs.chmodSync(path.join(top, 'etc'), 0o755);
+      fs.chmodSync(path.join(top, 'home'), 0o755);
+    } else {
+      for (const sub of ['tmp', 'docker']) fs.mkdirSync(path.join(d, sub), { recursive: true });
+      fs.chmodSync(path.join(d, 'tmp'), 0o1777);
+    }
+    fs.chmodSync(path.join(top, 'root'), 0o700);
+    fs.mkdirSync(path.join(s.sshBase, 'auth'), { recursive: true });
+    const hostPasswd = fs.readFileSync(path.join(srcEtc, 'passwd'), 'utf8').trimEnd().split('\n');
+    const hostGroup = fs.readFileSync(path.join(srcEtc, 'group'), 'utf8').trimEnd().split('\n');
+    const hostShadow = fs.readFileSync(path.join(srcEtc, 'shadow'), 'utf8').trimEnd().split('\n');
     const ours = new Set<string>(Object.values(USER_DEFS).map((u) => u.username));
     const keep = (lines: string[]): string[] => lines.filter((l) => !ours.has(l.split(':')[0] ?? ''));
     const passwd = keep(hostPasswd);
@@ -647,7 +762,7 @@ export class Testbed {
       group.push(`${u.username}:x:${u.uid}:`);
       shadow.push(`${u.username}:${u.username === USER_DEFS.pw.username ? keys.passwordHash : '*'}:19000:0:99999:7:::`);
       if (u.docker) dockerMembers.push(u.username);
-      const hd = path.join(d, 'home', u.username);
+      const hd = path.join(top, 'home', u.username);
       fs.mkdirSync(hd, { recursive: true, mode: 0o755 });
       fs.chownSync(hd, u.uid, u.uid);
     }
@@ -657,10 +772,10 @@ export class Testbed {
       const members = (parts[3] ?? '').split(',').filter(Boolean);
       parts[3] = [...members, ...dockerMembers].join(',');
       group[gi] = parts.join(':');
-    } else {
+    } else if (!s.rootfs) {
       group.push(`docker:x:2100:${dockerMembers.join(',')}`);
     }
-    const etc = path.join(d, 'etc');
+    const etc = path.join(top, 'etc');
     fs.writeFileSync(path.join(etc, 'passwd'), passwd.join('\n') + '\n', { mode: 0o644 });
     fs.writeFileSync(path.join(etc, 'group'), group.join('\n') + '\n', { mode: 0o644 });
     fs.writeFileSync(path.join(etc, 'shadow'), shadow.join('\n') + '\n', { mode: 0o640 });
@@ -668,8 +783,20 @@ export class Testbed {
     fs.writeFileSync(path.join(etc, 'hostname'), `${s.name}\n`);
     fs.mkdirSync(path.join(etc, 'sudoers.d'), { recursive: true, mode: 0o755 });
     fs.writeFileSync(path.join(etc, 'sudoers.d', 'openpanel-testbed'), `${USER_DEFS.sudo.username} ALL=(ALL:ALL) NOPASSWD: ALL\n`, { mode: 0o440 });
+    if (s.rootfs) {
+      // should the app install Docker here, its networks stay inside our /16 too
+      fs.mkdirSync(path.join(etc, 'docker'), { recursive: true, mode: 0o755 });
+      fs.writeFileSync(
+        path.join(etc, 'docker', 'daemon.json'),
+        JSON.stringify({ bip: DOCKER_BIP, 'default-address-pools': [{ base: DOCKER_POOL_BASE, size: 24 }] }, null, 2) + '\n',
+      );
+    }
+    if (mirror) {
+      fs.mkdirSync(path.join(etc, 'apt'), { recursive: true, mode: 0o755 });
+      fs.writeFileSync(path.join(etc, 'apt', 'sources.list'), `${mirror.sourcesLine}\n`);
+    }
     // authorized keys, by user name (pwuser has none)
-    const auth = path.join(d, 'auth');
+    const auth = path.join(s.sshBase, 'auth');
     fs.writeFileSync(path.join(auth, 'root'), `${keys.root.publicKey}\n`);
     fs.writeFileSync(path.join(auth, keys.enc.username), `${keys.enc.publicKey}\n`);
     fs.writeFileSync(path.join(auth, keys.docker.username), `${keys.docker.publicKey}\n`);
@@ -677,9 +804,9 @@ export class Testbed {
     const cfg = [
       'Port 22',
       'ListenAddress 0.0.0.0',
-      ...HOST_KEY_TYPES.map((t) => `HostKey ${path.join(d, 'ssh', `ssh_host_${t}_key`)}`),
+      ...HOST_KEY_TYPES.map((t) => `HostKey ${path.join(s.sshBaseInside, 'ssh', `ssh_host_${t}_key`)}`),
       'PidFile /run/sshd.pid',
-      `AuthorizedKeysFile ${auth}/%u`,
+      `AuthorizedKeysFile ${path.join(s.sshBaseInside, 'auth')}/%u`,
       'PermitRootLogin prohibit-password',
       'PubkeyAuthentication yes',
       'PasswordAuthentication yes',
@@ -698,8 +825,8 @@ export class Testbed {
       'LogLevel INFO',
       ...(s.hardened ? ['MaxSessions 2', 'AllowStreamLocalForwarding no'] : ['MaxSessions 10', 'AllowStreamLocalForwarding yes']),
     ];
-    fs.writeFileSync(path.join(d, 'sshd_config'), cfg.join('\n') + '\n');
-    fs.writeFileSync(path.join(d, 'daemon.json'), '{}\n');
+    fs.writeFileSync(path.join(s.sshBase, 'sshd_config'), cfg.join('\n') + '\n');
+    if (!s.rootfs) fs.writeFileSync(path.join(d, 'daemon.json'), '{}\n');
   }
 
   private async startAnchor(s: TestServer): Promise<void> {
@@ -708,6 +835,26 @@ export class Testbed {
     fs.mkdirSync(procsDir, { recursive: true });
     const procs = path.join(procsDir, 'cgroup.procs');
     const etcFiles = ['passwd', 'group', 'shadow', 'hosts', 'hostname'];
+    const chrootScript = [
+      'set -e',
+      'umount -l /run/netns 2>/dev/null || true',
+      'R="$D/merged"',
+      'mount -t overlay optb-root -o "lowerdir=$LOWER,upperdir=$D/upper,workdir=$D/work" "$R"',
+      'mount -t proc proc "$R/proc"',
+      'mount --rbind /sys "$R/sys"',
+      'mount --rbind /dev "$R/dev"',
+      'mount -t tmpfs -o mode=0755,size=256m optb-run "$R/run"',
+      'mkdir -p "$R/run/sshd" "$R/run/lock" "$R/run/user" "$R/.optb" "$R/.oldroot"',
+      'chmod 1777 "$R/run/lock"',
+      'mount --bind "$D/optb" "$R/.optb"',
+      'hostname "$NAME"',
+      'cd "$R"',
+      'pivot_root . .oldroot',
+      'cd /',
+      'umount -l /.oldroot',
+      'echo ready',
+      'exec sleep infinity',
+    ].join('\n');
     const script = [
       'set -e',
       // drop the copies of all beds' netns mounts: they would keep other namespaces alive
@@ -724,10 +871,12 @@ export class Testbed {
       'echo ready',
       'exec sleep infinity',
     ].join('\n');
+    const env: Record<string, string> = { PATH: SYS_PATH, LANG: 'C.UTF-8', D: s.dir, NAME: s.name };
+    if (s.rootfs) env['LOWER'] = s.rootfs;
     const child = spawn(
       '/bin/sh',
-      ['-c', 'echo $$ > "$0" && exec nsenter --net="$1" unshare --mount --uts --propagation private /bin/sh -c "$2"', procs, `/run/netns/${st.netns}`, script],
-      { detached: true, stdio: ['ignore', 'pipe', 'pipe'], cwd: '/', env: { PATH: SYS_PATH, LANG: 'C.UTF-8', D: s.dir, NAME: s.name } },
+      ['-c', 'echo $$ > "$0" && exec nsenter --net="$1" unshare --mount --uts --propagation private /bin/sh -c "$2"', procs, `/run/netns/${st.netns}`, s.rootfs ? chrootScript : script],
+      { detached: true, stdio: ['ignore', 'pipe', 'pipe'], cwd: '/', env },
     );
     if (!child.pid) throw new Error('could not spawn the namespace anchor');
     st.anchorPid = child.pid;
@@ -767,7 +916,12 @@ export class Testbed {
     const procs = path.join(trackingHierarchy(), s.state.cgroup, 'cgroup.procs');
     const log = s.sshdLog;
     fs.writeFileSync(log, '');
-    const pid = spawnDaemon(procs, [...this.nsenterArgv(s), SSHD, '-D', '-f', path.join(s.dir, 'sshd_config'), '-E', log], path.join(s.dir, 'sshd.out'));
+    const inside = s.sshBaseInside;
+    const pid = spawnDaemon(
+      procs,
+      [...this.nsenterArgv(s), SSHD, '-D', '-f', path.join(inside, 'sshd_config'), '-E', path.join(inside, 'sshd.log')],
+      path.join(s.dir, 'sshd.out'),
+    );
     s.sshdPid = pid;
     s.state.sshdPid = pid;
     writeBedState(this.state);

@@ -42,8 +42,6 @@ export type BedState = {
   persistent: boolean;
   createdAt: string;
   servers: ServerState[];
-  /** extra pids (e.g. a package mirror http server) to kill at tear-down */
-  extraPids?: number[];
 };
 
 export const BEDS_DIR = path.join(STATE_ROOT, 'beds');
@@ -71,7 +69,7 @@ export function writeBedState(state: BedState): void {
 }
 
 export function listBedStates(): BedState[] {
-  let names: string[] = [];
+  let names: string[];
   try {
     names = fs.readdirSync(BEDS_DIR).filter((n) => n.endsWith('.json'));
   } catch {
@@ -203,37 +201,50 @@ export function netnsPids(netns: string): number[] {
     .filter((n) => n > 0);
 }
 
+/** A state for a prefix that has no state file any more (crash between creating and recording). */
+export function orphanState(prefix: string): BedState {
+  return {
+    prefix,
+    slot: 0,
+    bridge: `${NAME_PREFIX}${prefix}-br`,
+    ownerPid: 0,
+    ownerStart: 0,
+    persistent: false,
+    createdAt: '',
+    servers: [],
+  };
+}
+
 /**
  * Tear a bed down from its state: kill every process (cgroup subtree + netns members), delete veths,
- * netns, bridge, cgroups, data dir, state file. Synchronous and idempotent; never throws.
+ * netns, bridge, cgroups, data dir, state file. Besides what the state records, everything named
+ * optb-<prefix>-… is removed too. Synchronous and idempotent; never throws.
  */
 export function destroyBedSync(state: BedState, opts: { underGlobalLock?: boolean } = {}): string[] {
   const problems: string[] = [];
   const rel = `${CGROUP_NAME}/${state.prefix}`;
-  const extra: number[] = [...(state.extraPids ?? [])];
-  for (const s of state.servers) {
-    for (const p of [s.sshdPid, s.dockerdPid, s.anchorPid]) if (p) extra.push(p);
-  }
-  // processes whose pid we recorded might have been reused by now: only kill them if they are still in our
-  // cgroups or netns — so collect pids from those sources, plus recorded extras that are still ours.
+  const namePrefix = `${NAME_PREFIX}${state.prefix}-`;
+  const lo = scanLeftovers();
+  const nsNames = new Set<string>(state.servers.map((s) => s.netns));
+  for (const n of lo.netns) if (n.startsWith(namePrefix)) nsNames.add(n);
+  const links = new Set<string>();
+  for (const s of state.servers) if (s.hostVeth) links.add(s.hostVeth);
+  for (const l of lo.links) if (l.startsWith(namePrefix) && l !== state.bridge) links.add(l);
+
+  // Kill by membership (our cgroup subtree, our namespaces), never by recorded pid alone: a recorded pid
+  // may belong to someone else by now.
   const ours = new Set<number>(cgroupPids(rel));
-  for (const s of state.servers) for (const p of netnsPids(s.netns)) ours.add(p);
-  const extraOurs = extra.filter((p) => ours.has(p) || (state.extraPids ?? []).includes(p));
-  let left = killCgroupTreeSync(rel, [...ours, ...extraOurs]);
-  for (const s of state.servers) {
-    const stray = netnsPids(s.netns);
-    if (stray.length) {
-      for (const p of stray) safeKill(p);
-      left = left.concat(killCgroupTreeSync(rel, stray));
-    }
+  for (const n of nsNames) for (const p of netnsPids(n)) ours.add(p);
+  let left = killCgroupTreeSync(rel, [...ours]);
+  for (const n of nsNames) {
+    const stray = netnsPids(n);
+    if (stray.length) left = left.concat(killCgroupTreeSync(rel, stray));
   }
   if (left.length) problems.push(`processes still alive: ${left.join(' ')}`);
 
   const batch: string[] = [];
-  for (const s of state.servers) {
-    if (s.hostVeth) batch.push(`link del ${s.hostVeth}`);
-  }
-  for (const s of state.servers) batch.push(`netns del ${s.netns}`);
+  for (const l of links) batch.push(`link del ${l}`);
+  for (const n of nsNames) batch.push(`netns del ${n}`);
   batch.push(`link del ${state.bridge}`);
   // -force: keep going after errors (most "errors" are "already gone")
   runSync(['ip', '-force', '-batch', '-'], batch.join('\n') + '\n');
@@ -253,7 +264,11 @@ export function destroyBedSync(state: BedState, opts: { underGlobalLock?: boolea
   return problems;
 }
 
-/** When no bed is left: drop the unreachable route for our /16 and the empty cgroup roots. */
+/**
+ * When no bed is left: drop the empty cgroup roots. The `unreachable 10.231.0.0/16` route stays on purpose:
+ * a test that talks to a server after tear-down must fail at once, not send packets out of the machine
+ * through the default route. Only `cli.ts cleanup` removes it.
+ */
 export function lastBedOutSync(): void {
   try {
     acquireLockSync(GLOBAL_LOCK, 5000);
@@ -262,7 +277,6 @@ export function lastBedOutSync(): void {
   }
   try {
     if (listBedStates().length === 0) {
-      runSync(['ip', 'route', 'del', 'unreachable', UNREACHABLE_ROUTE]);
       for (const h of cgroupHierarchies()) {
         const d = path.join(h, CGROUP_NAME);
         if (fs.existsSync(d) && subdirs(d).length === 0) {
@@ -301,7 +315,7 @@ export function scanLeftovers(): Leftovers {
 }
 
 /** Remove everything of every bed (state files first, then whatever is left by name). */
-export function cleanupAllSync(opts: { onlyStale?: boolean } = {}): string[] {
+export function cleanupAllSync(opts: { onlyStale?: boolean; removeRoute?: boolean } = {}): string[] {
   const problems: string[] = [];
   const beds = listBedStates();
   const keep = new Set<string>();
@@ -323,7 +337,7 @@ export function cleanupAllSync(opts: { onlyStale?: boolean } = {}): string[] {
   if (batch.length) runSync(['ip', '-force', '-batch', '-'], batch.join('\n') + '\n');
   removeCgroupTreeSync(CGROUP_NAME);
   for (const d of lo.dataDirs) fs.rmSync(d, { recursive: true, force: true, maxRetries: 3 });
-  runSync(['ip', 'route', 'del', 'unreachable', UNREACHABLE_ROUTE]);
+  if (opts.removeRoute) runSync(['ip', 'route', 'del', 'unreachable', UNREACHABLE_ROUTE]);
   fs.rmSync(STATE_ROOT, { recursive: true, force: true });
   const after = scanLeftovers();
   if (after.netns.length || after.links.length || after.cgroups.length) {

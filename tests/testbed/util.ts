@@ -19,7 +19,7 @@ export const NET16 = '10.231';
 
 export const SYS_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-export type RunResult = { stdout: string; stderr: string; code: number };
+export type RunResult = { stdout: string; stderr: string; code: number; signal?: string };
 
 export type RunOptions = {
   input?: string | Buffer;
@@ -61,10 +61,11 @@ export function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
         stderr: Buffer.concat(err).toString('utf8'),
         code: code ?? (signal ? 128 : 1),
       };
+      if (signal) res.signal = signal;
       if (timedOut) {
         reject(new Error(`timed out after ${timeoutMs} ms: ${argv.join(' ')}\n${res.stderr}`));
       } else if ((opts.check ?? true) && res.code !== 0) {
-        reject(new Error(`exit ${res.code}: ${argv.join(' ')}\n${res.stderr.trim()}`));
+        reject(new Error(`exit ${res.code}${signal ? ` (${signal})` : ''}: ${argv.join(' ')}\n${res.stderr.trim()}`));
       } else {
         resolve(res);
       }

@@ -35,7 +35,7 @@ export async function* hostKeyPrompts(services: AppServices, signal?: AbortSigna
   }
 }
 
-export function serversRoutes(services: AppServices) {
+export function serverListings(services: AppServices) {
   const s = services.servers;
   return {
     list: () => s.list(),
