@@ -14,10 +14,19 @@ const INSTALL_SCRIPT = `set -eu
 family="$ID \${ID_LIKE:-}"
 echo "openpanel: detected $PRETTY_NAME"
 start_docker() {
-  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then systemctl enable --now docker
-  elif command -v service >/dev/null 2>&1 && [ -x /etc/init.d/docker ]; then service docker start
-  else echo "openpanel: no init system found; starting dockerd directly"; (setsid dockerd >/var/log/openpanel-dockerd.log 2>&1 &); fi
-  i=0; until docker version >/dev/null 2>&1; do i=$((i+1)); [ $i -gt 60 ] && { echo "openpanel: dockerd did not start" >&2; exit 4; }; sleep 1; done
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then systemctl enable --now docker || echo "openpanel: systemctl could not start docker"
+  elif [ -x /etc/init.d/docker ]; then service docker start || echo "openpanel: the init script could not start docker"
+  fi
+  i=0; direct=0
+  until docker version >/dev/null 2>&1; do
+    i=$((i+1))
+    if [ $i -ge 5 ] && [ $direct -eq 0 ]; then
+      direct=1; echo "openpanel: starting dockerd directly"
+      (setsid dockerd >/var/log/openpanel-dockerd.log 2>&1 < /dev/null &)
+    fi
+    if [ $i -gt 90 ]; then echo "openpanel: dockerd did not start; end of /var/log/openpanel-dockerd.log:" >&2; tail -n 20 /var/log/openpanel-dockerd.log >&2 || true; exit 4; fi
+    sleep 1
+  done
 }
 case " $family " in
   *" debian "*|*" ubuntu "*)
