@@ -8,14 +8,12 @@ source scripts/env.sh
 
 echo "== typecheck"; npx tsc -b
 echo "== lint"; npx eslint --max-warnings=0 .
-if [ "$(id -u)" = 0 ] && [ -f tests/testbed/cli.ts ]; then node tests/testbed/cli.ts cleanup >/dev/null 2>&1 || true; fi
 
 report="$(mktemp /tmp/openpanel-vitest.XXXXXX.json)"
 set +e
 bash scripts/with-keyring.sh npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
 status=$?
 set -e
-if [ "$(id -u)" = 0 ] && [ -f tests/testbed/cli.ts ]; then node tests/testbed/cli.ts cleanup >/dev/null 2>&1 || true; fi
 node -e '
 const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
 console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot, watchErrors } from '../helpers/browser.ts';
 import { startWebProcess, type WebProcess } from '../helpers/web-process.ts';
 
-const PAGES = ['servers', 'apps', 'databases', 'backups', 'assistant', 'activity', 'settings'] as const;
+const PAGES = ['servers', 'containers', 'logs', 'terminals', 'apps', 'databases', 'backups', 'assistant', 'activity', 'settings'] as const;
 
 describe('app shell in Chromium (web mode)', () => {
   let web: WebProcess;

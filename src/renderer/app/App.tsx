@@ -1,5 +1,8 @@
 import { useEffect, useState } from 'react';
 import { ActivityPage } from '../features/activity/ActivityPage.tsx';
+import { ContainersPage } from '../features/containers/ContainersPage.tsx';
+import { LogsPage } from '../features/logs/LogsPage.tsx';
+import { TerminalsPage } from '../features/terminals/TerminalsPage.tsx';
 import { PlannedPage } from '../features/placeholder/PlannedPage.tsx';
 import { HostKeyPrompts } from '../features/servers/HostKeyPrompts.tsx';
 import { ServersPage } from '../features/servers/ServersPage.tsx';
@@ -15,6 +18,12 @@ function Page({ route }: { route: RouteId }) {
   switch (route) {
     case 'servers':
       return <ServersPage />;
+    case 'containers':
+      return <ContainersPage />;
+    case 'logs':
+      return <LogsPage />;
+    case 'terminals':
+      return <TerminalsPage />;
     case 'activity':
       return <ActivityPage />;
     case 'settings':

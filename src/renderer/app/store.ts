@@ -2,6 +2,9 @@ import { create } from 'zustand';
 
 export const ROUTES = [
   { id: 'servers', label: 'Servers', icon: '▤' },
+  { id: 'containers', label: 'Containers', icon: '▣' },
+  { id: 'logs', label: 'Logs', icon: '☰' },
+  { id: 'terminals', label: 'Terminals', icon: '⌨' },
   { id: 'apps', label: 'Apps', icon: '◈' },
   { id: 'databases', label: 'Databases', icon: '⛁' },
   { id: 'backups', label: 'Backups', icon: '⟲' },
