@@ -11,6 +11,10 @@ import { HostKeyService } from './services/ssh/host-keys.ts';
 import { ConnectionPool, type PoolOptions } from './services/ssh/pool.ts';
 import { ProfilesService } from './services/profiles/service.ts';
 import { ForwardsService } from './services/ssh/forwards.ts';
+import { ContainersService } from './services/docker/containers.ts';
+import { FleetMonitor } from './services/metrics/monitor.ts';
+import { MetricsStore } from './services/metrics/store.ts';
+import { TerminalsService } from './services/terminals/service.ts';
 
 export interface AppOptions {
   dataDir: string;
@@ -19,6 +23,8 @@ export interface AppOptions {
   secretBackend?: SecretBackendChoice;
   /** Connection tuning (tests use short keep-alives and backoff). */
   ssh?: Pick<PoolOptions, 'reconnect' | 'keepaliveIntervalMs' | 'keepaliveCountMax'>;
+  /** Background sampling of every server with a pinned host key (default on; tests opt in). */
+  monitor?: boolean | { unreachableAfterMs?: number };
 }
 
 /** Every service of the app, wired once; both the Electron main process and headless mode build exactly this. */
@@ -36,6 +42,10 @@ export interface AppServices {
   servers: ServersService;
   profiles: ProfilesService;
   forwards: ForwardsService;
+  terminals: TerminalsService;
+  containers: ContainersService;
+  metrics: MetricsStore;
+  monitor: FleetMonitor;
   close(): Promise<void>;
 }
 
@@ -50,6 +60,13 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
   const docker = new DockerService(pool, (id) => serversRef!.dockerSocket(id));
   const serversService = new ServersService({ db: storage.db, secrets, hostKeys, pool, docker });
   serversRef = serversService;
+  const settings = new SettingsService(storage.db);
+  let monitorRef: FleetMonitor | null = null;
+  const containers = new ContainersService(docker, { latest: (sid, cid) => monitorRef?.latest(sid, cid) ?? null });
+  const metrics = new MetricsStore(storage.db);
+  const monitorOpts = typeof options.monitor === 'object' ? options.monitor : {};
+  const monitor = new FleetMonitor({ servers: serversService, pool, docker, containers, store: metrics, settings: () => settings.get(), ...monitorOpts });
+  monitorRef = monitor;
   const services: AppServices = {
     options,
     hostKeys,
@@ -58,19 +75,26 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     servers: serversService,
     profiles: new ProfilesService(serversService, hostKeys),
     forwards: new ForwardsService(pool),
+    terminals: new TerminalsService({ pool, docker, serverName: async (id) => serversService.get(id).name }),
     startedAt: Date.now(),
     storage,
     audit: new AuditService(storage.db),
-    settings: new SettingsService(storage.db),
+    settings,
+    containers,
+    metrics,
+    monitor,
     secrets,
     streams: new StreamRegistry(),
     async close() {
+      monitor.stop();
       services.streams.cancelAll();
       await services.forwards.closeAll();
+      await services.terminals.closeAll();
       docker.closeAll();
       pool.closeAll();
       storage.close();
     },
   };
+  if (options.monitor !== false) monitor.start();
   return services;
 }

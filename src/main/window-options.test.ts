@@ -16,7 +16,7 @@ describe('Electron window hardening', () => {
       allowRunningInsecureContent: false,
       webviewTag: false,
     });
-    expect(ALLOWED_PERMISSIONS).toEqual([]);
+    expect(ALLOWED_PERMISSIONS).toEqual(['notifications']);
   });
 
   it('denies navigation away from the app', () => {

@@ -61,5 +61,5 @@ export function isAllowedNavigation(target: string, appUrl: string): boolean {
   }
 }
 
-/** Permissions the renderer may request from Electron: none. */
-export const ALLOWED_PERMISSIONS: readonly string[] = [];
+/** Permissions the renderer may request from Electron: only notifications (alerts). */
+export const ALLOWED_PERMISSIONS: readonly string[] = ['notifications'];

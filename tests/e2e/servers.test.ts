@@ -54,10 +54,10 @@ describe('servers in Chromium (web mode, real test servers)', () => {
     await page.waitForSelector('[data-step="docker"][data-status="ok"]', { timeout: 30_000 });
     expect(await page.innerText('[data-step="docker"]')).toMatch(/Docker \d+/);
     await page.click('text=Done');
-    const row = page.locator('tr[data-server="web-1"]');
-    await row.waitFor();
-    await page.waitForFunction(() => document.querySelector('tr[data-server="web-1"] [data-testid="status"]')?.textContent?.includes('connected'));
-    await row.locator('a').click();
+    const card = page.locator('a.fleet-card[data-server="web-1"]');
+    await card.waitFor();
+    await page.waitForFunction(() => document.querySelector('a.fleet-card[data-server="web-1"] [data-testid="status"]')?.textContent?.includes('connected'));
+    await card.click();
     await page.waitForSelector('[data-testid="facts"]', { timeout: 30_000 });
     expect(await page.innerText('[data-testid="facts"]')).toContain('e2e-a');
     expect(await page.innerText('[data-testid="docker-version"]')).toMatch(/\d+\.\d+.*stream-local/);
@@ -89,7 +89,7 @@ describe('servers in Chromium (web mode, real test servers)', () => {
     await page.click('text=Import 2 servers');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="import-candidates"] td').length > 0 && [...document.querySelectorAll('[data-testid="import-candidates"] tbody tr td:last-child')].every((td) => td.textContent === 'imported'));
     await page.click('text=Close');
-    await page.locator('tr[data-server="inner"] a').click();
+    await page.locator('a.fleet-card[data-server="inner"]').click();
     // Opening it connects in the background: both host keys (bastion, then inner) are asked about.
     for (const s of [bastion, inner]) {
       await page.waitForSelector('[role="dialog"][aria-label="Unknown host key"]', { timeout: 30_000 });

@@ -22,7 +22,7 @@ export interface TestApp {
 /** The real app (services + web transport) on loopback with a throwaway data dir, and a typed client. */
 export async function startTestApp(opts: Partial<AppOptions> = {}): Promise<TestApp> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'openpanel-test-'));
-  const services = await createApp({ dataDir, mode: 'web', version: 'test', ...opts });
+  const services = await createApp({ dataDir, mode: 'web', version: 'test', monitor: false, ...opts });
   const server = await startWebServer({ services, staticDir: join(import.meta.dirname, '../../out/renderer') });
   const rpcUrl = (token = server.token) => `ws://127.0.0.1:${server.port}/rpc?token=${encodeURIComponent(token)}`;
   const ws = new WebSocket(rpcUrl());
@@ -47,13 +47,13 @@ export async function startTestApp(opts: Partial<AppOptions> = {}): Promise<Test
   };
 }
 
-export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 10_000, intervalMs = 50): Promise<T> {
+export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 10_000, intervalMs = 50): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
     try {
       const v = await fn();
-      if (v) return v;
+      if (v) return v as NonNullable<T>;
     } catch (e) {
       last = e;
     }

@@ -7,6 +7,10 @@ import { secretsRoutes } from './routes/secrets.ts';
 import { profilesRoutes } from './routes/profiles.ts';
 import { forwardsRoutes } from './routes/forwards.ts';
 import { serversRoutes } from './routes/servers.ts';
+import { containersRoutes } from './routes/containers.ts';
+import { fleetRoutes } from './routes/fleet.ts';
+import { terminalsRoutes } from './routes/terminals.ts';
+import { logsRoutes } from './routes/logs.ts';
 
 /**
  * The contract, implemented by delegating to services; one file per domain under routes/. No logic lives here.
@@ -22,6 +26,10 @@ export function createRouter(services: AppServices) {
     profiles: profilesRoutes(os, services),
     forwards: forwardsRoutes(os, services),
     servers: serversRoutes(os, services),
+    containers: containersRoutes(os, services),
+    fleet: fleetRoutes(os, services),
+    terminals: terminalsRoutes(os, services),
+    logs: logsRoutes(os, services),
   });
 }
 

@@ -7,6 +7,7 @@ import { PlannedPage } from '../features/placeholder/PlannedPage.tsx';
 import { HostKeyPrompts } from '../features/servers/HostKeyPrompts.tsx';
 import { ServersPage } from '../features/servers/ServersPage.tsx';
 import { useStatus, useStatusFeed } from '../features/servers/status.tsx';
+import { useAlertNotifications, useFleetFeed } from '../features/servers/fleet.ts';
 import { SettingsPage } from '../features/settings/SettingsPage.tsx';
 import type { Connection } from '../lib/rpc.ts';
 import { CommandPalette } from './CommandPalette.tsx';
@@ -45,6 +46,8 @@ export function App({ connection }: { connection: Connection }) {
   const setPaletteOpen = useUi((s) => s.setPaletteOpen);
   const theme = useTheme();
   useStatusFeed();
+  useFleetFeed();
+  useAlertNotifications(theme.notifications);
   const statuses = useStatus((s) => s.byId);
   const problems = Object.values(statuses).filter((s) => s.state === 'failed' || s.state === 'reconnecting').length;
   const [disconnected, setDisconnected] = useState<string | null>(null);

@@ -41,6 +41,7 @@ export function useTheme() {
   });
 
   return {
+    notifications: settings.data?.notifications ?? true,
     theme,
     resolved,
     setTheme: (t: Settings['theme']) => update.mutate({ theme: t }),

@@ -5,17 +5,25 @@
 import { activity } from './activity.ts';
 import { secrets } from './secrets.ts';
 import { settings } from './settings.ts';
+import { containers } from './containers.ts';
+import { fleet } from './fleet.ts';
 import { profiles } from './profiles.ts';
 import { forwards, servers } from './servers.ts';
 import { system } from './system.ts';
+import { logs } from './logs.ts';
+import { terminals } from './terminals.ts';
 
-export const contract = { system, activity, settings, secrets, servers, profiles, forwards };
+export const contract = { system, activity, settings, secrets, servers, profiles, forwards, containers, fleet, terminals, logs };
 export type Contract = typeof contract;
 
 export * from './base.ts';
+export * from './terminals.ts';
 export * from './system.ts';
 export * from './activity.ts';
 export * from './settings.ts';
 export * from './secrets.ts';
 export * from './servers.ts';
 export * from './profiles.ts';
+export * from './containers.ts';
+export * from './fleet.ts';
+export * from './logs.ts';

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 /** Every mutating API call: who, what, when, result. Never secret values (see audit.ts). */
 export const auditLog = sqliteTable('audit_log', {
@@ -63,4 +63,38 @@ export const hostKeys = sqliteTable(
     pinnedAt: integer('pinned_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.host, t.port, t.keyType] })],
+);
+
+/** Host samples (from /proc over the server's SSH connection), kept for 24 h. */
+export const hostSamples = sqliteTable(
+  'host_samples',
+  {
+    serverId: text('server_id').notNull(),
+    at: integer('at').notNull(),
+    cpuPercent: real('cpu_percent'),
+    memUsed: integer('mem_used').notNull(),
+    memTotal: integer('mem_total').notNull(),
+    diskUsed: integer('disk_used').notNull(),
+    diskTotal: integer('disk_total').notNull(),
+    load1: real('load1').notNull(),
+    load5: real('load5').notNull(),
+    load15: real('load15').notNull(),
+    uptime: integer('uptime').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.serverId, t.at] })],
+);
+
+/** Per-container samples (Docker stats, one-shot), kept for 24 h. */
+export const containerSamples = sqliteTable(
+  'container_samples',
+  {
+    serverId: text('server_id').notNull(),
+    containerId: text('container_id').notNull(),
+    name: text('name').notNull(),
+    at: integer('at').notNull(),
+    cpuPercent: real('cpu_percent'),
+    memUsed: integer('mem_used').notNull(),
+    memLimit: integer('mem_limit').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.serverId, t.containerId, t.at] }), index('container_samples_at').on(t.at)],
 );

@@ -3,7 +3,7 @@ import { Settings } from '../../../shared/contract/settings.ts';
 import type { Db } from '../db/index.ts';
 import { settings as settingsTable } from '../db/schema.ts';
 
-const DEFAULTS: Settings = { theme: 'system', notifications: true };
+const DEFAULTS: Settings = { theme: 'system', notifications: true, alerts: { restartLoop: true, unhealthy: true, unreachable: true, diskPercent: 90 }, sampleIntervalSec: 5 };
 
 export class SettingsService {
   private readonly db: Db;
@@ -17,6 +17,13 @@ export class SettingsService {
     return { ...DEFAULTS, ...(parsed?.success ? parsed.data : {}) };
   }
 
+  private readonly listeners = new Set<(s: Settings) => void>();
+
+  onChange(fn: (s: Settings) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
   update(patch: Partial<Settings>): Settings {
     const next = Settings.parse({ ...this.get(), ...patch });
     const value = JSON.stringify(next);
@@ -25,6 +32,7 @@ export class SettingsService {
       .values({ key: 'app', value, updatedAt: Date.now() })
       .onConflictDoUpdate({ target: settingsTable.key, set: { value, updatedAt: Date.now() } })
       .run();
+    for (const fn of this.listeners) fn(next);
     return next;
   }
 }

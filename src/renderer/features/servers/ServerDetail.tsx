@@ -3,20 +3,13 @@ import { useState } from 'react';
 import type { Server, TestStep } from '../../../shared/contract/servers.ts';
 import { useUi } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
+import { bytes } from '../../lib/format.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
 import { BootstrapPanel } from './BootstrapPanel.tsx';
 import { ConnectionSteps } from './ConnectionSteps.tsx';
+import { MetricsCharts } from './MetricsCharts.tsx';
 import { StatusBadge, useStatus } from './status.tsx';
 
-function bytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  while (n >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
-}
 
 export function ServerDetail({ server }: { server: Server }) {
   const orpc = queryUtils();
@@ -102,6 +95,7 @@ export function ServerDetail({ server }: { server: Server }) {
           </dl>
         )}
       </div>
+      <MetricsCharts serverId={server.id} />
       {f && !f.dockerVersion && <BootstrapPanel serverId={server.id} onDone={() => void facts.refetch()} />}
       <div className="card">
         <h2>Host key</h2>

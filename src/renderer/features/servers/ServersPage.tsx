@@ -4,7 +4,7 @@ import { queryUtils } from '../../lib/rpc.ts';
 import { AddServerDialog } from './AddServerDialog.tsx';
 import { ImportSshConfigDialog } from './ImportSshConfigDialog.tsx';
 import { ServerDetail } from './ServerDetail.tsx';
-import { StatusBadge, useStatus } from './status.tsx';
+import { FleetCard } from './FleetCard.tsx';
 
 function selectedFromHash(): string | null {
   return /^#\/servers\/([A-Za-z0-9_-]+)/.exec(window.location.hash)?.[1] ?? null;
@@ -13,7 +13,6 @@ function selectedFromHash(): string | null {
 export function ServersPage() {
   const orpc = queryUtils();
   const list = useQuery(orpc.servers.list.queryOptions());
-  const statuses = useStatus((s) => s.byId);
   const [dialog, setDialog] = useState<'add' | 'import' | null>(null);
   const [selected, setSelected] = useState<string | null>(selectedFromHash);
   useEffect(() => {
@@ -39,34 +38,11 @@ export function ServersPage() {
           </div>
           <p className="muted">Each server is reached over one SSH connection from this computer; nothing of OpenPanel runs on it.</p>
           {list.data && list.data.length > 0 ? (
-            <table className="table" data-testid="servers-table">
-              <thead>
-                <tr>
-                  <th>Name</th>
-                  <th>Address</th>
-                  <th>User</th>
-                  <th>Via</th>
-                  <th>Status</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.map((s) => (
-                  <tr key={s.id} data-server={s.name}>
-                    <td>
-                      <a href={`#/servers/${s.id}`}>{s.name}</a>
-                    </td>
-                    <td>
-                      {s.host}:{s.port}
-                    </td>
-                    <td>{s.username}</td>
-                    <td>{s.jumpServerId ? (list.data.find((j) => j.id === s.jumpServerId)?.name ?? '?') : 'direct'}</td>
-                    <td>
-                      <StatusBadge status={statuses[s.id]} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <div className="fleet-grid" data-testid="fleet">
+              {list.data.map((s) => (
+                <FleetCard key={s.id} server={s} />
+              ))}
+            </div>
           ) : (
             <div className="empty-state">
               <p>No servers yet.</p>

@@ -1,0 +1,168 @@
+import type { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import { AppError, errorMessage } from '../core/errors.ts';
+import { LogMerger, type LogBatch, type MergeOptions } from '../logs/merge.ts';
+import { dockerSince } from '../logs/parse.ts';
+import { LogSource } from '../logs/source.ts';
+import type { DockerClient } from './client.ts';
+
+export type { WireLine } from '../logs/merge.ts';
+
+export interface FollowLogsOptions {
+  containerIds: string[];
+  /** Keep the streams open for new lines (default true). */
+  follow?: boolean;
+  /** Only the last N lines of each container (default: all). */
+  tail?: number;
+  /** Only lines from this time on, in ms since the epoch. */
+  since?: number;
+  /** Whether lines carry their time (default true). Docker is always asked for them: interleaving needs them. */
+  timestamps?: boolean;
+  /** Flow control: the consumer acknowledges batches (see `ack`); at most this many unacknowledged bytes are sent. */
+  flowId?: string;
+}
+
+export interface LogsContainer {
+  id: string;
+  name: string;
+  tty: boolean;
+}
+
+export interface LogsBatchOut extends LogBatch {
+  seq: number;
+  /** On the first batch only: what each container index refers to. */
+  containers?: LogsContainer[];
+}
+
+/** Unacknowledged bytes allowed in flight per stream (text bytes; the JSON on the wire is slightly larger). */
+export const FLOW_WINDOW_BYTES = 2 * 1024 * 1024;
+
+const MERGE: Omit<MergeOptions, 'timestamps'> = { maxBatchBytes: 64 * 1024, maxBatchDelayMs: 30, mergeWaitMs: 100 };
+
+/** Bytes sent and not yet acknowledged by the consumer of one stream; the producer waits while over the window. */
+class FlowWindow {
+  private sent = 0;
+  private acked = 0;
+  private readonly pending: { seq: number; upTo: number }[] = [];
+  private waiter: (() => void) | null = null;
+
+  get inFlight(): number {
+    return this.sent - this.acked;
+  }
+
+  sentBatch(seq: number, bytes: number): void {
+    this.sent += bytes;
+    this.pending.push({ seq, upTo: this.sent });
+  }
+
+  ack(seq: number): void {
+    while (this.pending.length > 0 && this.pending[0]!.seq <= seq) this.acked = this.pending.shift()!.upTo;
+    const w = this.waiter;
+    this.waiter = null;
+    w?.();
+  }
+
+  async below(limit: number, aborted: Promise<void>, signal: AbortSignal): Promise<void> {
+    while (this.inFlight >= limit && !signal.aborted) {
+      await Promise.race([new Promise<void>((r) => (this.waiter = r)), aborted]);
+    }
+  }
+}
+
+function openLogStream(docker: Docker, id: string, opts: FollowLogsOptions, signal: AbortSignal): Promise<Readable> {
+  const query: Record<string, unknown> = { follow: opts.follow ?? true, stdout: true, stderr: true, timestamps: true };
+  if (opts.tail !== undefined) query.tail = opts.tail;
+  if (opts.since !== undefined) query.since = dockerSince(opts.since);
+  return new Promise((resolve, reject) => {
+    // Through modem.dial rather than container.logs(): dockerode buffers the whole answer when not following.
+    docker.modem.dial(
+      {
+        path: `/containers/${encodeURIComponent(id)}/logs?`,
+        method: 'GET',
+        abortSignal: signal,
+        isStream: true,
+        statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
+        options: query,
+      } as never,
+      (err: unknown, stream: unknown) => (err ? reject(err) : resolve(stream as Readable)),
+    );
+  });
+}
+
+/**
+ * Live logs of one or several containers of a server, through the Docker API on its SSH connection. Each
+ * container gets its own stream channel (never the kept-alive pool); lines are demultiplexed into stdout and
+ * stderr, timestamped, interleaved by time and sent in batches. Nothing is read from a container's stream
+ * before the consumer wants more, and with a flow id no more than FLOW_WINDOW_BYTES go unacknowledged, so a
+ * slow consumer slows the server down instead of filling this process's memory.
+ */
+export class LogsService {
+  private readonly client: (serverId: string) => Promise<DockerClient>;
+  private readonly flows = new Map<string, FlowWindow>();
+
+  constructor(client: (serverId: string) => Promise<DockerClient>) {
+    this.client = client;
+  }
+
+  /** Acknowledges every batch up to `seq` of stream `flowId`. False when no such stream is open. */
+  ack(flowId: string, seq: number): boolean {
+    const flow = this.flows.get(flowId);
+    flow?.ack(seq);
+    return !!flow;
+  }
+
+  /** How many streams are open (with flow control). */
+  get openFlows(): number {
+    return this.flows.size;
+  }
+
+  async *follow(serverId: string, opts: FollowLogsOptions, signal: AbortSignal): AsyncGenerator<LogsBatchOut> {
+    if (opts.flowId && this.flows.has(opts.flowId)) throw new AppError('CONFLICT', `flowId: a log stream with id ${opts.flowId} is already open.`);
+    const flow = new FlowWindow();
+    if (opts.flowId) this.flows.set(opts.flowId, flow);
+    const ac = new AbortController();
+    const onAbort = () => ac.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const aborted = new Promise<void>((r) => ac.signal.addEventListener('abort', () => r(), { once: true }));
+    const sources: LogSource[] = [];
+    try {
+      const client = await this.client(serverId);
+      const containers = await Promise.all(opts.containerIds.map((id) => inspect(client.api, id)));
+      const streams = await Promise.all(containers.map((c) => openLogStream(client.streams, c.id, opts, ac.signal).catch((e: unknown) => Promise.reject(dockerError(e, c.id)))));
+      streams.forEach((stream, i) => sources.push(new LogSource(i, stream, { multiplexed: !containers[i]!.tty, timestamps: true })));
+      const merger = new LogMerger(sources, { ...MERGE, timestamps: opts.timestamps ?? true }, ac.signal);
+      let seq = 0;
+      yield { seq: seq++, lines: [], ended: [], bytes: 0, containers };
+      while (!ac.signal.aborted) {
+        if (opts.flowId) await flow.below(FLOW_WINDOW_BYTES, aborted, ac.signal);
+        const batch = await merger.next();
+        if (!batch) return;
+        const failed = sources.find((s) => s.error && s.endReported);
+        if (failed?.error) throw dockerError(failed.error, containers[failed.index]!.id);
+        flow.sentBatch(seq, batch.bytes);
+        yield { seq: seq++, ...batch };
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      ac.abort();
+      for (const s of sources) s.destroy();
+      if (opts.flowId && this.flows.get(opts.flowId) === flow) this.flows.delete(opts.flowId);
+    }
+  }
+}
+
+async function inspect(api: Docker, id: string): Promise<LogsContainer> {
+  try {
+    const info = await api.getContainer(id).inspect();
+    return { id: info.Id, name: info.Name.replace(/^\//, ''), tty: !!info.Config?.Tty };
+  } catch (e) {
+    throw dockerError(e, id);
+  }
+}
+
+function dockerError(e: unknown, id: string): AppError {
+  if (e instanceof AppError) return e;
+  const status = (e as { statusCode?: number }).statusCode;
+  if (status === 404) return new AppError('NOT_FOUND', `containerIds: no container ${id} on this server.`);
+  return new AppError('REMOTE_COMMAND_FAILED', `Logs of container ${id}: ${errorMessage(e)}`);
+}

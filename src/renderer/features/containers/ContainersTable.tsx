@@ -1,0 +1,140 @@
+import { useQuery } from '@tanstack/react-query';
+import { useMemo, useState } from 'react';
+import type { Container } from '../../../shared/contract/containers.ts';
+import { useUi } from '../../app/store.ts';
+import { describeError } from '../../lib/errors.ts';
+import { bytes, percent } from '../../lib/format.ts';
+import { api, queryUtils } from '../../lib/rpc.ts';
+import { InspectDrawer } from './InspectDrawer.tsx';
+import { useLiveContainers } from './useContainers.ts';
+
+type SortKey = 'name' | 'server' | 'state' | 'image' | 'cpu' | 'mem';
+type Action = 'start' | 'stop' | 'restart' | 'kill' | 'remove';
+
+export function ContainersTable() {
+  const orpc = queryUtils();
+  const toast = useUi((s) => s.toast);
+  const servers = useQuery(orpc.servers.list.queryOptions());
+  const { containers, loading } = useLiveContainers();
+  const [q, setQ] = useState('');
+  const [server, setServer] = useState('');
+  const [state, setState] = useState('');
+  const [sort, setSort] = useState<{ key: SortKey; dir: 1 | -1 }>({ key: 'name', dir: 1 });
+  const [open, setOpen] = useState<Container | null>(null);
+  const serverName = useMemo(() => new Map((servers.data ?? []).map((s) => [s.id, s.name])), [servers.data]);
+
+  const rows = useMemo(() => {
+    const needle = q.trim().toLowerCase();
+    const val = (c: Container): string | number => {
+      switch (sort.key) {
+        case 'server':
+          return serverName.get(c.serverId) ?? '';
+        case 'cpu':
+          return c.cpuPercent ?? -1;
+        case 'mem':
+          return c.memUsed ?? -1;
+        default:
+          return c[sort.key];
+      }
+    };
+    return containers
+      .filter((c) => (!server || c.serverId === server) && (!state || (state === 'unhealthy' ? c.health === 'unhealthy' : c.state === state)))
+      .filter((c) => !needle || [c.name, c.image, c.id.slice(0, 12), serverName.get(c.serverId) ?? ''].some((f) => f.toLowerCase().includes(needle)))
+      .sort((a, b) => (val(a) > val(b) ? sort.dir : val(a) < val(b) ? -sort.dir : 0));
+  }, [containers, q, server, state, sort, serverName]);
+
+  const act = async (c: Container, action: Action) => {
+    if (action === 'remove' && !window.confirm(`Remove container ${c.name} on ${serverName.get(c.serverId)}?${c.state === 'running' ? ' It is running and will be stopped.' : ''}`)) return;
+    try {
+      await api().containers.action({ serverId: c.serverId, id: c.id, action, force: action === 'remove' && c.state === 'running' });
+    } catch (e) {
+      toast({ kind: 'error', title: `${action} ${c.name} failed`, detail: describeError(e).message });
+    }
+  };
+  const th = (key: SortKey, label: string) => (
+    <th onClick={() => setSort((s) => ({ key, dir: s.key === key ? (-s.dir as 1 | -1) : 1 }))} style={{ cursor: 'pointer' }} aria-sort={sort.key === key ? (sort.dir === 1 ? 'ascending' : 'descending') : 'none'}>
+      {label}
+      {sort.key === key ? (sort.dir === 1 ? ' ▲' : ' ▼') : ''}
+    </th>
+  );
+
+  return (
+    <>
+      <div className="row" style={{ marginBottom: 10 }}>
+        <input className="filter" style={{ marginBottom: 0 }} placeholder="Search name, image, id…" value={q} onChange={(e) => setQ(e.target.value)} aria-label="Search containers" />
+        <select value={server} onChange={(e) => setServer(e.target.value)} aria-label="Server">
+          <option value="">All servers</option>
+          {servers.data?.map((s) => (
+            <option key={s.id} value={s.id}>
+              {s.name}
+            </option>
+          ))}
+        </select>
+        <select value={state} onChange={(e) => setState(e.target.value)} aria-label="State">
+          <option value="">Any state</option>
+          <option value="running">running</option>
+          <option value="exited">exited</option>
+          <option value="created">created</option>
+          <option value="paused">paused</option>
+          <option value="restarting">restarting</option>
+          <option value="unhealthy">unhealthy</option>
+        </select>
+        <span className="muted small">{loading ? 'loading…' : `${rows.length} of ${containers.length}`}</span>
+      </div>
+      <table className="table" data-testid="containers-table">
+        <thead>
+          <tr>
+            {th('name', 'Name')}
+            {th('server', 'Server')}
+            {th('state', 'State')}
+            {th('image', 'Image')}
+            <th>Ports</th>
+            {th('cpu', 'CPU')}
+            {th('mem', 'Memory')}
+            <th>Actions</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((c) => (
+            <tr key={`${c.serverId}/${c.id}`} className="clickable" data-container={c.name} onClick={() => setOpen(c)}>
+              <td>
+                {c.name}
+                {c.managed && <span className="badge">managed</span>}
+              </td>
+              <td>{serverName.get(c.serverId)}</td>
+              <td>
+                <span className={`badge ${c.state === 'running' ? 'ok' : ''}`} data-testid="state">
+                  {c.state}
+                </span>
+                {c.health !== 'none' && <span className={`badge ${c.health === 'unhealthy' ? 'failed' : 'ok'}`}>{c.health}</span>}
+                <div className="small muted">{c.status}</div>
+              </td>
+              <td className="small mono">{c.image}</td>
+              <td className="small">{c.ports.filter((p) => p.publicPort).map((p) => `${p.publicPort}→${p.privatePort}`).join(', ')}</td>
+              <td>{percent(c.cpuPercent)}</td>
+              <td>{bytes(c.memUsed)}</td>
+              <td onClick={(e) => e.stopPropagation()}>
+                <div className="actions-inline">
+                  {c.state === 'running' ? (
+                    <>
+                      <button onClick={() => void act(c, 'stop')}>Stop</button>
+                      <button onClick={() => void act(c, 'restart')}>Restart</button>
+                      <button onClick={() => void act(c, 'kill')}>Kill</button>
+                    </>
+                  ) : (
+                    <button onClick={() => void act(c, 'start')}>Start</button>
+                  )}
+                  <a className="button-link" href={`#/logs?server=${c.serverId}&containers=${c.id}`}>
+                    Logs
+                  </a>
+                  <button onClick={() => void act(c, 'remove')}>Remove</button>
+                </div>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {open && <InspectDrawer container={open} onClose={() => setOpen(null)} />}
+    </>
+  );
+}

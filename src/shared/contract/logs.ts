@@ -1,0 +1,59 @@
+import { eventIterator } from '@orpc/contract';
+import { z } from 'zod';
+import { base, Id, Timestamp } from './base.ts';
+
+/** A container id (full or short hex) or name, as Docker accepts it in a URL path. */
+export const LogsContainerRef = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a container id or name (letters, digits, _ . -)');
+
+export const LogsFollowInput = z
+  .object({
+    serverId: Id,
+    containerIds: z.array(LogsContainerRef).min(1, 'containerIds: pick at least one container').max(16, 'containerIds: at most 16 containers at once'),
+    /** Keep the stream open for new lines (default true). */
+    follow: z.boolean().default(true),
+    /** Only the last N lines of each container; omitted = all. */
+    tail: z.number().int().min(0).max(10_000_000).optional(),
+    /** Only lines from this time on (ms since the epoch). */
+    since: Timestamp.optional(),
+    /** Whether lines carry their time (default true). */
+    timestamps: z.boolean().default(true),
+    /**
+     * Flow control: a random id chosen by the client, which acknowledges each batch with `logs.ack` after
+     * handling it. At most ~2 MiB go unacknowledged; the server reads no further from Docker until acks arrive.
+     */
+    flowId: Id,
+  })
+  .strict();
+export type LogsFollowInput = z.input<typeof LogsFollowInput>;
+
+/** One line: [container index into `containers`, 0 = stdout | 1 = stderr, time (ms since the epoch, with a fraction) or null, text]. */
+export const LogLine = z.tuple([z.number().int().nonnegative(), z.union([z.literal(0), z.literal(1)]), z.number().nullable(), z.string()]);
+export type LogLine = z.infer<typeof LogLine>;
+
+export const LogsContainer = z.object({ id: z.string(), name: z.string(), tty: z.boolean() });
+export type LogsContainer = z.infer<typeof LogsContainer>;
+
+export const LogBatch = z.object({
+  /** 0, 1, 2…: acknowledge with `logs.ack({ flowId, seq })`. */
+  seq: z.number().int().nonnegative(),
+  /** Interleaved by time across containers. */
+  lines: z.array(LogLine),
+  /** Indexes of containers whose stream ended (not following, or the container stopped). */
+  ended: z.array(z.number().int().nonnegative()),
+  /** Bytes of text in this batch. */
+  bytes: z.number().int().nonnegative(),
+  /** First batch only: what each container index refers to. */
+  containers: z.array(LogsContainer).optional(),
+});
+export type LogBatch = z.infer<typeof LogBatch>;
+
+export const logs = {
+  /** Live logs of one or several containers of a server, interleaved by time, in batches. */
+  follow: base.input(LogsFollowInput).output(eventIterator(LogBatch)),
+  /** Acknowledges every batch of a `follow` stream up to `seq` (flow control). */
+  ack: base.input(z.object({ flowId: Id, seq: z.number().int().nonnegative() }).strict()).output(z.object({ ok: z.boolean() })),
+};

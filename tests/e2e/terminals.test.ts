@@ -1,0 +1,92 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUSYBOX_TAG, Testbed, type TestServer } from '../testbed/index.ts';
+import { launchBrowser, screenshot, watchErrors } from '../helpers/browser.ts';
+import { addServer } from '../helpers/servers.ts';
+import { startWebProcess, type WebProcess } from '../helpers/web-process.ts';
+
+describe('terminals in Chromium (web mode, real test server)', () => {
+  let bed: Testbed;
+  let web: WebProcess;
+  let browser: Browser;
+  let s: TestServer;
+
+  beforeAll(async () => {
+    bed = await Testbed.create({ prefix: 'e2eterm' });
+    s = await bed.addServer({ name: 'e2e-term', images: ['busybox'] });
+    await s.exec(['docker', 'run', '-d', '--name', 'shop', '--hostname', 'shophost', BUSYBOX_TAG, 'sleep', '3600'], { check: true });
+    web = await startWebProcess();
+    const { client, close } = await web.client();
+    await addServer(client, s, { name: 'e2e-term' });
+    close();
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await web?.stop();
+    await bed?.teardown();
+  });
+
+  async function open(): Promise<{ page: Page; errors: string[] }> {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    const errors = watchErrors(page);
+    await page.goto(web.url);
+    await page.waitForSelector('nav[aria-label="Main"]');
+    await page.click('[data-nav="terminals"]');
+    await page.waitForSelector('form[aria-label="New terminal"]');
+    return { page, errors };
+  }
+
+  const screenText = (page: Page) => page.innerText('[data-testid="terminal"] .xterm-rows');
+  const waitText = (page: Page, re: RegExp) =>
+    page.waitForFunction((src) => new RegExp(src).test(document.querySelector('[data-testid="terminal"] .xterm-rows')?.textContent ?? ''), re.source, { timeout: 20_000 });
+
+  it('opens a shell on the server, types into it, survives a reload, and shows the exit', async () => {
+    const { page, errors } = await open();
+    await page.selectOption('[data-testid="terminal-server"]', { label: 'e2e-term' });
+    await page.click('text=Open terminal');
+    await page.waitForSelector('[data-testid="terminal"][data-state="open"] .xterm-rows');
+    await page.click('[data-testid="terminal"] .terminal-host');
+    await page.keyboard.type('echo "answer=$((6*7))"; stty size');
+    await page.keyboard.press('Enter');
+    await waitText(page, /answer=42/);
+    // The terminal was fitted to the page: far wider than the 80-column default.
+    const size = /(\d+) (\d+)\s*$/m.exec((await screenText(page)).split('answer=42')[1] ?? '');
+    expect(Number(size?.[2])).toBeGreaterThan(100);
+    await screenshot(page, 'terminal-server');
+
+    // A reload reattaches to the same session and replays its output.
+    const hash = new URL(page.url()).hash;
+    expect(hash).toMatch(/^#\/terminals\/[0-9a-f-]{36}$/);
+    await page.reload();
+    await page.waitForSelector('[data-testid="terminal"] .xterm-rows');
+    await waitText(page, /answer=42/);
+    await page.click('[data-testid="terminal"] .terminal-host');
+    await page.keyboard.type('exit 5');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid="terminal"][data-state="exited"]', { timeout: 20_000 });
+    expect(await page.innerText('.terminal-ended')).toContain('exited with code 5');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('opens a shell inside a running container, then closes its tab', async () => {
+    const { page, errors } = await open();
+    await page.selectOption('[data-testid="terminal-server"]', { label: 'e2e-term' });
+    await page.waitForSelector('[data-testid="terminal-target"] option[value="shop"]', { state: 'attached' });
+    await page.selectOption('[data-testid="terminal-target"]', 'shop');
+    await page.click('text=Open terminal');
+    await page.waitForSelector('.terminal-tab.on >> text=shop on e2e-term');
+    await page.click('[data-testid="terminal"] .terminal-host');
+    await page.keyboard.type('hostname; echo in-$((5*5))');
+    await page.keyboard.press('Enter');
+    await waitText(page, /in-25/);
+    expect(await screenText(page)).toContain('shophost');
+    await screenshot(page, 'terminal-container');
+    const tabs = await page.locator('.terminal-tab').count();
+    await page.click('.terminal-tab.on .terminal-close');
+    await page.waitForFunction((n) => document.querySelectorAll('.terminal-tab').length === n - 1, tabs);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
