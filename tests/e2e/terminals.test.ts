@@ -1,9 +1,13 @@
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUSYBOX_TAG, Testbed, type TestServer } from '../testbed/index.ts';
 import { launchBrowser, screenshot, watchErrors } from '../helpers/browser.ts';
 import { addServer } from '../helpers/servers.ts';
 import { startWebProcess, type WebProcess } from '../helpers/web-process.ts';
+
+const DOCS = join(import.meta.dirname, '../../docs/screenshots');
 
 describe('terminals in Chromium (web mode, real test server)', () => {
   let bed: Testbed;
@@ -22,6 +26,7 @@ describe('terminals in Chromium (web mode, real test server)', () => {
     browser = await launchBrowser();
   });
   afterAll(async () => {
+    await s?.restoreLink().catch(() => {});
     await browser?.close();
     await web?.stop();
     await bed?.teardown();
@@ -53,14 +58,41 @@ describe('terminals in Chromium (web mode, real test server)', () => {
     // The terminal was fitted to the page: far wider than the 80-column default.
     const size = /(\d+) (\d+)\s*$/m.exec((await screenText(page)).split('answer=42')[1] ?? '');
     expect(Number(size?.[2])).toBeGreaterThan(100);
-    await screenshot(page, 'terminal-server');
+    const shot = await screenshot(page, 'terminal-server');
+    mkdirSync(DOCS, { recursive: true });
+    copyFileSync(shot, join(DOCS, 'terminal.png'));
+
+    // Resizing the window resizes the remote pty.
+    await page.setViewportSize({ width: 900, height: 600 });
+    let small: RegExpExecArray | null = null;
+    for (let i = 0; i < 20; i++) {
+      await page.keyboard.type(`clear; echo "size${i}=$(stty size)"`);
+      await page.keyboard.press('Enter');
+      await waitText(page, new RegExp(`size${i}=\\d+ \\d+`));
+      small = new RegExp(`size${i}=(\\d+) (\\d+)`).exec(await screenText(page));
+      if (Number(small?.[2]) < Number(size?.[2])) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(Number(small?.[2])).toBeLessThan(Number(size?.[2]));
+    expect(Number(small?.[2])).toBeGreaterThan(40);
+
+    // A 5 s link cut: the same shell is usable afterwards, with what was typed during the cut.
+    await s.cutLink();
+    await page.keyboard.type('echo "during=$((7*7))"');
+    await page.keyboard.press('Enter');
+    await new Promise((r) => setTimeout(r, 5_000));
+    await s.restoreLink();
+    await waitText(page, /during=49/);
+    await page.keyboard.type('echo "after=$((8*8))"');
+    await page.keyboard.press('Enter');
+    await waitText(page, /after=64/);
 
     // A reload reattaches to the same session and replays its output.
     const hash = new URL(page.url()).hash;
     expect(hash).toMatch(/^#\/terminals\/[0-9a-f-]{36}$/);
     await page.reload();
     await page.waitForSelector('[data-testid="terminal"] .xterm-rows');
-    await waitText(page, /answer=42/);
+    await waitText(page, /after=64/);
     await page.click('[data-testid="terminal"] .terminal-host');
     await page.keyboard.type('exit 5');
     await page.keyboard.press('Enter');

@@ -14,7 +14,7 @@ function follow(app: TestApp, id: string, since = 0) {
     for await (const ev of it) {
       state.events.push(ev);
       if (ev.type === 'output') state.text += ev.data;
-      else state.exit = ev;
+      else if (ev.type === 'exit') state.exit = ev;
     }
   })()
     .catch(() => {})
@@ -187,6 +187,68 @@ describe('terminals on servers and in containers (real sshd + dockerd)', () => {
     expect(actions).toContain('terminals.close');
     expect(actions).not.toContain('sw0rdf1sh');
     expect(actions).not.toContain('terminals.input');
+  });
+
+  it('acknowledged flow control: a client with a window is never sent more than it has acknowledged', async () => {
+    const window = 64 * 1024;
+    const total = 3 * 1024 * 1024;
+    const t = await app.client.terminals.open({ serverId, command: ['sh', '-c', `head -c ${total} /dev/zero | tr '\\0' y; echo; echo ACK-DONE`] });
+    const ac = new AbortController();
+    const stream = await app.client.terminals.attach({ id: t.id, window }, { signal: ac.signal });
+    const first = await stream.next();
+    expect(first.value).toMatchObject({ type: 'attached' });
+    const reader = (first.value as { reader: string }).reader;
+    let received = 0;
+    let maxInFlight = 0;
+    let acked = 0;
+    let text = '';
+    // Read without acknowledging: the server stops at the window. One read in flight at a time.
+    let pending: Promise<IteratorResult<TerminalEvent>> | null = null;
+    const pull = () =>
+      (pending ??= stream.next().then((r) => {
+        pending = null;
+        if (!r.done && r.value.type === 'output') {
+          received = r.value.to;
+          text += r.value.data;
+          maxInFlight = Math.max(maxInFlight, received - acked);
+        }
+        return r;
+      }));
+    while (received < window) await pull();
+    const stalled = await Promise.race([pull().then(() => 'more'), new Promise((r) => setTimeout(() => r('stalled'), 700))]);
+    expect(stalled).toBe('stalled');
+    expect(received).toBeLessThanOrEqual(window);
+    // The unacknowledged output holds the remote program back too (bounded memory in the app).
+    expect(app.services.terminals.session(t.id).stats().buffered).toBeLessThan(4 * 1024 * 1024);
+    // Acknowledge as a renderer would, until the end.
+    for (let i = 0; i < 10_000 && !/ACK-DONE/.test(text); i++) {
+      acked = received;
+      await app.client.terminals.ack({ id: t.id, reader, upTo: acked });
+      const r = await pull();
+      if (r.done) break;
+    }
+    expect(text).toMatch(/ACK-DONE/);
+    expect(text.split('y').length - 1).toBe(total);
+    expect(maxInFlight).toBeLessThanOrEqual(window);
+    ac.abort();
+    await app.client.terminals.close({ id: t.id });
+  });
+
+  it('survives a 5 s link cut: the same shell keeps working afterwards', async () => {
+    const t = await app.client.terminals.open({ serverId });
+    const f = follow(app, t.id);
+    await app.client.terminals.input({ id: t.id, data: 'echo before-$((2+2))\n' });
+    await f.until(/before-4/);
+    await s.cutLink();
+    await app.client.terminals.input({ id: t.id, data: 'echo during-$((3+3))\n' });
+    await new Promise((r) => setTimeout(r, 5_000));
+    await s.restoreLink();
+    await f.until(/during-6/, 'typed during the cut', 30_000);
+    await app.client.terminals.input({ id: t.id, data: 'echo after-$((4+4))\n' });
+    await f.until(/after-8/, 'typed after the cut', 30_000);
+    expect(f.state.exit).toBeNull();
+    await f.stop();
+    await app.client.terminals.close({ id: t.id });
   });
 
   it('ends with a clear reason when the SSH link drops, and counts no stream after the client leaves', async () => {

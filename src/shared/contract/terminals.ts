@@ -69,6 +69,8 @@ export type TerminalInfo = z.infer<typeof TerminalInfo>;
  * as far as the scrollback still holds it (`from` > `since` says some was dropped).
  */
 export const TerminalEvent = z.discriminatedUnion('type', [
+  /** First event of an attach with a `window`: the id to acknowledge with. */
+  z.object({ type: z.literal('attached'), reader: z.string() }),
   z.object({ type: z.literal('output'), from: z.number(), to: z.number(), data: z.string() }),
   z.object({ type: z.literal('exit'), exitCode: z.number().nullable(), exitSignal: z.string().nullable(), reason: z.string() }),
 ]);
@@ -81,7 +83,20 @@ export const terminals = {
   open: base.meta({ mutating: true }).input(TerminalOpen).output(TerminalInfo),
   list: base.output(z.array(TerminalInfo)),
   /** The session's output from `since` on, live, then its exit. Several clients may attach at once. */
-  attach: base.input(z.object({ id: SessionId, since: z.number().int().min(0).default(0) }).strict()).output(eventIterator(TerminalEvent)),
+  attach: base
+    .input(
+      z
+        .object({
+          id: SessionId,
+          since: z.number().int().min(0).default(0),
+          /** Ack-based flow control: at most this many characters unacknowledged in flight (see `ack`). */
+          window: z.number().int().min(1024, 'expected at least 1024').max(16 * 1024 * 1024).optional(),
+        })
+        .strict(),
+    )
+    .output(eventIterator(TerminalEvent)),
+  /** The client rendered output up to `upTo`: more may be sent, and the remote side may write again. */
+  ack: base.input(z.object({ id: SessionId, reader: z.string().uuid(), upTo: z.number().int().min(0) }).strict()).output(z.object({ ok: z.boolean() })),
   /** Keystrokes and pastes. Deliberately not audited: they may hold passwords typed at prompts. */
   input: base.input(z.object({ id: SessionId, data: z.string().min(1).max(65_536, 'expected at most 64 KiB per call') }).strict()).output(z.object({ ok: z.boolean() })),
   resize: base.input(z.object({ id: SessionId, cols: TerminalCols, rows: TerminalRows }).strict()).output(z.object({ ok: z.boolean() })),

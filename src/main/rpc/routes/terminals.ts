@@ -10,7 +10,7 @@ export function terminalsRoutes(os: Os, services: AppServices) {
     attach: os.terminals.attach.handler(({ input, signal }) => {
       const ac = new AbortController();
       signal?.addEventListener('abort', () => ac.abort(), { once: true });
-      const events = t.attach(input.id, input.since, ac.signal);
+      const events = t.attach(input.id, input.since, ac.signal, input.window ?? null);
       return (async function* () {
         try {
           yield* events;
@@ -19,6 +19,7 @@ export function terminalsRoutes(os: Os, services: AppServices) {
         }
       })();
     }),
+    ack: os.terminals.ack.handler(({ input }) => ({ ok: t.ack(input.id, input.reader, input.upTo) })),
     input: os.terminals.input.handler(({ input }) => {
       t.input(input.id, input.data);
       return { ok: true };

@@ -109,8 +109,12 @@ export class TerminalsService {
     return this.get(id).session;
   }
 
-  attach(id: string, since: number, signal?: AbortSignal): AsyncGenerator<SessionEvent> {
-    return this.get(id).session.follow(since, signal);
+  attach(id: string, since: number, signal?: AbortSignal, window: number | null = null): AsyncGenerator<SessionEvent> {
+    return this.get(id).session.follow(since, signal, window);
+  }
+
+  ack(id: string, reader: string, upTo: number): boolean {
+    return this.get(id).session.ack(reader, upTo);
   }
 
   input(id: string, data: string): void {

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 
 /** What a terminal runs on: an SSH pty channel or a Docker exec stream. */
@@ -32,7 +33,17 @@ export interface SessionLimits {
 
 export const DEFAULT_LIMITS: SessionLimits = { scrollback: 512 * 1024, highWater: 1024 * 1024, maxEvent: 256 * 1024 };
 
-export type SessionEvent = { type: 'output'; from: number; to: number; data: string } | ({ type: 'exit' } & TerminalEnd);
+export type SessionEvent = { type: 'attached'; reader: string } | { type: 'output'; from: number; to: number; data: string } | ({ type: 'exit' } & TerminalEnd);
+
+interface Reader {
+  id: string;
+  /** Sent up to here. */
+  cursor: number;
+  /** Acknowledged (rendered) up to here: only for readers with a window. */
+  acked: number;
+  window: number | null;
+  wake: (() => void) | null;
+}
 
 /**
  * One terminal: output is kept in a bounded buffer addressed by offsets, so any number of clients can
@@ -49,7 +60,7 @@ export class TerminalSession extends EventEmitter<{ change: [] }> {
   private start = 0;
   /** Offset after the last char received. */
   private total = 0;
-  private readonly readers = new Set<{ cursor: number }>();
+  private readonly readers = new Set<Reader>();
   /** Where the last reader stopped, for flow control while nobody is attached. */
   private lastRead = 0;
   private paused = false;
@@ -95,7 +106,8 @@ export class TerminalSession extends EventEmitter<{ change: [] }> {
   private slowest(): number {
     if (this.readers.size === 0) return this.lastRead;
     let min = Infinity;
-    for (const r of this.readers) min = Math.min(min, r.cursor);
+    // A reader with a window counts as far as it acknowledged: output it has not rendered is not "read".
+    for (const r of this.readers) min = Math.min(min, r.window === null ? r.cursor : r.acked);
     return min;
   }
 
@@ -132,37 +144,55 @@ export class TerminalSession extends EventEmitter<{ change: [] }> {
     return { from: begin, to: begin + data.length, data };
   }
 
+  /**
+   * Ack-based flow control: the client acknowledges output once its terminal has rendered it; a reader
+   * with a `window` is sent nothing more while `window` characters are unacknowledged.
+   */
+  ack(readerId: string, upTo: number): boolean {
+    for (const r of this.readers) {
+      if (r.id !== readerId) continue;
+      r.acked = Math.max(r.acked, Math.min(upTo, r.cursor));
+      this.trim();
+      this.flow();
+      r.wake?.();
+      return true;
+    }
+    return false;
+  }
+
   /** Follows the output from `since`, then yields the exit; ends early when `signal` aborts. */
-  async *follow(since: number, signal?: AbortSignal): AsyncGenerator<SessionEvent> {
-    const reader = { cursor: Math.min(Math.max(0, since), this.total) };
+  async *follow(since: number, signal?: AbortSignal, window: number | null = null): AsyncGenerator<SessionEvent> {
+    const start = Math.min(Math.max(0, since), this.total);
+    const reader: Reader = { id: randomUUID(), cursor: start, acked: start, window, wake: null };
     this.readers.add(reader);
+    if (window !== null) yield { type: 'attached', reader: reader.id };
     this.emit('change');
-    let wake: (() => void) | null = null;
-    const onChange = () => wake?.();
+    const onChange = () => reader.wake?.();
     this.on('change', onChange);
     signal?.addEventListener('abort', onChange);
     try {
       while (!signal?.aborted) {
-        if (reader.cursor < this.total) {
-          const chunk = this.read(reader.cursor, this.limits.maxEvent);
+        const credit = reader.window === null ? Infinity : reader.window - (reader.cursor - reader.acked);
+        if (reader.cursor < this.total && credit > 0) {
+          const chunk = this.read(reader.cursor, Math.min(this.limits.maxEvent, credit));
           reader.cursor = chunk.to;
           yield { type: 'output', ...chunk };
           this.trim();
           this.flow();
           continue;
         }
-        if (this.end) {
+        if (this.end && reader.cursor >= this.total) {
           yield { type: 'exit', ...this.end };
           return;
         }
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = null;
+        await new Promise<void>((resolve) => (reader.wake = resolve));
+        reader.wake = null;
       }
     } finally {
       this.off('change', onChange);
       signal?.removeEventListener('abort', onChange);
       this.readers.delete(reader);
-      this.lastRead = Math.max(this.lastRead, reader.cursor);
+      this.lastRead = Math.max(this.lastRead, reader.window === null ? reader.cursor : reader.acked);
       this.flow();
       this.emit('change');
     }

@@ -12,6 +12,9 @@ const DARK: ITheme = { background: '#0f1115', foreground: '#e7eaf0', cursor: '#5
 const LIGHT: ITheme = { background: '#ffffff', foreground: '#14171c', cursor: '#3461e0', selectionBackground: '#c9d6fb' };
 /** Largest input the API takes per call; bigger pastes go in pieces, in order. */
 const MAX_INPUT = 60_000;
+/** Characters in flight before the server waits for an acknowledgement, and how often to acknowledge. */
+const WINDOW = 256 * 1024;
+const ACK_EVERY = 32 * 1024;
 
 /**
  * One terminal session in xterm.js. Keystrokes are queued and sent in order (one call in flight, the rest
@@ -76,12 +79,32 @@ export function TerminalView({ info }: { info: TerminalInfo }) {
     refit();
 
     let cursor = 0;
+    // Ack-based flow control: output is acknowledged once xterm has rendered it, so a flood (cat of a huge
+    // file) is paced by what this page can draw; the server holds the rest back, and the remote program blocks.
+    let reader: string | null = null;
+    let rendered = 0;
+    let acked = 0;
+    let ackTimer: ReturnType<typeof setTimeout> | undefined;
+    const sendAck = () => {
+      ackTimer = undefined;
+      if (!reader || rendered <= acked || ac.signal.aborted) return;
+      acked = rendered;
+      void api().terminals.ack({ id, reader, upTo: rendered }).catch(() => {});
+    };
+    const onRendered = (upTo: number) => {
+      rendered = Math.max(rendered, upTo);
+      if (rendered - acked >= ACK_EVERY) sendAck();
+      else ackTimer ??= setTimeout(sendAck, 20);
+    };
     void (async () => {
-      const events = await api().terminals.attach({ id, since: 0 }, { signal: ac.signal });
+      const events = await api().terminals.attach({ id, since: 0, window: WINDOW }, { signal: ac.signal });
       for await (const ev of events) {
-        if (ev.type === 'output') {
+        if (ev.type === 'attached') {
+          reader = ev.reader;
+        } else if (ev.type === 'output') {
           if (ev.from > cursor) t.write(`\x1b[2m[${ev.from - cursor} earlier characters are no longer kept]\x1b[0m\r\n`);
-          t.write(ev.data);
+          const upTo = ev.to;
+          t.write(ev.data, () => onRendered(upTo));
           cursor = ev.to;
         } else {
           t.write(`\r\n\x1b[2m[${ev.reason}]\x1b[0m\r\n`);
@@ -95,6 +118,7 @@ export function TerminalView({ info }: { info: TerminalInfo }) {
     t.focus();
     return () => {
       ac.abort();
+      clearTimeout(ackTimer);
       observer.disconnect();
       clearTimeout(resizeTimer);
       onData.dispose();
