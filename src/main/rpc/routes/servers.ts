@@ -17,7 +17,12 @@ export function serversRoutes(os: Os, services: AppServices) {
     get: os.servers.get.handler(({ input }) => srv.get(input.id)),
     create: os.servers.create.handler(({ input }) => srv.create(input)),
     update: os.servers.update.handler(({ input }) => srv.update(input)),
-    remove: os.servers.remove.handler(async ({ input }) => ({ removed: await srv.remove(input.id) })),
+    remove: os.servers.remove.handler(async ({ input }) => {
+      // Its terminals and forwards go first, while the connection still exists.
+      await services.terminals.closeServer(input.id);
+      for (const f of services.forwards.list().filter((f) => f.serverId === input.id)) await services.forwards.stop(f.id);
+      return { removed: await srv.remove(input.id) };
+    }),
     test: os.servers.test.handler(({ input }) => srv.test(input.id)),
     facts: os.servers.facts.handler(({ input }) => srv.facts(input.id)),
     disconnect: os.servers.disconnect.handler(({ input }) => {

@@ -51,6 +51,14 @@ export function ContainersTable() {
       toast({ kind: 'error', title: `${action} ${c.name} failed`, detail: describeError(e).message });
     }
   };
+  const shell = async (c: Container) => {
+    try {
+      const t = await api().terminals.open({ serverId: c.serverId, target: { kind: 'container', containerId: c.id } });
+      window.location.hash = `#/terminals/${t.id}`;
+    } catch (e) {
+      toast({ kind: 'error', title: `Shell in ${c.name} failed`, detail: describeError(e).message });
+    }
+  };
   const th = (key: SortKey, label: string) => (
     <th onClick={() => setSort((s) => ({ key, dir: s.key === key ? (-s.dir as 1 | -1) : 1 }))} style={{ cursor: 'pointer' }} aria-sort={sort.key === key ? (sort.dir === 1 ? 'ascending' : 'descending') : 'none'}>
       {label}
@@ -124,6 +132,7 @@ export function ContainersTable() {
                   ) : (
                     <button onClick={() => void act(c, 'start')}>Start</button>
                   )}
+                  {c.state === 'running' && <button onClick={() => void shell(c)}>Shell</button>}
                   <a className="button-link" href={`#/logs?server=${c.serverId}&containers=${c.id}`}>
                     Logs
                   </a>

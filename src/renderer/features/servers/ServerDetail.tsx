@@ -42,6 +42,18 @@ export function ServerDetail({ server }: { server: Server }) {
         <h1 style={{ marginBottom: 0 }}>{server.name}</h1>
         <StatusBadge status={status} />
         <div className="spacer" />
+        <button
+          onClick={() =>
+            void api()
+              .terminals.open({ serverId: server.id })
+              .then(
+                (t) => (window.location.hash = `#/terminals/${t.id}`),
+                (e: unknown) => toast({ kind: 'error', title: 'Terminal failed', detail: describeError(e).message }),
+              )
+          }
+        >
+          Terminal
+        </button>
         <button onClick={() => test.mutate()} disabled={test.isPending}>
           {test.isPending ? 'Testing…' : 'Test connection'}
         </button>
