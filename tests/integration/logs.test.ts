@@ -59,10 +59,13 @@ describe('container logs (real sshd + dockerd)', () => {
     const err = lines.filter((l) => l[1] === 1).map((l) => l[3]);
     expect(out).toEqual(Array.from({ length: 300 }, (_, i) => `out ${i + 1}`));
     expect(err).toEqual(Array.from({ length: 300 }, (_, i) => `err ${i + 1}`));
-    const times = lines.map((l) => l[2]!);
     const now = Date.now();
-    expect(times.every((t) => typeof t === 'number' && t > now - 120_000 && t <= now)).toBe(true);
-    expect(times.every((t, i) => i === 0 || t >= times[i - 1]!)).toBe(true);
+    expect(lines.every((l) => typeof l[2] === 'number' && l[2] > now - 120_000 && l[2] <= now)).toBe(true);
+    // Docker's log file keeps each stream in order (the two streams are copied by separate readers).
+    for (const tag of [0, 1]) {
+      const times = lines.filter((l) => l[1] === tag).map((l) => l[2]!);
+      expect(times.every((t, i) => i === 0 || t >= times[i - 1]!)).toBe(true);
+    }
     // Without timestamps the lines carry none.
     const bare = await collect({ containerIds: ['both'], timestamps: false, tail: 3 });
     expect(bare.lines.every((l) => l[2] === null)).toBe(true);
@@ -177,23 +180,30 @@ describe('container logs (real sshd + dockerd)', () => {
     expect(held).toBeLessThanOrEqual(2 * 1024 * 1024 + 64 * 1024);
     gc();
     const { rss: rssHeld, heapUsed: heapHeld } = process.memoryUsage();
-    console.log('DEBUG', held, heapHeld - heap0, rssHeld - rss0);
-    await new Promise((r) => setTimeout(r, 3000));
-    gc();
-    console.log('DEBUG2', heapHeld - heap0, process.memoryUsage().heapUsed - heap0, process.memoryUsage().rss - rss0, (await app.client.system.diagnostics()));
-    // This process is both the server and the client here; either buffering the 23 MB log would show.
+    // This process is both the server and the client here; either buffering the log would show. As JS lines the
+    // 3M-line log would take ~700 MB (measured: 300k lines held = 80 MB); what is live stays a few MB.
     expect(heapHeld - heap0).toBeLessThan(40 * 1024 * 1024);
-    expect(rssHeld - rss0).toBeLessThan(100 * 1024 * 1024);
-    // Acks resume: everything arrives, in order, and memory stays bounded on the way.
-    let maxRss = rssHeld;
+    // And it stays there while the server holds back (the container's log is far from drained).
+    await new Promise((r) => setTimeout(r, 2_000));
+    gc();
+    expect(process.memoryUsage().heapUsed - heapHeld).toBeLessThan(8 * 1024 * 1024);
+    expect(process.memoryUsage().rss - rssHeld).toBeLessThan(16 * 1024 * 1024);
+    console.log(`held ${held} B; heap +${((heapHeld - heap0) / 1e6).toFixed(1)} MB, rss +${((rssHeld - rss0) / 1e6).toFixed(1)} MB`);
+    // Acks resume: everything arrives, in order, and what stays live is bounded on the way (RSS also counts
+    // garbage not yet collected, which depends on GC timing: the live heap after a full GC is the honest measure).
+    let maxLive = heapHeld;
     for (let i = 0; i < 100_000; i++) {
       await app.client.logs.ack({ flowId, seq: lastSeq });
       const more = await step(30_000);
       if (more === false) break;
-      if (i % 20 === 0) maxRss = Math.max(maxRss, process.memoryUsage().rss);
+      if (i % 50 === 25) {
+        gc();
+        maxLive = Math.max(maxLive, process.memoryUsage().heapUsed);
+      }
     }
     expect(lines).toBe(N);
     expect(last).toBe(String(N));
-    expect(maxRss - rss0).toBeLessThan(200 * 1024 * 1024);
+    console.log(`after all ${N} lines: live heap max +${((maxLive - heap0) / 1e6).toFixed(1)} MB`);
+    expect(maxLive - heap0).toBeLessThan(40 * 1024 * 1024);
   }, 180_000);
 });

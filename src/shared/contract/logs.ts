@@ -23,7 +23,8 @@ export const LogsFollowInput = z
     timestamps: z.boolean().default(true),
     /**
      * Flow control: a random id chosen by the client, which acknowledges each batch with `logs.ack` after
-     * handling it. At most ~2 MiB go unacknowledged; the server reads no further from Docker until acks arrive.
+     * handling it. At most ~2 MiB (text plus 32 B per line) go unacknowledged; the server reads no further from
+     * Docker until acks arrive.
      */
     flowId: Id,
   })

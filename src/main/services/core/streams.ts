@@ -18,11 +18,13 @@ export class StreamRegistry {
   track<T>(inner: AsyncIterator<T> & AsyncIterable<T>, mapError: (e: unknown) => unknown = (e) => e): AsyncIterator<T> & AsyncIterable<T> {
     this.active++;
     let open = true;
-    let cancelled: (r: IteratorResult<T>) => void = () => {};
-    const cancelledP = new Promise<IteratorResult<T>>((r) => (cancelled = r));
+    // The waiting next() (if any) is settled by cancel. Not Promise.race with one long-lived promise: every race
+    // would leave a reaction on it holding that call's result (each streamed value) until the stream ends.
+    let cancelled: ((r: IteratorResult<T>) => void) | null = null;
     const cancel = () => {
       close();
-      cancelled({ done: true, value: undefined as T });
+      cancelled?.({ done: true, value: undefined as T });
+      cancelled = null;
       void Promise.resolve(inner.return?.()).catch(() => {});
     };
     const close = () => {
@@ -37,7 +39,11 @@ export class StreamRegistry {
       next: async (...args: [] | [unknown]) => {
         if (!open) return { done: true, value: undefined as T };
         try {
-          const r = await Promise.race([inner.next(...args), cancelledP]);
+          const r = await new Promise<IteratorResult<T>>((resolve, reject) => {
+            cancelled = resolve;
+            inner.next(...args).then(resolve, reject);
+          });
+          cancelled = null;
           if (r.done) close();
           return r;
         } catch (e) {

@@ -34,8 +34,13 @@ export interface LogsBatchOut extends LogBatch {
   containers?: LogsContainer[];
 }
 
-/** Unacknowledged bytes allowed in flight per stream (text bytes; the JSON on the wire is slightly larger). */
+/** Unacknowledged bytes allowed in flight per stream: text plus LINE_OVERHEAD per line. */
 export const FLOW_WINDOW_BYTES = 2 * 1024 * 1024;
+/**
+ * What a line costs beyond its text, for flow control: on the wire and, above all, as a JS tuple on the receiving
+ * side. Without it, 2 MiB of 7-byte lines would be ~300 000 tuples (~80 MB of objects) in flight.
+ */
+export const LINE_OVERHEAD = 32;
 
 const MERGE: Omit<MergeOptions, 'timestamps'> = { maxBatchBytes: 64 * 1024, maxBatchDelayMs: 30, mergeWaitMs: 100 };
 
@@ -62,9 +67,17 @@ class FlowWindow {
     w?.();
   }
 
-  async below(limit: number, aborted: Promise<void>, signal: AbortSignal): Promise<void> {
+  async below(limit: number, signal: AbortSignal): Promise<void> {
     while (this.inFlight >= limit && !signal.aborted) {
-      await Promise.race([new Promise<void>((r) => (this.waiter = r)), aborted]);
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          signal.removeEventListener('abort', done);
+          this.waiter = null;
+          resolve();
+        };
+        this.waiter = done;
+        signal.addEventListener('abort', done, { once: true });
+      });
     }
   }
 }
@@ -123,7 +136,6 @@ export class LogsService {
     const ac = new AbortController();
     const onAbort = () => ac.abort();
     signal.addEventListener('abort', onAbort, { once: true });
-    const aborted = new Promise<void>((r) => ac.signal.addEventListener('abort', () => r(), { once: true }));
     const sources: LogSource[] = [];
     try {
       const client = await this.client(serverId);
@@ -134,12 +146,12 @@ export class LogsService {
       let seq = 0;
       yield { seq: seq++, lines: [], ended: [], bytes: 0, containers };
       while (!ac.signal.aborted) {
-        if (opts.flowId) await flow.below(FLOW_WINDOW_BYTES, aborted, ac.signal);
+        if (opts.flowId) await flow.below(FLOW_WINDOW_BYTES, ac.signal);
         const batch = await merger.next();
         if (!batch) return;
         const failed = sources.find((s) => s.error && s.endReported);
         if (failed?.error) throw dockerError(failed.error, containers[failed.index]!.id);
-        flow.sentBatch(seq, batch.bytes);
+        flow.sentBatch(seq, batch.bytes + LINE_OVERHEAD * batch.lines.length);
         yield { seq: seq++, ...batch };
       }
     } finally {

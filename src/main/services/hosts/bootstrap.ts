@@ -113,7 +113,10 @@ export async function* bootstrapDocker(conn: SshConnection, opts: { signal?: Abo
     const chunk = marker >= 0 ? r.stdout.slice(0, marker) : r.stdout;
     const status = marker >= 0 ? r.stdout.slice(marker + 22).trim() : 'running';
     offset += Buffer.byteLength(chunk);
-    for (const m of chunk.matchAll(/openpanel: step (.+)/g)) step = m[1]!.trim();
+    // One progress event per step that started since the last poll, so no step goes unreported.
+    const steps = [...chunk.matchAll(/openpanel: step (.+)/g)].map((m) => m[1]!.trim());
+    for (const s of steps.slice(0, -1)) yield { phase: 'installing', step: s, log: '', exitCode: null };
+    if (steps.length) step = steps.at(-1)!;
     if (status === 'running') {
       yield { phase: 'installing', step, log: chunk, exitCode: null };
       await new Promise((res) => setTimeout(res, opts.pollMs ?? 1000));

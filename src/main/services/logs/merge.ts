@@ -22,18 +22,6 @@ export interface MergeOptions {
   timestamps: boolean;
 }
 
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, Math.max(0, ms));
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
 /**
  * Interleaves several sources by timestamp into batches. A source with nothing buffered holds the merge back
  * for at most `mergeWaitMs` (its next line might be older than what the others have), then it is passed over
@@ -43,13 +31,11 @@ export class LogMerger {
   private readonly sources: LogSource[];
   private readonly opts: MergeOptions;
   private readonly signal: AbortSignal;
-  private readonly aborted: Promise<void>;
 
   constructor(sources: LogSource[], opts: MergeOptions, signal: AbortSignal) {
     this.sources = sources;
     this.opts = opts;
     this.signal = signal;
-    this.aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   }
 
   /** The next batch, or null when every source has ended and everything was delivered. Waits for data. */
@@ -63,7 +49,7 @@ export class LogMerger {
     // Bounded: each round either takes lines, reports an end, or waits (which needs time or data to pass).
     for (let round = 0; round < 1_000_000 && !signal.aborted; round++) {
       const now = Date.now();
-      let ready: LogSource[] = [];
+      const ready: LogSource[] = [];
       let blockedUntil = Infinity;
       for (const src of this.sources) {
         src.fill(now);
@@ -89,11 +75,16 @@ export class LogMerger {
       }
       // Nothing (more) to take now: wait for data, a blocked source's grace period, or the batch deadline.
       const until = Math.min(blockedUntil, deadline ?? Infinity);
-      ready = [];
-      const waits: Promise<void>[] = this.sources.filter((s) => !s.ended).map((s) => s.changed());
-      if (until !== Infinity) waits.push(delay(until - now, signal));
-      else waits.push(this.aborted);
-      await Promise.race(waits);
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          if (timer) clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = until !== Infinity ? setTimeout(done, Math.max(0, until - now)) : null;
+        signal.addEventListener('abort', done, { once: true });
+        for (const src of this.sources) if (!src.ended) src.onChange(done);
+      });
     }
     if (lines.length === 0 && ended.length === 0) return null;
     return { lines, ended, bytes };

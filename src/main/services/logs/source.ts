@@ -74,11 +74,9 @@ export class LogSource {
     else this.emptySince ??= now;
   }
 
-  /** Resolves when the stream has something new (data, end or error). */
-  changed(): Promise<void> {
-    return new Promise((resolve) => {
-      this.wake = resolve;
-    });
+  /** Calls `fn` once when the stream has something new (data, end or error); replaces an earlier `fn`. */
+  onChange(fn: () => void): void {
+    this.wake = fn;
   }
 
   private notify(): void {

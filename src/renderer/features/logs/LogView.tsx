@@ -1,0 +1,136 @@
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useEffect, useRef, useState } from 'react';
+import { downloadBuffer } from './download.ts';
+import { LogRow, TAG_COLOURS } from './LogRow.tsx';
+import type { LogsParams } from './params.ts';
+import { LogSearch } from './search.ts';
+import { BUFFER_LINES, useLogStream } from './useLogStream.ts';
+
+const ROW_HEIGHT = 20;
+
+/** The live view of one stream: a virtualised list over the ring buffer, with search, pause, timestamps and download. */
+export function LogView({ params }: { params: LogsParams }) {
+  const { buffer, state } = useLogStream(params);
+  const [following, setFollowing] = useState(true);
+  const [showTime, setShowTime] = useState(true);
+  const [query, setQuery] = useState('');
+  const [current, setCurrent] = useState<number | null>(null);
+  const [search] = useState(() => new LogSearch());
+  const scrollRef = useRef<HTMLDivElement>(null);
+
+  const first = buffer.first;
+  const count = buffer.length;
+  // New lines arrive with each version: scan them for the search.
+  useEffect(() => search.update(buffer), [state.version, search, buffer]);
+
+  // The virtualiser is mutable by design (it re-renders through its own state); nothing here memoises its functions.
+  // eslint-disable-next-line react-hooks/incompatible-library
+  const virtualizer = useVirtualizer({ count, getScrollElement: () => scrollRef.current, estimateSize: () => ROW_HEIGHT, overscan: 30 });
+
+  useEffect(() => {
+    if (following && count > 0) virtualizer.scrollToIndex(count - 1, { align: 'end' });
+  }, [following, count, state.version, virtualizer]);
+
+  const goTo = (dir: 1 | -1) => {
+    search.update(buffer);
+    const seq = search.step(current, dir);
+    if (seq === null) return;
+    setFollowing(false);
+    setCurrent(seq);
+    virtualizer.scrollToIndex(seq - buffer.first, { align: 'center' });
+  };
+
+  const onQuery = (q: string) => {
+    setQuery(q);
+    search.set(q, buffer);
+    setCurrent(null);
+  };
+
+  const several = state.containers.length > 1;
+  const names = state.containers.map((c) => c.name).join(', ') || params.containerIds.join(', ');
+  const q = query.toLowerCase();
+
+  return (
+    <div className="logs-view">
+      <div className="logs-toolbar row">
+        <strong className="logs-title">{names}</strong>
+        <span className={`badge ${state.status === 'live' ? 'ok' : state.status === 'error' ? 'failed' : ''}`} data-testid="log-status">
+          {state.status === 'live' && !following ? 'paused' : state.status}
+        </span>
+        <span className="muted" data-testid="log-count" data-received={buffer.end} data-dropped={buffer.dropped}>
+          {buffer.end.toLocaleString()} lines{buffer.dropped > 0 ? ` (oldest ${buffer.dropped.toLocaleString()} dropped; keeping ${BUFFER_LINES.toLocaleString()})` : ''}
+        </span>
+        <div className="spacer" />
+        <input
+          className="logs-search"
+          type="search"
+          placeholder="Search…"
+          aria-label="Search logs"
+          value={query}
+          onChange={(e) => onQuery(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Enter') {
+              e.preventDefault();
+              goTo(e.shiftKey ? -1 : 1);
+            }
+          }}
+        />
+        <span className="muted" data-testid="log-matches">
+          {query ? `${search.position(current)}/${search.count}` : ''}
+        </span>
+        <button onClick={() => goTo(-1)} disabled={!query} aria-label="Previous match">
+          ↑
+        </button>
+        <button onClick={() => goTo(1)} disabled={!query} aria-label="Next match">
+          ↓
+        </button>
+        <button onClick={() => setFollowing(!following)} data-testid="log-pause">
+          {following ? 'Pause' : 'Follow'}
+        </button>
+        <label className="logs-check">
+          <input type="checkbox" checked={showTime} onChange={(e) => setShowTime(e.target.checked)} /> Timestamps
+        </label>
+        <button onClick={() => downloadBuffer(buffer, state.containers)} disabled={count === 0}>
+          Download
+        </button>
+      </div>
+      {state.error && (
+        <div className="banner error" role="alert">
+          {state.error}
+        </div>
+      )}
+      {several && (
+        <div className="logs-legend row">
+          {state.containers.map((c, i) => (
+            <span key={c.id} className="log-tag" style={{ color: TAG_COLOURS[i % TAG_COLOURS.length], borderColor: TAG_COLOURS[i % TAG_COLOURS.length] }}>
+              {c.name}
+              {state.ended.includes(i) ? ' (ended)' : ''}
+            </span>
+          ))}
+        </div>
+      )}
+      <div
+        ref={scrollRef}
+        className="logs-scroll"
+        data-testid="log-scroll"
+        onWheel={(e) => {
+          if (e.deltaY < 0 && following) setFollowing(false);
+        }}
+      >
+        <div style={{ height: virtualizer.getTotalSize(), position: 'relative', minWidth: '100%' }}>
+          {virtualizer.getVirtualItems().map((item) => {
+            const seq = first + item.index;
+            if (!buffer.has(seq)) return null;
+            const l = buffer.line(seq);
+            const tag = several ? { name: state.containers[l.c]?.name ?? String(l.c), colour: TAG_COLOURS[l.c % TAG_COLOURS.length]! } : null;
+            return (
+              <div key={seq} className="log-row" style={{ position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${item.start}px)` }} data-seq={seq}>
+                <LogRow text={l.text} stream={l.s} time={l.t} showTime={showTime} tag={tag} query={q} current={seq === current} />
+              </div>
+            );
+          })}
+        </div>
+      </div>
+    </div>
+  );
+}
