@@ -1,7 +1,8 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { AuditEntry } from '../../../shared/contract/activity.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
+import { useSubscription } from '../../lib/subscription.ts';
 
 export function ActivityPage() {
   const orpc = queryUtils();
@@ -10,20 +11,11 @@ export function ActivityPage() {
   const list = useQuery(orpc.activity.list.queryOptions({ input: { limit: 200, ...(filter ? { action: filter } : {}) } }));
 
   // Live: new entries arrive through a stream, cancelled when the page is left.
-  useEffect(() => {
-    const controller = new AbortController();
-    void (async () => {
-      try {
-        const stream = await api().activity.watch(undefined, { signal: controller.signal });
-        for await (const entry of stream) {
-          qc.setQueriesData<AuditEntry[]>({ queryKey: orpc.activity.list.key() }, (old) => (old ? [entry, ...old.filter((e) => e.id !== entry.id)] : [entry]));
-        }
-      } catch {
-        /* cancelled or disconnected */
-      }
-    })();
-    return () => controller.abort();
-  }, [qc, orpc]);
+  useSubscription(
+    (signal) => api().activity.watch(undefined, { signal }),
+    (entry: AuditEntry) => qc.setQueriesData<AuditEntry[]>({ queryKey: orpc.activity.list.key() }, (old) => (old ? [entry, ...old.filter((e) => e.id !== entry.id)] : [entry])),
+    [],
+  );
 
   return (
     <section>

@@ -1,24 +1,15 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { z } from 'zod';
 import type { HostKeyPrompt } from '../../../shared/contract/servers.ts';
 import { api } from '../../lib/rpc.ts';
+import { useSubscription } from '../../lib/subscription.ts';
 
 type Prompt = z.infer<typeof HostKeyPrompt>;
 
 /** Answers first-use host-key prompts raised by background connections: the user sees the fingerprint and decides. */
 export function HostKeyPrompts() {
   const [queue, setQueue] = useState<Prompt[]>([]);
-  useEffect(() => {
-    const ac = new AbortController();
-    void (async () => {
-      try {
-        for await (const p of await api().servers.hostKeyPrompts(undefined, { signal: ac.signal })) setQueue((q) => [...q.filter((x) => x.id !== p.id), p]);
-      } catch {
-        /* cancelled */
-      }
-    })();
-    return () => ac.abort();
-  }, []);
+  useSubscription((signal) => api().servers.hostKeyPrompts(undefined, { signal }), (p) => setQueue((q) => [...q.filter((x) => x.id !== p.id), p]), []);
   const current = queue[0];
   if (!current) return null;
   const answer = async (accept: boolean) => {

@@ -3,6 +3,7 @@ import { create } from 'zustand';
 import type { ServerSnapshot } from '../../../shared/contract/fleet.ts';
 import { useUi } from '../../app/store.ts';
 import { api } from '../../lib/rpc.ts';
+import { useSubscription } from '../../lib/subscription.ts';
 
 interface FleetState {
   byId: Record<string, ServerSnapshot>;
@@ -17,37 +18,24 @@ export const useFleet = create<FleetState>((set) => ({
 /** One subscription for the whole UI: snapshots as samples land and containers change. */
 export function useFleetFeed(): void {
   const setSnap = useFleet((s) => s.set);
-  useEffect(() => {
-    const ac = new AbortController();
-    void (async () => {
-      try {
-        for await (const snap of await api().fleet.watch(undefined, { signal: ac.signal })) setSnap(snap);
-      } catch {
-        /* cancelled */
-      }
-    })();
-    return () => ac.abort();
-  }, [setSnap]);
+  useSubscription((signal) => api().fleet.watch(undefined, { signal }), setSnap, []);
 }
+
+const ALERT_TITLES = { disk: 'Disk almost full', unreachable: 'Server unreachable', unhealthy: 'Container unhealthy', 'restart-loop': 'Restart loop' } as const;
 
 /** Alerts become OS notifications on the desktop (when allowed) and toasts in the browser. */
 export function useAlertNotifications(enabled: boolean): void {
   const toast = useUi((s) => s.toast);
+  const desktop = typeof Notification !== 'undefined' && window.location.protocol === 'file:';
   useEffect(() => {
-    if (!enabled) return;
-    const ac = new AbortController();
-    const desktop = typeof Notification !== 'undefined' && window.location.protocol === 'file:';
-    if (desktop && Notification.permission === 'default') void Notification.requestPermission();
-    void (async () => {
-      try {
-        for await (const a of await api().fleet.alerts(undefined, { signal: ac.signal })) {
-          if (desktop && Notification.permission === 'granted') new Notification('OpenPanel', { body: a.message });
-          else toast({ kind: 'error', title: a.kind === 'disk' ? 'Disk almost full' : a.kind === 'unreachable' ? 'Server unreachable' : a.kind === 'unhealthy' ? 'Container unhealthy' : 'Restart loop', detail: a.message });
-        }
-      } catch {
-        /* cancelled */
-      }
-    })();
-    return () => ac.abort();
-  }, [enabled, toast]);
+    if (enabled && desktop && Notification.permission === 'default') void Notification.requestPermission();
+  }, [enabled, desktop]);
+  useSubscription(
+    async (signal) => (enabled ? api().fleet.alerts(undefined, { signal }) : []),
+    (a) => {
+      if (desktop && Notification.permission === 'granted') new Notification('OpenPanel', { body: a.message });
+      else toast({ kind: 'error', title: ALERT_TITLES[a.kind], detail: a.message });
+    },
+    [enabled],
+  );
 }

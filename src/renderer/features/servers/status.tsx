@@ -1,7 +1,7 @@
-import { useEffect } from 'react';
 import { create } from 'zustand';
 import type { ConnectionStatus } from '../../../shared/contract/servers.ts';
 import { api } from '../../lib/rpc.ts';
+import { useSubscription } from '../../lib/subscription.ts';
 
 interface StatusState {
   byId: Record<string, ConnectionStatus>;
@@ -16,17 +16,7 @@ export const useStatus = create<StatusState>((set) => ({
 /** Keeps connection states live for the whole UI from one subscription (no polling). */
 export function useStatusFeed(): void {
   const setStatus = useStatus((s) => s.set);
-  useEffect(() => {
-    const ac = new AbortController();
-    void (async () => {
-      try {
-        for await (const s of await api().servers.watchStatus(undefined, { signal: ac.signal })) setStatus(s);
-      } catch {
-        /* cancelled or disconnected */
-      }
-    })();
-    return () => ac.abort();
-  }, [setStatus]);
+  useSubscription((signal) => api().servers.watchStatus(undefined, { signal }), setStatus, []);
 }
 
 export function StatusBadge({ status }: { status: ConnectionStatus | undefined }) {
