@@ -4,6 +4,7 @@ import { useTheme } from '../../app/theme.ts';
 import { useUi } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
 import { queryUtils } from '../../lib/rpc.ts';
+import { AlertsPanel } from './AlertsPanel.tsx';
 import { ProfilesPanel } from './ProfilesPanel.tsx';
 
 function SecretsPanel() {
@@ -74,6 +75,7 @@ export function SettingsPage() {
           ))}
         </div>
       </div>
+      <AlertsPanel />
       <SecretsPanel />
       <ProfilesPanel />
       {info.data && (
