@@ -9,13 +9,25 @@ export interface Proxy {
   close(): void;
 }
 
-export async function proxyProcess(s: TestServer, delayMs: number): Promise<Proxy> {
-  const child: ChildProcess = spawn(process.execPath, [join(import.meta.dirname, 'proxy-child.ts'), s.host, String(s.port), String(delayMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+/** Delay proxies for several servers, all in one child process. */
+export async function proxyProcesses(servers: TestServer[], delayMs: number): Promise<Proxy[]> {
+  const child: ChildProcess = spawn(process.execPath, [join(import.meta.dirname, 'proxy-child.ts'), String(delayMs), ...servers.map((s) => `${s.host}:${s.port}`)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const ports = await new Promise<number[]>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim().split(' ').map(Number)));
     child.once('exit', (c) => reject(new Error(`proxy exited ${c}`)));
   });
-  return { host: '127.0.0.1', port, close: () => child.stdin!.end() };
+  let closed = false;
+  const close = () => {
+    if (!closed) child.stdin!.end();
+    closed = true;
+  };
+  return ports.map((port) => ({ host: '127.0.0.1', port, close }));
+}
+
+export async function proxyProcess(s: TestServer, delayMs: number): Promise<Proxy> {
+  return (await proxyProcesses([s], delayMs))[0]!;
 }
 
 /** A connection to a test server that trusts exactly its real host key. */

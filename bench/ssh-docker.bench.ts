@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { connectDocker } from '../src/main/services/docker/client.ts';
 import { BUSYBOX_TAG, Testbed, type TestServer } from '../tests/testbed/index.ts';
-import { connectionTo, fmt, median, proxyProcess, table, type Proxy } from './lib.ts';
+import { connectionTo, fmt, median, proxyProcess, proxyProcesses, table, type Proxy } from './lib.ts';
 
 const run = promisify(execFile);
 const DELAY = 25;
@@ -95,7 +95,7 @@ async function main() {
     console.log(`\nconnect → first Docker result at ${RTT} ms RTT: ${fmt(slow.firstResult)} ms = ${fmt(slow.firstResult / RTT)} round trips (no latency: ${fmt(local.firstResult)} ms)`);
 
     // 3. Fleet refresh: warm connections to every server through delay proxies, one refresh = listContainers on all.
-    const proxies = await Promise.all(fleet.map((f) => proxyProcess(f, DELAY)));
+    const proxies = await proxyProcesses(fleet, DELAY);
     const rssBefore = process.memoryUsage.rss();
     const clients = await Promise.all(
       fleet.map(async (f, i) => {
