@@ -15,6 +15,10 @@ import { ContainersService } from './services/docker/containers.ts';
 import { FleetMonitor } from './services/metrics/monitor.ts';
 import { MetricsStore } from './services/metrics/store.ts';
 import { TerminalsService } from './services/terminals/service.ts';
+import { AssistantService } from './services/ai/service.ts';
+import { ShipService } from './services/deploy/index.ts';
+import { DatabasesService } from './services/databases/service.ts';
+import { BackupsService } from './services/backups/service.ts';
 
 export interface AppOptions {
   dataDir: string;
@@ -46,6 +50,13 @@ export interface AppServices {
   containers: ContainersService;
   metrics: MetricsStore;
   monitor: FleetMonitor;
+  assistant: AssistantService;
+  /** Reverse proxy, apps and deploy jobs (Ship). */
+  ship: ShipService;
+  /** Managed databases (Data). */
+  databases: DatabasesService;
+  /** Encrypted backups to S3, scheduled on the servers (Data). */
+  backups: BackupsService;
   close(): Promise<void>;
 }
 
@@ -67,6 +78,18 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
   const monitorOpts = typeof options.monitor === 'object' ? options.monitor : {};
   const monitor = new FleetMonitor({ servers: serversService, pool, docker, containers, store: metrics, settings: () => settings.get(), ...monitorOpts });
   monitorRef = monitor;
+  const audit = new AuditService(storage.db);
+  const ship = new ShipService({
+    db: storage.db,
+    secrets,
+    docker,
+    pool,
+    serverExists: (id) => serversService.list().some((s) => s.id === id),
+    dockerSocket: (id) => serversService.dockerSocket(id),
+  });
+  const forwards = new ForwardsService(pool);
+  const databases = new DatabasesService({ db: storage.db, docker, secrets, forwards });
+  const backups = new BackupsService({ db: storage.db, docker, secrets, databases });
   const services: AppServices = {
     options,
     hostKeys,
@@ -74,12 +97,25 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     docker,
     servers: serversService,
     profiles: new ProfilesService(serversService, hostKeys),
-    forwards: new ForwardsService(pool),
+    forwards,
+    databases,
+    backups,
     terminals: new TerminalsService({ pool, docker, serverName: async (id) => serversService.get(id).name }),
     startedAt: Date.now(),
     storage,
-    audit: new AuditService(storage.db),
+    audit,
+    assistant: new AssistantService({
+      db: storage.db,
+      secrets,
+      audit,
+      serverName: (id) => serversService.get(id).name,
+      facts: (id) => serversService.facts(id),
+      containers: (id) => containers.list(id),
+      docker: (id) => docker.api(id),
+      exec: async (id, argv) => (await pool.acquire(id)).exec(argv, { timeoutMs: 120_000, maxBuffer: 256 * 1024 }),
+    }),
     settings,
+    ship,
     containers,
     metrics,
     monitor,
@@ -87,6 +123,7 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     streams: new StreamRegistry(),
     async close() {
       monitor.stop();
+      ship.close();
       services.streams.cancelAll();
       await services.forwards.closeAll();
       await services.terminals.closeAll();
@@ -96,5 +133,6 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     },
   };
   if (options.monitor !== false) monitor.start();
+  ship.deploys.resume();
   return services;
 }

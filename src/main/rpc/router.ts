@@ -11,6 +11,11 @@ import { containersRoutes } from './routes/containers.ts';
 import { fleetRoutes } from './routes/fleet.ts';
 import { terminalsRoutes } from './routes/terminals.ts';
 import { logsRoutes } from './routes/logs.ts';
+import { assistantRoutes } from './routes/assistant.ts';
+import { appsRoutes } from './routes/apps.ts';
+import { proxyRoutes } from './routes/proxy.ts';
+import { databasesRoutes } from './routes/databases.ts';
+import { backupsRoutes } from './routes/backups.ts';
 
 /**
  * The contract, implemented by delegating to services; one file per domain under routes/. No logic lives here.
@@ -30,6 +35,11 @@ export function createRouter(services: AppServices) {
     fleet: fleetRoutes(os, services),
     terminals: terminalsRoutes(os, services),
     logs: logsRoutes(os, services),
+    assistant: assistantRoutes(os, services),
+    apps: appsRoutes(os, services),
+    proxy: proxyRoutes(os, services),
+    databases: databasesRoutes(os, services),
+    backups: backupsRoutes(os, services),
   });
 }
 

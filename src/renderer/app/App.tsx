@@ -3,6 +3,8 @@ import { ActivityPage } from '../features/activity/ActivityPage.tsx';
 import { ContainersPage } from '../features/containers/ContainersPage.tsx';
 import { LogsPage } from '../features/logs/LogsPage.tsx';
 import { TerminalsPage } from '../features/terminals/TerminalsPage.tsx';
+import { AppsPage } from '../features/apps/AppsPage.tsx';
+import { AssistantPage } from '../features/assistant/AssistantPage.tsx';
 import { PlannedPage } from '../features/placeholder/PlannedPage.tsx';
 import { HostKeyPrompts } from '../features/servers/HostKeyPrompts.tsx';
 import { ServersPage } from '../features/servers/ServersPage.tsx';
@@ -30,13 +32,13 @@ function Page({ route }: { route: RouteId }) {
     case 'settings':
       return <SettingsPage />;
     case 'apps':
-      return <PlannedPage title="Apps" what="Deploy apps from git, built on your server, behind a reverse proxy with TLS." />;
+      return <AppsPage />;
     case 'databases':
       return <PlannedPage title="Databases" what="One-click PostgreSQL, MySQL, MariaDB, Redis and MongoDB on your servers." />;
     case 'backups':
       return <PlannedPage title="Backups" what="Encrypted, scheduled backups to S3 that run on the server itself and really restore." />;
     case 'assistant':
-      return <PlannedPage title="Assistant" what="A local-first AI assistant (Ollama by default) that writes Dockerfiles and explains failed deploys for you to review." />;
+      return <AssistantPage />;
   }
 }
 

@@ -34,6 +34,8 @@ export const ErrorCode = {
   REMOTE_COMMAND_FAILED: 'REMOTE_COMMAND_FAILED',
   UNSUPPORTED_SYSTEM: 'UNSUPPORTED_SYSTEM',
   PROFILE_INVALID: 'PROFILE_INVALID',
+  /** Assistant: a remote AI provider needs the user's consent for this conversation first. */
+  CONSENT_REQUIRED: 'CONSENT_REQUIRED',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

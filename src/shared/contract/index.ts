@@ -12,8 +12,13 @@ import { forwards, servers } from './servers.ts';
 import { system } from './system.ts';
 import { logs } from './logs.ts';
 import { terminals } from './terminals.ts';
+import { assistant } from './assistant.ts';
+import { apps } from './apps.ts';
+import { proxy } from './proxy.ts';
+import { databases } from './databases.ts';
+import { backups } from './backups.ts';
 
-export const contract = { system, activity, settings, secrets, servers, profiles, forwards, containers, fleet, terminals, logs };
+export const contract = { system, activity, settings, secrets, servers, profiles, forwards, containers, fleet, terminals, logs, assistant, apps, proxy, databases, backups };
 export type Contract = typeof contract;
 
 export * from './base.ts';
@@ -27,3 +32,8 @@ export * from './profiles.ts';
 export * from './containers.ts';
 export * from './fleet.ts';
 export * from './logs.ts';
+export * from './assistant.ts';
+export * from './apps.ts';
+export * from './proxy.ts';
+export * from './databases.ts';
+export * from './backups.ts';

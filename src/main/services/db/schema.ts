@@ -98,3 +98,150 @@ export const containerSamples = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.serverId, t.containerId, t.at] }), index('container_samples_at').on(t.at)],
 );
+
+/** Ship: per-server proxy/deploy settings (JSON, see ShipSettings) and references to DNS provider secrets. */
+export const shipSettings = sqliteTable('ship_settings', {
+  serverId: text('server_id').primaryKey(),
+  settings: text('settings').notNull().default('{}'),
+  /** JSON { ENV_NAME: secretRef } */
+  dnsEnvRefs: text('dns_env_refs').notNull().default('{}'),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** Ship: apps deployed to a server. Secrets (deploy key, env values) are references. */
+export const apps = sqliteTable('apps', {
+  id: text('id').primaryKey(),
+  serverId: text('server_id').notNull(),
+  name: text('name').notNull(),
+  /** JSON AppConfig without secrets */
+  config: text('config').notNull(),
+  deployKeyRef: text('deploy_key_ref'),
+  /** JSON { ENV_NAME: secretRef } */
+  envRefs: text('env_refs').notNull().default('{}'),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** Ship: deploy jobs. The job itself runs on the server; this row mirrors its state and keeps its log at the end. */
+export const deploys = sqliteTable(
+  'deploys',
+  {
+    id: text('id').primaryKey(),
+    appId: text('app_id').notNull(),
+    serverId: text('server_id').notNull(),
+    kind: text('kind', { enum: ['deploy', 'rollback'] }).notNull(),
+    trigger: text('trigger', { enum: ['manual', 'webhook'] }).notNull(),
+    status: text('status', { enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] }).notNull(),
+    step: text('step').notNull(),
+    progress: integer('progress').notNull().default(0),
+    image: text('image'),
+    commit: text('commit'),
+    container: text('container'),
+    error: text('error'),
+    buildSeconds: real('build_seconds'),
+    /** Where the job's files are on the server. */
+    jobDir: text('job_dir').notNull(),
+    log: text('log'),
+    createdAt: integer('created_at').notNull(),
+    finishedAt: integer('finished_at'),
+  },
+  (t) => [index('deploys_app').on(t.appId, t.createdAt)],
+);
+
+/** Assistant: conversations (general, per server, per app folder) and which remote providers the user allowed. */
+export const aiConversations = sqliteTable('ai_conversations', {
+  id: text('id').primaryKey(),
+  title: text('title').notNull(),
+  /** ConversationScope as JSON. */
+  scope: text('scope').notNull(),
+  /** Provider ids the user consented to for this conversation, as a JSON array. */
+  consent: text('consent').notNull().default('[]'),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** Assistant: messages. Stored as shown (the user's text, the model's answer); what was sent is audited by hash. */
+export const aiMessages = sqliteTable(
+  'ai_messages',
+  {
+    id: text('id').primaryKey(),
+    conversationId: text('conversation_id')
+      .notNull()
+      .references(() => aiConversations.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: ['user', 'assistant'] }).notNull(),
+    content: text('content').notNull(),
+    task: text('task', { enum: ['chat', 'dockerfile', 'explain'] }).notNull(),
+    provider: text('provider'),
+    model: text('model'),
+    status: text('status', { enum: ['complete', 'stopped', 'error'] }).notNull(),
+    error: text('error'),
+    /** DockerfileProposal as JSON. */
+    proposal: text('proposal'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('ai_messages_conversation').on(t.conversationId, t.createdAt)],
+);
+
+/** Data: managed databases (containers on a server). The password is a secret reference (keychain). */
+export const dataDatabases = sqliteTable('data_databases', {
+  id: text('id').primaryKey(),
+  serverId: text('server_id').notNull(),
+  engine: text('engine').notNull(),
+  name: text('name').notNull(),
+  image: text('image').notNull(),
+  containerName: text('container_name').notNull(),
+  volume: text('volume').notNull(),
+  network: text('network').notNull(),
+  hostPort: integer('host_port').notNull(),
+  username: text('username').notNull(),
+  database: text('database').notNull(),
+  passwordRef: text('password_ref').notNull(),
+  /** JSON ResourceLimits */
+  limits: text('limits').notNull().default('{}'),
+  createdAt: integer('created_at').notNull(),
+});
+
+/** Data: per-server image mapping for database and backup images (JSON { from: to }). */
+export const dataServerImages = sqliteTable('data_server_images', {
+  serverId: text('server_id').primaryKey(),
+  images: text('images').notNull().default('{}'),
+});
+
+/** Data: S3-compatible backup targets. Access keys and the age private key are secret references. */
+export const backupTargets = sqliteTable('backup_targets', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  endpoint: text('endpoint').notNull(),
+  region: text('region').notNull(),
+  bucket: text('bucket').notNull(),
+  prefix: text('prefix').notNull().default(''),
+  pathStyle: integer('path_style', { mode: 'boolean' }).notNull(),
+  accessKeyRef: text('access_key_ref').notNull(),
+  secretKeyRef: text('secret_key_ref').notNull(),
+  recipient: text('recipient').notNull(),
+  identityRef: text('identity_ref').notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+/** Data: backup jobs; they run on the server (scheduler container), this is the app's copy of their definition. */
+export const backupJobs = sqliteTable('backup_jobs', {
+  id: text('id').primaryKey(),
+  serverId: text('server_id').notNull(),
+  /** JSON BackupSource */
+  source: text('source').notNull(),
+  targetId: text('target_id').notNull(),
+  schedule: text('schedule').notNull(),
+  keepLast: integer('keep_last'),
+  keepDays: integer('keep_days'),
+  enabled: integer('enabled', { mode: 'boolean' }).notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+/** Data: results of "verify" (restore into a throwaway database and compare), per backup object. */
+export const backupVerifications = sqliteTable('backup_verifications', {
+  jobId: text('job_id').notNull(),
+  objectKey: text('object_key').notNull(),
+  /** JSON Verification */
+  result: text('result').notNull(),
+  at: integer('at').notNull(),
+}, (t) => [primaryKey({ columns: [t.jobId, t.objectKey] })]);

@@ -1,0 +1,26 @@
+import type { AppServices } from '../../app.ts';
+import type { Os } from '../os.ts';
+
+export function backupsRoutes(os: Os, services: AppServices) {
+  const s = services.backups;
+  return {
+    targets: os.backups.targets.handler(() => s.targets()),
+    createTarget: os.backups.createTarget.handler(({ input }) => s.createTarget(input)),
+    removeTarget: os.backups.removeTarget.handler(async ({ input }) => ({ removed: await s.removeTarget(input.id) })),
+    revealKey: os.backups.revealKey.handler(async ({ input }) => ({ identity: await s.revealKey(input.id) })),
+    jobs: os.backups.jobs.handler(({ input }) => s.jobs(input.serverId)),
+    createJob: os.backups.createJob.handler(({ input }) => s.createJob(input)),
+    updateJob: os.backups.updateJob.handler(({ input }) => s.updateJob(input.id, input)),
+    removeJob: os.backups.removeJob.handler(async ({ input }) => ({ removed: await s.removeJob(input.id) })),
+    status: os.backups.status.handler(({ input }) => s.status(input.serverId)),
+    failures: os.backups.failures.handler(() => s.failures()),
+    runNow: os.backups.runNow.handler(async function* ({ input, signal }) {
+      yield* s.runNow(input.jobId, signal ?? new AbortController().signal);
+    }),
+    list: os.backups.list.handler(({ input }) => s.list(input.jobId)),
+    remove: os.backups.remove.handler(async ({ input }) => ({ removed: await s.remove(input.jobId, input.key) })),
+    download: os.backups.download.handler(({ input }) => s.download(input.jobId, input.key, input.path)),
+    restore: os.backups.restore.handler(({ input }) => s.restore(input.jobId, input.key, input.target)),
+    verify: os.backups.verify.handler(({ input }) => s.verify(input.jobId, input.key)),
+  };
+}

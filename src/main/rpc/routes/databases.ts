@@ -1,0 +1,20 @@
+import type { AppServices } from '../../app.ts';
+import type { Os } from '../os.ts';
+
+export function databasesRoutes(os: Os, services: AppServices) {
+  const s = services.databases;
+  return {
+    list: os.databases.list.handler(({ input }) => s.list(input.serverId)),
+    get: os.databases.get.handler(({ input }) => s.get(input.id)),
+    create: os.databases.create.handler(({ input }) => s.create(input)),
+    start: os.databases.start.handler(({ input }) => s.action(input.id, 'start')),
+    stop: os.databases.stop.handler(({ input }) => s.action(input.id, 'stop')),
+    restart: os.databases.restart.handler(({ input }) => s.action(input.id, 'restart')),
+    setLimits: os.databases.setLimits.handler(({ input }) => s.setLimits(input.id, input.limits)),
+    remove: os.databases.remove.handler(async ({ input }) => ({ removed: await s.remove(input.id, input.removeVolume) })),
+    connection: os.databases.connection.handler(({ input }) => s.connection(input.id)),
+    openLocal: os.databases.openLocal.handler(({ input }) => s.openLocal(input.id)),
+    images: os.databases.images.handler(({ input }) => s.images(input.serverId)),
+    setImages: os.databases.setImages.handler(({ input }) => s.setImages(input.serverId, input.images)),
+  };
+}

@@ -1,0 +1,69 @@
+import { Ollama } from 'ollama';
+import { isAbort, ProviderError, type AiProvider, type ChatRequest } from '../types.ts';
+
+/** A fetch that also honours `signal`, so every request of the library is cancellable from outside. */
+export function fetchWith(signal: AbortSignal | null): typeof fetch {
+  return (input, init) => fetch(input, { ...init, signal: signal ? (init?.signal ? AbortSignal.any([init.signal, signal]) : signal) : (init?.signal ?? null) });
+}
+
+function normalise(e: unknown): unknown {
+  if (isAbort(e) || e instanceof ProviderError) return e;
+  const status = (e as { status_code?: number }).status_code;
+  const msg = e instanceof Error ? e.message : String(e);
+  if (typeof status === 'number') return new ProviderError('ollama', `Ollama answered ${status}: ${msg}`, { status, cause: e });
+  return new ProviderError('ollama', `Ollama: ${msg}`, { cause: e });
+}
+
+/** Ollama through its official library (`ollama`): NDJSON streaming of /api/chat, /api/tags, /api/pull. */
+export class OllamaProvider implements AiProvider {
+  readonly id = 'ollama' as const;
+  private readonly host: string;
+  constructor(host: string) {
+    this.host = host;
+  }
+
+  private client(signal: AbortSignal | null): Ollama {
+    return new Ollama({ host: this.host, fetch: fetchWith(signal) });
+  }
+
+  async *chat(req: ChatRequest): AsyncIterable<string> {
+    let stream;
+    try {
+      stream = await this.client(req.signal).chat({ model: req.model, messages: req.messages, stream: true, options: { num_predict: req.maxOutputTokens } });
+    } catch (e) {
+      throw normalise(e);
+    }
+    try {
+      for await (const part of stream) if (part.message?.content) yield part.message.content;
+    } catch (e) {
+      throw normalise(e);
+    } finally {
+      stream.abort();
+    }
+  }
+
+  async listModels(signal: AbortSignal): Promise<string[]> {
+    try {
+      const res = await this.client(signal).list();
+      return res.models.map((m) => m.name);
+    } catch (e) {
+      throw normalise(e);
+    }
+  }
+
+  async *pull(model: string, signal: AbortSignal): AsyncIterable<{ status: string; completed: number | null; total: number | null }> {
+    let stream;
+    try {
+      stream = await this.client(signal).pull({ model, stream: true });
+    } catch (e) {
+      throw normalise(e);
+    }
+    try {
+      for await (const p of stream) yield { status: p.status, completed: p.completed ?? null, total: p.total ?? null };
+    } catch (e) {
+      throw normalise(e);
+    } finally {
+      stream.abort();
+    }
+  }
+}

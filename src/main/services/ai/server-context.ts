@@ -1,0 +1,49 @@
+import type Docker from 'dockerode';
+import { errorMessage } from '../core/errors.ts';
+
+export interface ServerContextDeps {
+  facts(serverId: string): Promise<unknown>;
+  containers(serverId: string): Promise<{ name: string; image: string; state: string; status: string; health: string }[]>;
+  docker(serverId: string): Promise<Docker>;
+}
+
+/** Facts and containers of a server, as text for the model. Each part says so when it could not be read. */
+export async function serverContext(deps: ServerContextDeps, serverId: string, serverName: string): Promise<string> {
+  const facts = await deps.facts(serverId).then(
+    (f) => JSON.stringify(f, null, 1),
+    (e: unknown) => `(unavailable: ${errorMessage(e)})`,
+  );
+  const containers = await deps.containers(serverId).then(
+    (list) => list.map((c) => `- ${c.name} (${c.image}): ${c.state}, ${c.status}${c.health !== 'none' ? `, health ${c.health}` : ''}`).join('\n') || '(none)',
+    (e: unknown) => `(unavailable: ${errorMessage(e)})`,
+  );
+  return `Server "${serverName}"\n\nFacts:\n${facts}\n\nContainers:\n${containers}`;
+}
+
+/** Docker's multiplexed log stream (8-byte frame headers) as text; a TTY container's raw stream as is. */
+export function demuxLogs(buf: Buffer): string {
+  const out: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length && (buf[i] === 0 || buf[i] === 1 || buf[i] === 2) && buf[i + 1] === 0 && buf[i + 2] === 0 && buf[i + 3] === 0) {
+    const len = buf.readUInt32BE(i + 4);
+    out.push(buf.subarray(i + 8, i + 8 + len));
+    i += 8 + len;
+  }
+  if (i === 0) return buf.toString('utf8');
+  return Buffer.concat(out).toString('utf8');
+}
+
+/** State and the last lines of a container's logs, for "explain this failure". */
+export async function containerFailure(deps: ServerContextDeps, serverId: string, containerId: string, tail = 150): Promise<string> {
+  const docker = await deps.docker(serverId);
+  const c = docker.getContainer(containerId);
+  const info = await c.inspect();
+  const raw = (await c.logs({ stdout: true, stderr: true, tail, timestamps: false, follow: false })) as unknown as Buffer;
+  const s = info.State;
+  const health = s.Health ? `\nHealth: ${s.Health.Status}, failing streak ${s.Health.FailingStreak}\nLast health checks:\n${(s.Health.Log ?? []).slice(-3).map((l) => `  exit ${l.ExitCode}: ${l.Output.trim().slice(0, 500)}`).join('\n')}` : '';
+  return [
+    `Container ${info.Name.replace(/^\//, '')} (image ${info.Config.Image})`,
+    `State: ${s.Status}, exit code ${s.ExitCode}${s.OOMKilled ? ', OOM killed' : ''}${s.Error ? `, error: ${s.Error}` : ''}, restarts ${info.RestartCount}${health}`,
+    `Last ${tail} log lines:\n${demuxLogs(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw))).trimEnd()}`,
+  ].join('\n');
+}

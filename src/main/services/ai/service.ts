@@ -1,0 +1,287 @@
+import { createHash } from 'node:crypto';
+import type { AiMessage, AiPreview, AiProviderId, AiProviderStatus, AskEvent, AskInput, AssistantSettings, Conversation, ConversationScope } from '../../../shared/contract/assistant.ts';
+import type { AuditService } from '../audit/service.ts';
+import { AppError, errorMessage } from '../core/errors.ts';
+import type { Db } from '../db/index.ts';
+import type { SecretsService } from '../secrets/service.ts';
+import { summariseRepo, formatRepoSummary } from './context.ts';
+import { AllProvidersFailed, runWithFallback, StreamBroken, type Candidate } from './orchestrator.ts';
+import { estimateTokens, fitBudget, parseDockerfileAnswer, systemPrompt } from './prompts.ts';
+import { isRemote, makeProvider, OllamaProvider } from './providers/index.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { Redactor } from './redact.ts';
+import { containerFailure, serverContext, type ServerContextDeps } from './server-context.ts';
+import { AssistantStore } from './store.ts';
+import { targetFor } from './target.ts';
+import type { AiProvider, ChatMessage } from './types.ts';
+
+export interface AssistantDeps extends ServerContextDeps {
+  db: Db;
+  secrets: SecretsService;
+  audit: AuditService;
+  serverName(serverId: string): string;
+  exec(serverId: string, argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string; truncated: boolean }>;
+}
+
+const KEY_REF: Record<'gemini' | 'groq', string> = { gemini: 'assistant-gemini-api-key', groq: 'assistant-groq-api-key' };
+const PROVIDERS: AiProviderId[] = ['ollama', 'gemini', 'groq'];
+
+interface BuiltRequest {
+  conversation: Conversation;
+  userText: string;
+  messages: ChatMessage[];
+  payload: string;
+  bytes: number;
+  sha256: string;
+  redactions: number;
+}
+
+/** The assistant: providers behind one interface, context, redaction, consent, conversations and proposals. */
+export class AssistantService {
+  readonly store: AssistantStore;
+  private readonly deps: AssistantDeps;
+  private readonly limiter = new RateLimiter();
+
+  constructor(deps: AssistantDeps) {
+    this.deps = deps;
+    this.store = new AssistantStore(deps.db);
+  }
+
+  settings(): AssistantSettings {
+    return this.store.settings();
+  }
+
+  updateSettings(patch: Partial<AssistantSettings>): AssistantSettings {
+    return this.store.updateSettings(patch);
+  }
+
+  async setApiKey(provider: 'gemini' | 'groq', apiKey: string): Promise<{ hasKey: boolean }> {
+    const key = apiKey.trim();
+    if (!key) {
+      await this.deps.secrets.remove(KEY_REF[provider]);
+      return { hasKey: false };
+    }
+    await this.deps.secrets.replace(KEY_REF[provider], `${provider} API key`, 'ai-api-key', key);
+    return { hasKey: true };
+  }
+
+  private async apiKey(id: AiProviderId): Promise<string | null> {
+    if (id === 'ollama') return null;
+    return this.deps.secrets.get(KEY_REF[id]).catch(() => null);
+  }
+
+  async status(): Promise<AiProviderStatus[]> {
+    const s = this.settings();
+    return Promise.all(
+      PROVIDERS.map(async (id) => {
+        const key = await this.apiKey(id);
+        const provider = makeProvider(id, s, key);
+        const base = { id, remote: isRemote(id, s), hasKey: id === 'ollama' || !!key, model: s.providers[id].model };
+        if (!provider) return { ...base, reachable: null, models: [], error: 'no API key' };
+        try {
+          const models = await provider.listModels(AbortSignal.timeout(Math.min(5000, s.timeoutMs)));
+          return { ...base, reachable: true, models, error: null };
+        } catch (e) {
+          return { ...base, reachable: false, models: [], error: errorMessage(e) };
+        }
+      }),
+    );
+  }
+
+  async *pull(model: string, signal: AbortSignal): AsyncGenerator<{ status: string; completed: number | null; total: number | null }> {
+    yield* new OllamaProvider(this.settings().providers.ollama.baseUrl).pull(model, signal);
+  }
+
+  conversations(scope?: ConversationScope): Conversation[] {
+    return this.store.list(scope);
+  }
+
+  createConversation(scope: ConversationScope, title?: string): Conversation {
+    if (scope.kind === 'server') this.deps.serverName(scope.serverId);
+    const name = title ?? (scope.kind === 'general' ? 'General' : scope.kind === 'server' ? `Server ${this.deps.serverName(scope.serverId)}` : `App ${scope.path.split(/[\\/]/).filter(Boolean).at(-1) ?? scope.path}`);
+    return this.store.create(name, scope);
+  }
+
+  /** Every secret this app holds (server passwords, keys, API keys): masked wherever it appears. */
+  private async knownSecrets(): Promise<string[]> {
+    const refs = (() => {
+      try {
+        return this.deps.secrets.list();
+      } catch {
+        return [];
+      }
+    })();
+    const values = await Promise.all(refs.map((r) => this.deps.secrets.get(r.ref).catch(() => null)));
+    return values.filter((v): v is string => !!v);
+  }
+
+  private async context(scope: ConversationScope, input: AskInput): Promise<string> {
+    const parts: string[] = [];
+    if (scope.kind === 'server') parts.push(await serverContext(this.deps, scope.serverId, this.deps.serverName(scope.serverId)));
+    if (scope.kind === 'folder') {
+      const repo = await summariseRepo(scope.path).catch((e: unknown) => {
+        throw new AppError('NOT_FOUND', `conversationId: the app folder cannot be read: ${errorMessage(e)}`);
+      });
+      parts.push(formatRepoSummary(repo));
+    }
+    if (input.task === 'explain') {
+      if (input.containerId) {
+        if (scope.kind !== 'server') throw new AppError('INPUT_INVALID', 'containerId: explaining a container needs a server conversation');
+        parts.push(await containerFailure(this.deps, scope.serverId, input.containerId).catch((e: unknown) => `Container ${input.containerId}: state unavailable (${errorMessage(e)})`));
+      }
+      if (input.logLines?.length) parts.push(`Log lines:\n${input.logLines.join('\n')}`);
+      if (!input.containerId && !input.logLines?.length) throw new AppError('INPUT_INVALID', 'containerId: name a container (or send logLines) to explain');
+    }
+    if (input.task === 'dockerfile' && scope.kind !== 'folder') throw new AppError('INPUT_INVALID', 'task: a Dockerfile is generated in an app folder conversation');
+    return parts.join('\n\n');
+  }
+
+  private defaultText(input: AskInput): string {
+    if (input.text.trim()) return input.text;
+    if (input.task === 'dockerfile') return 'Generate a Dockerfile and a .dockerignore for this app.';
+    if (input.task === 'explain') return input.containerId ? `Explain why container ${input.containerId} is failing and suggest a fix.` : 'Explain this failure and suggest a fix.';
+    throw new AppError('INPUT_INVALID', 'text: expected a question');
+  }
+
+  /** The exact request: context and history, redacted, fitted to the budget; its JSON is what is hashed and previewed. */
+  private async build(input: AskInput, settings: AssistantSettings, model: string): Promise<BuiltRequest> {
+    const conversation = this.store.get(input.conversationId);
+    const userText = this.defaultText(input);
+    const redactor = new Redactor(await this.knownSecrets());
+    let redactions = 0;
+    const clean = (t: string) => {
+      const r = redactor.redact(t);
+      redactions += r.count;
+      return r.text;
+    };
+    const system = clean(systemPrompt(input.task, await this.context(conversation.scope, input)));
+    const history: ChatMessage[] = this.store
+      .messages(conversation.id)
+      .filter((m) => m.status !== 'error' && m.content)
+      .map((m) => ({ role: m.role, content: clean(m.content) }));
+    history.push({ role: 'user', content: clean(userText) });
+    const messages = fitBudget(system, history, settings.maxInputTokens);
+    const payload = JSON.stringify({ model, messages }, null, 1);
+    return { conversation, userText, messages, payload, bytes: Buffer.byteLength(payload), sha256: createHash('sha256').update(payload).digest('hex'), redactions };
+  }
+
+  private async firstProvider(input: AskInput, settings: AssistantSettings): Promise<AiProviderId> {
+    if (input.provider) return input.provider;
+    for (const id of settings.fallbackOrder) if (id === 'ollama' || (await this.apiKey(id))) return id;
+    return settings.fallbackOrder[0]!;
+  }
+
+  async preview(input: AskInput): Promise<AiPreview> {
+    const s = this.settings();
+    const provider = await this.firstProvider(input, s);
+    const model = input.model ?? s.providers[provider].model;
+    const b = await this.build(input, s, model);
+    const remote = isRemote(provider, s);
+    return { provider, model, remote, needsConsent: remote && !b.conversation.consent.includes(provider), payload: b.payload, bytes: b.bytes, sha256: b.sha256, redactions: b.redactions, estimatedTokens: estimateTokens(b.payload) };
+  }
+
+  consent(conversationId: string, provider: AiProviderId, granted: boolean): Conversation {
+    return this.store.setConsent(conversationId, provider, granted);
+  }
+
+  private audit(action: string, target: string, input: Record<string, unknown>, result: 'ok' | 'error' = 'ok', errorCode: string | null = null): void {
+    this.deps.audit.record({ at: Date.now(), actor: 'assistant', action, target, input: JSON.stringify(input), result, errorCode, durationMs: 0 });
+  }
+
+  async *ask(input: AskInput, signal: AbortSignal): AsyncGenerator<AskEvent> {
+    const s = this.settings();
+    const conversation = this.store.get(input.conversationId);
+    const order = input.provider ? [input.provider] : s.fallbackOrder;
+    if (input.provider && isRemote(input.provider, s) && !conversation.consent.includes(input.provider)) {
+      throw new AppError('CONSENT_REQUIRED', `provider: ${input.provider} sends data off this machine; review the preview and consent for this conversation first`);
+    }
+    const requests = new Map<AiProviderId, BuiltRequest>();
+    const candidates: Candidate[] = [];
+    for (const id of order) {
+      const model = (id === order[0] ? input.model : undefined) ?? s.providers[id].model;
+      const remote = isRemote(id, s);
+      const provider = makeProvider(id, s, await this.apiKey(id));
+      const skip = remote && !conversation.consent.includes(id) ? 'not allowed for this conversation (no consent)' : provider ? undefined : 'no API key';
+      candidates.push({ id, model, provider: skip ? null : provider, ...(skip ? { skip } : {}), requestsPerMinute: s.providers[id].requestsPerMinute });
+      if (!skip) requests.set(id, await this.build(input, s, model));
+    }
+    const first = requests.values().next().value ?? (await this.build(input, s, s.providers[order[0]!].model));
+    const user = this.store.addMessage({ conversationId: conversation.id, role: 'user', content: first.userText, task: input.task, provider: null, model: null, status: 'complete', error: null, proposal: null });
+    yield { type: 'user', message: user };
+
+    let text = '';
+    let used: { provider: AiProviderId; model: string } | null = null;
+    let status: AiMessage['status'] = 'stopped';
+    let error: string | null = null;
+    const messagesFor = new Map([...requests].map(([k, v]) => [k, v.messages]));
+    // Each provider gets the request built (and previewed, hashed) for its model.
+    const run = runWithFallback(
+      candidates.map((c) => ({ ...c, provider: c.provider && wrapMessages(c.provider, messagesFor.get(c.id)!) })),
+      first.messages,
+      { maxOutputTokens: s.maxOutputTokens, timeoutMs: s.timeoutMs, maxAttempts: s.maxAttempts, limiter: this.limiter, signal },
+    );
+    let saved: AiMessage;
+    try {
+      for (let r = await run.next(); ; r = await run.next()) {
+        if (r.done) {
+          used = { provider: r.value.provider, model: r.value.model };
+          if (r.value.truncated) text += '\n\n*(answer cut at the output token budget)*';
+          status = 'complete';
+          break;
+        }
+        const ev = r.value;
+        if (ev.type === 'token') {
+          text += ev.text;
+          yield ev;
+        } else if (ev.type === 'attempt') {
+          const req = requests.get(ev.provider)!;
+          used = { provider: ev.provider, model: ev.model };
+          this.audit('assistant.request', conversation.id, { provider: ev.provider, model: ev.model, attempt: ev.attempt, task: input.task, remote: isRemote(ev.provider, s), bytes: req.bytes, sha256: req.sha256, redactions: req.redactions });
+          yield { ...ev, bytes: req.bytes, sha256: req.sha256, redactions: req.redactions };
+        } else yield ev;
+      }
+    } catch (e) {
+      if (!signal.aborted) {
+        status = 'error';
+        error = e instanceof AllProvidersFailed || e instanceof StreamBroken ? e.message : errorMessage(e);
+      }
+    } finally {
+      // Reached on completion, failure, and when the client stops reading (then `status` is still 'stopped').
+      await run.return(undefined as never).catch(() => undefined);
+      const proposal = status === 'complete' && input.task === 'dockerfile' ? await this.proposalFrom(conversation, text) : null;
+      saved = this.store.addMessage({ conversationId: conversation.id, role: 'assistant', content: text, task: input.task, provider: used?.provider ?? null, model: used?.model ?? null, status, error, proposal });
+      this.audit('assistant.answer', conversation.id, { messageId: saved.id, provider: used?.provider ?? null, model: used?.model ?? null, status, chars: text.length }, status === 'error' ? 'error' : 'ok', status === 'error' ? 'INTERNAL' : null);
+    }
+    yield { type: 'done', message: saved };
+  }
+
+  private async proposalFrom(conversation: Conversation, answer: string): Promise<AiMessage['proposal']> {
+    const parsed = parseDockerfileAnswer(answer);
+    if (!parsed || conversation.scope.kind !== 'folder') return null;
+    const repo = await summariseRepo(conversation.scope.path).catch(() => null);
+    return { ...parsed, currentDockerfile: repo?.dockerfile ?? null, currentDockerignore: repo?.dockerignore ?? null, target: targetFor(conversation.scope).description, appliedAt: null };
+  }
+
+  async applyDockerfile(messageId: string): Promise<{ written: string[]; message: AiMessage }> {
+    const m = this.store.message(messageId);
+    if (!m.proposal) throw new AppError('INPUT_INVALID', 'messageId: this message has no Dockerfile proposal');
+    const written = await targetFor(this.store.get(m.conversationId).scope).write(m.proposal);
+    return { written, message: this.store.setProposal(m.id, { ...m.proposal, appliedAt: Date.now() }) };
+  }
+
+  decide(messageId: string): { ok: boolean } {
+    this.store.message(messageId);
+    return { ok: true };
+  }
+
+  async runCommand(serverId: string, argv: string[], confirmServerName: string) {
+    const name = this.deps.serverName(serverId);
+    if (confirmServerName !== name) throw new AppError('INPUT_INVALID', `confirmServerName: type the server name "${name}" to confirm`);
+    return this.deps.exec(serverId, argv);
+  }
+}
+
+/** Binds a provider to the request built for it (same text; the model named in it is the candidate's). */
+function wrapMessages(p: AiProvider, messages: ChatMessage[]): AiProvider {
+  return { id: p.id, listModels: (s) => p.listModels(s), chat: (req) => p.chat({ ...req, messages }) };
+}

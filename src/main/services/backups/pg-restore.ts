@@ -1,0 +1,73 @@
+import type { Readable } from 'node:stream';
+import { AppError } from '../core/errors.ts';
+import type { DockerClient } from '../docker/client.ts';
+import { execChecked, execInContainer } from '../databases/docker-exec.ts';
+
+export interface PgTarget {
+  container: string;
+  username: string;
+  /** The database the user's credentials open (used for CREATE/DROP/ALTER DATABASE). */
+  maintenanceDb: string;
+}
+
+/** Counts rows of every ordinary table of `db` (schema.table → rows), in one query. */
+const COUNT_SQL = `select n.nspname || '.' || c.relname, (xpath('/row/c/text()', query_to_xml(format('select count(*) as c from %I.%I', n.nspname, c.relname), false, true, '')))[1]::text
+from pg_class c join pg_namespace n on n.oid = c.relnamespace
+where c.relkind in ('r', 'p') and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg_toast%' order by 1`;
+
+function psql(t: PgTarget, db: string, sql: string): string[] {
+  return ['psql', '-v', 'ON_ERROR_STOP=1', '-U', t.username, '-d', db, '-At', '-c', sql];
+}
+
+/** `name` must match ^[a-z][a-z0-9_]*$ (checked here again): safe as a quoted identifier. */
+function ident(name: string): string {
+  if (!/^[a-z][a-z0-9_]{0,62}$/.test(name)) throw new AppError('INPUT_INVALID', `dbName: expected a database name like shop_restored, got ${name}`);
+  return `"${name}"`;
+}
+
+export async function databaseExists(client: DockerClient, t: PgTarget, name: string): Promise<boolean> {
+  const out = await execChecked(client, t.container, psql(t, t.maintenanceDb, `select 1 from pg_database where datname = '${ident(name).slice(1, -1)}'`), 'checking the database');
+  return out.trim() === '1';
+}
+
+export async function createDatabase(client: DockerClient, t: PgTarget, name: string): Promise<void> {
+  await execChecked(client, t.container, psql(t, t.maintenanceDb, `create database ${ident(name)}`), `creating database ${name}`);
+}
+
+export async function dropDatabase(client: DockerClient, t: PgTarget, name: string): Promise<void> {
+  await execChecked(client, t.container, psql(t, t.maintenanceDb, `drop database if exists ${ident(name)} with (force)`), `dropping database ${name}`);
+}
+
+/** Feeds a gzip'd plain dump into psql in the container (ON_ERROR_STOP, one transaction). */
+export async function loadDump(client: DockerClient, t: PgTarget, db: string, gzip: Readable): Promise<void> {
+  const r = await execInContainer(
+    client,
+    t.container,
+    ['sh', '-c', 'gunzip -c | psql -q -v ON_ERROR_STOP=1 --single-transaction -U "$1" -d "$2" > /dev/null', 'sh', t.username, ident(db).slice(1, -1)],
+    { stdin: gzip, maxCollect: 20_000 },
+  );
+  if (r.code !== 0) throw new AppError('REMOTE_COMMAND_FAILED', `restoring into ${db} failed (exit ${r.code}): ${r.stderr.trim().slice(-800)}`);
+}
+
+export async function countRows(client: DockerClient, t: PgTarget, db: string): Promise<Map<string, number>> {
+  const out = await execChecked(client, t.container, psql(t, db, COUNT_SQL), `counting rows in ${db}`);
+  const m = new Map<string, number>();
+  for (const line of out.split('\n')) {
+    const [table, n] = line.split('|');
+    if (table && n !== undefined) m.set(table, Number(n));
+  }
+  return m;
+}
+
+/** Swaps a restored database in place of `live`; the old one is kept as `<live>_before_<stamp>`. */
+export async function swapDatabases(client: DockerClient, t: PgTarget, live: string, restored: string, stamp: string): Promise<string> {
+  const old = `${live}_before_${stamp}`.slice(0, 63);
+  if (live === t.maintenanceDb) {
+    throw new AppError('CONFLICT', `dbName: ${live} is the database the credentials connect to; restore it side by side under another name instead`);
+  }
+  const sql = `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${ident(live).slice(1, -1)}' and pid <> pg_backend_pid()`;
+  await execChecked(client, t.container, psql(t, t.maintenanceDb, sql), 'closing connections');
+  await execChecked(client, t.container, psql(t, t.maintenanceDb, `alter database ${ident(live)} rename to ${ident(old)}`), 'renaming the live database');
+  await execChecked(client, t.container, psql(t, t.maintenanceDb, `alter database ${ident(restored)} rename to ${ident(live)}`), 'renaming the restored database');
+  return old;
+}

@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import { PassThrough, Readable, Transform } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import { createGunzip } from 'node:zlib';
+import { Decrypter } from 'age-encryption';
+import type { BackupManifest } from '../../../shared/contract/backups.ts';
+import { AppError, errorMessage } from '../core/errors.ts';
+import { DumpStats } from './dump-stats.ts';
+
+export interface DecryptedBackup {
+  /** The gzip bytes (what was encrypted), streamed. Errors (corruption, wrong key) surface as stream errors. */
+  gzip: Readable;
+  /** Resolves when everything has been read: object and plaintext digests, rows per COPY table. */
+  done: Promise<{ objectSha256: string; plainSha256: string; bytes: number; rows: Map<string, number> }>;
+}
+
+function corrupted(e: unknown): AppError {
+  return new AppError(
+    'REMOTE_COMMAND_FAILED',
+    `the backup cannot be decrypted: it is corrupted, truncated or was not encrypted to this target's key (age: ${errorMessage(e)})`,
+  );
+}
+
+/**
+ * object (S3 stream) → sha256 of the object → age decrypt with the identity → gzip bytes, of which a copy is
+ * gunzipped here to hash the plaintext and count dump rows. Nothing is buffered in full; backpressure holds.
+ */
+export async function decryptBackup(object: Readable, identity: string, manifest: BackupManifest | null): Promise<DecryptedBackup> {
+  const objectHash = createHash('sha256');
+  const tapped = object.pipe(
+    new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        objectHash.update(chunk);
+        cb(null, chunk);
+      },
+    }),
+  );
+  object.on('error', (e) => tapped.destroy(e));
+  const d = new Decrypter();
+  d.addIdentity(identity);
+  let plainWeb: ReadableStream<Uint8Array>;
+  try {
+    plainWeb = await d.decrypt(Readable.toWeb(tapped) as ReadableStream<Uint8Array>);
+  } catch (e) {
+    object.destroy();
+    throw corrupted(e);
+  }
+  const decrypted = Readable.fromWeb(plainWeb as NodeReadableStream<Uint8Array>);
+  const stats = new DumpStats();
+  const gunzip = createGunzip();
+  gunzip.on('data', (c: Buffer) => stats.update(c));
+  const gunzipDone = new Promise<void>((resolve, reject) => {
+    gunzip.on('end', resolve);
+    gunzip.on('error', reject);
+  });
+  const out = new PassThrough();
+  const fanOut = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      if (gunzip.write(chunk)) cb(null, chunk);
+      else gunzip.once('drain', () => cb(null, chunk));
+    },
+    flush(cb) {
+      gunzip.end();
+      cb();
+    },
+  });
+  decrypted.on('error', (e) => out.destroy(corrupted(e)));
+  fanOut.on('error', (e) => out.destroy(e));
+  decrypted.pipe(fanOut).pipe(out);
+  const done = (async () => {
+    await new Promise<void>((resolve, reject) => {
+      fanOut.on('finish', resolve);
+      out.on('error', reject);
+    });
+    await gunzipDone.catch((e: unknown) => {
+      throw corrupted(e);
+    });
+    const objectSha256 = objectHash.digest('hex');
+    const plainSha256 = stats.digest();
+    if (manifest && manifest.objectSha256 !== objectSha256) throw new AppError('REMOTE_COMMAND_FAILED', `the object's sha256 ${objectSha256} differs from the manifest's ${manifest.objectSha256}`);
+    if (manifest && manifest.plainSha256 !== plainSha256) throw new AppError('REMOTE_COMMAND_FAILED', `the plaintext sha256 ${plainSha256} differs from the manifest's ${manifest.plainSha256}`);
+    return { objectSha256, plainSha256, bytes: stats.bytes, rows: stats.rows };
+  })();
+  done.catch(() => {});
+  return { gzip: out, done };
+}

@@ -1,0 +1,129 @@
+import { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import type { JobStatus } from '../../../shared/contract/backups.ts';
+import { errorMessage } from '../core/errors.ts';
+import type { DockerClient } from '../docker/client.ts';
+import { execChecked, execInContainer, type ExecInContainerOptions } from '../databases/docker-exec.ts';
+import { ensureImage } from '../databases/service.ts';
+import { BACKUP_SCRIPT, renderCrontab, renderJobFile } from './script.ts';
+
+export const SCHEDULER_NAME = 'openpanel-backup-scheduler';
+export const SCHEDULER_VOLUME = 'openpanel-backup';
+/** Tools image: bash, coreutils, gzip, tar, age, rclone, busybox (crond) and the PostgreSQL client. Mappable per server. */
+export const TOOLS_IMAGE = 'openpanel/backup-tools:1';
+
+export interface SchedulerJob {
+  id: string;
+  schedule: string;
+  enabled: boolean;
+  /** KEY → value, written base64-encoded to /openpanel/jobs/<id>.job (0600, root only). */
+  values: Record<string, string>;
+  /** A named volume to mount read-only at /volumes/<name>. */
+  volume: string | null;
+}
+
+/**
+ * The per-server scheduler: one container (busybox crond, host network so it reaches the databases' loopback
+ * ports and the S3 endpoint) with a volume holding the script, the crontab, the job files and the status files.
+ * It runs on the server whether or not OpenPanel is open. Config is written through `docker exec` with stdin.
+ */
+export class BackupScheduler {
+  private readonly client: DockerClient;
+  private readonly image: string;
+
+  constructor(client: DockerClient, image: string) {
+    this.client = client;
+    this.image = image;
+  }
+
+  private get api(): Docker {
+    return this.client.api;
+  }
+
+  /** Creates or recreates the scheduler when its image or volume mounts differ from what the jobs need. */
+  async ensure(volumes: string[]): Promise<void> {
+    const want = [...new Set(volumes)].sort();
+    const info: Docker.ContainerInspectInfo | null = await this.api
+      .getContainer(SCHEDULER_NAME)
+      .inspect()
+      .catch(() => null);
+    if (info) {
+      const have = (info.Mounts ?? [])
+        .filter((m) => m.Destination.startsWith('/volumes/'))
+        .map((m) => m.Name ?? '')
+        .sort();
+      const same = info.Config.Image === this.image && JSON.stringify(have) === JSON.stringify(want);
+      if (same) {
+        if (!info.State.Running) await this.api.getContainer(SCHEDULER_NAME).start();
+        return;
+      }
+      await this.api.getContainer(SCHEDULER_NAME).remove({ force: true });
+    }
+    await ensureImage(this.api, this.image);
+    const c = await this.api.createContainer({
+      name: SCHEDULER_NAME,
+      Image: this.image,
+      Entrypoint: ['sh', '-c', 'mkdir -p /openpanel/crontabs /openpanel/status /openpanel/jobs && exec busybox crond -f -l 8 -L /dev/stderr -c /openpanel/crontabs'],
+      Cmd: [],
+      Env: ['TZ=UTC', 'PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+      Labels: { 'openpanel.role': 'backup-scheduler' },
+      HostConfig: {
+        NetworkMode: 'host',
+        RestartPolicy: { Name: 'unless-stopped' },
+        Mounts: [
+          { Type: 'volume', Source: SCHEDULER_VOLUME, Target: '/openpanel' },
+          ...want.map((v) => ({ Type: 'volume' as const, Source: v, Target: `/volumes/${v}`, ReadOnly: true })),
+        ],
+      },
+    });
+    await c.start();
+  }
+
+  async writeFile(path: string, content: string, mode: string): Promise<void> {
+    await execChecked(
+      this.client,
+      SCHEDULER_NAME,
+      ['sh', '-c', 'umask 077 && mkdir -p "${1%/*}" && cat > "$1.tmp" && chmod "$2" "$1.tmp" && mv "$1.tmp" "$1"', 'sh', path, mode],
+      `writing ${path} on the server`,
+      { stdin: Readable.from([Buffer.from(content, 'utf8')]) },
+    );
+  }
+
+  /** Writes the script, every job file and the crontab, removes stale job files, and tells crond to reload. */
+  async sync(jobs: SchedulerJob[]): Promise<void> {
+    await this.ensure(jobs.map((j) => j.volume).filter((v): v is string => Boolean(v)));
+    await this.writeFile('/openpanel/bin/backup.sh', BACKUP_SCRIPT, '755');
+    for (const j of jobs) await this.writeFile(`/openpanel/jobs/${j.id}.job`, renderJobFile({ ...j.values }), '600');
+    const keep = jobs.map((j) => `${j.id}.job`);
+    await execChecked(this.client, SCHEDULER_NAME, ['sh', '-c', 'cd /openpanel/jobs && for f in *.job; do keep=0; for k in "$@"; do [ "$f" = "$k" ] && keep=1; done; [ $keep = 1 ] || rm -f -- "$f"; done', 'sh', ...keep], 'removing old jobs');
+    await this.writeFile('/openpanel/crontabs/root', renderCrontab(jobs), '600');
+    await this.writeFile('/openpanel/crontabs/cron.update', 'root\n', '600');
+  }
+
+  /** The last run of each job, as the job itself recorded it on the server. */
+  async statuses(): Promise<JobStatus[]> {
+    let text: string;
+    try {
+      text = await execChecked(this.client, SCHEDULER_NAME, ['sh', '-c', 'for f in /openpanel/status/*.json; do [ -f "$f" ] && cat "$f"; done; true'], 'reading backup status');
+    } catch (e) {
+      if (/no such container/i.test(errorMessage(e))) return [];
+      throw e;
+    }
+    const out: JobStatus[] = [];
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        const s = JSON.parse(line) as { job: string; state: 'running' | 'ok' | 'failed'; startedAt: number; finishedAt: number; key: string; size: number; error: string };
+        out.push({ jobId: s.job, state: s.state, startedAt: s.startedAt, finishedAt: s.finishedAt, key: s.key || null, size: s.size, error: s.error || null });
+      } catch {
+        // a status file being rewritten: skipped, read next time
+      }
+    }
+    return out;
+  }
+
+  /** Runs a job now, in the scheduler (same script as cron), with progress lines on stderr. */
+  run(jobId: string, opts: Pick<ExecInContainerOptions, 'onStderr' | 'signal'>) {
+    return execInContainer(this.client, SCHEDULER_NAME, ['/openpanel/bin/backup.sh', jobId], { env: ['OP_PROGRESS=1'], ...opts });
+  }
+}

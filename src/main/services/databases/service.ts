@@ -1,0 +1,285 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import type Docker from 'dockerode';
+import type { CreateDatabaseInput, DatabaseConnection, ImageMapping, ManagedDatabase, ResourceLimits } from '../../../shared/contract/databases.ts';
+import type { z } from 'zod';
+import { AppError, errorMessage } from '../core/errors.ts';
+import type { Db } from '../db/index.ts';
+import { dataDatabases, dataServerImages } from '../db/schema.ts';
+import type { DockerService } from '../docker/service.ts';
+import type { DockerClient } from '../docker/client.ts';
+import type { SecretsService } from '../secrets/service.ts';
+import type { ForwardsService } from '../ssh/forwards.ts';
+import { resolveImage } from '../proxy/images.ts';
+import { execChecked, execInContainer } from './docker-exec.ts';
+
+export const DATA_NETWORK = 'openpanel-data';
+const FIRST_HOST_PORT = 15432;
+type Row = typeof dataDatabases.$inferSelect;
+
+export interface DatabasesDeps {
+  db: Db;
+  docker: DockerService;
+  secrets: SecretsService;
+  forwards: ForwardsService;
+}
+
+function limitsOf(row: Row): ResourceLimits {
+  const l = JSON.parse(row.limits) as Partial<ResourceLimits>;
+  return { memoryMb: l.memoryMb ?? null, cpus: l.cpus ?? null };
+}
+
+/**
+ * Managed databases: containers of the official images (through this server's image mapping) with a named volume,
+ * generated credentials in the keychain, attached to the `openpanel-data` network apps can join, and a port
+ * published on the server's loopback only (for the backup scheduler and SSH port forwards).
+ */
+export class DatabasesService {
+  private readonly d: DatabasesDeps;
+
+  constructor(deps: DatabasesDeps) {
+    this.d = deps;
+  }
+
+  images(serverId: string): ImageMapping {
+    const row = this.d.db.select().from(dataServerImages).where(eq(dataServerImages.serverId, serverId)).get();
+    return row ? (JSON.parse(row.images) as ImageMapping) : {};
+  }
+
+  setImages(serverId: string, images: ImageMapping): ImageMapping {
+    const value = JSON.stringify(images);
+    this.d.db.insert(dataServerImages).values({ serverId, images: value }).onConflictDoUpdate({ target: dataServerImages.serverId, set: { images: value } }).run();
+    return images;
+  }
+
+  resolve(serverId: string, ref: string): string {
+    return resolveImage(ref, { prefix: null, images: this.images(serverId) });
+  }
+
+  row(id: string): Row {
+    const row = this.d.db.select().from(dataDatabases).where(eq(dataDatabases.id, id)).get();
+    if (!row) throw new AppError('NOT_FOUND', `id: no database ${id}`);
+    return row;
+  }
+
+  async password(row: Row): Promise<string> {
+    return this.d.secrets.require(row.passwordRef, `database ${row.name}`);
+  }
+
+  private async view(row: Row, client?: DockerClient): Promise<ManagedDatabase> {
+    let state: string;
+    let containerId: string | null = null;
+    let version: string | null = null;
+    try {
+      const c = client ?? (await this.d.docker.client(row.serverId));
+      const info = await c.api.getContainer(row.containerName).inspect();
+      containerId = info.Id;
+      state = info.State.Status;
+      version = info.Config.Labels?.['openpanel.version'] ?? null;
+      if (info.State.Running) version = await this.version(c, row).catch(() => version);
+    } catch (e) {
+      state = /no such container/i.test(errorMessage(e)) ? 'missing' : 'unreachable';
+    }
+    return {
+      id: row.id,
+      serverId: row.serverId,
+      engine: 'postgres',
+      name: row.name,
+      image: row.image,
+      resolvedImage: this.resolve(row.serverId, row.image),
+      containerName: row.containerName,
+      containerId,
+      volume: row.volume,
+      network: row.network,
+      hostPort: row.hostPort,
+      username: row.username,
+      database: row.database,
+      limits: limitsOf(row),
+      state,
+      version,
+      createdAt: row.createdAt,
+    };
+  }
+
+  private async version(client: DockerClient, row: Row): Promise<string> {
+    return (await execChecked(client, row.containerName, ['psql', '-U', row.username, '-d', row.database, '-At', '-c', 'show server_version'], 'reading the version')).trim();
+  }
+
+  async list(serverId?: string): Promise<ManagedDatabase[]> {
+    const rows = serverId ? this.d.db.select().from(dataDatabases).where(eq(dataDatabases.serverId, serverId)).all() : this.d.db.select().from(dataDatabases).all();
+    return Promise.all(rows.map((r) => this.view(r)));
+  }
+
+  async get(id: string): Promise<ManagedDatabase> {
+    return this.view(this.row(id));
+  }
+
+  async create(input: z.output<typeof CreateDatabaseInput>): Promise<ManagedDatabase> {
+    const existing = this.d.db.select().from(dataDatabases).where(eq(dataDatabases.serverId, input.serverId)).all();
+    if (existing.some((r) => r.name === input.name)) throw new AppError('CONFLICT', `name: a database named ${input.name} already exists on this server`);
+    const client = await this.d.docker.client(input.serverId);
+    const used = new Set(existing.map((r) => r.hostPort));
+    let hostPort = FIRST_HOST_PORT;
+    while (used.has(hostPort) && hostPort < FIRST_HOST_PORT + 1000) hostPort++;
+    const image = `postgres:${input.version}`;
+    const resolved = this.resolve(input.serverId, image);
+    await ensureImage(client.api, resolved);
+    await ensureNetwork(client.api, DATA_NETWORK);
+    const password = randomBytes(18).toString('base64url');
+    const secret = await this.d.secrets.put(`database ${input.name}`, 'database-password', password);
+    const row: Row = {
+      id: `db_${randomUUID().replaceAll('-', '').slice(0, 16)}`,
+      serverId: input.serverId,
+      engine: input.engine,
+      name: input.name,
+      image,
+      containerName: `op-db-${input.name}`,
+      volume: `op-db-${input.name}-data`,
+      network: DATA_NETWORK,
+      hostPort,
+      username: 'app',
+      database: input.name,
+      passwordRef: secret.ref,
+      limits: JSON.stringify(input.limits),
+      createdAt: Date.now(),
+    };
+    try {
+      await this.createContainer(client, row, resolved, password);
+      this.d.db.insert(dataDatabases).values(row).run();
+    } catch (e) {
+      await this.d.secrets.remove(secret.ref);
+      await client.api.getContainer(row.containerName).remove({ force: true }).catch(() => {});
+      throw e;
+    }
+    await this.waitReady(client, row);
+    return this.view(row, client);
+  }
+
+  private async createContainer(client: DockerClient, row: Row, image: string, password: string): Promise<void> {
+    const limits = limitsOf(row);
+    const c = await client.api.createContainer({
+      name: row.containerName,
+      Image: image,
+      Env: [`POSTGRES_PASSWORD=${password}`, `POSTGRES_USER=${row.username}`, `POSTGRES_DB=${row.database}`],
+      Labels: { 'openpanel.role': 'database', 'openpanel.database.id': row.id, 'openpanel.database.engine': row.engine },
+      ExposedPorts: { '5432/tcp': {} },
+      HostConfig: {
+        Mounts: [{ Type: 'volume', Source: row.volume, Target: '/var/lib/postgresql/data' }],
+        PortBindings: { '5432/tcp': [{ HostIp: '127.0.0.1', HostPort: String(row.hostPort) }] },
+        RestartPolicy: { Name: 'unless-stopped' },
+        NetworkMode: row.network,
+        ...(limits.memoryMb ? { Memory: limits.memoryMb * 1024 * 1024 } : {}),
+        ...(limits.cpus ? { NanoCpus: Math.round(limits.cpus * 1e9) } : {}),
+      },
+      NetworkingConfig: { EndpointsConfig: { [row.network]: { Aliases: [row.name] } } },
+    });
+    await c.start();
+  }
+
+  /** pg_isready in the container, bounded (60 s). */
+  async waitReady(client: DockerClient, row: Row, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      const r = await execInContainer(client, row.containerName, ['pg_isready', '-h', '127.0.0.1', '-U', row.username, '-d', row.database]).catch((e: unknown) => ({ code: -1, stdout: '', stderr: errorMessage(e) }));
+      if (r.code === 0) {
+        // pg_isready answers during the first-start init too; a query through the socket confirms the real server.
+        const q = await execInContainer(client, row.containerName, ['psql', '-U', row.username, '-d', row.database, '-At', '-c', 'select 1']);
+        if (q.code === 0 && q.stdout.trim() === '1') return;
+      }
+      last = (r.stderr || r.stdout).trim();
+      await new Promise((res) => setTimeout(res, 500));
+    }
+    throw new AppError('TIMEOUT', `database ${row.name} did not become ready within ${timeoutMs / 1000} s: ${last}`);
+  }
+
+  async action(id: string, what: 'start' | 'stop' | 'restart'): Promise<ManagedDatabase> {
+    const row = this.row(id);
+    const client = await this.d.docker.client(row.serverId);
+    const c = client.api.getContainer(row.containerName);
+    if (what === 'start') await c.start().catch((e: unknown) => ignoreNotModified(e));
+    if (what === 'stop') await c.stop({ t: 10 }).catch((e: unknown) => ignoreNotModified(e));
+    if (what === 'restart') await c.restart({ t: 10 });
+    if (what !== 'stop') await this.waitReady(client, row);
+    return this.view(row, client);
+  }
+
+  async setLimits(id: string, limits: ResourceLimits): Promise<ManagedDatabase> {
+    const row = this.row(id);
+    const client = await this.d.docker.client(row.serverId);
+    await client.api.getContainer(row.containerName).update({
+      Memory: limits.memoryMb ? limits.memoryMb * 1024 * 1024 : 0,
+      MemorySwap: limits.memoryMb ? limits.memoryMb * 2 * 1024 * 1024 : -1,
+      NanoCpus: limits.cpus ? Math.round(limits.cpus * 1e9) : 0,
+    });
+    this.d.db.update(dataDatabases).set({ limits: JSON.stringify(limits) }).where(eq(dataDatabases.id, id)).run();
+    return this.view({ ...row, limits: JSON.stringify(limits) }, client);
+  }
+
+  async remove(id: string, removeVolume: boolean): Promise<boolean> {
+    const row = this.row(id);
+    const client = await this.d.docker.client(row.serverId);
+    await client.api.getContainer(row.containerName).remove({ force: true }).catch((e: unknown) => {
+      if (!/no such container/i.test(errorMessage(e))) throw e;
+    });
+    if (removeVolume) await client.api.getVolume(row.volume).remove().catch(() => {});
+    await this.d.secrets.remove(row.passwordRef);
+    this.d.db.delete(dataDatabases).where(eq(dataDatabases.id, id)).run();
+    return true;
+  }
+
+  async connection(id: string): Promise<DatabaseConnection> {
+    const row = this.row(id);
+    const password = await this.password(row);
+    const auth = `${encodeURIComponent(row.username)}:${encodeURIComponent(password)}`;
+    return {
+      internalUrl: `postgresql://${auth}@${row.name}:5432/${row.database}`,
+      host: row.name,
+      port: 5432,
+      username: row.username,
+      password,
+      database: row.database,
+      network: row.network,
+    };
+  }
+
+  async openLocal(id: string): Promise<{ forwardId: string; url: string; localPort: number }> {
+    const row = this.row(id);
+    const password = await this.password(row);
+    const fwd = await this.d.forwards.start(row.serverId, '127.0.0.1', row.hostPort);
+    return {
+      forwardId: fwd.id,
+      localPort: fwd.localPort,
+      url: `postgresql://${encodeURIComponent(row.username)}:${encodeURIComponent(password)}@127.0.0.1:${fwd.localPort}/${row.database}`,
+    };
+  }
+}
+
+function ignoreNotModified(e: unknown): void {
+  if ((e as { statusCode?: number }).statusCode === 304) return;
+  throw e;
+}
+
+export async function ensureNetwork(api: Docker, name: string): Promise<void> {
+  const nets = await api.listNetworks({ filters: { name: [name] } });
+  if (nets.some((n) => n.Name === name)) return;
+  await api.createNetwork({ Name: name, Driver: 'bridge', Labels: { 'openpanel.role': 'data-network' } }).catch((e: unknown) => {
+    if (!/already exists/i.test(errorMessage(e))) throw e;
+  });
+}
+
+/** The image must be on the server: pulled when missing (with a clear error when no registry is reachable). */
+export async function ensureImage(api: Docker, image: string): Promise<void> {
+  try {
+    await api.getImage(image).inspect();
+    return;
+  } catch {
+    // not there: pull
+  }
+  try {
+    const stream = await api.pull(image);
+    await new Promise<void>((resolve, reject) => api.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
+  } catch (e) {
+    throw new AppError('REMOTE_COMMAND_FAILED', `image ${image} is not on the server and could not be pulled (${errorMessage(e)}); map it to a mirror or a local image in the server's image mapping`);
+  }
+}

@@ -1,0 +1,138 @@
+import { execFile } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { promisify } from 'node:util';
+import type Docker from 'dockerode';
+import type { ShipSettings } from '../../../shared/contract/proxy.ts';
+import { AppError, errorMessage } from '../core/errors.ts';
+import { MANAGED_LABEL } from '../docker/containers.ts';
+import { BUILDER_DATA, PROXY_CONTAINER, PROXY_NETWORK, proxyDriver } from '../proxy/driver.ts';
+import { baseImageAliases } from '../proxy/images.ts';
+import type { SshConnection } from '../ssh/connection.ts';
+import { JOB_SCRIPT, JOB_VARS, type JobVars } from './script.ts';
+import type { StoredConfig } from './store.ts';
+import { parseRead, READ_SCRIPT, type JobReader } from './tracker.ts';
+
+export const builderName = (deployId: string) => `openpanel-job-${deployId}`;
+export const jobDirOf = (s: ShipSettings, deployId: string) => `${s.dataDir}/jobs/${deployId}`;
+
+export interface JobInput {
+  deployId: string;
+  appId: string;
+  kind: 'deploy' | 'rollback';
+  app: StoredConfig;
+  settings: ShipSettings;
+  /** Tag to build (deploy) or the kept image to run (rollback). */
+  image: string;
+  container: string;
+  deployKey: string | null;
+  env: Record<string, string>;
+  upload: boolean;
+}
+
+/** The job's environment: every OP_* variable, always set. */
+export function jobVars(j: JobInput): JobVars {
+  const driver = proxyDriver(j.settings.driver);
+  const site = driver.site(j.app);
+  const labels = { [MANAGED_LABEL]: 'true', 'openpanel.app': j.appId, 'openpanel.deploy': j.deployId, ...driver.appLabels(j.app, j.settings) };
+  const src = j.app.source;
+  const vars: JobVars = {
+    OP_JOB_ID: j.deployId,
+    OP_JOB_DIR: `${BUILDER_DATA}/jobs/${j.deployId}`,
+    OP_KIND: j.kind,
+    OP_APP: j.app.name,
+    OP_APP_ID: j.appId,
+    OP_IMAGE: j.image,
+    OP_CONTAINER: j.container,
+    OP_NETWORK: PROXY_NETWORK,
+    OP_UPLOAD: j.upload ? '1' : '',
+    OP_DEPLOY_KEY: j.deployKey ?? '',
+    OP_GIT_URL: src.kind === 'git' ? src.url : '',
+    OP_GIT_BRANCH: src.kind === 'git' ? src.branch : '',
+    OP_BASE_IMAGES: baseImageAliases(j.settings.imageOverrides).map(([a, b]) => `${a}=${b}`).join('\n'),
+    OP_DOCKERFILE: j.app.dockerfile,
+    OP_LABELS: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join('\n'),
+    OP_APP_ENV: Object.entries(j.env).map(([k, v]) => `${k}=${v}`).join('\n'),
+    OP_MEMORY: j.app.limits.memoryMb ? `${j.app.limits.memoryMb}m` : '',
+    OP_CPUS: j.app.limits.cpus ? String(j.app.limits.cpus) : '',
+    OP_RESTART: j.app.restart,
+    OP_PORT: String(j.app.port),
+    OP_HEALTH_PATH: j.app.health.path,
+    OP_HEALTH_TIMEOUT: String(j.app.health.timeoutSeconds),
+    OP_PROXY: driver.name,
+    OP_SITE: site?.template ?? '',
+    OP_SITE_FILE: site?.file ?? '',
+    OP_PROXY_CONTAINER: PROXY_CONTAINER,
+    OP_SWITCH_DELAY: String(driver.switchDelaySeconds),
+    OP_DRAIN: '1',
+    OP_KEEP: String(j.app.keepImages),
+  };
+  for (const k of JOB_VARS) if (typeof vars[k] !== 'string') throw new Error(`job variable ${k} is not set`);
+  return vars;
+}
+
+/** A local folder as a tar stream whose entries live under upload/ (GNU or BSD tar of this computer). */
+export async function packFolder(path: string): Promise<Buffer> {
+  try {
+    if (!statSync(path).isDirectory()) throw new Error('not a folder');
+  } catch (e) {
+    throw new AppError('NOT_FOUND', `source.path: ${path}: ${errorMessage(e)}`);
+  }
+  const rename = process.platform === 'linux' ? ['--transform', 's,^\\.,upload,'] : ['-s', ',^\\.,upload,'];
+  const { stdout } = await promisify(execFile)('tar', ['-c', ...rename, '-C', path, '.'], { encoding: 'buffer', maxBuffer: 512 * 1024 * 1024 });
+  return stdout;
+}
+
+/** Creates and starts the detached builder; from here on the job lives on the server. */
+export async function startBuilder(api: Docker, opts: { deployId: string; image: string; dockerSocket: string; settings: ShipSettings; vars: JobVars; upload: Buffer | null }): Promise<void> {
+  const c = await api.createContainer({
+    name: builderName(opts.deployId),
+    Image: opts.image,
+    Entrypoint: ['sh', '-c', JOB_SCRIPT],
+    Cmd: [],
+    Env: Object.entries(opts.vars).map(([k, v]) => `${k}=${v}`),
+    Labels: { [MANAGED_LABEL]: 'true', 'openpanel.job': opts.deployId },
+    HostConfig: {
+      NetworkMode: 'host',
+      AutoRemove: true,
+      Binds: [`${opts.dockerSocket}:/var/run/docker.sock`, `${opts.settings.dataDir}:${BUILDER_DATA}`],
+    },
+  });
+  try {
+    if (opts.upload) await c.putArchive(opts.upload, { path: '/' });
+    await c.start();
+  } catch (e) {
+    await c.remove({ force: true }).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Reads a job's files over the server's SSH connection. */
+export function jobReader(conn: () => Promise<SshConnection>, docker: <T>(call: (api: Docker) => Promise<T>) => Promise<T>, jobDir: string, deployId: string): JobReader {
+  return {
+    async read(offset) {
+      // Own deadline around the whole read: opening a channel on a connection that died silently never settles.
+      const ac = new AbortController();
+      const timer = setTimeout(() => ac.abort(), 12_000);
+      try {
+        const chunks: Buffer[] = [];
+        const read = (async () => {
+          const c = await conn();
+          await c.exec(['sh', '-c', READ_SCRIPT, 'sh', jobDir, String(offset + 1)], { timeoutMs: 10_000, signal: ac.signal, maxBuffer: 0, onStdout: (b) => chunks.push(b) });
+        })();
+        await Promise.race([read, new Promise<never>((_, reject) => ac.signal.addEventListener('abort', () => reject(new AppError('TIMEOUT', 'reading the job state: no answer within 12 s')), { once: true }))]);
+        return parseRead(Buffer.concat(chunks));
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async builderAlive() {
+      try {
+        const info = await docker((api) => api.getContainer(builderName(deployId)).inspect());
+        return info.State.Running;
+      } catch (e) {
+        if ((e as { statusCode?: number }).statusCode === 404) return false;
+        throw e;
+      }
+    },
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * The deploy job, run by `sh` inside the builder container on the server (POSIX sh: works with dash and
+ * busybox ash). It is a constant: every value arrives in OP_* environment variables (all of them always set,
+ * possibly empty), never spliced into the text. It writes its progress to $OP_JOB_DIR/state.json (atomically)
+ * and its output to $OP_JOB_DIR/log, so the app can go away and re-attach at any time. The builder runs in the
+ * server's network namespace with the Docker socket mounted.
+ */
+export const JOB_SCRIPT = String.raw`
+set -u
+J="$OP_JOB_DIR"
+mkdir -p "$J" && chmod 755 "$J"
+: >> "$J/log"
+exec >> "$J/log" 2>&1
+STEP=prepare; PROGRESS=0; COMMIT=""; BUILD_MS=null; STARTED=
+now() { date +%s; }
+ms() { t=$(date +%s%N); case "$t" in *N) echo $(( $(date +%s) * 1000 ));; *) echo $(( t / 1000000 ));; esac; }
+state() {
+  printf '{"status":"%s","step":"%s","progress":%s,"image":"%s","commit":"%s","container":"%s","buildMs":%s,"error":"%s","at":%s}\n' \
+    "$1" "$2" "$3" "$OP_IMAGE" "$COMMIT" "$OP_CONTAINER" "$BUILD_MS" "$4" "$(now)" > "$J/state.tmp" && mv -f "$J/state.tmp" "$J/state.json"
+}
+step() { STEP=$1; PROGRESS=$2; echo "==> $3"; state running "$1" "$2" ""; }
+fail() {
+  echo "!! $1"
+  if [ -n "$STARTED" ]; then docker rm -f "$OP_CONTAINER" >/dev/null 2>&1; fi
+  state failed "$STEP" "$PROGRESS" "$1"
+  exit 1
+}
+probe() {
+  url="http://$1:$2$3"
+  if command -v curl >/dev/null 2>&1; then
+    code=$(curl -s -o /dev/null -m 3 -w '%{http_code}' "$url") || return 1
+    case "$code" in 2*|3*) return 0;; esac; return 1
+  elif command -v wget >/dev/null 2>&1; then wget -q -T 3 -O /dev/null "$url"
+  elif command -v bash >/dev/null 2>&1; then
+    timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1" || exit 1; printf "GET %s HTTP/1.0\r\nHost: health\r\n\r\n" "$2" >&3; read -r v c rest <&3; case "$c" in 2*|3*) exit 0;; esac; exit 1' "$1" "$2" "$3" 2>/dev/null
+  else return 1; fi
+}
+
+step prepare 5 "Job $OP_JOB_ID ($OP_KIND) for app $OP_APP on $(hostname), docker $(docker version --format '{{.Server.Version}}' 2>/dev/null)"
+docker network inspect "$OP_NETWORK" >/dev/null 2>&1 || docker network create "$OP_NETWORK" >/dev/null || fail "cannot create network $OP_NETWORK"
+
+if [ "$OP_KIND" = deploy ]; then
+  step fetch 10 "Fetching the source"
+  SRC=/src
+  rm -rf "$SRC"
+  if [ -n "$OP_UPLOAD" ]; then
+    [ -d /upload ] || fail "the uploaded build context is missing"
+    mv /upload "$SRC"
+    COMMIT=upload
+  else
+    if [ -n "$OP_DEPLOY_KEY" ]; then
+      umask 077; printf '%s\n' "$OP_DEPLOY_KEY" > /tmp/deploy_key; umask 022
+      export GIT_SSH_COMMAND="ssh -i /tmp/deploy_key -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=/openpanel/known_hosts"
+    fi
+    OP_DEPLOY_KEY=
+    git clone --depth 1 --branch "$OP_GIT_BRANCH" -- "$OP_GIT_URL" "$SRC" || fail "git clone of the branch failed"
+    rm -f /tmp/deploy_key
+    COMMIT=$(git -C "$SRC" rev-parse HEAD) || fail "cannot read the commit"
+    echo "commit $COMMIT: $(git -C "$SRC" log -1 --format=%s)"
+  fi
+  printf '%s\n' "$OP_BASE_IMAGES" > /tmp/base-images
+  while IFS='=' read -r from to; do
+    [ -n "$from" ] || continue
+    docker image inspect "$to" >/dev/null 2>&1 || docker pull "$to" || fail "cannot get base image $to"
+    docker tag "$to" "$from" || fail "cannot alias base image $from"
+    echo "base image $from -> $to"
+  done < /tmp/base-images
+  step build 20 "Building $OP_IMAGE"
+  T0=$(ms)
+  docker build -t "$OP_IMAGE" -f "$SRC/$OP_DOCKERFILE" --label "openpanel.app=$OP_APP_ID" --label "openpanel.commit=$COMMIT" --label "openpanel.deploy=$OP_JOB_ID" "$SRC" || fail "docker build failed"
+  BUILD_MS=$(( $(ms) - T0 ))
+  echo "built in $BUILD_MS ms"
+else
+  step fetch 20 "Using the kept image $OP_IMAGE (no rebuild)"
+  docker image inspect "$OP_IMAGE" >/dev/null 2>&1 || fail "the image is no longer on the server"
+  COMMIT=$(docker image inspect -f '{{index .Config.Labels "openpanel.commit"}}' "$OP_IMAGE" 2>/dev/null || true)
+fi
+
+step start 70 "Starting $OP_CONTAINER"
+printf '%s\n' "$OP_LABELS" > /tmp/labels
+umask 077; printf '%s\n' "$OP_APP_ENV" > /tmp/app.env; umask 022
+OP_APP_ENV=
+set -- docker run -d --name "$OP_CONTAINER" --network "$OP_NETWORK" --restart "$OP_RESTART" --label-file /tmp/labels --env-file /tmp/app.env
+if [ -n "$OP_MEMORY" ]; then set -- "$@" --memory "$OP_MEMORY"; fi
+if [ -n "$OP_CPUS" ]; then set -- "$@" --cpus "$OP_CPUS"; fi
+STARTED=1
+"$@" "$OP_IMAGE" >/dev/null || { rm -f /tmp/app.env; fail "docker run failed"; }
+rm -f /tmp/app.env
+
+step health 80 "Waiting until $OP_CONTAINER answers on port $OP_PORT$OP_HEALTH_PATH (up to $OP_HEALTH_TIMEOUT s)"
+deadline=$(( $(now) + OP_HEALTH_TIMEOUT )); ok=; n=0
+while [ "$(now)" -lt "$deadline" ]; do
+  n=$((n + 1))
+  st=$(docker inspect -f '{{.State.Status}}' "$OP_CONTAINER" 2>/dev/null)
+  if [ "$st" != running ]; then docker logs --tail 50 "$OP_CONTAINER"; fail "the container stopped (state $st)"; fi
+  hs=$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{end}}' "$OP_CONTAINER" 2>/dev/null)
+  ip=$(docker inspect -f "{{with index .NetworkSettings.Networks \"$OP_NETWORK\"}}{{.IPAddress}}{{end}}" "$OP_CONTAINER" 2>/dev/null)
+  if [ -n "$ip" ] && { [ -z "$hs" ] || [ "$hs" = healthy ]; } && probe "$ip" "$OP_PORT" "$OP_HEALTH_PATH"; then ok=1; break; fi
+  sleep 0.3
+done
+[ -n "$ok" ] || { docker logs --tail 50 "$OP_CONTAINER"; fail "the health check did not pass in time"; }
+echo "healthy after $n probe(s)"
+
+step switch 90 "Switching traffic to $OP_CONTAINER ($OP_PROXY)"
+if [ "$OP_PROXY" = caddy ] && [ -n "$OP_SITE" ]; then
+  mkdir -p "$(dirname "$OP_SITE_FILE")"
+  if [ -f "$OP_SITE_FILE" ]; then cp -f "$OP_SITE_FILE" "$J/site.previous"; fi
+  printf '%s\n' "$OP_SITE" | sed "s|__UPSTREAM__|$OP_CONTAINER:$OP_PORT|g" > "$OP_SITE_FILE.tmp" && mv -f "$OP_SITE_FILE.tmp" "$OP_SITE_FILE"
+  if ! docker exec "$OP_PROXY_CONTAINER" caddy reload --config /etc/openpanel/Caddyfile --adapter caddyfile; then
+    if [ -f "$J/site.previous" ]; then cp -f "$J/site.previous" "$OP_SITE_FILE"; else rm -f "$OP_SITE_FILE"; fi
+    fail "the proxy did not take the new configuration (is it installed and running?)"
+  fi
+elif [ "$OP_PROXY" = traefik ]; then
+  # Traefik routes to every healthy container with the app's labels; give its provider time to see the new one.
+  sleep "$OP_SWITCH_DELAY"
+fi
+
+step cleanup 95 "Stopping the previous containers"
+sleep "$OP_DRAIN"
+for c in $(docker ps -aq --filter "label=openpanel.app=$OP_APP_ID"); do
+  name=$(docker inspect -f '{{.Name}}' "$c")
+  [ "$name" = "/$OP_CONTAINER" ] && continue
+  echo "stopping $name"
+  docker stop -t 10 "$c" >/dev/null 2>&1; docker rm -f "$c" >/dev/null 2>&1
+done
+docker images --filter "label=openpanel.app=$OP_APP_ID" --format '{{.Repository}}:{{.Tag}}' | tail -n +$((OP_KEEP + 1)) | while read -r img; do
+  [ "$img" = "$OP_IMAGE" ] || { echo "removing old image $img"; docker rmi "$img" >/dev/null 2>&1; }
+done
+STEP=done; PROGRESS=100
+echo "==> Deployed $OP_IMAGE as $OP_CONTAINER"
+state succeeded done 100 ""
+`;
+
+/** Every variable the script reads; the app sets all of them (empty when unused), since the script runs with set -u. */
+export const JOB_VARS = [
+  'OP_JOB_ID', 'OP_JOB_DIR', 'OP_KIND', 'OP_APP', 'OP_APP_ID', 'OP_IMAGE', 'OP_CONTAINER', 'OP_NETWORK',
+  'OP_UPLOAD', 'OP_DEPLOY_KEY', 'OP_GIT_URL', 'OP_GIT_BRANCH', 'OP_BASE_IMAGES', 'OP_DOCKERFILE',
+  'OP_LABELS', 'OP_APP_ENV', 'OP_MEMORY', 'OP_CPUS', 'OP_RESTART', 'OP_PORT', 'OP_HEALTH_PATH', 'OP_HEALTH_TIMEOUT',
+  'OP_PROXY', 'OP_SITE', 'OP_SITE_FILE', 'OP_PROXY_CONTAINER', 'OP_SWITCH_DELAY', 'OP_DRAIN', 'OP_KEEP',
+] as const;
+export type JobVars = Record<(typeof JOB_VARS)[number], string>;

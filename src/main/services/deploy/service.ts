@@ -1,0 +1,241 @@
+import { randomBytes } from 'node:crypto';
+import type { Deploy, DeployEvent } from '../../../shared/contract/apps.ts';
+import type Docker from 'dockerode';
+import { AppError, errorMessage, isAppError } from '../core/errors.ts';
+import type { DockerService } from '../docker/service.ts';
+import { ensureImage, ensureNetwork } from '../proxy/service.ts';
+import { DEFAULT_IMAGES, resolveImage } from '../proxy/images.ts';
+import type { ShipSettingsStore } from '../proxy/settings.ts';
+import type { ConnectionPool } from '../ssh/pool.ts';
+import type { AppsService } from './apps.ts';
+import { builderName, jobDirOf, jobReader, jobVars, packFolder, startBuilder } from './job.ts';
+import { toDeploy, type DeployRow, type DeployStore } from './store.ts';
+import { JobTracker, type TrackerOptions } from './tracker.ts';
+
+export interface DeployServiceDeps {
+  store: DeployStore;
+  apps: AppsService;
+  settings: ShipSettingsStore;
+  docker: DockerService;
+  pool: ConnectionPool;
+  dockerSocket: (serverId: string) => Promise<string>;
+  tracker?: TrackerOptions;
+}
+
+/** Races a Docker call against a timeout; a stuck call drops the server's Docker client so the next one reconnects. */
+export async function guarded<T>(docker: DockerService, serverId: string, what: string, call: () => Promise<T>, ms = 30_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      call(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          docker.invalidate(serverId);
+          reject(new AppError('TIMEOUT', `${what}: no answer from Docker within ${Math.round(ms / 1000)} s`));
+        }, ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The server's Docker API, checked with a ping: a kept-alive tunnel that died with a dropped link (requests then
+ * hang instead of failing) is replaced by a fresh one before it is used.
+ */
+export async function liveApi(docker: DockerService, serverId: string): Promise<Docker> {
+  const ping = async () => {
+    const api = await docker.api(serverId);
+    await api.ping();
+    return api;
+  };
+  try {
+    return await guarded(docker, serverId, 'Docker', ping, 8_000);
+  } catch (e) {
+    if (!isAppError(e, 'TIMEOUT')) throw e;
+    return guarded(docker, serverId, 'Docker', ping, 20_000);
+  }
+}
+
+/** A deploy id: time-ordered, lowercase (it names the image tag and the container). */
+function newDeployId(): string {
+  return `d${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Deploys are jobs on the server: this starts them (builder container), follows them (JobTracker over SSH) and
+ * mirrors their state into SQLite. On start it re-attaches to every job the database still has as running.
+ */
+export class DeployService {
+  private readonly trackers = new Map<string, JobTracker>();
+  private closed = false;
+
+  private readonly d: DeployServiceDeps;
+
+  constructor(d: DeployServiceDeps) {
+    this.d = d;
+  }
+
+  /** Re-attach to jobs that were running when the app stopped. */
+  resume(): void {
+    for (const row of this.d.store.active()) this.track(row);
+  }
+
+  get(deployId: string): Deploy {
+    return toDeploy(this.d.store.deploy(deployId), this.trackers.get(deployId)?.attached ?? false);
+  }
+
+  last(appId: string): Deploy | null {
+    const row = this.d.store.deploys(appId, 1)[0];
+    return row ? toDeploy(row, this.trackers.get(row.id)?.attached ?? false) : null;
+  }
+
+  history(appId: string, limit: number): Deploy[] {
+    this.d.store.app(appId);
+    return this.d.store.deploys(appId, limit).map((r) => toDeploy(r, this.trackers.get(r.id)?.attached ?? false));
+  }
+
+  log(deployId: string): string {
+    const row = this.d.store.deploy(deployId);
+    return this.trackers.get(deployId)?.log ?? row.log ?? '';
+  }
+
+  images(appId: string) {
+    return this.d.store
+      .deploys(appId, 200)
+      .filter((r) => r.status === 'succeeded' && r.image)
+      .map((r) => ({ deployId: r.id, image: r.image!, commit: r.commit, createdAt: r.createdAt }));
+  }
+
+  async deploy(appId: string, trigger: 'manual' | 'webhook' = 'manual'): Promise<Deploy> {
+    return this.start(appId, 'deploy', null, trigger);
+  }
+
+  async rollback(appId: string, toDeployId: string): Promise<Deploy> {
+    const target = this.d.store.deploy(toDeployId);
+    if (target.appId !== appId) throw new AppError('INPUT_INVALID', 'toDeployId: that deploy belongs to another app');
+    if (target.status !== 'succeeded' || !target.image) throw new AppError('INPUT_INVALID', 'toDeployId: only a succeeded deploy has an image to roll back to');
+    return this.start(appId, 'rollback', target, 'manual');
+  }
+
+  private async start(appId: string, kind: 'deploy' | 'rollback', target: DeployRow | null, trigger: 'manual' | 'webhook'): Promise<Deploy> {
+    const row = this.d.store.app(appId);
+    if (this.d.store.active(appId).length) throw new AppError('CONFLICT', 'id: a deploy of this app is already running; wait for it or cancel it');
+    const app = this.d.store.config(row);
+    const settings = this.d.settings.get(row.serverId);
+    const id = newDeployId();
+    const image = target?.image ?? `openpanel/${app.name}:${id}`;
+    const container = `op-${app.name}-${id}`;
+    const now = Date.now();
+    const deployRow: DeployRow = {
+      id, appId, serverId: row.serverId, kind, trigger, status: 'queued', step: 'queued', progress: 0, image, commit: target?.commit ?? null,
+      container, error: null, buildSeconds: null, jobDir: jobDirOf(settings, id), log: null, createdAt: now, finishedAt: null,
+    };
+    this.d.store.insertDeploy(deployRow);
+    try {
+      const { deployKey, env } = await this.d.apps.secretsOf(row);
+      const upload = kind === 'deploy' && app.source.kind === 'upload' ? await packFolder(app.source.path) : null;
+      const vars = jobVars({ deployId: id, appId, kind, app, settings, image, container, deployKey, env, upload: !!upload });
+      const builder = resolveImage(DEFAULT_IMAGES.builder, settings.imageOverrides);
+      const dockerSocket = await this.d.dockerSocket(row.serverId);
+      const api = await liveApi(this.d.docker, row.serverId);
+      await guarded(this.d.docker, row.serverId, 'starting the deploy job', async () => {
+        await ensureNetwork(api);
+        await ensureImage(api, builder);
+        await startBuilder(api, { deployId: id, image: builder, dockerSocket, settings, vars, upload });
+      }, 300_000);
+    } catch (e) {
+      this.d.store.updateDeploy(id, { status: 'failed', error: `starting the job: ${errorMessage(e)}`, finishedAt: Date.now(), log: `!! starting the job failed: ${errorMessage(e)}\n` });
+      throw e instanceof AppError ? e : new AppError('REMOTE_COMMAND_FAILED', `starting the deploy job: ${errorMessage(e)}`);
+    }
+    this.d.store.updateDeploy(id, { status: 'running', step: 'prepare' });
+    this.track(this.d.store.deploy(id));
+    return this.get(id);
+  }
+
+  async cancel(deployId: string): Promise<Deploy> {
+    const row = this.d.store.deploy(deployId);
+    if (row.status !== 'running' && row.status !== 'queued') throw new AppError('CONFLICT', `deployId: the deploy is already ${row.status}`);
+    const t = this.trackers.get(deployId);
+    const step = t?.state?.step ?? row.step;
+    if (step === 'switch' || step === 'cleanup' || step === 'done') throw new AppError('CONFLICT', 'deployId: traffic is already switching to the new version; too late to cancel (roll back instead)');
+    const api = await liveApi(this.d.docker, row.serverId);
+    await guarded(this.d.docker, row.serverId, 'cancelling the deploy job', async () => {
+      await api.getContainer(builderName(deployId)).kill().catch(() => undefined);
+      await api.getContainer(builderName(deployId)).remove({ force: true }).catch(() => undefined);
+      if (row.container) await api.getContainer(row.container).remove({ force: true }).catch(() => undefined);
+    });
+    t?.stop();
+    this.trackers.delete(deployId);
+    const log = `${t?.log ?? row.log ?? ''}!! cancelled by the user\n`;
+    this.d.store.updateDeploy(deployId, { status: 'cancelled', error: 'cancelled', log, finishedAt: Date.now() });
+    return this.get(deployId);
+  }
+
+  /** State and log of a deploy, live until it is over. */
+  async *watch(deployId: string, since: number, signal: AbortSignal): AsyncGenerator<DeployEvent> {
+    let sent = since;
+    const emitLog = (text: string): DeployEvent | null => {
+      if (text.length <= sent) return null;
+      const ev: DeployEvent = { type: 'log', from: sent, data: text.slice(sent) };
+      sent = text.length;
+      return ev;
+    };
+    for (let i = 0; i < 1_000_000 && !signal.aborted; i++) {
+      const t = this.trackers.get(deployId);
+      const deploy = this.get(deployId);
+      yield { type: 'state', deploy };
+      const ev = emitLog(t?.log ?? this.d.store.deploy(deployId).log ?? '');
+      if (ev) yield ev;
+      if (!t) return;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          t.off('update', done);
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        t.on('update', done);
+        signal.addEventListener('abort', done, { once: true });
+        if (!this.trackers.has(deployId) || signal.aborted) done();
+      });
+    }
+  }
+
+  private track(row: DeployRow): void {
+    if (this.closed || this.trackers.has(row.id)) return;
+    const reader = jobReader(
+      () => this.d.pool.acquire(row.serverId),
+      (call) => guarded(this.d.docker, row.serverId, 'checking the deploy job', async () => call(await this.d.docker.api(row.serverId)), 10_000),
+      row.jobDir,
+      row.id,
+    );
+    const t = new JobTracker(reader, this.d.tracker);
+    this.trackers.set(row.id, t);
+    t.on('update', () => {
+      const s = t.state;
+      const set: Partial<DeployRow> = {};
+      if (s) Object.assign(set, { step: s.step, progress: s.progress, commit: s.commit || null, buildSeconds: s.buildMs === null ? null : s.buildMs / 1000 });
+      if (t.outcome) {
+        Object.assign(set, {
+          status: t.outcome === 'succeeded' ? 'succeeded' : 'failed',
+          error: t.outcome === 'lost' ? 'the job stopped on the server without a result (builder killed?)' : s?.error || null,
+          log: t.log,
+          finishedAt: Date.now(),
+        });
+      }
+      if (this.d.store.deploy(row.id).status === 'cancelled') return;
+      this.d.store.updateDeploy(row.id, set);
+    });
+    void t.finished.then(() => {
+      if (t.outcome) this.trackers.delete(row.id);
+      t.emit('update');
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const t of this.trackers.values()) t.stop();
+    this.trackers.clear();
+  }
+}

@@ -1,0 +1,36 @@
+import type { AppConfig } from '../../../shared/contract/apps.ts';
+import type { ShipSettings } from '../../../shared/contract/proxy.ts';
+
+/** Where the Caddy container keeps its configuration (a bind mount of <dataDir>/proxy/caddy). */
+export const CADDY_CONF_DIR = '/etc/openpanel';
+export const CADDYFILE = `${CADDY_CONF_DIR}/Caddyfile`;
+/** Replaced by the deploy job with the new container's name:port when it switches traffic. */
+export const UPSTREAM_PLACEHOLDER = '__UPSTREAM__';
+
+/** The main Caddyfile: global options, then every app's site file. */
+export function caddyfile(s: ShipSettings): string {
+  const global = ['\tadmin localhost:2019'];
+  if (s.acme.email) global.push(`\temail ${s.acme.email}`);
+  if (s.acme.staging) global.push('\tacme_ca https://acme-staging-v02.api.letsencrypt.org/directory');
+  if (!s.httpsRedirect) global.push('\tauto_https disable_redirects');
+  return `{\n${global.join('\n')}\n}\n\nimport ${CADDY_CONF_DIR}/sites/*.caddy\n`;
+}
+
+/** One app's site block(s), with the upstream left as a placeholder; null when the app has no domain. */
+export function caddySite(app: Pick<AppConfig, 'name' | 'domains'>): string | null {
+  if (app.domains.length === 0) return null;
+  const block = (addresses: string[]) =>
+    `${addresses.join(', ')} {\n\treverse_proxy ${UPSTREAM_PLACEHOLDER} {\n\t\tlb_try_duration 5s\n\t}\n}\n`;
+  const out: string[] = [`# app ${app.name} (written by OpenPanel at each deploy)`];
+  const tls = app.domains.filter((d) => d.tls).map((d) => d.host);
+  const plain = app.domains.filter((d) => !d.tls).map((d) => `http://${d.host}`);
+  if (tls.length) out.push(block(tls));
+  if (plain.length) out.push(block(plain));
+  return out.join('\n');
+}
+
+/** Shell script the Caddy container runs: write the Caddyfile it was given, then run Caddy in the foreground. */
+export const CADDY_BOOT =
+  'set -e; mkdir -p /etc/openpanel/sites; printf "%s\\n" "$OP_CADDYFILE" > /etc/openpanel/Caddyfile; exec caddy run --config /etc/openpanel/Caddyfile --adapter caddyfile';
+
+export const CADDY_RELOAD = ['caddy', 'reload', '--config', CADDYFILE, '--adapter', 'caddyfile'];

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { ShipSettings } from '../../../shared/contract/proxy.ts';
+import { caddyfile, caddySite, UPSTREAM_PLACEHOLDER } from './caddy.ts';
+import { checkTraefikArgs, checkTraefikLabels, traefikArgs, traefikLabels } from './traefik.ts';
+
+const defaults = ShipSettings.parse({});
+const acmeHttp = ShipSettings.parse({ acme: { email: 'ops@example.com' } });
+const acmeDns = ShipSettings.parse({ acme: { email: 'ops@example.com', challenge: 'dns', dnsProvider: 'cloudflare', staging: true }, dnsEnvNames: ['CF_DNS_API_TOKEN'] });
+
+describe('Traefik static configuration', () => {
+  it('uses only documented options, and every reference resolves', () => {
+    for (const s of [defaults, acmeHttp, acmeDns, ShipSettings.parse({ httpsRedirect: false })]) {
+      expect(checkTraefikArgs(traefikArgs(s, 'openpanel'))).toEqual([]);
+    }
+  });
+  it('has entry points 80/443, the HTTP→HTTPS redirect and the Docker provider on the dedicated network', () => {
+    const a = traefikArgs(defaults, 'openpanel');
+    expect(a).toContain('--entryPoints.web.address=:80');
+    expect(a).toContain('--entryPoints.websecure.address=:443');
+    expect(a).toContain('--entryPoints.web.http.redirections.entryPoint.to=websecure');
+    expect(a).toContain('--entryPoints.web.http.redirections.entryPoint.scheme=https');
+    expect(a).toContain('--providers.docker.exposedByDefault=false');
+    expect(a).toContain('--providers.docker.network=openpanel');
+    expect(a.some((x) => x.includes('certificatesResolvers'))).toBe(false);
+    expect(traefikArgs(ShipSettings.parse({ httpsRedirect: false }), 'n').some((x) => x.includes('redirections'))).toBe(false);
+  });
+  it('configures ACME HTTP-01 or DNS-01', () => {
+    const h = traefikArgs(acmeHttp, 'openpanel');
+    expect(h).toContain('--certificatesResolvers.le.acme.httpChallenge.entryPoint=web');
+    expect(h).toContain('--certificatesResolvers.le.acme.storage=/data/acme.json');
+    expect(h).toContain('--entryPoints.websecure.http.tls.certResolver=le');
+    const d = traefikArgs(acmeDns, 'openpanel');
+    expect(d).toContain('--certificatesResolvers.le.acme.dnsChallenge.provider=cloudflare');
+    expect(d).toContain('--certificatesResolvers.le.acme.caServer=https://acme-staging-v02.api.letsencrypt.org/directory');
+    expect(d.some((x) => x.includes('httpChallenge'))).toBe(false);
+  });
+  it('the checker catches undocumented options and dangling references', () => {
+    expect(checkTraefikArgs(['--entryPoints.web.adress=:80'])).toEqual(['undocumented option: entryPoints.web.adress']);
+    expect(checkTraefikArgs(['--entryPoints.web.address=:80', '--entryPoints.web.http.redirections.entryPoint.to=secure'])[0]).toMatch(/unknown entry point secure/);
+    expect(checkTraefikArgs(['--entryPoints.websecure.http.tls.certResolver=x'])[0]).toMatch(/unknown resolver x/);
+  });
+});
+
+describe('Traefik labels', () => {
+  const app = { name: 'web', port: 8080, domains: [{ host: 'a.example.com', tls: true }, { host: 'b.example.com', tls: true }, { host: 'plain.test', tls: false }] };
+  it('routes by Host to the app port on the dedicated network, with documented labels only', () => {
+    const l = traefikLabels(app, 'openpanel', true);
+    expect(checkTraefikLabels(l, ['web', 'websecure'])).toEqual([]);
+    expect(l['traefik.enable']).toBe('true');
+    expect(l['traefik.docker.network']).toBe('openpanel');
+    expect(l['traefik.http.routers.op-web.rule']).toBe('Host(`a.example.com`) || Host(`b.example.com`)');
+    expect(l['traefik.http.routers.op-web.tls.certresolver']).toBe('le');
+    expect(l['traefik.http.routers.op-web-http.rule']).toBe('Host(`plain.test`)');
+    expect(l['traefik.http.routers.op-web-http.entrypoints']).toBe('web');
+    expect(l['traefik.http.services.op-web.loadbalancer.server.port']).toBe('8080');
+  });
+  it('adds nothing for an app without domains; the checker catches mistakes', () => {
+    expect(traefikLabels({ ...app, domains: [] }, 'openpanel', false)).toEqual({});
+    expect(checkTraefikLabels({ 'traefik.http.routers.x.entrypoint': 'web' }, ['web'])).toEqual(['undocumented label: traefik.http.routers.x.entrypoint']);
+    expect(checkTraefikLabels({ 'traefik.http.routers.x.service': 'nope' }, ['web'])).toEqual(['traefik.http.routers.x.service names an undefined service nope']);
+  });
+});
+
+describe('Caddy configuration', () => {
+  it('imports the per-app site files and sets the ACME account', () => {
+    expect(caddyfile(defaults)).toContain('import /etc/openpanel/sites/*.caddy');
+    expect(caddyfile(acmeHttp)).toContain('email ops@example.com');
+    expect(caddyfile(ShipSettings.parse({ httpsRedirect: false }))).toContain('auto_https disable_redirects');
+  });
+  it('writes one block for TLS domains and one for plain HTTP, upstream left to the job', () => {
+    const s = caddySite({ name: 'web', domains: [{ host: 'a.example.com', tls: true }, { host: 'plain.test', tls: false }] })!;
+    expect(s).toContain('a.example.com {');
+    expect(s).toContain('http://plain.test {');
+    expect(s.split(UPSTREAM_PLACEHOLDER)).toHaveLength(3);
+    expect(caddySite({ name: 'web', domains: [] })).toBeNull();
+  });
+});

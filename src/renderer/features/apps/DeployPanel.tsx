@@ -1,0 +1,118 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useRef } from 'react';
+import type { App, Deploy } from '../../../shared/contract/apps.ts';
+import { useUi } from '../../app/store.ts';
+import { describeError } from '../../lib/errors.ts';
+import { api, queryUtils } from '../../lib/rpc.ts';
+import { useDeployWatch } from './useDeployWatch.ts';
+
+const STEP_LABEL: Record<string, string> = {
+  queued: 'Queued', prepare: 'Preparing', fetch: 'Fetching source', build: 'Building image', start: 'Starting container',
+  health: 'Waiting for health check', switch: 'Switching traffic', cleanup: 'Stopping old version', done: 'Done',
+};
+
+/** One app: deploy button, live progress bar and build log, URLs, history with rollback. */
+export function DeployPanel({ app, deployId, onDeploy }: { app: App; deployId: string | null; onDeploy(id: string): void }) {
+  const orpc = queryUtils();
+  const qc = useQueryClient();
+  const toast = useUi((s) => s.toast);
+  const shown = deployId ?? app.lastDeploy?.id ?? null;
+  const { deploy, log } = useDeployWatch(shown);
+  const history = useQuery(orpc.apps.deploys.queryOptions({ input: { id: app.id, limit: 20 } }));
+  const logRef = useRef<HTMLPreElement>(null);
+  useEffect(() => {
+    if (logRef.current) logRef.current.scrollTop = logRef.current.scrollHeight;
+  }, [log]);
+  useEffect(() => {
+    if (deploy && deploy.status !== 'running' && deploy.status !== 'queued') {
+      void qc.invalidateQueries({ queryKey: orpc.apps.key() });
+    }
+  }, [deploy?.status]); // eslint-disable-line react-hooks/exhaustive-deps
+  const onError = (title: string) => (e: unknown) => toast({ kind: 'error', title, detail: describeError(e).message });
+  const started = (d: Deploy) => {
+    onDeploy(d.id);
+    void qc.invalidateQueries({ queryKey: orpc.apps.key() });
+  };
+  const run = useMutation({ mutationFn: () => api().apps.deploy({ id: app.id }), onSuccess: started, onError: onError('Could not start the deploy') });
+  const rollback = useMutation({ mutationFn: (to: string) => api().apps.rollback({ id: app.id, toDeployId: to }), onSuccess: started, onError: onError('Could not roll back') });
+  const cancel = useMutation({ mutationFn: (id: string) => api().apps.cancel({ deployId: id }), onSuccess: () => void qc.invalidateQueries({ queryKey: orpc.apps.key() }), onError: onError('Could not cancel') });
+  const running = deploy && (deploy.status === 'running' || deploy.status === 'queued');
+
+  return (
+    <div className="deploy-panel" data-testid="deploy-panel">
+      <div className="row">
+        <h2 style={{ margin: 0 }}>{app.name}</h2>
+        <span className="muted">{app.source.kind === 'git' ? `${app.source.url} @ ${app.source.branch}` : app.source.path}</span>
+        <div className="spacer" />
+        {app.urls.map((u) => (
+          <a key={u} href={u} target="_blank" rel="noreferrer" data-testid="app-url">
+            {u}
+          </a>
+        ))}
+        <button className="primary" disabled={!!running || run.isPending} onClick={() => run.mutate()} data-testid="deploy-button">
+          Deploy
+        </button>
+        {running && deploy && (
+          <button onClick={() => cancel.mutate(deploy.id)} data-testid="cancel-button">
+            Cancel
+          </button>
+        )}
+      </div>
+      {deploy && (
+        <div className="deploy-status">
+          <div className="row">
+            <strong data-testid="deploy-status">{deploy.status}</strong>
+            <span data-testid="deploy-step">{STEP_LABEL[deploy.step] ?? deploy.step}</span>
+            <span className="muted">{deploy.kind === 'rollback' ? 'rollback' : deploy.commit ? `commit ${deploy.commit.slice(0, 10)}` : ''}</span>
+            {!deploy.attached && running && <span className="muted">re-attaching to the job on the server…</span>}
+            {deploy.error && <span className="error-text">{deploy.error}</span>}
+          </div>
+          <div className="deploy-progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={deploy.progress} data-testid="deploy-progress">
+            <div className={`deploy-progress-bar deploy-${deploy.status}`} style={{ width: `${deploy.progress}%` }} />
+          </div>
+          <pre className="deploy-log" ref={logRef} data-testid="deploy-log">
+            {log}
+          </pre>
+        </div>
+      )}
+      <h3>History</h3>
+      <table className="table" data-testid="deploy-history">
+        <thead>
+          <tr>
+            <th>When</th>
+            <th>Kind</th>
+            <th>Status</th>
+            <th>Commit</th>
+            <th>Image</th>
+            <th>Build</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {(history.data ?? []).map((d) => (
+            <tr key={d.id} className={d.id === shown ? 'selected' : ''} onClick={() => onDeploy(d.id)}>
+              <td>{new Date(d.createdAt).toLocaleString()}</td>
+              <td>{d.kind}</td>
+              <td>{d.status}</td>
+              <td>{d.commit?.slice(0, 10) ?? ''}</td>
+              <td className="mono">{d.image}</td>
+              <td>{d.buildSeconds !== null ? `${d.buildSeconds.toFixed(1)} s` : ''}</td>
+              <td>
+                {d.status === 'succeeded' && d.id !== app.lastDeploy?.id && (
+                  <button
+                    onClick={(e) => {
+                      e.stopPropagation();
+                      rollback.mutate(d.id);
+                    }}
+                  >
+                    Roll back to this
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,170 @@
+import { eventIterator } from '@orpc/contract';
+import { z } from 'zod';
+import { base, Id } from './base.ts';
+import { EnvName } from './proxy.ts';
+import { LocalPath } from './servers.ts';
+
+/** An app's name: a DNS label, used in container and image names. */
+export const AppName = z
+  .string()
+  .trim()
+  .min(1, 'expected a name')
+  .max(40, 'expected at most 40 characters')
+  .regex(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/, 'expected lowercase letters, digits and - (like my-app)');
+
+export const Domain = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(253)
+  .regex(/^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'expected a domain name like app.example.com');
+
+/** A git URL as git accepts it (https, ssh, git, file); passed to git as one argv element. */
+export const GitUrl = z
+  .string()
+  .trim()
+  .min(1, 'expected a git URL')
+  .max(1024)
+  .regex(/^(?:(?:https?|ssh|git|file):\/\/|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:)[^\s]*$/, 'expected a git URL (https://, ssh://, git://, file:// or user@host:path)');
+export const GitRef = z
+  .string()
+  .trim()
+  .min(1, 'expected a branch name')
+  .max(200)
+  .regex(/^(?!-)[A-Za-z0-9._/-]+$/, 'expected a branch name (letters, digits, . _ / -)')
+  .refine((b) => !b.includes('..'), 'expected a branch name without ".."');
+const RelPath = z
+  .string()
+  .trim()
+  .min(1)
+  .max(512)
+  .regex(/^[A-Za-z0-9._/-]+$/, 'expected a relative path (letters, digits, . _ / -)')
+  .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'expected a relative path inside the source');
+
+export const AppSource = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('git'),
+      url: GitUrl,
+      branch: GitRef.default('main'),
+      /** Write-only: a private key for ssh URLs, kept in the keychain. */
+      deployKey: z.string().max(32_768).optional(),
+      hasDeployKey: z.boolean().optional(),
+    })
+    .strict(),
+  /** A folder on this computer, uploaded as the build context at each deploy. */
+  z.object({ kind: z.literal('upload'), path: LocalPath }).strict(),
+]);
+export type AppSource = z.infer<typeof AppSource>;
+
+export const HealthCheck = z
+  .object({
+    /** HTTP path probed on the app's port from the server (any 2xx/3xx answer is healthy). */
+    path: z.string().max(512).regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@/?%-]*$/, 'expected a path starting with /').default('/'),
+    timeoutSeconds: z.number().int().min(1).max(600, 'expected at most 600 seconds').default(60),
+  })
+  .strict();
+
+export const AppConfig = z
+  .object({
+    name: AppName,
+    serverId: Id,
+    source: AppSource,
+    dockerfile: RelPath.default('Dockerfile'),
+    /** The port the app listens on inside its container. */
+    port: z.number().int('expected a whole number').min(1, 'expected a port 1-65535').max(65535, 'expected a port 1-65535').default(80),
+    domains: z
+      .array(z.object({ host: Domain, tls: z.boolean().default(true) }).strict())
+      .max(20, 'expected at most 20 domains')
+      .default([]),
+    health: HealthCheck.default({ path: '/', timeoutSeconds: 60 }),
+    restart: z.enum(['no', 'always', 'unless-stopped', 'on-failure']).default('unless-stopped'),
+    limits: z
+      .object({
+        memoryMb: z.number().int().min(6, 'expected at least 6 MB').max(1_048_576).nullable().default(null),
+        cpus: z.number().min(0.01).max(512).nullable().default(null),
+      })
+      .strict()
+      .default({ memoryMb: null, cpus: null }),
+    /** Names of env vars; values are in the keychain (set through `env`, never returned). */
+    envNames: z.array(EnvName).max(100).default([]),
+    /** How many built images to keep for rollback. */
+    keepImages: z.number().int().min(1).max(50).default(5),
+  })
+  .strict();
+export type AppConfig = z.infer<typeof AppConfig>;
+
+export const AppCreate = AppConfig.omit({ envNames: true }).extend({ env: z.record(EnvName, z.string().max(65_536).regex(/^[^\n\r\0]*$/, 'expected a value without line breaks')).optional() }).strict();
+export type AppCreate = z.input<typeof AppCreate>;
+export const AppUpdate = AppCreate.partial()
+  .extend({ id: Id, env: z.record(EnvName, z.string().max(65_536).regex(/^[^\n\r\0]*$/, 'expected a value without line breaks').nullable()).optional() })
+  .strict();
+
+export const DeployStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
+export type DeployStatus = z.infer<typeof DeployStatus>;
+export const DeployStep = z.enum(['queued', 'prepare', 'fetch', 'build', 'start', 'health', 'switch', 'cleanup', 'done']);
+export type DeployStep = z.infer<typeof DeployStep>;
+
+export const Deploy = z.object({
+  id: z.string(),
+  appId: z.string(),
+  serverId: z.string(),
+  kind: z.enum(['deploy', 'rollback']),
+  trigger: z.enum(['manual', 'webhook']),
+  status: DeployStatus,
+  step: DeployStep,
+  progress: z.number(),
+  image: z.string().nullable(),
+  commit: z.string().nullable(),
+  container: z.string().nullable(),
+  error: z.string().nullable(),
+  /** Seconds spent in `docker build` (from the job's own timing). */
+  buildSeconds: z.number().nullable(),
+  createdAt: z.number(),
+  finishedAt: z.number().nullable(),
+  /** Whether the app is watching the job on the server right now. */
+  attached: z.boolean(),
+});
+export type Deploy = z.infer<typeof Deploy>;
+
+export const App = AppConfig.extend({
+  id: z.string(),
+  source: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('git'), url: z.string(), branch: z.string(), hasDeployKey: z.boolean() }),
+    z.object({ kind: z.literal('upload'), path: z.string() }),
+  ]),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  lastDeploy: Deploy.nullable(),
+  /** Where the app answers (http(s)://domain). */
+  urls: z.array(z.string()),
+});
+export type App = z.infer<typeof App>;
+
+export const DeployEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('state'), deploy: Deploy }),
+  /** Log text from offset `from` (characters since the job started). */
+  z.object({ type: z.literal('log'), from: z.number(), data: z.string() }),
+]);
+export type DeployEvent = z.infer<typeof DeployEvent>;
+
+const AppRef = z.object({ id: Id }).strict();
+const DeployRef = z.object({ deployId: Id }).strict();
+
+export const apps = {
+  list: base.input(z.object({ serverId: Id.optional() }).strict().default({})).output(z.array(App)),
+  get: base.input(AppRef).output(App),
+  create: base.meta({ mutating: true, secretFields: ['env', 'deployKey'] }).input(AppCreate).output(App),
+  update: base.meta({ mutating: true, secretFields: ['env', 'deployKey'] }).input(AppUpdate).output(App),
+  remove: base.meta({ mutating: true }).input(z.object({ id: Id, stopContainers: z.boolean().default(true) }).strict()).output(z.object({ removed: z.boolean() })),
+  deploy: base.meta({ mutating: true }).input(AppRef).output(Deploy),
+  /** Run a kept image again (no rebuild). */
+  rollback: base.meta({ mutating: true }).input(z.object({ id: Id, toDeployId: Id }).strict()).output(Deploy),
+  cancel: base.meta({ mutating: true }).input(DeployRef).output(Deploy),
+  deploys: base.input(z.object({ id: Id, limit: z.number().int().min(1).max(200).default(50) }).strict()).output(z.array(Deploy)),
+  deployLog: base.input(DeployRef).output(z.object({ text: z.string() })),
+  /** State and log of one deploy, live until it ends (re-attaches to the job on the server). */
+  watchDeploy: base.input(z.object({ deployId: Id, since: z.number().int().min(0).default(0) }).strict()).output(eventIterator(DeployEvent)),
+  /** Images kept on the server for this app (rollback targets). */
+  images: base.input(AppRef).output(z.array(z.object({ deployId: z.string(), image: z.string(), commit: z.string().nullable(), createdAt: z.number() }))),
+};

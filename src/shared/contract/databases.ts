@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { base, Id, Timestamp } from './base.ts';
+
+export const DatabaseEngine = z.enum(['postgres']);
+export type DatabaseEngine = z.infer<typeof DatabaseEngine>;
+
+/** Names of managed databases: also the container suffix, the volume suffix and the DNS name on the data network. */
+export const DatabaseName = z
+  .string()
+  .trim()
+  .min(1, 'expected a name')
+  .max(40, 'expected at most 40 characters')
+  .regex(/^[a-z][a-z0-9_]*$/, 'expected lowercase letters, digits or _ and a letter first, like shop_db');
+
+const ImageRef = z
+  .string()
+  .trim()
+  .min(1, 'expected an image reference')
+  .max(255)
+  .regex(/^[a-z0-9][a-z0-9._\-/:@]*$/i, 'expected an image reference like postgres:16 or registry.example:5000/postgres:16');
+
+export const ResourceLimits = z
+  .object({
+    memoryMb: z.number().int().min(32, 'expected at least 32 MB').max(1_048_576).nullable().default(null),
+    cpus: z.number().min(0.1, 'expected at least 0.1 CPU').max(256).nullable().default(null),
+  })
+  .strict();
+export type ResourceLimits = z.infer<typeof ResourceLimits>;
+
+export const ManagedDatabase = z.object({
+  id: z.string(),
+  serverId: z.string(),
+  engine: DatabaseEngine,
+  name: z.string(),
+  /** The image asked for (official by default) and the one really run after this server's image mapping. */
+  image: z.string(),
+  resolvedImage: z.string(),
+  containerName: z.string(),
+  containerId: z.string().nullable(),
+  volume: z.string(),
+  network: z.string(),
+  /** Port published on the server's loopback only (used by the backup scheduler and port forwards). */
+  hostPort: z.number().int(),
+  username: z.string(),
+  database: z.string(),
+  limits: ResourceLimits,
+  state: z.string(),
+  version: z.string().nullable(),
+  createdAt: Timestamp,
+});
+export type ManagedDatabase = z.infer<typeof ManagedDatabase>;
+
+export const CreateDatabaseInput = z
+  .object({
+    serverId: Id,
+    engine: DatabaseEngine.default('postgres'),
+    name: DatabaseName,
+    /** Image tag of the official image, e.g. 16 for postgres:16. */
+    version: z.string().trim().regex(/^[a-z0-9][a-z0-9._-]{0,40}$/i, 'expected a version tag like 16 or 16-bookworm').default('16'),
+    limits: ResourceLimits.default({ memoryMb: null, cpus: null }),
+  })
+  .strict();
+
+export const DatabaseConnection = z.object({
+  /** For apps on the same server that join the data network. */
+  internalUrl: z.string(),
+  host: z.string(),
+  port: z.number().int(),
+  username: z.string(),
+  password: z.string(),
+  database: z.string(),
+  network: z.string(),
+});
+export type DatabaseConnection = z.infer<typeof DatabaseConnection>;
+
+export const ImageMapping = z.record(ImageRef, ImageRef);
+export type ImageMapping = z.infer<typeof ImageMapping>;
+
+const ById = z.object({ id: Id }).strict();
+
+export const databases = {
+  list: base.input(z.object({ serverId: Id.optional() }).strict()).output(z.array(ManagedDatabase)),
+  get: base.input(ById).output(ManagedDatabase),
+  create: base.meta({ mutating: true }).input(CreateDatabaseInput).output(ManagedDatabase),
+  start: base.meta({ mutating: true }).input(ById).output(ManagedDatabase),
+  stop: base.meta({ mutating: true }).input(ById).output(ManagedDatabase),
+  restart: base.meta({ mutating: true }).input(ById).output(ManagedDatabase),
+  setLimits: base.meta({ mutating: true }).input(z.object({ id: Id, limits: ResourceLimits }).strict()).output(ManagedDatabase),
+  /** Removes the container (and the volume when asked). The UI offers a final backup first. */
+  remove: base.meta({ mutating: true }).input(z.object({ id: Id, removeVolume: z.boolean().default(false) }).strict()).output(z.object({ removed: z.boolean() })),
+  connection: base.input(ById).output(DatabaseConnection),
+  /** A local port forwarded over SSH to the database, for psql and friends on this computer. */
+  openLocal: base.meta({ mutating: true }).input(ById).output(z.object({ forwardId: z.string(), url: z.string(), localPort: z.number().int() })),
+  /** Per-server image mapping (e.g. postgres:16 → a mirror or a local image). */
+  images: base.input(z.object({ serverId: Id }).strict()).output(ImageMapping),
+  setImages: base.meta({ mutating: true }).input(z.object({ serverId: Id, images: ImageMapping }).strict()).output(ImageMapping),
+};

@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { base, Id } from './base.ts';
+import { RemotePath } from './servers.ts';
+
+/** An image reference as Docker accepts it (repository[:tag][@digest]); never passed to a shell. */
+export const ImageRef = z
+  .string()
+  .trim()
+  .min(1, 'expected an image reference')
+  .max(255, 'expected at most 255 characters')
+  .regex(/^[a-z0-9][a-z0-9._\-/:@]*$/i, 'expected an image reference like caddy:2 or registry.example:5000/caddy:2');
+
+/** A registry/mirror prefix (host[:port][/path]) that is put in front of an image name. */
+export const RegistryPrefix = z
+  .string()
+  .trim()
+  .min(1, 'expected a registry prefix')
+  .max(200)
+  .regex(/^[a-z0-9][a-z0-9.\-:/]*[a-z0-9]$/i, 'expected a registry prefix like mirror.example:5000 or mirror.example/library');
+
+/**
+ * Every image OpenPanel runs on a server can be redirected: `images` maps one image (exact reference, e.g.
+ * `caddy:2`) to another reference (a local image or a mirror); `prefix` puts a mirror in front of every other one.
+ */
+export const ImageOverrides = z
+  .object({
+    prefix: RegistryPrefix.nullable().default(null),
+    images: z.record(ImageRef, ImageRef).default({}),
+  })
+  .strict();
+export type ImageOverrides = z.infer<typeof ImageOverrides>;
+
+export const ProxyDriverName = z.enum(['traefik', 'caddy']);
+export type ProxyDriverName = z.infer<typeof ProxyDriverName>;
+
+/** Environment variable names a DNS provider reads (values live in the keychain). */
+export const EnvName = z.string().min(1, 'expected a variable name').max(128).regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a variable name (letters, digits, _)');
+
+export const AcmeSettings = z
+  .object({
+    email: z.email('expected an email address').nullable().default(null),
+    challenge: z.enum(['http', 'dns']).default('http'),
+    /** lego provider code for DNS-01, e.g. cloudflare, route53, ovh. */
+    dnsProvider: z.string().regex(/^[a-z0-9]+$/, 'expected a provider code like cloudflare').nullable().default(null),
+    /** Staging directory of Let's Encrypt (for trying things out). */
+    staging: z.boolean().default(false),
+  })
+  .strict();
+
+/** Per-server settings of the Ship feature (kept in SQLite; secrets are references). */
+export const ShipSettings = z
+  .object({
+    driver: ProxyDriverName.default('traefik'),
+    /** Where jobs, proxy config and certificates live on the server. */
+    dataDir: RemotePath.default('/var/lib/openpanel'),
+    httpPort: z.number().int().min(1, 'expected a port 1-65535').max(65535, 'expected a port 1-65535').default(80),
+    httpsPort: z.number().int().min(1, 'expected a port 1-65535').max(65535, 'expected a port 1-65535').default(443),
+    /** Redirect every HTTP request to HTTPS (entry point level). */
+    httpsRedirect: z.boolean().default(true),
+    acme: AcmeSettings.default({ email: null, challenge: 'http', dnsProvider: null, staging: false }),
+    /** Names of the DNS provider's variables whose values are in the keychain. */
+    dnsEnvNames: z.array(EnvName).max(16).default([]),
+    imageOverrides: ImageOverrides.default({ prefix: null, images: {} }),
+  })
+  .strict();
+export type ShipSettings = z.infer<typeof ShipSettings>;
+
+export const ShipSettingsUpdate = z
+  .object({
+    serverId: Id,
+    settings: ShipSettings.partial().strict(),
+    /** DNS provider credentials to store in the keychain (name -> value); null removes one. */
+    dnsEnv: z.record(EnvName, z.string().max(4096).nullable()).optional(),
+  })
+  .strict();
+
+export const ProxyStatus = z.object({
+  serverId: z.string(),
+  driver: ProxyDriverName,
+  image: z.string(),
+  installed: z.boolean(),
+  running: z.boolean(),
+  containerId: z.string().nullable(),
+  status: z.string().nullable(),
+  network: z.string(),
+  /** The static configuration as it is (or would be) run: argv for Traefik, the Caddyfile for Caddy. */
+  config: z.string(),
+});
+export type ProxyStatus = z.infer<typeof ProxyStatus>;
+
+const ServerRef = z.object({ serverId: Id }).strict();
+
+export const proxy = {
+  settings: base.input(ServerRef).output(ShipSettings),
+  updateSettings: base.meta({ mutating: true, secretFields: ['dnsEnv'] }).input(ShipSettingsUpdate).output(ShipSettings),
+  status: base.input(ServerRef).output(ProxyStatus),
+  /** Install or upgrade (recreate with the current settings and image), then start. */
+  install: base.meta({ mutating: true }).input(ServerRef).output(ProxyStatus),
+  restart: base.meta({ mutating: true }).input(ServerRef).output(ProxyStatus),
+  remove: base.meta({ mutating: true }).input(ServerRef).output(z.object({ removed: z.boolean() })),
+  logs: base.input(z.object({ serverId: Id, tail: z.number().int().min(1).max(5000).default(200) }).strict()).output(z.object({ text: z.string() })),
+};

@@ -1,0 +1,168 @@
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BackupJob, BackupTarget, ManagedDatabase, RunProgress } from '../../src/shared/contract/index.ts';
+import { Testbed, type TestServer } from '../testbed/index.ts';
+import { startTestApp, waitFor, type TestApp } from '../helpers/app.ts';
+import { addServer } from '../helpers/servers.ts';
+import { loadDataImages, startS3, type TestS3 } from '../helpers/s3.ts';
+
+describe('databases and encrypted backups to S3 (real dockerd, s3rver, Debian-built PostgreSQL stand-in)', () => {
+  let bed: Testbed;
+  let s: TestServer;
+  let s3: TestS3;
+  let app: TestApp;
+  let dataDir: string;
+  let serverId: string;
+  let db: ManagedDatabase;
+  let target: BackupTarget;
+  let job: BackupJob;
+
+  const psql = async (container: string, dbName: string, sql: string) =>
+    (await s.exec(['docker', 'exec', container, 'psql', '-U', 'app', '-d', dbName, '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql], { check: true })).stdout.trim();
+  const runNow = async (jobId: string): Promise<RunProgress[]> => {
+    const events: RunProgress[] = [];
+    for await (const p of await app.client.backups.runNow({ jobId })) events.push(p);
+    return events;
+  };
+  const s3Client = () => new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+
+  beforeAll(async () => {
+    bed = await Testbed.create({ prefix: 'backups' });
+    s = await bed.addServer({ name: 'data' });
+    const images = await loadDataImages(s);
+    s3 = await startS3(bed);
+    // Our own data dir: the app is closed and started again on it (a test app removes only a dir it made).
+    dataDir = mkdtempSync(join(tmpdir(), 'openpanel-data-'));
+    app = await startTestApp({ dataDir });
+    serverId = (await addServer(app.client, s, { name: 'data' })).id;
+    await app.client.databases.setImages({ serverId, images: { 'postgres:16': images.postgres, 'openpanel/backup-tools:1': images.tools } });
+  }, 400_000);
+  afterAll(async () => {
+    await app?.close();
+    await s3?.close();
+    await bed?.teardown();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('creates a PostgreSQL database: container, volume, network, loopback port, credentials in the keychain', async () => {
+    db = await app.client.databases.create({ serverId, name: 'shop' });
+    expect(db).toMatchObject({ state: 'running', resolvedImage: 'openpanel-test/postgres:15', volume: 'op-db-shop-data', network: 'openpanel-data' });
+    expect(db.version).toMatch(/^15\./);
+    const conn = await app.client.databases.connection({ id: db.id });
+    expect(conn.internalUrl).toBe(`postgresql://app:${encodeURIComponent(conn.password)}@shop:5432/shop`);
+    expect(conn.password.length).toBeGreaterThan(20);
+    const inspect = JSON.parse((await s.exec(['docker', 'inspect', db.containerName], { check: true })).stdout)[0];
+    expect(inspect.HostConfig.PortBindings['5432/tcp'][0]).toEqual({ HostIp: '127.0.0.1', HostPort: String(db.hostPort) });
+    expect(Object.keys(inspect.NetworkSettings.Networks)).toEqual(['openpanel-data']);
+    await psql(db.containerName, 'shop', "create table items (id int primary key, name text); insert into items select g, 'item-' || g from generate_series(1, 500) g; create table notes (t text); insert into notes values ('CANARY-PLAINTEXT-42')");
+  }, 120_000);
+
+  it('runs a scheduled backup on the server while the app is closed; after reconnecting it is listed with its manifest', async () => {
+    target = await app.client.backups.createTarget({ name: 'local s3', endpoint: s3.endpoint, region: 'us-east-1', bucket: s3.bucket, prefix: 'prod', pathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
+    expect(target.recipient).toMatch(/^age1[0-9a-z]+$/);
+    job = await app.client.backups.createJob({ serverId, source: { kind: 'database', databaseId: db.id }, targetId: target.id, schedule: '* * * * *', retention: { keepLast: 2, keepDays: null } });
+    await app.close();
+    // OpenPanel is closed: only the scheduler on the server can make this backup.
+    const status = await waitFor(
+      async () => {
+        const r = await s.exec(['docker', 'exec', 'openpanel-backup-scheduler', 'cat', `/openpanel/status/${job.id}.json`]);
+        return r.code === 0 && /"state":"(ok|failed)"/.test(r.stdout) ? r.stdout : null;
+      },
+      'the scheduled backup',
+      150_000,
+      1000,
+    );
+    expect(status).toContain('"state":"ok"');
+    app = await startTestApp({ dataDir });
+    await app.client.backups.updateJob({ id: job.id, enabled: false });
+    expect((await app.client.backups.status({ serverId }))[0]).toMatchObject({ jobId: job.id, state: 'ok' });
+    const list = await app.client.backups.list({ jobId: job.id });
+    expect(list.length).toBeGreaterThanOrEqual(1);
+    expect(list[0]!.key).toMatch(new RegExp(`^prod/${job.id}/\\d{8}T\\d{6}Z\\.sql\\.gz\\.age$`));
+    expect(list[0]!.manifest).toMatchObject({ kind: 'postgres', size: list[0]!.size, recipient: target.recipient });
+    expect(list[0]!.manifest!.dbVersion).toMatch(/^15\./);
+    expect(list[0]!.manifest!.plainSha256).toMatch(/^[0-9a-f]{64}$/);
+  }, 240_000);
+
+  it('the object in S3 is age-encrypted: no plaintext without the key', async () => {
+    const [latest] = await app.client.backups.list({ jobId: job.id });
+    const body = Buffer.from(await (await s3Client().send(new GetObjectCommand({ Bucket: s3.bucket, Key: latest!.key }))).Body!.transformToByteArray());
+    expect(body.subarray(0, 21).toString()).toBe('age-encryption.org/v1');
+    expect(body.includes('CANARY-PLAINTEXT-42')).toBe(false);
+    expect(body.includes('item-1')).toBe(false);
+  });
+
+  it('restores into a new database side by side: equal data; verify passes', async () => {
+    const [latest] = await app.client.backups.list({ jobId: job.id });
+    const r = await app.client.backups.restore({ jobId: job.id, key: latest!.key, target: { kind: 'database', databaseId: db.id, dbName: 'shop_restored', replace: false } });
+    expect(r.restoredInto).toBe('shop_restored');
+    expect(r.tables).toEqual(expect.arrayContaining([{ table: 'public.items', rows: 500 }, { table: 'public.notes', rows: 1 }]));
+    const q = "select md5(string_agg(id || ':' || name, ',' order by id)) from items";
+    expect(await psql(db.containerName, 'shop_restored', q)).toBe(await psql(db.containerName, 'shop', q));
+    expect(await psql(db.containerName, 'shop_restored', 'select t from notes')).toBe('CANARY-PLAINTEXT-42');
+    const v = await app.client.backups.verify({ jobId: job.id, key: latest!.key });
+    expect(v.passed).toBe(true);
+    expect(v.tables).toEqual(expect.arrayContaining([{ table: 'public.items', expected: 500, actual: 500 }]));
+    expect((await app.client.backups.list({ jobId: job.id }))[0]!.verification?.passed).toBe(true);
+    expect(await psql(db.containerName, 'postgres', "select count(*) from pg_database where datname like 'opverify_%'")).toBe('0');
+  }, 120_000);
+
+  it('"back up now" reports progress; retention keeps exactly the last 2 after several runs', async () => {
+    for (let i = 0; i < 3; i++) {
+      const events = await runNow(job.id);
+      expect(events[0]!.phase).toBe('starting');
+      expect(events.at(-1)).toMatchObject({ phase: 'done' });
+      expect(events.some((e) => e.phase === 'running' && e.bytes > 0)).toBe(true);
+      await new Promise((r) => setTimeout(r, 1100));
+    }
+    const list = await app.client.backups.list({ jobId: job.id });
+    expect(list.length).toBe(2);
+    expect(list.every((o) => o.manifest !== null)).toBe(true);
+  }, 120_000);
+
+  it('a flipped byte makes the restore fail with a clear error and leaves no database behind', async () => {
+    const [latest] = await app.client.backups.list({ jobId: job.id });
+    const c = s3Client();
+    const body = Buffer.from(await (await c.send(new GetObjectCommand({ Bucket: s3.bucket, Key: latest!.key }))).Body!.transformToByteArray());
+    body[body.length - 40] = body[body.length - 40]! ^ 0x01;
+    await c.send(new PutObjectCommand({ Bucket: s3.bucket, Key: latest!.key, Body: body }));
+    const err = await app.client.backups.restore({ jobId: job.id, key: latest!.key, target: { kind: 'database', databaseId: db.id, dbName: 'shop_flipped', replace: false } }).then(
+      () => null,
+      (e: unknown) => e as { code: string; message: string },
+    );
+    expect(err?.code).toBe('REMOTE_COMMAND_FAILED');
+    expect(err?.message).toMatch(/cannot be decrypted|sha256/);
+    expect(await psql(db.containerName, 'postgres', "select count(*) from pg_database where datname = 'shop_flipped'")).toBe('0');
+    expect((await app.client.backups.verify({ jobId: job.id, key: latest!.key })).passed).toBe(false);
+  }, 120_000);
+
+  it('a failing S3 endpoint fails the run (no success reported) and the failure shows in the app', async () => {
+    const bad = await app.client.backups.createTarget({ name: 'down', endpoint: `http://${bed.gateway}:1`, region: 'us-east-1', bucket: s3.bucket, prefix: '', pathStyle: true, accessKeyId: 'x', secretAccessKey: 'y' });
+    const badJob = await app.client.backups.createJob({ serverId, source: { kind: 'database', databaseId: db.id }, targetId: bad.id, schedule: '0 0 1 1 *' });
+    const events = await runNow(badJob.id);
+    expect(events.at(-1)).toMatchObject({ phase: 'failed' });
+    expect(events.some((e) => e.phase === 'done')).toBe(false);
+    const failures = await app.client.backups.failures();
+    expect(failures).toEqual([expect.objectContaining({ jobId: badJob.id, serverId, label: 'shop', state: 'failed' })]);
+    expect(failures[0]!.error).toMatch(/pipeline exit|connection refused/i);
+    await app.client.backups.removeJob({ id: badJob.id });
+  }, 120_000);
+
+  it('round trip of a named volume: back up, restore into a new volume, same files', async () => {
+    await s.exec(['docker', 'volume', 'create', 'uploads'], { check: true });
+    await s.exec(['docker', 'run', '--rm', '-v', 'uploads:/v', 'openpanel-test/backup-tools:1', 'sh', '-c', 'mkdir -p /v/a/b && head -c 300000 /dev/urandom > /v/a/b/blob && echo hello > /v/readme && chmod 640 /v/readme'], { check: true });
+    const vjob = await app.client.backups.createJob({ serverId, source: { kind: 'volume', volume: 'uploads' }, targetId: target.id, schedule: '0 0 1 1 *' });
+    expect((await runNow(vjob.id)).at(-1)).toMatchObject({ phase: 'done' });
+    const [obj] = await app.client.backups.list({ jobId: vjob.id });
+    expect(obj!.key).toMatch(/\.tar\.gz\.age$/);
+    const r = await app.client.backups.restore({ jobId: vjob.id, key: obj!.key, target: { kind: 'volume', volume: 'uploads_restored' } });
+    expect(r.plainSha256).toBe(obj!.manifest!.plainSha256);
+    const listing = async (vol: string) =>
+      (await s.exec(['docker', 'run', '--rm', '-v', `${vol}:/v:ro`, 'openpanel-test/backup-tools:1', 'sh', '-c', 'cd /v && find . -type f -exec sha256sum {} + | sort && stat -c "%a %n" readme'], { check: true })).stdout;
+    expect(await listing('uploads_restored')).toBe(await listing('uploads'));
+    expect((await app.client.backups.verify({ jobId: vjob.id, key: obj!.key })).passed).toBe(true);
+  }, 120_000);
+});

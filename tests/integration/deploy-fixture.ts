@@ -1,0 +1,150 @@
+// Shared pieces of the Ship tests: a git repository served to test servers without internet, the proxy set up
+// through image overrides (no registry), HTTP by Host name, and following a deploy through its live stream.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ContractRouterClient } from '@orpc/contract';
+import type { Contract, Deploy, ProxyDriverName } from '../../src/shared/contract/index.ts';
+import { BUSYBOX_TAG, type Testbed, type TestServer } from '../testbed/index.ts';
+
+type Client = ContractRouterClient<Contract>;
+
+/** The proxy under test: a real Traefik when its image is provided (a `docker save` tarball + its tag), else Caddy. */
+export const TRAEFIK_TAR = process.env.OPENPANEL_TEST_TRAEFIK_TAR ?? '';
+export const TRAEFIK_IMAGE = process.env.OPENPANEL_TEST_TRAEFIK_IMAGE ?? '';
+export const DRIVER: ProxyDriverName = TRAEFIK_TAR && TRAEFIK_IMAGE ? 'traefik' : 'caddy';
+
+/** A tiny web app: busybox httpd serving index.html; the shell in front stops at once on SIGTERM (docker stop). */
+export const SAMPLE_DOCKERFILE =
+  'FROM busybox:latest\nCOPY index.html /www/index.html\nCMD ["sh", "-c", "trap \'exit 0\' TERM; httpd -f -p 8080 -h /www & wait"]\n';
+
+export class GitRepo {
+  readonly base = mkdtempSync(join(tmpdir(), 'openpanel-git-'));
+  readonly work = join(this.base, 'work');
+  readonly bare = join(this.base, 'sample.git');
+  private daemon: ChildProcess | null = null;
+  url = '';
+
+  constructor() {
+    mkdirSync(this.work);
+    this.git(['init', '-q', '-b', 'main']);
+    this.git(['config', 'user.email', 'test@openpanel.invalid']);
+    this.git(['config', 'user.name', 'test']);
+    execFileSync('git', ['init', '-q', '--bare', '-b', 'main', this.bare]);
+    this.git(['remote', 'add', 'origin', this.bare]);
+  }
+
+  git(args: string[]): string {
+    return execFileSync('git', args, { cwd: this.work, encoding: 'utf8' });
+  }
+
+  /** Writes files, commits and pushes; returns the commit id. */
+  commit(files: Record<string, string>, message: string): string {
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(this.work, name), text);
+    this.git(['add', '-A']);
+    this.git(['commit', '-q', '-m', message]);
+    this.git(['push', '-q', 'origin', 'main']);
+    return this.git(['rev-parse', 'HEAD']).trim();
+  }
+
+  /** `git daemon` on the bed's bridge address: test servers reach it, nothing else can route to it. */
+  async serve(bed: Testbed): Promise<string> {
+    const port = await freePort(bed.gateway);
+    this.daemon = spawn('git', ['daemon', '--reuseaddr', '--export-all', `--base-path=${this.base}`, `--listen=${bed.gateway}`, `--port=${port}`, this.base], { stdio: 'ignore' });
+    for (let i = 0; i < 100; i++) {
+      if (await canConnect(bed.gateway, port)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    this.url = `git://${bed.gateway}:${port}/sample.git`;
+    return this.url;
+  }
+
+  close(): void {
+    this.daemon?.kill('SIGTERM');
+    rmSync(this.base, { recursive: true, force: true });
+  }
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect(port, host);
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+/** Images without a registry: Caddy and the builder built from Debian packages, mapped through the overrides. */
+export async function loadShipImages(s: TestServer): Promise<Record<string, string>> {
+  await s.loadImage('busybox');
+  const builder = await s.loadImage('debian', { packages: ['git', 'docker.io'], tag: 'openpanel-test/builder:latest' });
+  const images: Record<string, string> = { 'docker:27-cli': builder, 'busybox:latest': BUSYBOX_TAG };
+  if (DRIVER === 'traefik') {
+    await s.exec(['docker', 'load', '-i', TRAEFIK_TAR], { check: true, timeoutMs: 120_000 });
+    images['traefik:v3.3'] = TRAEFIK_IMAGE;
+  } else {
+    images['caddy:2'] = await s.loadImage('debian', { packages: ['caddy'], tag: 'openpanel-test/caddy:latest' });
+  }
+  return images;
+}
+
+/** Ship settings for a test server (data under the server's private /tmp), then the proxy installed. */
+export async function setupProxy(client: Client, serverId: string, images: Record<string, string>): Promise<void> {
+  await client.proxy.updateSettings({ serverId, settings: { driver: DRIVER, dataDir: '/tmp/openpanel', httpsRedirect: false, imageOverrides: { prefix: null, images } } });
+  const st = await client.proxy.install({ serverId });
+  if (!st.running) throw new Error(`proxy not running: ${JSON.stringify(st)}`);
+}
+
+/** GET through the proxy with a Host header; resolves with status and body (never rejects). */
+export function getByHost(address: string, host: string, path = '/', timeoutMs = 3000): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    const req = request({ host: address, port: 80, path, headers: { Host: host }, timeout: timeoutMs, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', () => resolve({ status: 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (e) => resolve({ status: 0, body: String(e) }));
+    req.end();
+  });
+}
+
+/** Follows a deploy through apps.watchDeploy until it ends; returns its final state and the log it streamed. */
+export async function followDeploy(client: Client, deployId: string, timeoutMs = 120_000, onState?: (d: Deploy) => void): Promise<{ deploy: Deploy; log: string }> {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), timeoutMs);
+  let log = '';
+  let last: Deploy | null = null;
+  try {
+    const it = await client.apps.watchDeploy({ deployId, since: 0 }, { signal: ac.signal });
+    for await (const ev of it) {
+      if (ev.type === 'log') log = log.slice(0, ev.from) + ev.data;
+      else {
+        last = ev.deploy;
+        onState?.(ev.deploy);
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  if (!last) throw new Error('no state received');
+  return { deploy: last, log };
+}
