@@ -1,11 +1,12 @@
 import { useEffect, useState } from 'react';
 import { ActivityPage } from '../features/activity/ActivityPage.tsx';
+import { BackupsPage } from '../features/backups/BackupsPage.tsx';
+import { DatabasesPage } from '../features/databases/DatabasesPage.tsx';
 import { ContainersPage } from '../features/containers/ContainersPage.tsx';
 import { LogsPage } from '../features/logs/LogsPage.tsx';
 import { TerminalsPage } from '../features/terminals/TerminalsPage.tsx';
 import { AppsPage } from '../features/apps/AppsPage.tsx';
 import { AssistantPage } from '../features/assistant/AssistantPage.tsx';
-import { PlannedPage } from '../features/placeholder/PlannedPage.tsx';
 import { HostKeyPrompts } from '../features/servers/HostKeyPrompts.tsx';
 import { ServersPage } from '../features/servers/ServersPage.tsx';
 import { useStatus, useStatusFeed } from '../features/servers/status.tsx';
@@ -34,9 +35,9 @@ function Page({ route }: { route: RouteId }) {
     case 'apps':
       return <AppsPage />;
     case 'databases':
-      return <PlannedPage title="Databases" what="One-click PostgreSQL, MySQL, MariaDB, Redis and MongoDB on your servers." />;
+      return <DatabasesPage />;
     case 'backups':
-      return <PlannedPage title="Backups" what="Encrypted, scheduled backups to S3 that run on the server itself and really restore." />;
+      return <BackupsPage />;
     case 'assistant':
       return <AssistantPage />;
   }

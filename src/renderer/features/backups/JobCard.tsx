@@ -1,0 +1,116 @@
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import type { BackupJob } from '../../../shared/contract/backups.ts';
+import { useUi } from '../../app/store.ts';
+import { describeError } from '../../lib/errors.ts';
+import { bytes } from '../../lib/format.ts';
+import { api, queryUtils } from '../../lib/rpc.ts';
+
+/** One scheduled backup: its last run (as recorded on the server), "back up now", its backups, restore and verify. */
+export function JobCard({ job, lastRun }: { job: BackupJob; lastRun: { state: string; error: string | null } | undefined }) {
+  const orpc = queryUtils();
+  const qc = useQueryClient();
+  const toast = useUi((s) => s.toast);
+  const objects = useQuery(orpc.backups.list.queryOptions({ input: { jobId: job.id } }));
+  const [progress, setProgress] = useState<{ phase: string; bytes: number; estimate: number | null } | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const refresh = () => {
+    void qc.invalidateQueries({ queryKey: orpc.backups.key() });
+    void qc.invalidateQueries({ queryKey: ['backup-status'] });
+  };
+
+  const runNow = async () => {
+    try {
+      for await (const p of await api().backups.runNow({ jobId: job.id })) {
+        setProgress((prev) => ({ phase: p.phase, bytes: Math.max(p.bytes, prev?.bytes ?? 0), estimate: p.estimate }));
+        if (p.phase === 'failed') toast({ kind: 'error', title: 'Backup failed', detail: p.error ?? undefined });
+      }
+    } catch (e) {
+      toast({ kind: 'error', title: 'Backup failed', detail: describeError(e).message });
+    }
+    refresh();
+  };
+  const restore = async (key: string) => {
+    if (job.source.kind !== 'database') return;
+    const name = window.prompt('Restore into a new database named:', `${job.label.replace(/[^a-z0-9_]/g, '_')}_restored`);
+    if (!name) return;
+    setBusy(key);
+    try {
+      const r = await api().backups.restore({ jobId: job.id, key, target: { kind: 'database', databaseId: job.source.databaseId, dbName: name, replace: false } });
+      toast({ kind: 'success', title: `Restored into ${r.restoredInto}`, detail: `${r.tables.length} tables, ${bytes(r.bytes)}` });
+    } catch (e) {
+      toast({ kind: 'error', title: 'Restore failed', detail: describeError(e).message });
+    } finally {
+      setBusy(null);
+    }
+  };
+  const verify = async (key: string) => {
+    setBusy(key);
+    try {
+      await api().backups.verify({ jobId: job.id, key });
+    } catch (e) {
+      toast({ kind: 'error', title: 'Verify failed', detail: describeError(e).message });
+    } finally {
+      setBusy(null);
+      refresh();
+    }
+  };
+  const pct = progress ? (progress.phase === 'done' ? 100 : progress.estimate ? Math.min(99, (progress.bytes / progress.estimate) * 100) : 30) : 0;
+  return (
+    <div className="card" data-job={job.label}>
+      <div className="row">
+        <h2 style={{ margin: 0 }}>{job.label}</h2>
+        <span className="muted small">
+          {job.schedule} · keep {job.keepLast ?? '∞'} · last run: {lastRun?.state ?? 'never'}
+        </span>
+        {lastRun?.state === 'failed' && <span className="field-error small">{lastRun.error}</span>}
+        <div className="spacer" />
+        <button className="primary" onClick={() => void runNow()} data-testid="backup-now">
+          Back up now
+        </button>
+      </div>
+      {progress && (
+        <div style={{ margin: '8px 0' }}>
+          <div className="meter-bar">
+            <div role="progressbar" aria-valuenow={Math.round(pct)} style={{ width: `${pct}%` }} />
+          </div>
+          <span className="small muted" data-testid="backup-phase">
+            {progress.phase} · {bytes(progress.bytes)}
+          </span>
+        </div>
+      )}
+      <table className="table small" data-testid="backups-list">
+        <tbody>
+          {objects.data?.map((o) => (
+            <tr key={o.key} data-key={o.key}>
+              <td className="mono">{o.key.split('/').pop()}</td>
+              <td>{bytes(o.size)}</td>
+              <td>{o.manifest ? `PostgreSQL ${o.manifest.dbVersion}` : 'no manifest'}</td>
+              <td>
+                {o.verification ? (
+                  <span className={`badge ${o.verification.passed ? 'ok' : 'failed'}`} data-testid="verify-badge" title={o.verification.detail}>
+                    {o.verification.passed ? 'verified' : 'verify failed'}
+                  </span>
+                ) : (
+                  <span className="badge">not verified</span>
+                )}
+              </td>
+              <td>
+                <div className="actions-inline">
+                  <button disabled={busy === o.key} onClick={() => void verify(o.key)}>
+                    Verify
+                  </button>
+                  {job.source.kind === 'database' && (
+                    <button disabled={busy === o.key} onClick={() => void restore(o.key)}>
+                      Restore…
+                    </button>
+                  )}
+                </div>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,174 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import type { ManagedDatabase } from '../../../shared/contract/databases.ts';
+import { useUi } from '../../app/store.ts';
+import { describeError } from '../../lib/errors.ts';
+import { api, queryUtils } from '../../lib/rpc.ts';
+import { fieldErrors } from '../servers/fieldErrors.ts';
+
+function CreateDatabase({ onDone }: { onDone(): void }) {
+  const orpc = queryUtils();
+  const servers = useQuery(orpc.servers.list.queryOptions());
+  const [form, setForm] = useState({ serverId: '', name: '', version: '16', memoryMb: '' });
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const create = useMutation({
+    mutationFn: () =>
+      api().databases.create({
+        serverId: form.serverId || servers.data?.[0]?.id || '',
+        name: form.name,
+        version: form.version,
+        limits: { memoryMb: form.memoryMb ? Number(form.memoryMb) : null, cpus: null },
+      }),
+    onSuccess: onDone,
+    onError: (e) => {
+      const fe = fieldErrors(e);
+      setErrors(Object.keys(fe).length ? fe : { form: describeError(e).message });
+    },
+  });
+  return (
+    <form
+      className="card form"
+      aria-label="New database"
+      onSubmit={(e) => {
+        e.preventDefault();
+        create.mutate();
+      }}
+    >
+      <h2 className="full">New PostgreSQL database</h2>
+      <label htmlFor="db-server">Server</label>
+      <select id="db-server" value={form.serverId} onChange={(e) => setForm({ ...form, serverId: e.target.value })}>
+        {servers.data?.map((s) => (
+          <option key={s.id} value={s.id}>
+            {s.name}
+          </option>
+        ))}
+      </select>
+      <label htmlFor="db-name">Name</label>
+      <input id="db-name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} placeholder="shop_db" />
+      {errors.name && <span className="field-error">{errors.name}</span>}
+      <label htmlFor="db-version">Version</label>
+      <input id="db-version" value={form.version} onChange={(e) => setForm({ ...form, version: e.target.value })} />
+      {errors.version && <span className="field-error">{errors.version}</span>}
+      <label htmlFor="db-mem">Memory limit (MB)</label>
+      <input id="db-mem" value={form.memoryMb} onChange={(e) => setForm({ ...form, memoryMb: e.target.value })} placeholder="none" inputMode="numeric" />
+      {errors['limits.memoryMb'] && <span className="field-error">{errors['limits.memoryMb']}</span>}
+      {errors.form && <p className="field-error full">{errors.form}</p>}
+      <div className="actions full">
+        <button type="submit" disabled={create.isPending}>
+          {create.isPending ? 'Creating…' : 'Create database'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function DatabaseRow({ db }: { db: ManagedDatabase }) {
+  const qc = useQueryClient();
+  const orpc = queryUtils();
+  const toast = useUi((s) => s.toast);
+  const [conn, setConn] = useState<string | null>(null);
+  const act = async (what: string, fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+      void qc.invalidateQueries({ queryKey: orpc.databases.key() });
+    } catch (e) {
+      toast({ kind: 'error', title: `${what} failed`, detail: describeError(e).message });
+    }
+  };
+  return (
+    <tr data-database={db.name}>
+      <td>
+        <strong>{db.name}</strong>
+        <div className="small muted">{db.resolvedImage}</div>
+      </td>
+      <td>
+        <span className={`badge ${db.state === 'running' ? 'ok' : ''}`} data-testid="db-state">
+          {db.state}
+        </span>
+      </td>
+      <td>{db.version ?? '—'}</td>
+      <td className="small mono" style={{ maxWidth: 360, wordBreak: 'break-all' }}>
+        {conn ?? (
+          <button onClick={() => void api().databases.connection({ id: db.id }).then((c) => setConn(c.internalUrl))} data-testid="show-connection">
+            Show connection string
+          </button>
+        )}
+      </td>
+      <td>
+        <div className="actions-inline">
+          {db.state === 'running' ? <button onClick={() => void act('Stop', () => api().databases.stop({ id: db.id }))}>Stop</button> : <button onClick={() => void act('Start', () => api().databases.start({ id: db.id }))}>Start</button>}
+          <button onClick={() => void act('Restart', () => api().databases.restart({ id: db.id }))}>Restart</button>
+          <button
+            onClick={() =>
+              void act('Local access', async () => {
+                const r = await api().databases.openLocal({ id: db.id });
+                toast({ kind: 'success', title: 'Forwarded to this computer', detail: r.url });
+              })
+            }
+          >
+            Open locally
+          </button>
+          {db.containerId && (
+            <a className="button-link" href={`#/logs?server=${db.serverId}&containers=${db.containerId}`}>
+              Logs
+            </a>
+          )}
+          <button
+            onClick={() => {
+              if (window.confirm(`Delete database ${db.name}? Back it up first (Backups → Back up now): deleting also removes its data volume.`)) void act('Delete', () => api().databases.remove({ id: db.id, removeVolume: true }));
+            }}
+          >
+            Delete
+          </button>
+        </div>
+      </td>
+    </tr>
+  );
+}
+
+export function DatabasesPage() {
+  const orpc = queryUtils();
+  const qc = useQueryClient();
+  const list = useQuery(orpc.databases.list.queryOptions({ input: {} }));
+  const [creating, setCreating] = useState(false);
+  return (
+    <section>
+      <div className="row">
+        <h1 style={{ marginBottom: 0 }}>Databases</h1>
+        <div className="spacer" />
+        <button className="primary" onClick={() => setCreating((c) => !c)}>
+          New database
+        </button>
+      </div>
+      <p className="muted">PostgreSQL on your servers: a persistent volume, a generated password in your keychain, a private network for apps, and local access over SSH.</p>
+      {creating && (
+        <CreateDatabase
+          onDone={() => {
+            setCreating(false);
+            void qc.invalidateQueries({ queryKey: orpc.databases.key() });
+          }}
+        />
+      )}
+      {list.data && list.data.length > 0 ? (
+        <table className="table" data-testid="databases-table">
+          <thead>
+            <tr>
+              <th>Database</th>
+              <th>State</th>
+              <th>Version</th>
+              <th>Connection</th>
+              <th>Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.data.map((db) => (
+              <DatabaseRow key={db.id} db={db} />
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <div className="empty-state">No databases yet.</div>
+      )}
+    </section>
+  );
+}
