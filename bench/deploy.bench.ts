@@ -4,9 +4,10 @@
  *   time the job measured itself; it covers starting the builder, the clone, starting the container, the health
  *   check, the proxy switch, the 1 s drain and stopping the old container, and the app's polling;
  * - rollback = apps.rollback call → succeeded (no build). Targets: ≤ 3 s each.
+ * Runs the built CLI in web mode (npx electron-vite build first) and talks to it over its WebSocket API.
  */
 import { Testbed } from '../tests/testbed/index.ts';
-import { startTestApp } from '../tests/helpers/app.ts';
+import { startWebProcess } from '../tests/helpers/web-process.ts';
 import { addServer } from '../tests/helpers/servers.ts';
 import { followDeploy, GitRepo, loadShipImages, SAMPLE_DOCKERFILE, setupProxy } from '../tests/integration/deploy-fixture.ts';
 
@@ -15,7 +16,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 const bed = await Testbed.create({ prefix: 'bdeploy' });
 const repo = new GitRepo();
-const app = await startTestApp();
+const web = await startWebProcess();
+const app = await web.client();
 try {
   const s = await bed.addServer({ name: 'ship' });
   const images = await loadShipImages(s);
@@ -54,7 +56,8 @@ try {
   console.log(`deploy (${ROUNDS} rounds, warm cache): total ${f(median(totals))}, docker build ${f(median(builds))}, overhead ${f(median(overheads))} (target ≤ 3 s) [min ${f(Math.min(...overheads))}, max ${f(Math.max(...overheads))}]`);
   console.log(`rollback (${ROUNDS} rounds): ${f(median(rollbacks))} (target ≤ 3 s) [min ${f(Math.min(...rollbacks))}, max ${f(Math.max(...rollbacks))}]`);
 } finally {
-  await app.close();
+  app.close();
+  await web.stop();
   repo.close();
   await bed.teardown();
 }

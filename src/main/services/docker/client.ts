@@ -13,8 +13,11 @@ export interface DockerClient {
   close(): void;
 }
 
-function dockerFor(agent: SshDockerAgent): Docker {
-  return new Docker({ host: 'docker', port: 80, protocol: 'http', agent } as Docker.DockerOptions);
+/** Ordinary API calls: none may hang forever (the socket timeout is an idle timeout, so long stops still work). */
+export const API_IDLE_TIMEOUT_MS = 60_000;
+
+function dockerFor(agent: SshDockerAgent, timeout?: number): Docker {
+  return new Docker({ host: 'docker', port: 80, protocol: 'http', agent, ...(timeout ? { timeout } : {}) } as Docker.DockerOptions);
 }
 
 async function ping(docker: Docker, timeoutMs: number): Promise<void> {
@@ -51,7 +54,7 @@ export async function connectDocker(conn: SshConnection, opts: ConnectDockerOpti
     if (seen.has(key)) continue;
     seen.add(key);
     const agent = new SshDockerAgent(conn, transport);
-    const api = dockerFor(agent);
+    const api = dockerFor(agent, API_IDLE_TIMEOUT_MS);
     try {
       await ping(api, opts.timeoutMs ?? 15_000);
       const streamAgent = new SshDockerAgent(conn, transport, { keepAlive: false, maxSockets: Infinity });

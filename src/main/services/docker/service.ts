@@ -14,7 +14,8 @@ export interface ContainerSummary {
 
 /** The Docker API of every server, each reached through that server's one SSH connection. */
 export class DockerService {
-  private readonly clients = new Map<string, Promise<DockerClient>>();
+  /** Per server: the client and the SSH connection generation it was made on. */
+  private readonly clients = new Map<string, { generation: number | null; client: Promise<DockerClient> }>();
   private readonly pool: ConnectionPool;
   private readonly socketPathOf: (serverId: string) => Promise<string>;
 
@@ -23,14 +24,32 @@ export class DockerService {
     this.socketPathOf = socketPathOf;
   }
 
+  /**
+   * The server's Docker client. After the SSH connection was re-established, the old client (whose kept-alive
+   * channels belonged to the previous connection) is dropped and a new one made, so no request waits on a
+   * channel of a dead connection.
+   */
   client(serverId: string): Promise<DockerClient> {
-    let p = this.clients.get(serverId);
-    if (!p) {
-      p = (async () => connectDocker(await this.pool.acquire(serverId), { socketPath: await this.socketPathOf(serverId) }))();
-      this.clients.set(serverId, p);
-      p.catch(() => this.clients.delete(serverId));
-    }
-    return p;
+    const cached = this.clients.get(serverId);
+    // Still connecting (generation unknown yet), or made on the live connection: reuse it.
+    if (cached && (cached.generation === null || cached.generation === this.pool.peek(serverId)?.generation)) return cached.client;
+    if (cached) this.invalidate(serverId);
+    const entry: { generation: number | null; client: Promise<DockerClient> } = { generation: null, client: Promise.resolve(null as never) };
+    entry.client = (async () => {
+      const conn = await this.pool.acquire(serverId);
+      const docker = await connectDocker(conn, { socketPath: await this.socketPathOf(serverId) });
+      entry.generation = conn.generation;
+      return docker;
+    })();
+    this.clients.set(serverId, entry);
+    const client = entry.client;
+    client.then(
+      () => undefined,
+      () => {
+        if (this.clients.get(serverId) === entry) this.clients.delete(serverId);
+      },
+    );
+    return client;
   }
 
   async api(serverId: string): Promise<Docker> {
@@ -54,9 +73,9 @@ export class DockerService {
   }
 
   invalidate(serverId: string): void {
-    const p = this.clients.get(serverId);
+    const e = this.clients.get(serverId);
     this.clients.delete(serverId);
-    p?.then((c) => c.close()).catch(() => {});
+    e?.client.then((c) => c.close()).catch(() => {});
   }
 
   closeAll(): void {
