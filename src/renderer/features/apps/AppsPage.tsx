@@ -17,7 +17,13 @@ export function AppsPage() {
   const [creating, setCreating] = useState(false);
   const app = apps.data?.find((a) => a.id === selected) ?? (creating ? undefined : apps.data?.[0]);
 
-  if (servers.data && servers.data.length === 0) return <p className="muted">Add a server first (Servers → Add server).</p>;
+  if (servers.data && servers.data.length === 0)
+    return (
+      <section className="apps-page">
+        <h1>Apps</h1>
+        <div className="empty-state">Add a server first (Servers → Add server): apps are built and run on your servers.</div>
+      </section>
+    );
   return (
     <section className="apps-page">
       <div className="row">
