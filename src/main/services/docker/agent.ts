@@ -19,7 +19,7 @@ export function describeTransport(t: DockerTransport): string {
  * Turns an SSH channel into what Node's http client expects of a socket. ssh2 channels are Duplex
  * streams without the net.Socket knobs; those are no-ops here (the SSH socket has TCP_NODELAY set).
  */
-function asSocket(channel: ClientChannel | Duplex): Duplex {
+export function asSocket(channel: ClientChannel | Duplex): Duplex {
   const s = channel as Duplex & Record<string, unknown>;
   for (const k of ['setKeepAlive', 'setNoDelay', 'ref', 'unref']) {
     if (typeof s[k] !== 'function') s[k] = () => s;
@@ -32,9 +32,14 @@ function asSocket(channel: ClientChannel | Duplex): Duplex {
     timer = idleMs > 0 ? setTimeout(() => s.emit('timeout'), idleMs) : null;
     timer?.unref();
   };
+  // Same contract as net.Socket#setTimeout: a callback with 0 is *removed* (Node's http client relies on that
+  // to detach its per-request listener from a kept-alive socket).
   s.setTimeout = (ms: number, cb?: () => void) => {
     idleMs = ms;
-    if (cb) s.once('timeout', cb);
+    if (cb) {
+      if (ms === 0) s.removeListener('timeout', cb);
+      else s.once('timeout', cb);
+    }
     arm();
     return s;
   };
