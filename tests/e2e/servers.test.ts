@@ -1,7 +1,7 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Testbed, type TestServer } from '../testbed/index.ts';
-import { launchBrowser, screenshot, watchErrors } from '../helpers/browser.ts';
+import { launchBrowser, openApp, screenshot } from '../helpers/browser.ts';
 import { startWebProcess, type WebProcess } from '../helpers/web-process.ts';
 
 describe('servers in Chromium (web mode, real test servers)', () => {
@@ -25,13 +25,7 @@ describe('servers in Chromium (web mode, real test servers)', () => {
     await bed?.teardown();
   });
 
-  async function open(): Promise<{ page: Page; errors: string[] }> {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-    const errors = watchErrors(page);
-    await page.goto(web.url);
-    await page.waitForSelector('nav[aria-label="Main"]');
-    return { page, errors };
-  }
+  const open = () => openApp(browser, web.url);
 
   it('adds a server by form, shows its host key to trust, then its facts and live status', async () => {
     const { page, errors } = await open();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUSYBOX_TAG, Testbed, type TestServer } from '../testbed/index.ts';
-import { launchBrowser, screenshot, watchErrors } from '../helpers/browser.ts';
+import { launchBrowser, openApp, screenshot } from '../helpers/browser.ts';
 import { addServer } from '../helpers/servers.ts';
 import { startWebProcess, type WebProcess } from '../helpers/web-process.ts';
 
@@ -33,10 +33,7 @@ describe('terminals in Chromium (web mode, real test server)', () => {
   });
 
   async function open(): Promise<{ page: Page; errors: string[] }> {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-    const errors = watchErrors(page);
-    await page.goto(web.url);
-    await page.waitForSelector('nav[aria-label="Main"]');
+    const { page, errors } = await openApp(browser, web.url);
     await page.click('[data-nav="terminals"]');
     await page.waitForSelector('form[aria-label="New terminal"]');
     return { page, errors };

@@ -37,3 +37,12 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path, fullPage: false });
   return path;
 }
+
+/** A new page on the app (web mode URL with its token), loaded, with its errors collected. */
+export async function openApp(browser: Browser, url: string, viewport = { width: 1280, height: 860 }): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport });
+  const errors = watchErrors(page);
+  await page.goto(url);
+  await page.waitForSelector('nav[aria-label="Main"]');
+  return { page, errors };
+}

@@ -1,8 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { describeError } from '../../lib/errors.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
-import { fieldErrors } from '../servers/fieldErrors.ts';
+import { formErrors } from '../servers/fieldErrors.ts';
 import { JobCard } from './JobCard.tsx';
 import { TargetsCard } from './TargetsCard.tsx';
 
@@ -28,10 +27,7 @@ function NewJob() {
       setErrors({});
       void qc.invalidateQueries({ queryKey: orpc.backups.key() });
     },
-    onError: (e) => {
-      const fe = fieldErrors(e);
-      setErrors(Object.keys(fe).length ? fe : { form: describeError(e).message });
-    },
+    onError: (e) => setErrors(formErrors(e)),
   });
   return (
     <form

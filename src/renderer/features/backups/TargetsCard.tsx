@@ -1,8 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { describeError } from '../../lib/errors.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
-import { fieldErrors } from '../servers/fieldErrors.ts';
+import { formErrors } from '../servers/fieldErrors.ts';
 
 /** S3-compatible destinations; credentials go to the keychain, each target gets its own age key pair. */
 export function TargetsCard() {
@@ -18,10 +17,7 @@ export function TargetsCard() {
       setForm({ ...form, name: '', accessKeyId: '', secretAccessKey: '' });
       void qc.invalidateQueries({ queryKey: orpc.backups.key() });
     },
-    onError: (e) => {
-      const fe = fieldErrors(e);
-      setErrors(Object.keys(fe).length ? fe : { form: describeError(e).message });
-    },
+    onError: (e) => setErrors(formErrors(e)),
   });
   const field = (k: keyof typeof form, label: string, type = 'text') => (
     <>

@@ -4,7 +4,7 @@ import type { ManagedDatabase } from '../../../shared/contract/databases.ts';
 import { useUi } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
-import { fieldErrors } from '../servers/fieldErrors.ts';
+import { formErrors } from '../servers/fieldErrors.ts';
 
 function CreateDatabase({ onDone }: { onDone(): void }) {
   const orpc = queryUtils();
@@ -20,10 +20,7 @@ function CreateDatabase({ onDone }: { onDone(): void }) {
         limits: { memoryMb: form.memoryMb ? Number(form.memoryMb) : null, cpus: null },
       }),
     onSuccess: onDone,
-    onError: (e) => {
-      const fe = fieldErrors(e);
-      setErrors(Object.keys(fe).length ? fe : { form: describeError(e).message });
-    },
+    onError: (e) => setErrors(formErrors(e)),
   });
   return (
     <form

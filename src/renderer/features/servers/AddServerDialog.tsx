@@ -5,7 +5,7 @@ import { useUi } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
 import { ConnectionSteps } from './ConnectionSteps.tsx';
-import { fieldErrors } from './fieldErrors.ts';
+import { formErrors } from './fieldErrors.ts';
 
 type Method = ServerAuthInput['method'];
 
@@ -46,10 +46,7 @@ export function AddServerDialog({ onClose }: { onClose(): void }) {
       void qc.invalidateQueries({ queryKey: orpc.servers.key() });
       test.mutate(server.id);
     },
-    onError: (e) => {
-      const fe = fieldErrors(e);
-      setErrors(Object.keys(fe).length ? fe : { form: describeError(e).message });
-    },
+    onError: (e) => setErrors(formErrors(e)),
   });
 
   const err = (k: string) => errors[k] && <span className="field-error" role="alert">{errors[k]}</span>;

@@ -5,3 +5,11 @@ export function fieldErrors(e: unknown): Record<string, string> {
   for (const i of data?.issues ?? []) out[i.path] ??= i.message;
   return out;
 }
+
+/** Errors for a form: one per field when the API named fields, else one for the whole form. */
+export function formErrors(e: unknown): Record<string, string> {
+  const fe = fieldErrors(e);
+  if (Object.keys(fe).length) return fe;
+  const message = (e as { message?: unknown } | null)?.message;
+  return { form: typeof message === 'string' ? message : String(e) };
+}
