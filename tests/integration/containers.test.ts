@@ -111,6 +111,17 @@ describe('containers, images, volumes, networks on real Docker engines, live fro
     expect(volPruned.removed.sort()).toEqual(volPreview.items.sort());
     expect((await app.client.containers.volumes({ serverId: ids.c1! })).some((v) => v.name === 'keep')).toBe(true);
 
+    // Single removals: a volume, an image, a network (and Docker's refusal for one in use, with its reason).
+    await s1.sh(`docker volume create one-off && docker network create one-net && docker tag ${BUSYBOX_TAG} extra:tag`, { check: true });
+    expect(await app.client.containers.removeVolume({ serverId: ids.c1!, name: 'one-off' })).toEqual({ ok: true });
+    expect(await app.client.containers.removeImage({ serverId: ids.c1!, id: 'extra:tag' })).toEqual({ ok: true });
+    const oneNet = (await app.client.containers.networks({ serverId: ids.c1! })).find((n) => n.name === 'one-net')!;
+    expect(await app.client.containers.removeNetwork({ serverId: ids.c1!, id: oneNet.id })).toEqual({ ok: true });
+    expect(await rpcError(app.client.containers.removeVolume({ serverId: ids.c1!, name: 'keep' }))).toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/in use/) });
+    const names = (await app.client.containers.volumes({ serverId: ids.c1! })).map((v) => v.name);
+    expect(names).not.toContain('one-off');
+    expect((await app.client.containers.images({ serverId: ids.c1! })).some((i) => i.tags.includes('extra:tag'))).toBe(false);
+
     const netPreview = await app.client.containers.prunePreview({ serverId: ids.c1!, kind: 'networks' });
     expect(netPreview.items).toEqual(['lonely']);
     expect((await app.client.containers.prune({ serverId: ids.c1!, kind: 'networks' })).removed).toEqual(['lonely']);
