@@ -58,8 +58,9 @@ export async function openContainerTerminal(
     throw dockerError(e, target.containerId);
   }
   const resize = (cols: number, rows: number) => docker.api.getExec(execId).resize({ h: rows, w: cols }) as Promise<unknown>;
-  // The process may not be running the instant the stream is up; Docker's CLI retries the same way.
-  void retry(() => resize(size.cols, size.rows), 10, 50).catch(() => {});
+  // The process may not be running the instant the stream is up; Docker's CLI retries the same way. Wait for it
+  // (bounded, ~0.5 s): input typed before the pty has its size would see 0×0 (`stty size` fails).
+  await retry(() => resize(size.cols, size.rows), 10, 50).catch(() => {});
   const backend = streamBackend(stream as unknown as Parameters<typeof streamBackend>[0], {
     resize: async (cols, rows) => {
       await resize(cols, rows);
