@@ -54,7 +54,7 @@ describe('terminals in Chromium (web mode, real test server)', () => {
     await waitText(page, /answer=42/);
     // The terminal was fitted to the page: far wider than the 80-column default.
     const size = /(\d+) (\d+)\s*$/m.exec((await screenText(page)).split('answer=42')[1] ?? '');
-    expect(Number(size?.[2])).toBeGreaterThan(100);
+    expect(Number(size?.[2]), await screenText(page)).toBeGreaterThan(100);
     const shot = await screenshot(page, 'terminal-server');
     mkdirSync(DOCS, { recursive: true });
     copyFileSync(shot, join(DOCS, 'terminal.png'));

@@ -77,6 +77,8 @@ export function TerminalView({ info }: { info: TerminalInfo }) {
     const observer = new ResizeObserver(refit);
     observer.observe(host.current!);
     refit();
+    // The first fit goes out at once (not debounced), so the first command already sees the real size.
+    void api().terminals.resize({ id, cols: t.cols, rows: t.rows }).catch(() => {});
 
     let cursor = 0;
     // Ack-based flow control: output is acknowledged once xterm has rendered it, so a flood (cat of a huge
