@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AskEvent, AskRequest } from '../../src/shared/contract/index.ts';
+import { makeSampleRepo } from '../helpers/ai-servers/repo.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { startDoubles, useDoubles, type Doubles } from '../helpers/ai-servers/index.ts';
 
@@ -43,20 +43,7 @@ const DOCKERFILE_ANSWER = [
   'It runs as the `node` user.',
 ];
 
-function makeRepo(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'openpanel-ai-repo-'));
-  writeFileSync(
-    join(dir, 'package.json'),
-    JSON.stringify({ name: 'shop', scripts: { start: 'node server.js', migrate: `DATABASE_URL=postgres://admin:${CORPUS.urlPassword}@db.internal:5432/shop knex migrate` }, dependencies: { express: '^4.19.0' } }, null, 2),
-  );
-  writeFileSync(join(dir, 'package-lock.json'), '{}');
-  writeFileSync(join(dir, 'server.js'), "require('express')().listen(3000)\n");
-  writeFileSync(join(dir, '.env'), `DATABASE_PASSWORD=${CORPUS.envFileValue}\nPORT=3000\n`);
-  writeFileSync(join(dir, 'docker-compose.yml'), `services:\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: ${CORPUS.composePassword}\n`);
-  writeFileSync(join(dir, 'Dockerfile'), 'FROM node:18\nCOPY . .\nCMD ["node", "server.js"]\n');
-  mkdirSync(join(dir, 'node_modules/express'), { recursive: true });
-  return dir;
-}
+const makeRepo = () => makeSampleRepo(CORPUS);
 
 async function ask(input: AskRequest): Promise<AskEvent[]> {
   const events: AskEvent[] = [];
