@@ -23,7 +23,6 @@ export interface AssistantDeps extends ServerContextDeps {
   exec(serverId: string, argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string; truncated: boolean }>;
 }
 
-const KEY_REF: Record<'gemini' | 'groq', string> = { gemini: 'assistant-gemini-api-key', groq: 'assistant-groq-api-key' };
 const PROVIDERS: AiProviderId[] = ['ollama', 'gemini', 'groq'];
 
 interface BuiltRequest {
@@ -55,19 +54,30 @@ export class AssistantService {
     return this.store.updateSettings(patch);
   }
 
+  /**
+   * The keychain reference of a provider's key, recorded in this instance's database (like every other secret):
+   * never a fixed account name, which two app instances sharing one keychain would overwrite in each other.
+   */
+  private keyRef(provider: 'gemini' | 'groq'): string | null {
+    return this.deps.secrets.list().find((r) => r.kind === 'ai-api-key' && r.label === `${provider} API key`)?.ref ?? null;
+  }
+
   async setApiKey(provider: 'gemini' | 'groq', apiKey: string): Promise<{ hasKey: boolean }> {
     const key = apiKey.trim();
+    const ref = this.keyRef(provider);
     if (!key) {
-      await this.deps.secrets.remove(KEY_REF[provider]);
+      if (ref) await this.deps.secrets.remove(ref);
       return { hasKey: false };
     }
-    await this.deps.secrets.replace(KEY_REF[provider], `${provider} API key`, 'ai-api-key', key);
+    if (ref) await this.deps.secrets.replace(ref, `${provider} API key`, 'ai-api-key', key);
+    else await this.deps.secrets.put(`${provider} API key`, 'ai-api-key', key);
     return { hasKey: true };
   }
 
   private async apiKey(id: AiProviderId): Promise<string | null> {
     if (id === 'ollama') return null;
-    return this.deps.secrets.get(KEY_REF[id]).catch(() => null);
+    const ref = this.keyRef(id);
+    return ref ? this.deps.secrets.get(ref).catch(() => null) : null;
   }
 
   async status(): Promise<AiProviderStatus[]> {
