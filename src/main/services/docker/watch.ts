@@ -2,30 +2,58 @@ import type { Container } from '../../../shared/contract/containers.ts';
 import type { ContainersService } from './containers.ts';
 import type { DockerService } from './service.ts';
 
+export interface WatchOptions {
+  /** Events arriving within this window are coalesced into one re-list (create/start/attach… come together). */
+  debounceMs?: number;
+  /**
+   * After a burst, the list is taken once more when no further event came within this time. The engine logs
+   * some events (`die`) before its list view reflects them; a single list right after such an event can
+   * still show the old state, and without a follow-up the view would stay wrong until the next event.
+   */
+  settleMs?: number;
+}
+
 /**
  * A server's container list, then the list again after every burst of container events (debounced),
  * so views stay live without re-polling.
  */
-export async function* watchContainers(docker: DockerService, containers: ContainersService, serverId: string, signal: AbortSignal, debounceMs = 250): AsyncGenerator<Container[]> {
-  yield await containers.list(serverId);
+export async function* watchContainers(docker: DockerService, containers: ContainersService, serverId: string, signal: AbortSignal, opts: WatchOptions = {}): AsyncGenerator<Container[]> {
+  const debounceMs = opts.debounceMs ?? 250;
+  const settleMs = opts.settleMs ?? 1_000;
   const events = docker.events(serverId, signal);
-  let pending: Promise<IteratorResult<unknown>> | null = null;
-  while (!signal.aborted) {
+  // Subscribe before the first list, so a change made between the list and the subscription is not missed.
+  let pending: Promise<IteratorResult<unknown>> | null = events.next();
+  let last = await containers.list(serverId);
+  yield last;
+  const next = async (ms: number): Promise<IteratorResult<unknown> | null> => {
     pending ??= events.next();
-    const first = await pending;
-    pending = null;
+    let timer: NodeJS.Timeout | undefined;
+    const raced = await Promise.race([pending, new Promise<null>((r) => (timer = setTimeout(() => r(null), ms)))]);
+    clearTimeout(timer);
+    if (raced !== null) pending = null;
+    return raced;
+  };
+  let unsettled = false;
+  while (!signal.aborted) {
+    const first = unsettled ? await next(settleMs) : await next(2 ** 31 - 1);
+    if (first === null) {
+      // Quiet since the last burst: one more look, sent only if something changed.
+      unsettled = false;
+      const again = await containers.list(serverId);
+      if (signal.aborted) return;
+      if (JSON.stringify(again) !== JSON.stringify(last)) yield (last = again);
+      continue;
+    }
     if (first.done) return;
     if ((first.value as { type?: string }).type !== 'container') continue;
-    // Coalesce the burst (create/start/attach… arrive together).
     const deadline = Date.now() + debounceMs;
     while (Date.now() < deadline && !signal.aborted) {
-      pending = events.next();
-      const raced = await Promise.race([pending, new Promise<null>((r) => setTimeout(() => r(null), Math.max(0, deadline - Date.now())))]);
+      const raced = await next(Math.max(0, deadline - Date.now()));
       if (raced === null) break;
-      pending = null;
       if (raced.done) return;
     }
     if (signal.aborted) return;
-    yield await containers.list(serverId);
+    yield (last = await containers.list(serverId));
+    unsettled = true;
   }
 }
