@@ -65,6 +65,18 @@ export const HealthCheck = z
   })
   .strict();
 
+/** A build file set by the user (e.g. applied from the assistant): replaces the repository's Dockerfile at build time. */
+export const DockerfileOverride = z
+  .object({
+    dockerfile: z.string().min(1, 'expected a Dockerfile').max(60_000, 'expected at most 60000 characters').refine((t) => !t.includes('\0'), 'expected text without NUL bytes'),
+    dockerignore: z.string().max(60_000, 'expected at most 60000 characters').refine((t) => !t.includes('\0'), 'expected text without NUL bytes').nullable(),
+    /** Where it came from, e.g. "assistant". */
+    origin: z.string().max(200),
+    appliedAt: z.number(),
+  })
+  .strict();
+export type DockerfileOverride = z.infer<typeof DockerfileOverride>;
+
 export const AppConfig = z
   .object({
     name: AppName,
@@ -90,6 +102,8 @@ export const AppConfig = z
     envNames: z.array(EnvName).max(100).default([]),
     /** How many built images to keep for rollback. */
     keepImages: z.number().int().min(1).max(50).default(5),
+    /** A Dockerfile (and .dockerignore) kept with the app, not in git: written into the build context before `docker build`. */
+    dockerfileOverride: DockerfileOverride.nullable().default(null),
   })
   .strict();
 export type AppConfig = z.infer<typeof AppConfig>;

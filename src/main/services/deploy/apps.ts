@@ -25,7 +25,7 @@ export class AppsService {
     const envNames = Object.keys(JSON.parse(row.envRefs) as Record<string, string>).sort();
     const source = c.source.kind === 'git' ? { ...c.source, hasDeployKey: !!row.deployKeyRef } : c.source;
     const urls = c.domains.map((d) => `${d.tls ? 'https' : 'http'}://${d.host}`);
-    return { ...c, envNames, source, id: row.id, createdAt: row.createdAt, updatedAt: row.updatedAt, lastDeploy: this.lastDeploy(row.id), urls };
+    return { ...c, dockerfileOverride: c.dockerfileOverride ?? null, envNames, source, id: row.id, createdAt: row.createdAt, updatedAt: row.updatedAt, lastDeploy: this.lastDeploy(row.id), urls };
   }
 
   list(serverId?: string): App[] {

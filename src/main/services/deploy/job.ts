@@ -8,6 +8,7 @@ import { MANAGED_LABEL } from '../docker/containers.ts';
 import { BUILDER_DATA, PROXY_CONTAINER, PROXY_NETWORK, proxyDriver } from '../proxy/driver.ts';
 import { baseImageAliases } from '../proxy/images.ts';
 import type { SshConnection } from '../ssh/connection.ts';
+import { overrideVars } from './override.ts';
 import { JOB_SCRIPT, JOB_VARS, type JobVars } from './script.ts';
 import type { StoredConfig } from './store.ts';
 import { parseRead, READ_SCRIPT, type JobReader } from './tracker.ts';
@@ -65,6 +66,7 @@ export function jobVars(j: JobInput): JobVars {
     OP_SWITCH_DELAY: String(driver.switchDelaySeconds),
     OP_DRAIN: '1',
     OP_KEEP: String(j.app.keepImages),
+    ...overrideVars(j.app),
   };
   for (const k of JOB_VARS) if (typeof vars[k] !== 'string') throw new Error(`job variable ${k} is not set`);
   return vars;

@@ -1,3 +1,5 @@
+import { OVERRIDE_STEP, OVERRIDE_VARS } from './override.ts';
+
 /**
  * The deploy job, run by `sh` inside the builder container on the server (POSIX sh: works with dash and
  * busybox ash). It is a constant: every value arrives in OP_* environment variables (all of them always set,
@@ -65,6 +67,7 @@ if [ "$OP_KIND" = deploy ]; then
     docker tag "$to" "$from" || fail "cannot alias base image $from"
     echo "base image $from -> $to"
   done < /tmp/base-images
+${OVERRIDE_STEP}
   step build 20 "Building $OP_IMAGE"
   T0=$(ms)
   docker build -t "$OP_IMAGE" -f "$SRC/$OP_DOCKERFILE" --label "openpanel.app=$OP_APP_ID" --label "openpanel.commit=$COMMIT" --label "openpanel.deploy=$OP_JOB_ID" "$SRC" || fail "docker build failed"
@@ -137,5 +140,6 @@ export const JOB_VARS = [
   'OP_UPLOAD', 'OP_DEPLOY_KEY', 'OP_GIT_URL', 'OP_GIT_BRANCH', 'OP_BASE_IMAGES', 'OP_DOCKERFILE',
   'OP_LABELS', 'OP_APP_ENV', 'OP_MEMORY', 'OP_CPUS', 'OP_RESTART', 'OP_PORT', 'OP_HEALTH_PATH', 'OP_HEALTH_TIMEOUT',
   'OP_PROXY', 'OP_SITE', 'OP_SITE_FILE', 'OP_PROXY_CONTAINER', 'OP_SWITCH_DELAY', 'OP_DRAIN', 'OP_KEEP',
+  ...OVERRIDE_VARS,
 ] as const;
 export type JobVars = Record<(typeof JOB_VARS)[number], string>;
