@@ -162,6 +162,43 @@ export const DeployEvent = z.discriminatedUnion('type', [
 ]);
 export type DeployEvent = z.infer<typeof DeployEvent>;
 
+/** Push-to-deploy: a receiver on the server (reached through the proxy by its own host name) starts the deploy job. */
+export const Webhook = z.object({
+  appId: z.string(),
+  enabled: z.boolean(),
+  /** The host name the proxy routes to the receiver (a DNS name pointing at the server). */
+  host: z.string().nullable(),
+  tls: z.boolean(),
+  /** Payload URL to give to GitHub, Gitea/Forgejo or GitLab. */
+  url: z.string().nullable(),
+  createdAt: z.number().nullable(),
+  rotatedAt: z.number().nullable(),
+  /** Why the last look at the server's deliveries failed (null when it worked or never ran). */
+  syncError: z.string().nullable(),
+});
+export type Webhook = z.infer<typeof Webhook>;
+/** Returned by enable and rotate only: the secret is shown once (it stays in the keychain). */
+export const WebhookWithSecret = Webhook.extend({ secret: z.string().nullable() });
+export type WebhookWithSecret = z.infer<typeof WebhookWithSecret>;
+
+export const WebhookDeliveryResult = z.enum(['started', 'queued', 'ignored', 'refused', 'failed', 'ping']);
+/** One delivery as the receiver logged it on the server (never the secret or the signature). */
+export const WebhookDelivery = z.object({
+  at: z.number(),
+  appId: z.string(),
+  provider: z.string(),
+  event: z.string(),
+  delivery: z.string(),
+  result: WebhookDeliveryResult,
+  status: z.number(),
+  reason: z.string(),
+  ref: z.string(),
+  commit: z.string(),
+  deployId: z.string().nullable(),
+  remote: z.string(),
+});
+export type WebhookDelivery = z.infer<typeof WebhookDelivery>;
+
 const AppRef = z.object({ id: Id }).strict();
 const DeployRef = z.object({ deployId: Id }).strict();
 
@@ -179,6 +216,17 @@ export const apps = {
   deployLog: base.input(DeployRef).output(z.object({ text: z.string() })),
   /** State and log of one deploy, live until it ends (re-attaches to the job on the server). */
   watchDeploy: base.input(z.object({ deployId: Id, since: z.number().int().min(0).default(0) }).strict()).output(eventIterator(DeployEvent)),
+  /** Push-to-deploy webhook of an app (receiver on the server, secret in the keychain). */
+  webhook: {
+    get: base.input(AppRef).output(Webhook),
+    /** Turns it on (or changes its host); a new secret is returned once. */
+    enable: base.meta({ mutating: true }).input(z.object({ id: Id, host: Domain, tls: z.boolean().default(true) }).strict()).output(WebhookWithSecret),
+    disable: base.meta({ mutating: true }).input(AppRef).output(Webhook),
+    /** A new secret (returned once); the old one is refused from now on. */
+    rotate: base.meta({ mutating: true }).input(AppRef).output(WebhookWithSecret),
+    /** Recent deliveries (newest first), read from the server; deploys they started are imported into the history. */
+    deliveries: base.input(z.object({ id: Id, limit: z.number().int().min(1, 'expected 1-500').max(500, 'expected 1-500').default(50) }).strict()).output(z.array(WebhookDelivery)),
+  },
   /** Images kept on the server for this app (rollback targets). */
   images: base.input(AppRef).output(z.array(z.object({ deployId: z.string(), image: z.string(), commit: z.string().nullable(), createdAt: z.number() }))),
 };

@@ -118,6 +118,8 @@ export const apps = sqliteTable('apps', {
   deployKeyRef: text('deploy_key_ref'),
   /** JSON { ENV_NAME: secretRef } */
   envRefs: text('env_refs').notNull().default('{}'),
+  /** JSON push-to-deploy state (host, TLS, keychain reference of the secret); null when the webhook is off. */
+  webhook: text('webhook'),
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });

@@ -8,6 +8,7 @@ import { AppsService } from './apps.ts';
 import { DeployService } from './service.ts';
 import { DeployStore } from './store.ts';
 import type { TrackerOptions } from './tracker.ts';
+import { WebhookService } from './webhook.ts';
 
 export interface ShipDeps {
   db: Db;
@@ -25,6 +26,8 @@ export class ShipService {
   readonly proxy: ProxyService;
   readonly apps: AppsService;
   readonly deploys: DeployService;
+  /** Push-to-deploy receivers on the servers. */
+  readonly webhooks: WebhookService;
   private readonly store: DeployStore;
   private readonly docker: DockerService;
 
@@ -37,6 +40,7 @@ export class ShipService {
     this.apps = new AppsService(this.store, d.secrets, d.serverExists, (id) => deploysRef?.last(id) ?? null);
     this.deploys = new DeployService({ store: this.store, apps: this.apps, settings: this.settings, docker: d.docker, pool: d.pool, dockerSocket: d.dockerSocket, ...(d.tracker ? { tracker: d.tracker } : {}) });
     deploysRef = this.deploys;
+    this.webhooks = new WebhookService({ store: this.store, apps: this.apps, settings: this.settings, secrets: d.secrets, docker: d.docker, pool: d.pool, dockerSocket: d.dockerSocket, deploys: this.deploys });
   }
 
   /** Removes an app (and, by default, its containers on the server). */
@@ -48,12 +52,14 @@ export class ShipService {
       const list = await api.listContainers({ all: true, filters: { label: [`openpanel.app=${id}`] } });
       for (const c of list) await api.getContainer(c.Id).remove({ force: true });
     }
+    await this.webhooks.forget(row);
     await this.apps.removeSecrets(row);
     this.store.deleteApp(id);
     return true;
   }
 
   close(): void {
+    this.webhooks.close();
     this.deploys.close();
   }
 }

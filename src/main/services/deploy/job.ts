@@ -15,6 +15,8 @@ import { parseRead, READ_SCRIPT, type JobReader } from './tracker.ts';
 
 export const builderName = (deployId: string) => `openpanel-job-${deployId}`;
 export const jobDirOf = (s: ShipSettings, deployId: string) => `${s.dataDir}/jobs/${deployId}`;
+export const deployImage = (appName: string, deployId: string) => `openpanel/${appName}:${deployId}`;
+export const deployContainer = (appName: string, deployId: string) => `op-${appName}-${deployId}`;
 
 export interface JobInput {
   deployId: string;
@@ -84,21 +86,29 @@ export async function packFolder(path: string): Promise<Buffer> {
   return stdout;
 }
 
-/** Creates and starts the detached builder; from here on the job lives on the server. */
-export async function startBuilder(api: Docker, opts: { deployId: string; image: string; dockerSocket: string; settings: ShipSettings; vars: JobVars; upload: Buffer | null }): Promise<void> {
-  const c = await api.createContainer({
+/** Label on every builder naming its app (not openpanel.app: the job stops that app's other containers). */
+export const JOB_APP_LABEL = 'openpanel.job.app';
+
+/** The builder's create options (the webhook receiver on the server starts the very same ones). */
+export function builderSpec(opts: { deployId: string; image: string; dockerSocket: string; settings: ShipSettings; vars: JobVars }): Docker.ContainerCreateOptions & { name: string } {
+  return {
     name: builderName(opts.deployId),
     Image: opts.image,
     Entrypoint: ['sh', '-c', JOB_SCRIPT],
     Cmd: [],
     Env: Object.entries(opts.vars).map(([k, v]) => `${k}=${v}`),
-    Labels: { [MANAGED_LABEL]: 'true', 'openpanel.job': opts.deployId },
+    Labels: { [MANAGED_LABEL]: 'true', 'openpanel.job': opts.deployId, [JOB_APP_LABEL]: opts.vars.OP_APP_ID },
     HostConfig: {
       NetworkMode: 'host',
       AutoRemove: true,
       Binds: [`${opts.dockerSocket}:/var/run/docker.sock`, `${opts.settings.dataDir}:${BUILDER_DATA}`],
     },
-  });
+  };
+}
+
+/** Creates and starts the detached builder; from here on the job lives on the server. */
+export async function startBuilder(api: Docker, opts: { deployId: string; image: string; dockerSocket: string; settings: ShipSettings; vars: JobVars; upload: Buffer | null }): Promise<void> {
+  const c = await api.createContainer(builderSpec(opts));
   try {
     if (opts.upload) await c.putArchive(opts.upload, { path: '/' });
     await c.start();

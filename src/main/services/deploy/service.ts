@@ -8,7 +8,7 @@ import { DEFAULT_IMAGES, resolveImage } from '../proxy/images.ts';
 import type { ShipSettingsStore } from '../proxy/settings.ts';
 import type { ConnectionPool } from '../ssh/pool.ts';
 import type { AppsService } from './apps.ts';
-import { builderName, jobDirOf, jobReader, jobVars, packFolder, startBuilder } from './job.ts';
+import { builderName, deployContainer, deployImage, JOB_APP_LABEL, jobDirOf, jobReader, jobVars, packFolder, startBuilder } from './job.ts';
 import { toDeploy, type DeployRow, type DeployStore } from './store.ts';
 import { JobTracker, type TrackerOptions } from './tracker.ts';
 
@@ -122,11 +122,12 @@ export class DeployService {
   private async start(appId: string, kind: 'deploy' | 'rollback', target: DeployRow | null, trigger: 'manual' | 'webhook'): Promise<Deploy> {
     const row = this.d.store.app(appId);
     if (this.d.store.active(appId).length) throw new AppError('CONFLICT', 'id: a deploy of this app is already running; wait for it or cancel it');
+    await this.refuseIfJobOnServer(row.serverId, appId);
     const app = this.d.store.config(row);
     const settings = this.d.settings.get(row.serverId);
     const id = newDeployId();
-    const image = target?.image ?? `openpanel/${app.name}:${id}`;
-    const container = `op-${app.name}-${id}`;
+    const image = target?.image ?? deployImage(app.name, id);
+    const container = deployContainer(app.name, id);
     const now = Date.now();
     const deployRow: DeployRow = {
       id, appId, serverId: row.serverId, kind, trigger, status: 'queued', step: 'queued', progress: 0, image, commit: target?.commit ?? null,
@@ -152,6 +153,26 @@ export class DeployService {
     this.d.store.updateDeploy(id, { status: 'running', step: 'prepare' });
     this.track(this.d.store.deploy(id));
     return this.get(id);
+  }
+
+  /** A job of this app that SQLite does not know yet (started by the push-to-deploy receiver) also blocks a deploy. */
+  private async refuseIfJobOnServer(serverId: string, appId: string): Promise<void> {
+    let running: number;
+    try {
+      const api = await liveApi(this.d.docker, serverId);
+      running = (await guarded(this.d.docker, serverId, 'looking for running jobs', () => api.listContainers({ filters: { label: [`${JOB_APP_LABEL}=${appId}`] } }), 15_000)).length;
+    } catch {
+      return; // the start itself reports an unreachable server
+    }
+    if (running) throw new AppError('CONFLICT', 'id: a deploy of this app is already running on the server (started by its push-to-deploy webhook); wait for it or cancel it');
+  }
+
+  /** A deploy the server started on its own (push-to-deploy): recorded in the history and followed like ours. */
+  adopt(row: DeployRow): boolean {
+    if (this.d.store.hasDeploy(row.id)) return false;
+    this.d.store.insertDeploy(row);
+    if (row.status === 'running' || row.status === 'queued') this.track(row);
+    return true;
   }
 
   async cancel(deployId: string): Promise<Deploy> {

@@ -43,7 +43,7 @@ export class DeployStore {
       .some((r) => r.id !== exceptId);
   }
 
-  insertApp(row: AppRow): void {
+  insertApp(row: typeof apps.$inferInsert): void {
     this.db.insert(apps).values(row).run();
   }
 
@@ -60,6 +60,10 @@ export class DeployStore {
     const row = this.db.select().from(deploys).where(eq(deploys.id, id)).get();
     if (!row) throw new AppError('NOT_FOUND', `deployId: no deploy with id ${id}`);
     return row;
+  }
+
+  hasDeploy(id: string): boolean {
+    return !!this.db.select({ id: deploys.id }).from(deploys).where(eq(deploys.id, id)).get();
   }
 
   deploys(appId: string, limit: number): DeployRow[] {

@@ -6,6 +6,8 @@ export const DEFAULT_IMAGES = {
   caddy: 'caddy:2',
   /** Needs sh, git and the docker CLI (the docker:cli image has all three). */
   builder: 'docker:27-cli',
+  /** The push-to-deploy receiver (only while an app has it on): needs `node` >= 18, nothing else. */
+  webhook: 'node:22-alpine',
 } as const;
 export type ImageRole = keyof typeof DEFAULT_IMAGES;
 
