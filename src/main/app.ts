@@ -15,6 +15,7 @@ import { ContainersService } from './services/docker/containers.ts';
 import { FleetMonitor } from './services/metrics/monitor.ts';
 import { MetricsStore } from './services/metrics/store.ts';
 import { TerminalsService } from './services/terminals/service.ts';
+import { shipAppAccess } from './services/ai/app-access.ts';
 import { AssistantService } from './services/ai/service.ts';
 import { ShipService } from './services/deploy/index.ts';
 import { DatabasesService } from './services/databases/service.ts';
@@ -113,6 +114,7 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
       containers: (id) => containers.list(id),
       docker: (id) => docker.api(id),
       exec: async (id, argv) => (await pool.acquire(id)).exec(argv, { timeoutMs: 120_000, maxBuffer: 256 * 1024 }),
+      apps: shipAppAccess({ db: storage.db, ship, docker, serverName: (id) => serversService.get(id).name }),
     }),
     settings,
     ship,

@@ -97,8 +97,8 @@ describe('providers over their wire protocols', () => {
     double.queue.push({ kind: 'error', status: 429, retryAfter: '3', message: 'slow down' });
     const err = await collect(providers()[id].chat({ model: 'm', messages, maxOutputTokens: 10, signal: new AbortController().signal })).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'ProviderError', provider: id, status: 429, retryable: true });
-    // Ollama's library does not expose headers; Gemini's RetryInfo and the retry-after header both reach us.
-    if (id !== 'ollama') expect((err as { retryAfterMs: number }).retryAfterMs).toBe(3000);
+    // The Retry-After header reaches us from every library (Ollama's and Gemini's through a fetch that keeps it).
+    expect((err as { retryAfterMs: number }).retryAfterMs).toBe(3000);
     double.queue.push({ kind: 'error', status: 400, message: 'bad model' });
     const bad = await collect(providers()[id].chat({ model: 'm', messages, maxOutputTokens: 10, signal: new AbortController().signal })).catch((e: unknown) => e);
     expect(bad).toMatchObject({ status: 400, retryable: false });
@@ -151,6 +151,18 @@ describe('orchestration: retries, timeouts, fallback, budget', () => {
     expect(events.filter((e) => e.type === 'token').map((e) => (e as { text: string }).text)).toEqual(['ok']);
     expect(result).toMatchObject({ provider: 'groq' });
     expect(groq.chats().length - before).toBe(2);
+  });
+
+  it('honours Ollama\'s retry-after on 429 (read through the library\'s fetch option), then succeeds', async () => {
+    ollama.queue.push({ kind: 'error', status: 429, retryAfter: '1' }, { kind: 'stream', tokens: ['local', ' ok'] });
+    const before = ollama.chats().length;
+    const started = Date.now();
+    const { events, result } = await drain(runWithFallback([cand('ollama', providers().ollama)], messages, opts()));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(events.find((e) => e.type === 'retry')).toMatchObject({ provider: 'ollama', delayMs: 1000 });
+    expect(events.filter((e) => e.type === 'token').map((e) => (e as { text: string }).text)).toEqual(['local', ' ok']);
+    expect(result).toMatchObject({ provider: 'ollama' });
+    expect(ollama.chats().length - before).toBe(2);
   });
 
   it('backs off exponentially on 5xx and falls back to the next provider when attempts run out', async () => {

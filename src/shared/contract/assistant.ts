@@ -63,7 +63,9 @@ export type AiProviderStatus = z.infer<typeof AiProviderStatus>;
 export const ConversationScope = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('general') }).strict(),
   z.object({ kind: z.literal('server'), serverId: Id }).strict(),
-  /** An app as a local folder (its repository checkout). Replaced by app records once apps exist. */
+  /** An app record (Apps): its repository is fetched on its server; Apply stores a Dockerfile override with the app. */
+  z.object({ kind: z.literal('app'), appId: Id }).strict(),
+  /** A local folder (a repository checkout that is not an app yet); Apply writes the files into it. */
   z
     .object({
       kind: z.literal('folder'),
@@ -83,7 +85,7 @@ export const DockerfileProposal = z.object({
   dockerignore: z.string().nullable(),
   currentDockerfile: z.string().nullable(),
   currentDockerignore: z.string().nullable(),
-  /** Where Apply writes (a folder for now). */
+  /** Where Apply writes: a folder, or the app's build config (Dockerfile override). */
   target: z.string(),
   appliedAt: z.number().nullable(),
 });
@@ -125,6 +127,8 @@ export const AskInput = z
     task: z.enum(['chat', 'dockerfile', 'explain']).default('chat'),
     /** explain: the container whose recent logs and state are sent (server conversations). */
     containerId: z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a container id or name').optional(),
+    /** explain: a failed deploy of the conversation's app (or server); its relevant log lines are sent, redacted. */
+    deployId: Id.optional(),
     /** explain: log lines of a failed deploy or build, pasted or handed over by another page. */
     logLines: z.array(z.string().max(4000)).max(2000, 'expected at most 2000 lines').optional(),
     /** Use exactly this provider (and model) instead of the fallback order. */
@@ -208,11 +212,26 @@ export const assistant = {
   ask: base.input(AskInput).output(eventIterator(AskEvent)),
 
   /** Writes a proposed Dockerfile (+ .dockerignore) to its target. Only on the user's click. Audited. */
-  applyDockerfile: base.meta({ mutating: true }).input(z.object({ messageId: Id }).strict()).output(z.object({ written: z.array(z.string()), message: AiMessage })),
+  applyDockerfile: base
+    .meta({ mutating: true })
+    .input(z.object({ messageId: Id }).strict())
+    /** appId: set when it went to an app's build config; the next deploy of that app builds with it. */
+    .output(z.object({ written: z.array(z.string()), message: AiMessage, appId: z.string().nullable() })),
   /** Records a user decision on a proposal (rejected, dismissed…) in the audit log. */
   decide: base
     .meta({ mutating: true })
-    .input(z.object({ messageId: Id, decision: z.enum(['rejected', 'dismissed', 'copied']), what: z.enum(['dockerfile', 'command', 'answer']) }).strict())
+    .input(
+      z
+        .object({
+          messageId: Id,
+          decision: z.enum(['rejected', 'dismissed', 'copied', 'declined']),
+          what: z.enum(['dockerfile', 'command', 'answer']),
+          /** command: the server and argv that were proposed (recorded, not run). */
+          serverId: Id.optional(),
+          argv: RunCommandInput.shape.argv.optional(),
+        })
+        .strict(),
+    )
     .output(z.object({ ok: z.boolean() })),
   runCommand: base
     .meta({ mutating: true })

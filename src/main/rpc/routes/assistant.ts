@@ -39,7 +39,7 @@ export function assistantRoutes(os: Os, services: AppServices) {
       }
     }),
     applyDockerfile: os.assistant.applyDockerfile.handler(({ input }) => a.applyDockerfile(input.messageId)),
-    decide: os.assistant.decide.handler(({ input }) => a.decide(input.messageId)),
-    runCommand: os.assistant.runCommand.handler(({ input }) => a.runCommand(input.serverId, input.argv, input.confirmServerName)),
+    decide: os.assistant.decide.handler(({ input }) => a.decide(input.messageId, input.serverId)),
+    runCommand: os.assistant.runCommand.handler(({ input }) => a.runCommand(input.serverId, input.argv, input.confirmServerName, input.conversationId)),
   };
 }

@@ -2,8 +2,8 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { isEnvFileName } from './redact.ts';
 
-const SKIP = new Set(['.git', 'node_modules', 'vendor', 'dist', 'build', 'out', '.next', 'target', '__pycache__', '.venv', 'venv', '.cache', 'coverage', '.idea', '.vscode']);
-const MANIFESTS = [
+export const SKIP = new Set(['.git', 'node_modules', 'vendor', 'dist', 'build', 'out', '.next', 'target', '__pycache__', '.venv', 'venv', '.cache', 'coverage', '.idea', '.vscode']);
+export const MANIFESTS = [
   'package.json',
   'package-lock.json',
   'pnpm-lock.yaml',
@@ -24,11 +24,12 @@ const MANIFESTS = [
 ];
 /** Lock files: only their presence matters (they choose the install command), never their content. */
 const PRESENCE_ONLY = new Set(['package-lock.json', 'pnpm-lock.yaml', 'yarn.lock']);
-const MAX_FILES = 400;
-const MAX_DEPTH = 4;
+export const MAX_FILES = 400;
+export const MAX_DEPTH = 4;
 const MAX_MANIFEST = 6000;
 
 export interface RepoSummary {
+  /** What the repository is, for the model: a local folder, or a git URL and commit fetched on a server. */
   root: string;
   files: string[];
   truncated: boolean;
@@ -41,7 +42,7 @@ export interface RepoSummary {
 }
 
 /** Walks a checkout breadth-first (bounded in files and depth), reads its manifests and guesses the stack. */
-export async function summariseRepo(root: string): Promise<RepoSummary> {
+export async function summariseRepo(root: string, dockerfilePath = 'Dockerfile'): Promise<RepoSummary> {
   const info = await stat(root).catch(() => null);
   if (!info?.isDirectory()) throw new Error(`${root} is not a readable folder`);
   const files: string[] = [];
@@ -69,14 +70,26 @@ export async function summariseRepo(root: string): Promise<RepoSummary> {
       }
     }
   }
+  const contents = new Map<string, string>();
+  for (const name of [...MANIFESTS, dockerfilePath, '.dockerignore']) {
+    const content = await readFile(join(root, name), 'utf8').catch(() => null);
+    if (content !== null) contents.set(name, content);
+  }
+  return summaryOf(`local folder ${root}`, files, truncated, contents, dockerfilePath, envFiles);
+}
+
+/**
+ * A summary from a listing and the files read (manifests, Dockerfile, .dockerignore), wherever they came from:
+ * a local folder, or a checkout fetched on a server. Env files are only named.
+ */
+export function summaryOf(root: string, files: string[], truncated: boolean, contents: Map<string, string>, dockerfilePath: string, envFiles = files.filter((f) => isEnvFileName(f.split('/').at(-1) ?? f))): RepoSummary {
   const manifests: RepoSummary['manifests'] = [];
   for (const name of MANIFESTS) {
-    const content = await readFile(join(root, name), 'utf8').catch(() => null);
-    if (content === null) continue;
+    const content = contents.get(name);
+    if (content === undefined) continue;
     manifests.push({ name, content: PRESENCE_ONLY.has(name) ? '(present)' : content.length > MAX_MANIFEST ? `${content.slice(0, MAX_MANIFEST)}\n…(truncated)` : content });
   }
-  const read = (n: string) => readFile(join(root, n), 'utf8').catch(() => null);
-  return { root, files, truncated, manifests, frameworks: detectFrameworks(manifests, files), dockerfile: await read('Dockerfile'), dockerignore: await read('.dockerignore'), envFiles };
+  return { root, files, truncated, manifests, frameworks: detectFrameworks(manifests, files), dockerfile: contents.get(dockerfilePath) ?? null, dockerignore: contents.get('.dockerignore') ?? null, envFiles };
 }
 
 const JS_FRAMEWORKS: [string, string][] = [
@@ -146,7 +159,7 @@ export function detectFrameworks(manifests: { name: string; content: string }[],
 
 export function formatRepoSummary(s: RepoSummary): string {
   const parts = [
-    `Repository (local folder ${s.root})`,
+    `Repository (${s.root})`,
     `Detected: ${s.frameworks.join(', ') || 'unknown stack'}`,
     `Files${s.truncated ? ' (partial)' : ''}:\n${s.files.join('\n')}`,
     ...s.manifests.map((m) => `--- ${m.name} ---\n${m.content}`),

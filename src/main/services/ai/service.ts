@@ -4,7 +4,9 @@ import type { AuditService } from '../audit/service.ts';
 import { AppError, errorMessage } from '../core/errors.ts';
 import type { Db } from '../db/index.ts';
 import type { SecretsService } from '../secrets/service.ts';
-import { summariseRepo, formatRepoSummary } from './context.ts';
+import type { AppAccess } from './app-access.ts';
+import { summariseRepo, formatRepoSummary, type RepoSummary } from './context.ts';
+import { relevantLines } from './log-lines.ts';
 import { AllProvidersFailed, runWithFallback, StreamBroken, type Candidate } from './orchestrator.ts';
 import { estimateTokens, fitBudget, parseDockerfileAnswer, systemPrompt } from './prompts.ts';
 import { isRemote, makeProvider, OllamaProvider } from './providers/index.ts';
@@ -21,7 +23,18 @@ export interface AssistantDeps extends ServerContextDeps {
   audit: AuditService;
   serverName(serverId: string): string;
   exec(serverId: string, argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string; truncated: boolean }>;
+  /** Apps and deploys (app conversations, Apply to an app, explain a deploy). */
+  apps: AppAccess;
 }
+
+/** The context of one request, gathered once and shared by every provider attempt. */
+interface GatheredContext {
+  text: string;
+  /** The repository as summarised (app and folder conversations), for the proposal's "current" files. */
+  repo: RepoSummary | null;
+}
+
+const REPO_CACHE_MS = 120_000;
 
 const PROVIDERS: AiProviderId[] = ['ollama', 'gemini', 'groq'];
 
@@ -40,6 +53,8 @@ export class AssistantService {
   readonly store: AssistantStore;
   private readonly deps: AssistantDeps;
   private readonly limiter = new RateLimiter();
+  /** Repositories fetched on servers, briefly kept so a conversation's follow-up questions do not clone again. */
+  private readonly repos = new Map<string, { at: number; repo: Promise<RepoSummary> }>();
 
   constructor(deps: AssistantDeps) {
     this.deps = deps;
@@ -108,7 +123,15 @@ export class AssistantService {
 
   createConversation(scope: ConversationScope, title?: string): Conversation {
     if (scope.kind === 'server') this.deps.serverName(scope.serverId);
-    const name = title ?? (scope.kind === 'general' ? 'General' : scope.kind === 'server' ? `Server ${this.deps.serverName(scope.serverId)}` : `App ${scope.path.split(/[\\/]/).filter(Boolean).at(-1) ?? scope.path}`);
+    const name =
+      title ??
+      (scope.kind === 'general'
+        ? 'General'
+        : scope.kind === 'server'
+          ? `Server ${this.deps.serverName(scope.serverId)}`
+          : scope.kind === 'app'
+            ? `App ${this.deps.apps.app(scope.appId).name}`
+            : `Folder ${scope.path.split(/[\\/]/).filter(Boolean).at(-1) ?? scope.path}`);
     return this.store.create(name, scope);
   }
 
@@ -125,36 +148,78 @@ export class AssistantService {
     return values.filter((v): v is string => !!v);
   }
 
-  private async context(scope: ConversationScope, input: AskInput): Promise<string> {
+  /** The app's repository (fetched on its server), reused for a short while within the same process. */
+  private appRepo(appId: string, signal: AbortSignal): Promise<RepoSummary> {
+    const hit = this.repos.get(appId);
+    if (hit && Date.now() - hit.at < REPO_CACHE_MS) return hit.repo;
+    const repo = this.deps.apps.repo(appId, signal);
+    this.repos.set(appId, { at: Date.now(), repo });
+    repo.catch(() => this.repos.delete(appId));
+    return repo;
+  }
+
+  private async context(scope: ConversationScope, input: AskInput, signal: AbortSignal): Promise<GatheredContext> {
     const parts: string[] = [];
+    let repo: RepoSummary | null = null;
     if (scope.kind === 'server') parts.push(await serverContext(this.deps, scope.serverId, this.deps.serverName(scope.serverId)));
     if (scope.kind === 'folder') {
-      const repo = await summariseRepo(scope.path).catch((e: unknown) => {
+      repo = await summariseRepo(scope.path).catch((e: unknown) => {
         throw new AppError('NOT_FOUND', `conversationId: the app folder cannot be read: ${errorMessage(e)}`);
       });
       parts.push(formatRepoSummary(repo));
+    }
+    if (scope.kind === 'app') {
+      const app = this.deps.apps.app(scope.appId);
+      parts.push(
+        [
+          `App "${app.name}" on server "${this.deps.serverName(app.serverId)}", built from ${app.source.kind === 'git' ? `git ${app.source.url} (branch ${app.source.branch})` : `the local folder ${app.source.path}`} with ${app.dockerfile}.`,
+          app.lastDeploy ? `Last deploy: ${app.lastDeploy.status} (step ${app.lastDeploy.step})${app.lastDeploy.error ? `: ${app.lastDeploy.error}` : ''}.` : 'Never deployed.',
+        ].join('\n'),
+      );
+      if (input.task !== 'explain') {
+        try {
+          repo = { ...(await this.appRepo(app.id, signal)) };
+        } catch (e) {
+          if (input.task === 'dockerfile') throw new AppError('REMOTE_COMMAND_FAILED', `conversationId: the app's repository could not be read: ${errorMessage(e)}`);
+          parts.push(`Repository: unavailable (${errorMessage(e)})`);
+        }
+        if (repo && app.dockerfileOverride) {
+          // What the next deploy builds with: the override replaces the repository's files.
+          repo.dockerfile = app.dockerfileOverride.dockerfile;
+          if (app.dockerfileOverride.dockerignore !== null) repo.dockerignore = app.dockerfileOverride.dockerignore;
+          parts.push('The app builds with a Dockerfile override kept in OpenPanel (shown below as the current Dockerfile), not the one in git.');
+        }
+        if (repo) parts.push(formatRepoSummary(repo));
+      }
     }
     if (input.task === 'explain') {
       if (input.containerId) {
         if (scope.kind !== 'server') throw new AppError('INPUT_INVALID', 'containerId: explaining a container needs a server conversation');
         parts.push(await containerFailure(this.deps, scope.serverId, input.containerId).catch((e: unknown) => `Container ${input.containerId}: state unavailable (${errorMessage(e)})`));
       }
+      if (input.deployId) {
+        const d = this.deps.apps.deploy(input.deployId);
+        if (!((scope.kind === 'app' && scope.appId === d.appId) || (scope.kind === 'server' && scope.serverId === d.serverId))) {
+          throw new AppError('INPUT_INVALID', "deployId: that deploy belongs to another app; explain it in its app's (or server's) conversation");
+        }
+        parts.push(`Deploy ${d.id}: ${d.status} at step ${d.step}${d.error ? ` (${d.error})` : ''}.\nRelevant lines of its log:\n${relevantLines(d.log).join('\n')}`);
+      }
       if (input.logLines?.length) parts.push(`Log lines:\n${input.logLines.join('\n')}`);
-      if (!input.containerId && !input.logLines?.length) throw new AppError('INPUT_INVALID', 'containerId: name a container (or send logLines) to explain');
+      if (!input.containerId && !input.deployId && !input.logLines?.length) throw new AppError('INPUT_INVALID', 'containerId: name a container (or a deployId, or send logLines) to explain');
     }
-    if (input.task === 'dockerfile' && scope.kind !== 'folder') throw new AppError('INPUT_INVALID', 'task: a Dockerfile is generated in an app folder conversation');
-    return parts.join('\n\n');
+    if (input.task === 'dockerfile' && scope.kind !== 'folder' && scope.kind !== 'app') throw new AppError('INPUT_INVALID', 'task: a Dockerfile is generated in an app conversation');
+    return { text: parts.join('\n\n'), repo };
   }
 
   private defaultText(input: AskInput): string {
     if (input.text.trim()) return input.text;
     if (input.task === 'dockerfile') return 'Generate a Dockerfile and a .dockerignore for this app.';
-    if (input.task === 'explain') return input.containerId ? `Explain why container ${input.containerId} is failing and suggest a fix.` : 'Explain this failure and suggest a fix.';
+    if (input.task === 'explain') return input.containerId ? `Explain why container ${input.containerId} is failing and suggest a fix.` : input.deployId ? 'Explain why this deploy failed and suggest a fix.' : 'Explain this failure and suggest a fix.';
     throw new AppError('INPUT_INVALID', 'text: expected a question');
   }
 
   /** The exact request: context and history, redacted, fitted to the budget; its JSON is what is hashed and previewed. */
-  private async build(input: AskInput, settings: AssistantSettings, model: string): Promise<BuiltRequest> {
+  private async build(input: AskInput, settings: AssistantSettings, model: string, ctx: GatheredContext): Promise<BuiltRequest> {
     const conversation = this.store.get(input.conversationId);
     const userText = this.defaultText(input);
     const redactor = new Redactor(await this.knownSecrets());
@@ -164,7 +229,7 @@ export class AssistantService {
       redactions += r.count;
       return r.text;
     };
-    const system = clean(systemPrompt(input.task, await this.context(conversation.scope, input)));
+    const system = clean(systemPrompt(input.task, ctx.text));
     const history: ChatMessage[] = this.store
       .messages(conversation.id)
       .filter((m) => m.status !== 'error' && m.content)
@@ -185,7 +250,7 @@ export class AssistantService {
     const s = this.settings();
     const provider = await this.firstProvider(input, s);
     const model = input.model ?? s.providers[provider].model;
-    const b = await this.build(input, s, model);
+    const b = await this.build(input, s, model, await this.context(this.store.get(input.conversationId).scope, input, AbortSignal.timeout(180_000)));
     const remote = isRemote(provider, s);
     return { provider, model, remote, needsConsent: remote && !b.conversation.consent.includes(provider), payload: b.payload, bytes: b.bytes, sha256: b.sha256, redactions: b.redactions, estimatedTokens: estimateTokens(b.payload) };
   }
@@ -207,15 +272,16 @@ export class AssistantService {
     }
     const requests = new Map<AiProviderId, BuiltRequest>();
     const candidates: Candidate[] = [];
+    const ctx = await this.context(conversation.scope, input, signal);
     for (const id of order) {
       const model = (id === order[0] ? input.model : undefined) ?? s.providers[id].model;
       const remote = isRemote(id, s);
       const provider = makeProvider(id, s, await this.apiKey(id));
       const skip = remote && !conversation.consent.includes(id) ? 'not allowed for this conversation (no consent)' : provider ? undefined : 'no API key';
       candidates.push({ id, model, provider: skip ? null : provider, ...(skip ? { skip } : {}), requestsPerMinute: s.providers[id].requestsPerMinute });
-      if (!skip) requests.set(id, await this.build(input, s, model));
+      if (!skip) requests.set(id, await this.build(input, s, model, ctx));
     }
-    const first = requests.values().next().value ?? (await this.build(input, s, s.providers[order[0]!].model));
+    const first = requests.values().next().value ?? (await this.build(input, s, s.providers[order[0]!].model, ctx));
     const user = this.store.addMessage({ conversationId: conversation.id, role: 'user', content: first.userText, task: input.task, provider: null, model: null, status: 'complete', error: null, proposal: null });
     yield { type: 'user', message: user };
 
@@ -258,36 +324,49 @@ export class AssistantService {
     } finally {
       // Reached on completion, failure, and when the client stops reading (then `status` is still 'stopped').
       await run.return(undefined as never).catch(() => undefined);
-      const proposal = status === 'complete' && input.task === 'dockerfile' ? await this.proposalFrom(conversation, text) : null;
+      const proposal = status === 'complete' && input.task === 'dockerfile' ? this.proposalFrom(conversation, text, ctx.repo) : null;
       saved = this.store.addMessage({ conversationId: conversation.id, role: 'assistant', content: text, task: input.task, provider: used?.provider ?? null, model: used?.model ?? null, status, error, proposal });
       this.audit('assistant.answer', conversation.id, { messageId: saved.id, provider: used?.provider ?? null, model: used?.model ?? null, status, chars: text.length }, status === 'error' ? 'error' : 'ok', status === 'error' ? 'INTERNAL' : null);
     }
     yield { type: 'done', message: saved };
   }
 
-  private async proposalFrom(conversation: Conversation, answer: string): Promise<AiMessage['proposal']> {
+  private proposalFrom(conversation: Conversation, answer: string, repo: RepoSummary | null): AiMessage['proposal'] {
     const parsed = parseDockerfileAnswer(answer);
-    if (!parsed || conversation.scope.kind !== 'folder') return null;
-    const repo = await summariseRepo(conversation.scope.path).catch(() => null);
-    return { ...parsed, currentDockerfile: repo?.dockerfile ?? null, currentDockerignore: repo?.dockerignore ?? null, target: targetFor(conversation.scope).description, appliedAt: null };
+    if (!parsed || (conversation.scope.kind !== 'folder' && conversation.scope.kind !== 'app')) return null;
+    return { ...parsed, currentDockerfile: repo?.dockerfile ?? null, currentDockerignore: repo?.dockerignore ?? null, target: targetFor(conversation.scope, this.deps.apps).description, appliedAt: null };
   }
 
-  async applyDockerfile(messageId: string): Promise<{ written: string[]; message: AiMessage }> {
+  /** Writes a proposal to its target (an app's build config or a folder): only ever called by the user's click. */
+  async applyDockerfile(messageId: string): Promise<{ written: string[]; message: AiMessage; appId: string | null }> {
     const m = this.store.message(messageId);
     if (!m.proposal) throw new AppError('INPUT_INVALID', 'messageId: this message has no Dockerfile proposal');
-    const written = await targetFor(this.store.get(m.conversationId).scope).write(m.proposal);
-    return { written, message: this.store.setProposal(m.id, { ...m.proposal, appliedAt: Date.now() }) };
+    const scope = this.store.get(m.conversationId).scope;
+    const written = await targetFor(scope, this.deps.apps).write(m.proposal);
+    if (scope.kind === 'app') this.repos.delete(scope.appId);
+    return { written, message: this.store.setProposal(m.id, { ...m.proposal, appliedAt: Date.now() }), appId: scope.kind === 'app' ? scope.appId : null };
   }
 
-  decide(messageId: string): { ok: boolean } {
+  /** A user decision on a proposal; the RPC layer audits it with its input (for a command: the server and argv, not run). */
+  decide(messageId: string, serverId?: string): { ok: boolean } {
     this.store.message(messageId);
+    if (serverId) this.deps.serverName(serverId);
     return { ok: true };
   }
 
-  async runCommand(serverId: string, argv: string[], confirmServerName: string) {
+  /** Runs a proposed command as argv (no shell) after the confirmation that names the server. Audited with its outcome. */
+  async runCommand(serverId: string, argv: string[], confirmServerName: string, conversationId?: string) {
     const name = this.deps.serverName(serverId);
     if (confirmServerName !== name) throw new AppError('INPUT_INVALID', `confirmServerName: type the server name "${name}" to confirm`);
-    return this.deps.exec(serverId, argv);
+    const started = Date.now();
+    try {
+      const r = await this.deps.exec(serverId, argv);
+      this.deps.audit.record({ at: started, actor: 'assistant', action: 'assistant.command', target: serverId, input: JSON.stringify({ server: name, argv, conversationId: conversationId ?? null, exitCode: r.code }), result: r.code === 0 ? 'ok' : 'error', errorCode: r.code === 0 ? null : 'REMOTE_COMMAND_FAILED', durationMs: Date.now() - started });
+      return r;
+    } catch (e) {
+      this.deps.audit.record({ at: started, actor: 'assistant', action: 'assistant.command', target: serverId, input: JSON.stringify({ server: name, argv, conversationId: conversationId ?? null, error: errorMessage(e) }), result: 'error', errorCode: 'REMOTE_COMMAND_FAILED', durationMs: Date.now() - started });
+      throw e;
+    }
   }
 }
 

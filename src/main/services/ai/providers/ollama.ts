@@ -1,4 +1,5 @@
 import { Ollama } from 'ollama';
+import { parseRetryAfter } from '../retry.ts';
 import { isAbort, ProviderError, type AiProvider, type ChatRequest } from '../types.ts';
 
 /** A fetch that also honours `signal`, so every request of the library is cancellable from outside. */
@@ -6,11 +7,11 @@ export function fetchWith(signal: AbortSignal | null): typeof fetch {
   return (input, init) => fetch(input, { ...init, signal: signal ? (init?.signal ? AbortSignal.any([init.signal, signal]) : signal) : (init?.signal ?? null) });
 }
 
-function normalise(e: unknown): unknown {
+function normalise(e: unknown, retryAfter: () => string | null = () => null): unknown {
   if (isAbort(e) || e instanceof ProviderError) return e;
   const status = (e as { status_code?: number }).status_code;
   const msg = e instanceof Error ? e.message : String(e);
-  if (typeof status === 'number') return new ProviderError('ollama', `Ollama answered ${status}: ${msg}`, { status, cause: e });
+  if (typeof status === 'number') return new ProviderError('ollama', `Ollama answered ${status}: ${msg}`, { status, retryAfterMs: parseRetryAfter(retryAfter()), cause: e });
   return new ProviderError('ollama', `Ollama: ${msg}`, { cause: e });
 }
 
@@ -26,12 +27,31 @@ export class OllamaProvider implements AiProvider {
     return new Ollama({ host: this.host, fetch: fetchWith(signal) });
   }
 
+  /**
+   * A client whose fetch keeps the last response's Retry-After header: the library's errors carry only the
+   * status, so a 429's delay is read here (through the library's documented `fetch` option).
+   */
+  private clientWithHeaders(signal: AbortSignal | null): { ollama: Ollama; retryAfter: () => string | null } {
+    let retryAfter: string | null = null;
+    const base = fetchWith(signal);
+    const ollama = new Ollama({
+      host: this.host,
+      fetch: async (input, init) => {
+        const res = await base(input, init);
+        retryAfter = res.headers.get('retry-after');
+        return res;
+      },
+    });
+    return { ollama, retryAfter: () => retryAfter };
+  }
+
   async *chat(req: ChatRequest): AsyncIterable<string> {
     let stream;
+    const { ollama, retryAfter } = this.clientWithHeaders(req.signal);
     try {
-      stream = await this.client(req.signal).chat({ model: req.model, messages: req.messages, stream: true, options: { num_predict: req.maxOutputTokens } });
+      stream = await ollama.chat({ model: req.model, messages: req.messages, stream: true, options: { num_predict: req.maxOutputTokens } });
     } catch (e) {
-      throw normalise(e);
+      throw normalise(e, retryAfter);
     }
     try {
       for await (const part of stream) if (part.message?.content) yield part.message.content;

@@ -1,0 +1,203 @@
+import { randomBytes } from 'node:crypto';
+import type Docker from 'dockerode';
+import type { DockerfileOverride } from '../../../shared/contract/apps.ts';
+import { AppError, errorMessage } from '../core/errors.ts';
+import type { Db } from '../db/index.ts';
+import { MANAGED_LABEL } from '../docker/containers.ts';
+import type { DockerService } from '../docker/service.ts';
+import type { ShipService } from '../deploy/index.ts';
+import { liveApi } from '../deploy/service.ts';
+import { DeployStore } from '../deploy/store.ts';
+import { BUILDER_DATA } from '../proxy/driver.ts';
+import { DEFAULT_IMAGES, resolveImage } from '../proxy/images.ts';
+import { ensureImage } from '../proxy/service.ts';
+import { MANIFESTS, MAX_DEPTH, MAX_FILES, SKIP, summariseRepo, summaryOf, type RepoSummary } from './context.ts';
+
+/** What the assistant knows of an app (no secrets). */
+export interface AppInfo {
+  id: string;
+  name: string;
+  serverId: string;
+  source: { kind: 'git'; url: string; branch: string } | { kind: 'upload'; path: string };
+  dockerfile: string;
+  dockerfileOverride: DockerfileOverride | null;
+  lastDeploy: { id: string; status: string; step: string; error: string | null } | null;
+}
+
+export interface DeployInfo {
+  id: string;
+  appId: string;
+  serverId: string;
+  status: string;
+  step: string;
+  error: string | null;
+  log: string;
+}
+
+/** The assistant's view of apps and deploys (implemented over the Ship service in app.ts). */
+export interface AppAccess {
+  app(appId: string): AppInfo;
+  /** The app's repository as the next deploy would see it: fetched on its server (git) or read locally (upload). */
+  repo(appId: string, signal: AbortSignal): Promise<RepoSummary>;
+  /** Stores (or clears) the app's Dockerfile override: the next deploy builds with it. */
+  setDockerfileOverride(appId: string, override: DockerfileOverride | null): Promise<void>;
+  deploy(deployId: string): DeployInfo;
+}
+
+const MAX_BYTES = 20_000;
+
+/**
+ * Runs in a throwaway container of the deploy builder image on the app's server (host network, like the deploy
+ * job): a shallow clone of the branch, then a bounded listing (shallow entries first) and the manifests, the
+ * app's Dockerfile and .dockerignore, each as `@@FILE <bytes> <name>` and exactly that many bytes. Nothing stays
+ * on the server: the container (and its clone) is removed afterwards. Values arrive in OP_* variables only.
+ */
+export const REPO_SCRIPT = String.raw`
+set -u
+set -f
+if [ -n "$OP_DEPLOY_KEY" ]; then
+  umask 077; printf '%s\n' "$OP_DEPLOY_KEY" > /tmp/deploy_key; umask 022
+  export GIT_SSH_COMMAND="ssh -i /tmp/deploy_key -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=/openpanel/known_hosts"
+fi
+OP_DEPLOY_KEY=
+git clone -q --depth 1 --branch "$OP_GIT_BRANCH" -- "$OP_GIT_URL" /src >&2 || { echo "git clone of branch $OP_GIT_BRANCH failed" >&2; exit 3; }
+rm -f /tmp/deploy_key
+cd /src || exit 3
+printf '@@COMMIT %s\n' "$(git rev-parse HEAD)"
+echo '@@FILES'
+set --
+for n in $OP_SKIP; do set -- "$@" -o -name "$n"; done
+shift
+find . -mindepth 1 -maxdepth "$OP_MAX_DEPTH" -type d \( "$@" \) -prune -o -print | awk -F/ '{ d = NF; sub(/^\.\//, ""); print d " " $0 }' | LC_ALL=C sort -k1,1n -k2 | cut -d' ' -f2- | head -n "$((OP_MAX_FILES + 1))" | while IFS= read -r f; do
+  if [ -d "$f" ]; then printf '%s/\n' "$f"; else printf '%s\n' "$f"; fi
+done
+echo '@@END'
+for f in $OP_MANIFESTS "$OP_DOCKERFILE" .dockerignore; do
+  if [ -f "$f" ] && [ ! -L "$f" ]; then
+    printf '@@FILE %s %s\n' "$(head -c "$OP_MAX_BYTES" "$f" | wc -c | tr -d ' ')" "$f"
+    head -c "$OP_MAX_BYTES" "$f"
+    echo
+  fi
+done
+`;
+
+/** Reads REPO_SCRIPT's output. */
+export function parseRepoOutput(out: Buffer): { commit: string; files: string[]; truncated: boolean; contents: Map<string, string> } {
+  const text = (from: number, to: number) => out.subarray(from, to).toString('utf8');
+  const filesAt = out.indexOf('@@FILES\n');
+  const endAt = out.indexOf('@@END\n');
+  if (filesAt < 0 || endAt < filesAt) throw new Error('the repository listing was incomplete');
+  const commit = /@@COMMIT ([0-9a-f]+)/.exec(text(0, filesAt))?.[1] ?? '';
+  const listed = text(filesAt + 8, endAt).split('\n').filter(Boolean);
+  const truncated = listed.length > MAX_FILES;
+  const contents = new Map<string, string>();
+  let i = endAt + 6;
+  for (let n = 0; n < 100 && i < out.length; n++) {
+    const nl = out.indexOf('\n', i);
+    if (nl < 0) break;
+    const m = /^@@FILE (\d+) (.+)$/.exec(text(i, nl));
+    if (!m) break;
+    const bytes = Number(m[1]);
+    contents.set(m[2]!, text(nl + 1, nl + 1 + bytes));
+    i = nl + 1 + bytes + 1;
+  }
+  return { commit, files: listed.slice(0, MAX_FILES), truncated, contents };
+}
+
+/** Docker's multiplexed stream split into stdout and stderr. */
+function demux(buf: Buffer): { stdout: Buffer; stderr: Buffer } {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const len = buf.readUInt32BE(i + 4);
+    (buf[i] === 2 ? err : out).push(buf.subarray(i + 8, i + 8 + len));
+    i += 8 + len;
+  }
+  return { stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
+}
+
+/** Clones the branch in a throwaway builder container on the server and reads the summary's files. */
+export async function fetchRepoOnServer(
+  api: Docker,
+  opts: { image: string; dataDir: string; url: string; branch: string; deployKey: string | null; dockerfile: string; timeoutMs: number; signal: AbortSignal },
+): Promise<{ commit: string; files: string[]; truncated: boolean; contents: Map<string, string> }> {
+  const env = {
+    OP_GIT_URL: opts.url,
+    OP_GIT_BRANCH: opts.branch,
+    OP_DEPLOY_KEY: opts.deployKey ?? '',
+    OP_DOCKERFILE: opts.dockerfile,
+    OP_MANIFESTS: MANIFESTS.join(' '),
+    OP_SKIP: [...SKIP].join(' '),
+    OP_MAX_DEPTH: String(MAX_DEPTH),
+    OP_MAX_FILES: String(MAX_FILES),
+    OP_MAX_BYTES: String(MAX_BYTES),
+  };
+  const c = await api.createContainer({
+    name: `openpanel-ai-repo-${randomBytes(6).toString('hex')}`,
+    Image: opts.image,
+    Entrypoint: ['sh', '-c', REPO_SCRIPT],
+    Cmd: [],
+    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    Labels: { [MANAGED_LABEL]: 'true', 'openpanel.assistant': 'repository' },
+    HostConfig: { NetworkMode: 'host', Binds: [`${opts.dataDir}:${BUILDER_DATA}`] },
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const onAbort = () => void c.kill().catch(() => undefined);
+  try {
+    opts.signal.addEventListener('abort', onAbort, { once: true });
+    await c.start();
+    const result = await Promise.race([
+      c.wait() as Promise<{ StatusCode: number }>,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new AppError('TIMEOUT', `fetching the repository on the server: not done within ${Math.round(opts.timeoutMs / 1000)} s`)), opts.timeoutMs);
+      }),
+    ]);
+    if (opts.signal.aborted) throw new DOMException('fetching the repository was cancelled', 'AbortError');
+    const logs = (await c.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+    const { stdout, stderr } = demux(Buffer.isBuffer(logs) ? logs : Buffer.from(String(logs)));
+    if (result.StatusCode !== 0) throw new AppError('REMOTE_COMMAND_FAILED', `fetching the repository on the server failed (exit ${result.StatusCode}): ${stderr.toString('utf8').trim().slice(-500)}`);
+    return parseRepoOutput(stdout);
+  } finally {
+    clearTimeout(timer);
+    opts.signal.removeEventListener('abort', onAbort);
+    await c.remove({ force: true }).catch(() => undefined);
+  }
+}
+
+/** AppAccess over the Ship service: apps from SQLite, repositories fetched through the server's Docker API. */
+export function shipAppAccess(d: { db: Db; ship: ShipService; docker: DockerService; serverName(id: string): string }): AppAccess {
+  const store = new DeployStore(d.db);
+  const info = (appId: string): AppInfo => {
+    const a = d.ship.apps.get(appId);
+    const source = a.source.kind === 'git' ? { kind: 'git' as const, url: a.source.url, branch: a.source.branch } : { kind: 'upload' as const, path: a.source.path };
+    const last = a.lastDeploy ? { id: a.lastDeploy.id, status: a.lastDeploy.status, step: a.lastDeploy.step, error: a.lastDeploy.error } : null;
+    return { id: a.id, name: a.name, serverId: a.serverId, source, dockerfile: a.dockerfile, dockerfileOverride: a.dockerfileOverride ?? null, lastDeploy: last };
+  };
+  return {
+    app: info,
+    async repo(appId, signal) {
+      const a = info(appId);
+      if (a.source.kind === 'upload') {
+        return summariseRepo(a.source.path, a.dockerfile).catch((e: unknown) => {
+          throw new AppError('NOT_FOUND', `source.path: the app's folder cannot be read: ${errorMessage(e)}`);
+        });
+      }
+      const settings = d.ship.settings.get(a.serverId);
+      const image = resolveImage(DEFAULT_IMAGES.builder, settings.imageOverrides);
+      const api = await liveApi(d.docker, a.serverId);
+      await ensureImage(api, image);
+      const { deployKey } = await d.ship.apps.secretsOf(store.app(appId));
+      const r = await fetchRepoOnServer(api, { image, dataDir: settings.dataDir, url: a.source.url, branch: a.source.branch, deployKey, dockerfile: a.dockerfile, timeoutMs: 120_000, signal });
+      const root = `git ${a.source.url}, branch ${a.source.branch}, commit ${r.commit.slice(0, 12)}, fetched on server "${d.serverName(a.serverId)}"`;
+      return summaryOf(root, r.files, r.truncated, r.contents, a.dockerfile);
+    },
+    async setDockerfileOverride(appId, override) {
+      await d.ship.apps.update({ id: appId, dockerfileOverride: override });
+    },
+    deploy(deployId) {
+      const dep = d.ship.deploys.get(deployId);
+      return { id: dep.id, appId: dep.appId, serverId: dep.serverId, status: dep.status, step: dep.step, error: dep.error, log: d.ship.deploys.log(deployId) };
+    },
+  };
+}
