@@ -4,7 +4,9 @@ import type { App, Deploy } from '../../../shared/contract/apps.ts';
 import { useUi } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
+import { assistantHash } from '../assistant/intent.ts';
 import { useDeployWatch } from './useDeployWatch.ts';
+import { WebhookPanel } from './WebhookPanel.tsx';
 
 const STEP_LABEL: Record<string, string> = {
   queued: 'Queued', prepare: 'Preparing', fetch: 'Fetching source', build: 'Building image', start: 'Starting container',
@@ -49,6 +51,9 @@ export function DeployPanel({ app, deployId, onDeploy }: { app: App; deployId: s
             {u}
           </a>
         ))}
+        <a className="button-link" href={assistantHash({ app: app.id, task: 'dockerfile' })} data-testid="generate-dockerfile-link">
+          Generate Dockerfile…
+        </a>
         <button className="primary" disabled={!!running || run.isPending} onClick={() => run.mutate()} data-testid="deploy-button">
           Deploy
         </button>
@@ -58,6 +63,7 @@ export function DeployPanel({ app, deployId, onDeploy }: { app: App; deployId: s
           </button>
         )}
       </div>
+      {app.dockerfileOverride && <DockerfileOverrideNote app={app} />}
       {deploy && (
         <div className="deploy-status">
           <div className="row">
@@ -66,6 +72,11 @@ export function DeployPanel({ app, deployId, onDeploy }: { app: App; deployId: s
             <span className="muted">{deploy.kind === 'rollback' ? 'rollback' : deploy.commit ? `commit ${deploy.commit.slice(0, 10)}` : ''}</span>
             {!deploy.attached && running && <span className="muted">re-attaching to the job on the server…</span>}
             {deploy.error && <span className="error-text">{deploy.error}</span>}
+            {deploy.status === 'failed' && (
+              <a className="button-link" href={assistantHash({ app: app.id, deploy: deploy.id })} data-testid="explain-deploy">
+                Explain with the assistant
+              </a>
+            )}
           </div>
           <div className="deploy-progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={deploy.progress} data-testid="deploy-progress">
             <div className={`deploy-progress-bar deploy-${deploy.status}`} style={{ width: `${deploy.progress}%` }} />
@@ -92,7 +103,7 @@ export function DeployPanel({ app, deployId, onDeploy }: { app: App; deployId: s
           {(history.data ?? []).map((d) => (
             <tr key={d.id} className={d.id === shown ? 'selected' : ''} onClick={() => onDeploy(d.id)}>
               <td>{new Date(d.createdAt).toLocaleString()}</td>
-              <td>{d.kind}</td>
+              <td>{d.trigger === 'webhook' ? `${d.kind} (push)` : d.kind}</td>
               <td>{d.status}</td>
               <td>{d.commit?.slice(0, 10) ?? ''}</td>
               <td className="mono">{d.image}</td>
@@ -113,6 +124,32 @@ export function DeployPanel({ app, deployId, onDeploy }: { app: App; deployId: s
           ))}
         </tbody>
       </table>
+      <WebhookPanel app={app} />
     </div>
+  );
+}
+
+/** The app builds with a Dockerfile kept in OpenPanel (e.g. applied from the assistant) instead of the one in git. */
+function DockerfileOverrideNote({ app }: { app: App }) {
+  const orpc = queryUtils();
+  const qc = useQueryClient();
+  const toast = useUi((s) => s.toast);
+  const clear = useMutation({
+    mutationFn: () => api().apps.update({ id: app.id, dockerfileOverride: null }),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: orpc.apps.key() }),
+    onError: (e) => toast({ kind: 'error', title: 'Could not remove the override', detail: describeError(e).message }),
+  });
+  const o = app.dockerfileOverride!;
+  return (
+    <details className="card" data-testid="dockerfile-override">
+      <summary>
+        Builds with a Dockerfile override ({o.origin}, {new Date(o.appliedAt).toLocaleString()}) instead of {app.dockerfile} from the repository{' '}
+        <button onClick={() => clear.mutate()} disabled={clear.isPending}>
+          Remove override
+        </button>
+      </summary>
+      <pre className="mono">{o.dockerfile}</pre>
+      {o.dockerignore !== null && <pre className="mono">{o.dockerignore}</pre>}
+    </details>
   );
 }

@@ -1,13 +1,16 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
-import type { ConversationScope } from '../../../shared/contract/assistant.ts';
+import { useEffect, useState } from 'react';
+import type { AskRequest, ConversationScope } from '../../../shared/contract/assistant.ts';
 import { useUi } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
 import { ChatView } from './ChatView.tsx';
+import { intentFromHash } from './intent.ts';
 import { ProviderSettings, useAssistantStatus } from './ProviderSettings.tsx';
 
-/** Local-first AI chat: conversations per app folder, server or general; answers are proposals for review. */
+const sameScope = (a: ConversationScope, b: ConversationScope) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Local-first AI chat: conversations per app, server, local folder or general; answers are proposals for review. */
 export function AssistantPage() {
   const orpc = queryUtils();
   const qc = useQueryClient();
@@ -15,22 +18,53 @@ export function AssistantPage() {
   const { settings, status } = useAssistantStatus();
   const conversations = useQuery(orpc.assistant.conversations.queryOptions({ input: {} }));
   const servers = useQuery(orpc.servers.list.queryOptions());
+  const apps = useQuery(orpc.apps.list.queryOptions({ input: {} }));
   const [selected, setSelected] = useState<string | null>(null);
+  const [appId, setAppId] = useState('');
+  /** A first request handed over by another page (explain a failed deploy or container, generate a Dockerfile). */
+  const [autoAsk, setAutoAsk] = useState<{ conversationId: string; input: Omit<AskRequest, 'conversationId'>; key: number } | null>(null);
   const [showSettings, setShowSettings] = useState(false);
   const [kind, setKind] = useState<ConversationScope['kind']>('general');
   const [serverId, setServerId] = useState('');
   const [path, setPath] = useState('');
   const current = conversations.data?.find((c) => c.id === selected) ?? conversations.data?.[0] ?? null;
 
+  // Links from other pages (#/assistant?app=…&deploy=…, ?server=…&container=…): open that conversation, send the request once.
+  useEffect(() => {
+    const open = async () => {
+      const intent = intentFromHash(window.location.hash);
+      if (!intent) return;
+      window.history.replaceState(null, '', '#/assistant');
+      try {
+        const existing = (await api().assistant.conversations({ scope: intent.scope })).find((c) => sameScope(c.scope, intent.scope));
+        const c = existing ?? (await api().assistant.createConversation({ scope: intent.scope }));
+        await qc.invalidateQueries({ queryKey: orpc.assistant.conversations.key() });
+        setSelected(c.id);
+        if (intent.ask) setAutoAsk({ conversationId: c.id, input: intent.ask, key: Date.now() });
+      } catch (e) {
+        toast({ kind: 'error', title: 'Could not open the assistant there', detail: describeError(e).message });
+      }
+    };
+    void open();
+    window.addEventListener('hashchange', open);
+    return () => window.removeEventListener('hashchange', open);
+  }, []); // eslint-disable-line react-hooks/exhaustive-deps
+
   const create = async () => {
     try {
-      const scope: ConversationScope = kind === 'server' ? { kind, serverId } : kind === 'folder' ? { kind, path } : { kind: 'general' };
+      const scope: ConversationScope = kind === 'server' ? { kind, serverId } : kind === 'app' ? { kind, appId } : kind === 'folder' ? { kind, path } : { kind: 'general' };
       const c = await api().assistant.createConversation({ scope });
       await qc.invalidateQueries({ queryKey: orpc.assistant.conversations.key() });
       setSelected(c.id);
     } catch (e) {
       toast({ kind: 'error', title: 'Could not start the conversation', detail: describeError(e).message });
     }
+  };
+  /** The server a conversation's commands would run on: the server itself, or the app's server. */
+  const serverOf = (scope: ConversationScope): { id: string; name: string } | null => {
+    const id = scope.kind === 'server' ? scope.serverId : scope.kind === 'app' ? apps.data?.find((a) => a.id === scope.appId)?.serverId : undefined;
+    const name = id ? servers.data?.find((s) => s.id === id)?.name : undefined;
+    return id && name ? { id, name } : null;
   };
   const remove = async (id: string) => {
     await api().assistant.deleteConversation({ id });
@@ -61,7 +95,8 @@ export function AssistantPage() {
             <select value={kind} onChange={(e) => setKind(e.target.value as ConversationScope['kind'])} aria-label="Conversation about">
               <option value="general">General</option>
               <option value="server">A server</option>
-              <option value="folder">An app folder</option>
+              <option value="app">An app</option>
+              <option value="folder">A local folder</option>
             </select>
             {kind === 'server' && (
               <select value={serverId} onChange={(e) => setServerId(e.target.value)} aria-label="Server">
@@ -73,8 +108,18 @@ export function AssistantPage() {
                 ))}
               </select>
             )}
+            {kind === 'app' && (
+              <select value={appId} onChange={(e) => setAppId(e.target.value)} aria-label="App">
+                <option value="">App…</option>
+                {apps.data?.map((a) => (
+                  <option key={a.id} value={a.id}>
+                    {a.name} ({servers.data?.find((s) => s.id === a.serverId)?.name ?? 'server'})
+                  </option>
+                ))}
+              </select>
+            )}
             {kind === 'folder' && <input placeholder="/path/to/app" value={path} onChange={(e) => setPath(e.target.value)} aria-label="App folder" />}
-            <button className="primary" onClick={() => void create()} disabled={(kind === 'server' && !serverId) || (kind === 'folder' && !path)} data-testid="new-conversation">
+            <button className="primary" onClick={() => void create()} disabled={(kind === 'server' && !serverId) || (kind === 'app' && !appId) || (kind === 'folder' && !path)} data-testid="new-conversation">
               New conversation
             </button>
           </div>
@@ -93,9 +138,16 @@ export function AssistantPage() {
           </ul>
         </aside>
         {current ? (
-          <ChatView key={current.id} conversation={current} status={status} serverName={current.scope.kind === 'server' ? (servers.data?.find((s) => s.id === (current.scope as { serverId: string }).serverId)?.name ?? null) : null} />
+          <ChatView
+            key={current.id}
+            conversation={current}
+            status={status}
+            server={serverOf(current.scope)}
+            autoAsk={autoAsk?.conversationId === current.id ? autoAsk : null}
+            onAutoAskSent={() => setAutoAsk(null)}
+          />
         ) : (
-          <div className="empty-state">Start a conversation: general, about a server, or about an app folder (for a Dockerfile).</div>
+          <div className="empty-state">Start a conversation: general, about a server, or about an app (to generate its Dockerfile).</div>
         )}
       </div>
     </section>

@@ -1,6 +1,6 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
-import type { AiMessage, AiProviderId, AiProviderStatus, Conversation } from '../../../shared/contract/assistant.ts';
+import { useEffect, useRef, useState } from 'react';
+import type { AiMessage, AiProviderId, AiProviderStatus, AskRequest, Conversation } from '../../../shared/contract/assistant.ts';
 import { queryUtils } from '../../lib/rpc.ts';
 import { toArgv } from './commands.ts';
 import { ConsentDialog } from './ConsentDialog.tsx';
@@ -11,7 +11,21 @@ import { useAsk } from './useAsk.ts';
 
 const RUNNABLE = ['sh', 'bash', 'shell', 'console', 'zsh'];
 
-export function ChatView({ conversation, status, serverName }: { conversation: Conversation; status: AiProviderStatus[]; serverName: string | null }) {
+export function ChatView({
+  conversation,
+  status,
+  server,
+  autoAsk,
+  onAutoAskSent,
+}: {
+  conversation: Conversation;
+  status: AiProviderStatus[];
+  /** Where proposed commands would run (the server, or the app's server). */
+  server: { id: string; name: string } | null;
+  autoAsk: { input: Omit<AskRequest, 'conversationId'>; key: number } | null;
+  onAutoAskSent: () => void;
+}) {
+  const serverName = server?.name ?? null;
   const orpc = queryUtils();
   const qc = useQueryClient();
   const data = useQuery(orpc.assistant.conversation.queryOptions({ input: { id: conversation.id } }));
@@ -19,8 +33,17 @@ export function ChatView({ conversation, status, serverName }: { conversation: C
   const [text, setText] = useState('');
   const [pick, setPick] = useState('auto');
   const [containerId, setContainerId] = useState('');
-  const [running, setRunning] = useState<string[] | null>(null);
+  const [running, setRunning] = useState<{ argv: string[]; messageId: string } | null>(null);
   const scope = conversation.scope;
+  const app = useQuery({ ...orpc.apps.get.queryOptions({ input: { id: scope.kind === 'app' ? scope.appId : '' } }), enabled: scope.kind === 'app' });
+  // A request handed over by another page is sent once (through the same preview/consent path as a click).
+  const sentKey = useRef<number | null>(null);
+  useEffect(() => {
+    if (!autoAsk || sentKey.current === autoAsk.key || state.streaming) return;
+    sentKey.current = autoAsk.key;
+    onAutoAskSent();
+    void send({ ...autoAsk.input, conversationId: conversation.id });
+  }, [autoAsk]); // eslint-disable-line react-hooks/exhaustive-deps
   const containers = useQuery({
     ...orpc.containers.list.queryOptions({ input: { serverIds: scope.kind === 'server' ? [scope.serverId] : [] } }),
     enabled: scope.kind === 'server',
@@ -34,13 +57,13 @@ export function ChatView({ conversation, status, serverName }: { conversation: C
   };
   const refresh = () => void qc.invalidateQueries({ queryKey: orpc.assistant.conversation.key({ input: { id: conversation.id } }) });
 
-  const codeActions = (lang: string, code: string) => (
+  const codeActions = (messageId: string) => (lang: string, code: string) => (
     <span className="row">
       <button className="small-button" onClick={() => void navigator.clipboard?.writeText(code)}>
         Copy
       </button>
-      {scope.kind === 'server' && serverName && RUNNABLE.includes(lang) && toArgv(code) && (
-        <button className="small-button" onClick={() => setRunning(toArgv(code))} data-testid="propose-run">
+      {server && RUNNABLE.includes(lang) && toArgv(code) && (
+        <button className="small-button" onClick={() => setRunning({ argv: toArgv(code)!, messageId })} data-testid="propose-run">
           Run on {serverName}…
         </button>
       )}
@@ -58,9 +81,9 @@ export function ChatView({ conversation, status, serverName }: { conversation: C
               {m.role === 'user' ? 'You' : `${m.provider ?? 'assistant'}${m.model ? ` · ${m.model}` : ''}`}
               {m.status !== 'complete' && <span className={`badge ${m.status === 'error' ? 'failed' : ''}`}> {m.status}</span>}
             </div>
-            {m.role === 'user' ? <div className="chat-user-text">{m.content}</div> : <Markdown text={m.content} codeActions={codeActions} />}
+            {m.role === 'user' ? <div className="chat-user-text">{m.content}</div> : <Markdown text={m.content} codeActions={codeActions(m.id)} />}
             {m.error && <p className="error-text">{m.error}</p>}
-            {m.proposal && <ProposalCard message={m} proposal={m.proposal} onChanged={refresh} />}
+            {m.proposal && <ProposalCard message={m} proposal={m.proposal} appId={scope.kind === 'app' ? scope.appId : null} onChanged={refresh} />}
           </div>
         ))}
         {(state.streaming || state.text) && (
@@ -77,10 +100,20 @@ export function ChatView({ conversation, status, serverName }: { conversation: C
         {state.notes.length > 1 && <ul className="chat-notes small muted">{state.notes.map((n, i) => <li key={i}>{n}</li>)}</ul>}
       </div>
       <div className="chat-tools row">
-        {scope.kind === 'folder' && (
+        {(scope.kind === 'folder' || scope.kind === 'app') && (
           <button disabled={state.streaming} onClick={() => void send({ conversationId: conversation.id, text: '', task: 'dockerfile', ...chosen })} data-testid="generate-dockerfile">
             Generate Dockerfile
           </button>
+        )}
+        {scope.kind === 'app' && app.data?.lastDeploy?.status === 'failed' && (
+          <button disabled={state.streaming} onClick={() => void send({ conversationId: conversation.id, text: '', task: 'explain', deployId: app.data!.lastDeploy!.id, ...chosen })} data-testid="explain-last-deploy">
+            Explain the failed deploy
+          </button>
+        )}
+        {scope.kind === 'app' && app.data?.dockerfileOverride && (
+          <span className="badge" title={app.data.dockerfileOverride.dockerfile}>
+            builds with a Dockerfile override
+          </span>
         )}
         {scope.kind === 'server' && (
           <>
@@ -135,7 +168,7 @@ export function ChatView({ conversation, status, serverName }: { conversation: C
         )}
       </div>
       {state.consent && <ConsentDialog preview={state.consent.preview} onAnswer={(d) => void answerConsent(d)} />}
-      {running && scope.kind === 'server' && serverName && <RunCommandDialog serverId={scope.serverId} serverName={serverName} argv={running} conversationId={conversation.id} onClose={() => setRunning(null)} />}
+      {running && server && <RunCommandDialog serverId={server.id} serverName={server.name} argv={running.argv} messageId={running.messageId} conversationId={conversation.id} onClose={() => setRunning(null)} />}
     </div>
   );
 }

@@ -2,8 +2,8 @@ import { useState } from 'react';
 import { describeError } from '../../lib/errors.ts';
 import { api } from '../../lib/rpc.ts';
 
-/** Running a proposed command needs the server's name typed in; it runs as argv (no shell) and is audited. */
-export function RunCommandDialog({ serverId, serverName, argv, conversationId, onClose }: { serverId: string; serverName: string; argv: string[]; conversationId: string; onClose: () => void }) {
+/** Running a proposed command needs the server's name typed in; it runs as argv (no shell) and is audited, as is a decline. */
+export function RunCommandDialog({ serverId, serverName, argv, messageId, conversationId, onClose }: { serverId: string; serverName: string; argv: string[]; messageId: string; conversationId: string; onClose: () => void }) {
   const [typed, setTyped] = useState('');
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<{ code: number | null; stdout: string; stderr: string } | null>(null);
@@ -41,7 +41,16 @@ export function RunCommandDialog({ serverId, serverName, argv, conversationId, o
           </pre>
         )}
         <div className="actions">
-          <button onClick={onClose}>{result ? 'Close' : 'Cancel'}</button>
+          <button
+            onClick={() => {
+              // Declining is a decision too: recorded (server and argv) in the audit log; nothing runs.
+              if (!result) void api().assistant.decide({ messageId, decision: 'declined', what: 'command', serverId, argv }).catch(() => undefined);
+              onClose();
+            }}
+            data-testid="run-cancel"
+          >
+            {result ? 'Close' : 'Cancel'}
+          </button>
           {!result && (
             <button className="primary" disabled={busy || typed !== serverName} onClick={() => void run()}>
               Run on {serverName}

@@ -7,6 +7,7 @@ import { bytes, percent } from '../../lib/format.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
 import { InspectDrawer } from './InspectDrawer.tsx';
 import { useLiveContainers } from './useContainers.ts';
+import { assistantHash } from '../assistant/intent.ts';
 
 type SortKey = 'name' | 'server' | 'state' | 'image' | 'cpu' | 'mem';
 type Action = 'start' | 'stop' | 'restart' | 'kill' | 'remove';
@@ -133,6 +134,11 @@ export function ContainersTable() {
                     <button onClick={() => void act(c, 'start')}>Start</button>
                   )}
                   {c.state === 'running' && <button onClick={() => void shell(c)}>Shell</button>}
+                  {(c.health === 'unhealthy' || c.state === 'dead' || c.state === 'restarting' || (c.state === 'exited' && !/\(0\)/.test(c.status))) && (
+                    <a className="button-link" href={assistantHash({ server: c.serverId, container: c.name })} data-testid="explain-container">
+                      Explain
+                    </a>
+                  )}
                   <a className="button-link" href={`#/logs?server=${c.serverId}&containers=${c.id}`}>
                     Logs
                   </a>
