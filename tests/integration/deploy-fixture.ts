@@ -127,6 +127,22 @@ export function getByHost(address: string, host: string, path = '/', timeoutMs =
   });
 }
 
+/** POST through the proxy with a Host header, as a forge delivers a webhook; resolves with status and body (never rejects). */
+export function postByHost(address: string, host: string, path: string, body: string, headers: Record<string, string>, timeoutMs = 10_000): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    const req = request({ host: address, port: 80, path, method: 'POST', headers: { Host: host, 'Content-Type': 'application/json', ...headers }, timeout: timeoutMs, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      res.on('error', () => resolve({ status: 0, body: text }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (e) => resolve({ status: 0, body: String(e) }));
+    req.end(body);
+  });
+}
+
 /** Follows a deploy through apps.watchDeploy until it ends; returns its final state and the log it streamed. */
 export async function followDeploy(client: Client, deployId: string, timeoutMs = 120_000, onState?: (d: Deploy) => void): Promise<{ deploy: Deploy; log: string }> {
   const ac = new AbortController();

@@ -1,31 +1,14 @@
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Testbed, type TestServer } from '../testbed/index.ts';
 import { rpcError, startTestApp, waitFor, type TestApp } from '../helpers/app.ts';
 import { addServer } from '../helpers/servers.ts';
-import { DRIVER, followDeploy, getByHost, GitRepo, loadShipImages, SAMPLE_DOCKERFILE, setupProxy } from './deploy-fixture.ts';
+import { DRIVER, followDeploy, getByHost, GitRepo, loadShipImages, postByHost, SAMPLE_DOCKERFILE, setupProxy } from './deploy-fixture.ts';
 
 const HOOK_HOST = 'hooks.test';
-
-/** POST through the proxy on the server's port 80 with a Host header, as a forge would deliver a webhook. */
-function postByHost(address: string, host: string, path: string, body: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
-  return new Promise((resolve) => {
-    const req = request({ host: address, port: 80, path, method: 'POST', headers: { Host: host, 'Content-Type': 'application/json', ...headers }, timeout: 10_000, agent: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      res.on('error', () => resolve({ status: 0, body: text }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (e) => resolve({ status: 0, body: String(e) }));
-    req.end(body);
-  });
-}
 
 const hmac = (secret: string, body: string) => createHmac('sha256', secret).update(body).digest('hex');
 const pushBody = (ref: string, after: string) => JSON.stringify({ ref, before: '0'.repeat(40), after, repository: { full_name: 'me/sample' }, pusher: { name: 'me' } });
@@ -165,6 +148,28 @@ describe(`push-to-deploy webhook through the ${DRIVER} proxy (real sshd + docker
     expect(log).toContain('==> Deployed');
     expect((await app.client.apps.deploys({ id: appId })).map((d) => d.trigger)).toEqual(['webhook', 'webhook']);
     expect((await app.client.apps.webhook.deliveries({ id: appId, limit: 1 }))[0]).toMatchObject({ provider: 'gitea', delivery: 'gitea-1', result: 'started', deployId });
+  });
+
+  it('a push while a job of the app runs waits for it, then deploys the branch head', async () => {
+    repo.commit({ 'Dockerfile': SAMPLE_DOCKERFILE.replace('COPY', 'RUN sleep 3\nCOPY'), 'index.html': 'v3\n' }, 'v3 (slow build)');
+    const first = await github(pushBody('refs/heads/main', repo.git(['rev-parse', 'HEAD']).trim()));
+    expect(first.status, first.body).toBe(202);
+    const firstId = (JSON.parse(first.body) as { deployId: string }).deployId;
+    const head = repo.commit({ 'index.html': 'v4\n' }, 'v4');
+    const second = await github(pushBody('refs/heads/main', head));
+    expect(JSON.parse(second.body)).toEqual({ queued: true });
+    // reading the deliveries imports the started deploy into the history
+    expect((await app.client.apps.webhook.deliveries({ id: appId, limit: 2 })).map((d) => [d.result, d.deployId])).toEqual([
+      ['queued', null],
+      ['started', firstId],
+    ]);
+    expect((await followDeploy(app.client, firstId, 120_000)).deploy.status).toBe('succeeded');
+    const started = await waitFor(async () => (await app.client.apps.webhook.deliveries({ id: appId, limit: 1 })).find((d) => d.result === 'started' && d.deployId !== firstId), 'the queued push to start', 30_000, 500);
+    expect(started).toMatchObject({ commit: head, reason: 'queued delivery, started after the previous job ended' });
+    const { deploy, log } = await followDeploy(app.client, started.deployId!, 120_000);
+    expect(deploy.status, log).toBe('succeeded');
+    expect(deploy.commit).toBe(head);
+    expect(await getByHost(s.host, 'hooked.test')).toEqual({ status: 200, body: 'v4\n' });
   });
 
   it('rotating the secret refuses the old one; turning it off removes the receiver, its specs and the secret', async () => {
