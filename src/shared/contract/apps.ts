@@ -57,6 +57,34 @@ export const AppSource = z.discriminatedUnion('kind', [
 ]);
 export type AppSource = z.infer<typeof AppSource>;
 
+/** A Compose project name, as `docker compose -p` accepts it. */
+export const ComposeProject = z
+  .string()
+  .trim()
+  .min(1, 'expected a project name')
+  .max(63, 'expected at most 63 characters')
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected lowercase letters, digits, _ and - (a Compose project name)');
+/** A service name of the Compose file. */
+export const ComposeService = z
+  .string()
+  .trim()
+  .min(1, 'expected a service name')
+  .max(63, 'expected at most 63 characters')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a Compose service name (letters, digits, . _ -)');
+
+/** Build from a Compose file of the source instead of a Dockerfile: the app is the whole stack. */
+export const ComposeBuild = z
+  .object({
+    /** Path of the Compose file inside the source. */
+    file: RelPath.default('docker-compose.yml'),
+    /** Compose project name on the server; when empty, op-<app name> (fixed when the app is saved). */
+    project: ComposeProject.nullable().default(null),
+    /** The service that gets the domains, the port and the health check (routed through the proxy). */
+    service: ComposeService.default('web'),
+  })
+  .strict();
+export type ComposeBuild = z.infer<typeof ComposeBuild>;
+
 export const HealthCheck = z
   .object({
     /** HTTP path probed on the app's port from the server (any 2xx/3xx answer is healthy). */
@@ -83,6 +111,8 @@ export const AppConfig = z
     serverId: Id,
     source: AppSource,
     dockerfile: RelPath.default('Dockerfile'),
+    /** Set: the build is this Compose file (a stack) and `dockerfile` is not used. */
+    compose: ComposeBuild.nullable().default(null),
     /** The port the app listens on inside its container. */
     port: z.number().int('expected a whole number').min(1, 'expected a port 1-65535').max(65535, 'expected a port 1-65535').default(80),
     domains: z
@@ -110,7 +140,16 @@ export type AppConfig = z.infer<typeof AppConfig>;
 
 export const AppCreate = AppConfig.omit({ envNames: true }).extend({ env: z.record(EnvName, z.string().max(65_536).regex(/^[^\n\r\0]*$/, 'expected a value without line breaks')).optional() }).strict();
 export type AppCreate = z.input<typeof AppCreate>;
-export const AppUpdate = AppCreate.partial()
+type Undefault<T> = T extends z.ZodDefault<infer I> ? I : T;
+/**
+ * Every field optional and WITHOUT its default: zod 4 applies defaults inside .partial(), which would reset every
+ * field an update leaves out (port back to 80, domains emptied…). Nested objects given are still completed.
+ */
+function optionalNoDefaults<S extends z.ZodRawShape>(shape: S): { [K in keyof S]: z.ZodOptional<Undefault<S[K]>> } {
+  return Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, (v instanceof z.ZodDefault ? (v.unwrap() as z.ZodType) : (v as z.ZodType)).optional()])) as never;
+}
+export const AppUpdate = z
+  .object(optionalNoDefaults(AppCreate.shape))
   .extend({ id: Id, env: z.record(EnvName, z.string().max(65_536).regex(/^[^\n\r\0]*$/, 'expected a value without line breaks').nullable()).optional() })
   .strict();
 
@@ -207,7 +246,8 @@ export const apps = {
   get: base.input(AppRef).output(App),
   create: base.meta({ mutating: true, secretFields: ['env', 'deployKey'] }).input(AppCreate).output(App),
   update: base.meta({ mutating: true, secretFields: ['env', 'deployKey'] }).input(AppUpdate).output(App),
-  remove: base.meta({ mutating: true }).input(z.object({ id: Id, stopContainers: z.boolean().default(true) }).strict()).output(z.object({ removed: z.boolean() })),
+  /** stopContainers: remove the app's containers (Compose: `compose down`); removeVolumes: also the stack's volumes. */
+  remove: base.meta({ mutating: true }).input(z.object({ id: Id, stopContainers: z.boolean().default(true), removeVolumes: z.boolean().default(false) }).strict()).output(z.object({ removed: z.boolean() })),
   deploy: base.meta({ mutating: true }).input(AppRef).output(Deploy),
   /** Run a kept image again (no rebuild). */
   rollback: base.meta({ mutating: true }).input(z.object({ id: Id, toDeployId: Id }).strict()).output(Deploy),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AppConfig, type App, type AppCreate, type Deploy } from '../../../shared/contract/apps.ts';
 import { AppError } from '../core/errors.ts';
 import type { SecretsService } from '../secrets/service.ts';
+import { composeOf, composeProject } from './compose.ts';
 import type { AppRow, DeployStore, StoredConfig } from './store.ts';
 
 type EnvInput = Record<string, string | null> | undefined;
@@ -38,9 +39,10 @@ export class AppsService {
 
   async create(input: AppCreate): Promise<App> {
     const { env, ...config } = input;
-    const parsed = AppConfig.parse({ ...config, envNames: [] });
+    const parsed = this.fixProject(AppConfig.parse({ ...config, envNames: [] }), null);
     if (!this.serverExists(parsed.serverId)) throw new AppError('NOT_FOUND', `serverId: no server with id ${parsed.serverId}`);
     if (this.store.nameTaken(parsed.serverId, parsed.name)) throw new AppError('CONFLICT', `name: an app named ${parsed.name} already exists on this server`);
+    this.refuseTakenProject(parsed, null);
     const id = randomUUID();
     const deployKeyRef = parsed.source.kind === 'git' && parsed.source.deployKey ? (await this.secrets.put(`Deploy key of ${parsed.name}`, 'deploy-key', parsed.source.deployKey)).ref : null;
     const envRefs = await this.writeEnv({}, parsed.name, env);
@@ -54,7 +56,8 @@ export class AppsService {
     const current = this.store.config(row);
     const { id, env, ...patch } = input;
     if (patch.serverId && patch.serverId !== row.serverId) throw new AppError('INPUT_INVALID', 'serverId: an app cannot move to another server; create a new one');
-    const next = AppConfig.parse({ ...current, ...patch, envNames: [] });
+    const next = this.fixProject(AppConfig.parse({ ...current, ...patch, envNames: [] }), current.compose?.project ?? null);
+    this.refuseTakenProject(next, id);
     if (next.name !== row.name && this.store.nameTaken(row.serverId, next.name, id)) throw new AppError('CONFLICT', `name: an app named ${next.name} already exists on this server`);
     let deployKeyRef = row.deployKeyRef;
     if (next.source.kind === 'git' && next.source.deployKey) {
@@ -68,6 +71,19 @@ export class AppsService {
     const envRefs = await this.writeEnv(JSON.parse(row.envRefs) as Record<string, string>, next.name, env);
     this.store.updateApp(id, { name: next.name, config: JSON.stringify(stored(next)), deployKeyRef, envRefs: JSON.stringify(envRefs), updatedAt: Date.now() });
     return this.get(id);
+  }
+
+  /** A Compose app without a project name gets one now (op-<name>, or the one it had), so a rename keeps its stack. */
+  private fixProject(c: AppConfig, had: string | null): AppConfig {
+    if (!c.compose || c.compose.project) return c;
+    return { ...c, compose: { ...c.compose, project: had ?? composeProject(c) } };
+  }
+
+  private refuseTakenProject(c: AppConfig, exceptId: string | null): void {
+    if (!c.compose) return;
+    const project = composeProject(c);
+    const other = this.store.apps(c.serverId).find((r) => r.id !== exceptId && composeOf(this.store.config(r)) && composeProject(this.store.config(r)) === project);
+    if (other) throw new AppError('CONFLICT', `compose.project: the app ${other.name} already runs a stack named ${project} on this server`);
   }
 
   async removeSecrets(row: AppRow): Promise<void> {

@@ -5,6 +5,7 @@ import { ShipSettingsStore } from '../proxy/settings.ts';
 import type { SecretsService } from '../secrets/service.ts';
 import type { ConnectionPool } from '../ssh/pool.ts';
 import { AppsService } from './apps.ts';
+import { composeOf } from './compose.ts';
 import { DeployService } from './service.ts';
 import { DeployStore } from './store.ts';
 import type { TrackerOptions } from './tracker.ts';
@@ -44,9 +45,10 @@ export class ShipService {
   }
 
   /** Removes an app (and, by default, its containers on the server). */
-  async removeApp(id: string, stopContainers: boolean): Promise<boolean> {
+  async removeApp(id: string, stopContainers: boolean, removeVolumes = false): Promise<boolean> {
     const row = this.store.app(id);
     for (const d of this.store.active(id)) await this.deploys.cancel(d.id).catch(() => undefined);
+    if (stopContainers && composeOf(this.store.config(row))) await this.deploys.removeStack(id, removeVolumes);
     if (stopContainers) {
       const api = await this.docker.api(row.serverId);
       const list = await api.listContainers({ all: true, filters: { label: [`openpanel.app=${id}`] } });

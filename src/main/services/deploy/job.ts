@@ -86,28 +86,39 @@ export async function packFolder(path: string): Promise<Buffer> {
   return stdout;
 }
 
+/** A builder: the Dockerfile job by default; a Compose app passes its own script, variables and bind mounts. */
+export interface BuilderOpts {
+  deployId: string;
+  image: string;
+  dockerSocket: string;
+  settings: ShipSettings;
+  vars: JobVars | (Record<string, string> & { OP_APP_ID: string });
+  script?: string;
+  binds?: string[];
+}
+
 /** Label on every builder naming its app (not openpanel.app: the job stops that app's other containers). */
 export const JOB_APP_LABEL = 'openpanel.job.app';
 
 /** The builder's create options (the webhook receiver on the server starts the very same ones). */
-export function builderSpec(opts: { deployId: string; image: string; dockerSocket: string; settings: ShipSettings; vars: JobVars }): Docker.ContainerCreateOptions & { name: string } {
+export function builderSpec(opts: BuilderOpts): Docker.ContainerCreateOptions & { name: string } {
   return {
     name: builderName(opts.deployId),
     Image: opts.image,
-    Entrypoint: ['sh', '-c', JOB_SCRIPT],
+    Entrypoint: ['sh', '-c', opts.script ?? JOB_SCRIPT],
     Cmd: [],
     Env: Object.entries(opts.vars).map(([k, v]) => `${k}=${v}`),
     Labels: { [MANAGED_LABEL]: 'true', 'openpanel.job': opts.deployId, [JOB_APP_LABEL]: opts.vars.OP_APP_ID },
     HostConfig: {
       NetworkMode: 'host',
       AutoRemove: true,
-      Binds: [`${opts.dockerSocket}:/var/run/docker.sock`, `${opts.settings.dataDir}:${BUILDER_DATA}`],
+      Binds: [`${opts.dockerSocket}:/var/run/docker.sock`, `${opts.settings.dataDir}:${BUILDER_DATA}`, ...(opts.binds ?? [])],
     },
   };
 }
 
 /** Creates and starts the detached builder; from here on the job lives on the server. */
-export async function startBuilder(api: Docker, opts: { deployId: string; image: string; dockerSocket: string; settings: ShipSettings; vars: JobVars; upload: Buffer | null }): Promise<void> {
+export async function startBuilder(api: Docker, opts: BuilderOpts & { upload: Buffer | null }): Promise<void> {
   const c = await api.createContainer(builderSpec(opts));
   try {
     if (opts.upload) await c.putArchive(opts.upload, { path: '/' });

@@ -8,6 +8,7 @@ import { DEFAULT_IMAGES, resolveImage } from '../proxy/images.ts';
 import type { ShipSettingsStore } from '../proxy/settings.ts';
 import type { ConnectionPool } from '../ssh/pool.ts';
 import type { AppsService } from './apps.ts';
+import { composeDown, composeJob, composeOf, composeProject, composeRef, isComposeRef, revisionOf } from './compose.ts';
 import { builderName, deployContainer, deployImage, JOB_APP_LABEL, jobDirOf, jobReader, jobVars, packFolder, startBuilder } from './job.ts';
 import { toDeploy, type DeployRow, type DeployStore } from './store.ts';
 import { JobTracker, type TrackerOptions } from './tracker.ts';
@@ -116,6 +117,8 @@ export class DeployService {
     const target = this.d.store.deploy(toDeployId);
     if (target.appId !== appId) throw new AppError('INPUT_INVALID', 'toDeployId: that deploy belongs to another app');
     if (target.status !== 'succeeded' || !target.image) throw new AppError('INPUT_INVALID', 'toDeployId: only a succeeded deploy has an image to roll back to');
+    const compose = !!composeOf(this.d.store.config(this.d.store.app(appId)));
+    if (isComposeRef(target.image) !== compose) throw new AppError('INPUT_INVALID', `toDeployId: that deploy ran ${compose ? 'a Dockerfile image' : 'a Compose stack'}; this app now deploys ${compose ? 'a Compose file' : 'a Dockerfile'}`);
     return this.start(appId, 'rollback', target, 'manual');
   }
 
@@ -126,8 +129,11 @@ export class DeployService {
     const app = this.d.store.config(row);
     const settings = this.d.settings.get(row.serverId);
     const id = newDeployId();
-    const image = target?.image ?? deployImage(app.name, id);
-    const container = deployContainer(app.name, id);
+    const compose = composeOf(app);
+    const revision = compose ? (target?.image ? revisionOf(target.image) : id) : null;
+    const image = target?.image ?? (compose ? composeRef(composeProject(app), id) : deployImage(app.name, id));
+    // A stack's containers are named by Compose; the deploy records none.
+    const container = compose ? null : deployContainer(app.name, id);
     const now = Date.now();
     const deployRow: DeployRow = {
       id, appId, serverId: row.serverId, kind, trigger, status: 'queued', step: 'queued', progress: 0, image, commit: target?.commit ?? null,
@@ -137,14 +143,16 @@ export class DeployService {
     try {
       const { deployKey, env } = await this.d.apps.secretsOf(row);
       const upload = kind === 'deploy' && app.source.kind === 'upload' ? await packFolder(app.source.path) : null;
-      const vars = jobVars({ deployId: id, appId, kind, app, settings, image, container, deployKey, env, upload: !!upload });
+      const job = revision
+        ? composeJob({ deployId: id, appId, kind, app, settings, revision, deployKey, env, upload: !!upload })
+        : { vars: jobVars({ deployId: id, appId, kind, app, settings, image, container: container!, deployKey, env, upload: !!upload }), script: undefined, binds: [] };
       const builder = resolveImage(DEFAULT_IMAGES.builder, settings.imageOverrides);
       const dockerSocket = await this.d.dockerSocket(row.serverId);
       const api = await liveApi(this.d.docker, row.serverId);
       await guarded(this.d.docker, row.serverId, 'starting the deploy job', async () => {
         await ensureNetwork(api);
         await ensureImage(api, builder);
-        await startBuilder(api, { deployId: id, image: builder, dockerSocket, settings, vars, upload });
+        await startBuilder(api, { deployId: id, image: builder, dockerSocket, settings, vars: job.vars, ...(job.script ? { script: job.script } : {}), binds: job.binds, upload });
       }, 300_000);
     } catch (e) {
       this.d.store.updateDeploy(id, { status: 'failed', error: `starting the job: ${errorMessage(e)}`, finishedAt: Date.now(), log: `!! starting the job failed: ${errorMessage(e)}\n` });
@@ -175,11 +183,30 @@ export class DeployService {
     return true;
   }
 
+  /** A Compose app's stack taken down on the server (`compose down`, volumes only when asked); returns its output. */
+  async removeStack(appId: string, removeVolumes: boolean): Promise<string> {
+    const row = this.d.store.app(appId);
+    const app = this.d.store.config(row);
+    if (!composeOf(app)) throw new AppError('INPUT_INVALID', 'id: this app does not deploy a Compose file');
+    const settings = this.d.settings.get(row.serverId);
+    const { env } = await this.d.apps.secretsOf(row);
+    const builder = resolveImage(DEFAULT_IMAGES.builder, settings.imageOverrides);
+    const dockerSocket = await this.d.dockerSocket(row.serverId);
+    const api = await liveApi(this.d.docker, row.serverId);
+    const input = { deployId: newDeployId(), appId, kind: 'deploy' as const, app, settings, revision: 'd0', deployKey: null, env, upload: false, removeVolumes };
+    return guarded(this.d.docker, row.serverId, 'taking the stack down', async () => {
+      await ensureImage(api, builder);
+      return composeDown(api, { image: builder, dockerSocket, input, timeoutMs: 240_000 });
+    }, 300_000);
+  }
+
   async cancel(deployId: string): Promise<Deploy> {
     const row = this.d.store.deploy(deployId);
     if (row.status !== 'running' && row.status !== 'queued') throw new AppError('CONFLICT', `deployId: the deploy is already ${row.status}`);
     const t = this.trackers.get(deployId);
     const step = t?.state?.step ?? row.step;
+    // A stack is updated in place from `compose up` on: cancelling then would leave it half updated.
+    if (isComposeRef(row.image) && (step === 'start' || step === 'health')) throw new AppError('CONFLICT', 'deployId: Compose is already updating the stack; too late to cancel (roll back instead)');
     if (step === 'switch' || step === 'cleanup' || step === 'done') throw new AppError('CONFLICT', 'deployId: traffic is already switching to the new version; too late to cancel (roll back instead)');
     const api = await liveApi(this.d.docker, row.serverId);
     await guarded(this.d.docker, row.serverId, 'cancelling the deploy job', async () => {

@@ -15,13 +15,19 @@ export function AppForm({ serverId, onCreated }: { serverId: string; onCreated(a
   const [domains, setDomains] = useState('');
   const [env, setEnv] = useState('');
   const [dockerfile, setDockerfile] = useState('Dockerfile');
+  const [build, setBuild] = useState<'dockerfile' | 'compose'>('dockerfile');
+  const [composeFile, setComposeFile] = useState('docker-compose.yml');
+  const [composeService, setComposeService] = useState('web');
+  const [composeProject, setComposeProject] = useState('');
   const create = useMutation({
     mutationFn: () =>
       api().apps.create({
         name,
         serverId,
         source: { kind: 'git', url, branch },
-        dockerfile,
+        ...(build === 'compose'
+          ? { compose: { file: composeFile, service: composeService, project: composeProject.trim() || null } }
+          : { dockerfile }),
         port: Number(port),
         domains: domains
           .split('\n')
@@ -62,8 +68,23 @@ export function AppForm({ serverId, onCreated }: { serverId: string; onCreated(a
       {field('Name', 'name', name, setName, 'app-name', 'my-app')}
       {field('Git URL', 'source.url', url, setUrl, 'app-git-url', 'https://github.com/me/app.git')}
       {field('Branch', 'source.branch', branch, setBranch, 'app-branch')}
-      {field('Dockerfile', 'dockerfile', dockerfile, setDockerfile, 'app-dockerfile')}
-      {field('Port in the container', 'port', port, setPort, 'app-port')}
+      <label className="field">
+        Build
+        <select value={build} onChange={(e) => setBuild(e.target.value as 'dockerfile' | 'compose')} aria-label="Build" data-testid="app-build">
+          <option value="dockerfile">Dockerfile</option>
+          <option value="compose">Compose file (a stack of services)</option>
+        </select>
+      </label>
+      {build === 'dockerfile' ? (
+        field('Dockerfile', 'dockerfile', dockerfile, setDockerfile, 'app-dockerfile')
+      ) : (
+        <>
+          {field('Compose file', 'compose.file', composeFile, setComposeFile, 'app-compose-file')}
+          {field('Service that gets the domains', 'compose.service', composeService, setComposeService, 'app-compose-service')}
+          {field('Project name (optional)', 'compose.project', composeProject, setComposeProject, 'app-compose-project', 'op-<app name>')}
+        </>
+      )}
+      {field(build === 'compose' ? 'Port of that service in its container' : 'Port in the container', 'port', port, setPort, 'app-port')}
       <label className="field">
         Domains (one per line; prefix http:// for plain HTTP)
         <textarea value={domains} onChange={(e) => setDomains(e.target.value)} rows={2} aria-label="Domains" data-testid="app-domains" />

@@ -1,0 +1,287 @@
+/**
+ * The deploy job of a Compose app (a stack), run by `sh` inside the builder container on the server, like the
+ * Dockerfile job (script.ts): a constant POSIX sh script, every value in OP_* variables (all always set), state in
+ * $OP_JOB_DIR/state.json and output in $OP_JOB_DIR/log, so the app can leave and re-attach at any time.
+ *
+ * Revisions: each deploy checks the source out into $OP_STACK_DIR/<deploy id>/src. That directory is
+ * bind-mounted at the same path in the builder as on the server, so the paths Compose resolves (build contexts,
+ * relative bind mounts like ./nginx.conf) are real paths on the server. Next to the source the job keeps
+ * compose-file (the file's path), images.yml (our override: a per-deploy image tag for every service that is built,
+ * and OpenPanel's labels on every service), commit and, once the revision has run, images.lock (service, image
+ * reference, image id of every container). $OP_STACK_DIR/current names the revision that runs.
+ *
+ * The Compose CLI is the builder's: the `docker compose` plugin when present (the docker:cli image has it), else
+ * `docker-compose` 1.29 (what Debian 12 ships). Nothing is installed on the server itself.
+ *
+ * Env values never touch the server's disk: they sit in a 0600 file in the builder's own /tmp and are exported
+ * only into the environment of the compose commands (for ${NAME} interpolation, and for the routed service,
+ * whose override lists the names under `environment:`).
+ */
+/**
+ * awk program: the services that have a build section, from Compose's normalised `config` output (docker-compose
+ * 1.29 and the v2 plugin both print 2-space indented YAML: services at 2 spaces, their keys at 4). No single quote.
+ */
+export const BUILT_SERVICES_AWK = String.raw`
+/^[^ ]/ { insvc = ($0 == "services:"); svc = ""; next }
+insvc && /^  [^ ]/ { svc = $0; sub(/^  /, "", svc); sub(/:.*$/, "", svc); gsub(/["\047]/, "", svc); next }
+insvc && svc != "" && /^    build:/ { print svc }
+`;
+
+const COMMON = String.raw`
+set -u
+S="$OP_STACK_DIR"
+compose() { if [ "$CV" = 2 ]; then docker compose "$@"; else docker-compose "$@"; fi; }
+find_compose() {
+  if docker compose version >/dev/null 2>&1; then CV=2; echo "compose: $(docker compose version 2>&1)"
+  elif command -v docker-compose >/dev/null 2>&1; then CV=1; echo "compose: $(docker-compose version --short 2>&1) (docker-compose)"
+  else return 1; fi
+}
+umask 077; printf '%s\n' "$OP_APP_ENV" > /tmp/app.env; umask 022
+OP_APP_ENV=
+# Runs "$@" with the app's env values exported (a subshell: they never reach the rest of the job).
+with_env() { ( while IFS= read -r kv; do [ -n "$kv" ] && export "$kv"; done < /tmp/app.env; "$@" ) }
+printf '%s\n' "$OP_ROUTE" > /tmp/route.json
+# compose_rev <revision> <compose args...>: compose on a kept revision, with the routing override and its images.
+compose_rev() {
+  r=$1; shift
+  f=$(cat "$S/$r/compose-file") || return 1
+  if [ -f "/tmp/pins-$r.yml" ]; then
+    compose -p "$OP_PROJECT" -f "$S/$r/src/$f" -f /tmp/route.json -f "$S/$r/images.yml" -f "/tmp/pins-$r.yml" "$@"
+  else
+    compose -p "$OP_PROJECT" -f "$S/$r/src/$f" -f /tmp/route.json -f "$S/$r/images.yml" "$@"
+  fi
+}
+rev_images() { sed -n 's/^    image: "\(.*\)"$/\1/p' "$S/$1/images.yml" 2>/dev/null; }
+`;
+
+export const COMPOSE_JOB_SCRIPT = String.raw`
+J="$OP_JOB_DIR"
+mkdir -p "$J" && chmod 755 "$J"
+: >> "$J/log"
+exec >> "$J/log" 2>&1
+${COMMON}
+STEP=prepare; PROGRESS=0; COMMIT=""; BUILD_MS=null; UP=; PREV=
+REV="$S/$OP_REVISION"
+now() { date +%s; }
+ms() { t=$(date +%s%N); case "$t" in *N) echo $(( $(date +%s) * 1000 ));; *) echo $(( t / 1000000 ));; esac; }
+state() {
+  printf '{"status":"%s","step":"%s","progress":%s,"image":"%s","commit":"%s","container":"","buildMs":%s,"error":"%s","at":%s}\n' \
+    "$1" "$2" "$3" "$OP_IMAGE" "$COMMIT" "$BUILD_MS" "$4" "$(now)" > "$J/state.tmp" && mv -f "$J/state.tmp" "$J/state.json"
+}
+step() { STEP=$1; PROGRESS=$2; echo "==> $3"; state running "$1" "$2" ""; }
+restore() {
+  if [ -n "$PREV" ] && [ "$PREV" != "$OP_REVISION" ] && [ -f "$S/$PREV/compose-file" ]; then
+    echo "==> Bringing the previous revision $PREV back up"
+    with_env compose_rev "$PREV" up -d --no-build --remove-orphans || echo "!! the previous revision did not come back up"
+  elif [ "$OP_KIND" = deploy ]; then
+    echo "==> No previous revision: taking the new one down (volumes kept)"
+    with_env compose_rev "$OP_REVISION" down --remove-orphans || true
+  fi
+}
+fail() {
+  echo "!! $1"
+  if [ -n "$UP" ]; then restore; fi
+  if [ "$OP_KIND" = deploy ] && [ -d "$REV" ]; then
+    for img in $(rev_images "$OP_REVISION"); do docker rmi "$img" >/dev/null 2>&1; done
+    rm -rf "$REV"
+  fi
+  rm -f /tmp/app.env
+  state failed "$STEP" "$PROGRESS" "$1"
+  exit 1
+}
+probe() {
+  url="http://$1:$2$3"
+  if command -v curl >/dev/null 2>&1; then
+    code=$(curl -s -o /dev/null -m 3 -w '%{http_code}' "$url") || return 1
+    case "$code" in 2*|3*) return 0;; esac; return 1
+  elif command -v wget >/dev/null 2>&1; then wget -q -T 3 -O /dev/null "$url"
+  elif command -v bash >/dev/null 2>&1; then
+    timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1" || exit 1; printf "GET %s HTTP/1.0\r\nHost: health\r\n\r\n" "$2" >&3; read -r v c rest <&3; case "$c" in 2*|3*) exit 0;; esac; exit 1' "$1" "$2" "$3" 2>/dev/null
+  else return 1; fi
+}
+
+step prepare 5 "Job $OP_JOB_ID ($OP_KIND) for stack $OP_PROJECT of app $OP_APP on $(hostname), docker $(docker version --format '{{.Server.Version}}' 2>/dev/null)"
+find_compose || fail "the builder image has no Compose CLI (it needs the docker compose plugin or docker-compose)"
+docker network inspect "$OP_NETWORK" >/dev/null 2>&1 || docker network create "$OP_NETWORK" >/dev/null || fail "cannot create network $OP_NETWORK"
+mkdir -p "$S" || fail "cannot create $S"
+PREV=$(cat "$S/current" 2>/dev/null || true)
+
+if [ "$OP_KIND" = deploy ]; then
+  step fetch 10 "Fetching the source"
+  rm -rf "$REV"; mkdir -p "$REV" || fail "cannot create $REV"
+  SRC="$REV/src"
+  if [ -n "$OP_UPLOAD" ]; then
+    [ -d /upload ] || fail "the uploaded source is missing"
+    mv /upload "$SRC" || fail "cannot move the uploaded source into place"
+    COMMIT=upload
+  else
+    if [ -n "$OP_DEPLOY_KEY" ]; then
+      umask 077; printf '%s\n' "$OP_DEPLOY_KEY" > /tmp/deploy_key; umask 022
+      export GIT_SSH_COMMAND="ssh -i /tmp/deploy_key -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=/openpanel/known_hosts"
+    fi
+    OP_DEPLOY_KEY=
+    git clone --depth 1 --branch "$OP_GIT_BRANCH" -- "$OP_GIT_URL" "$SRC" || fail "git clone of the branch failed"
+    rm -f /tmp/deploy_key
+    COMMIT=$(git -C "$SRC" rev-parse HEAD) || fail "cannot read the commit"
+    echo "commit $COMMIT: $(git -C "$SRC" log -1 --format=%s)"
+  fi
+  printf '%s\n' "$COMMIT" > "$REV/commit"
+
+  step build 20 "Checking $OP_COMPOSE_FILE"
+  [ -f "$SRC/$OP_COMPOSE_FILE" ] || fail "compose.file: $OP_COMPOSE_FILE does not exist in the source"
+  printf '%s\n' "$OP_COMPOSE_FILE" > "$REV/compose-file"
+  with_env compose -p "$OP_PROJECT" -f "$SRC/$OP_COMPOSE_FILE" config -q || fail "compose.file: $OP_COMPOSE_FILE is not a valid Compose file (the error is above)"
+  SERVICES=$(with_env compose -p "$OP_PROJECT" -f "$SRC/$OP_COMPOSE_FILE" config --services) || fail "compose.file: cannot list the services of $OP_COMPOSE_FILE"
+  printf '%s\n' "$SERVICES" | grep -Fqx -- "$OP_SERVICE" || fail "compose.service: $OP_COMPOSE_FILE has no service named $OP_SERVICE (services: $(echo $SERVICES))"
+  # Services with a build section, read from Compose's own normalised output (2-space indented YAML).
+  BUILT=$(with_env compose -p "$OP_PROJECT" -f "$SRC/$OP_COMPOSE_FILE" config | awk '${BUILT_SERVICES_AWK}')
+  {
+    echo "services:"
+    for s in $SERVICES; do
+      printf '  "%s":\n' "$s"
+      if printf '%s\n' "$BUILT" | grep -Fqx -- "$s"; then
+        printf '    image: "%s%s:%s"\n' "$OP_IMAGE_PREFIX" "$(printf '%s' "$s" | tr 'A-Z.' 'a-z-')" "$OP_REVISION"
+      fi
+      echo "    labels:"
+      printf '%s\n' "$OP_LABELS" | while IFS='=' read -r k v; do [ -n "$k" ] && printf '      "%s": "%s"\n' "$k" "$v"; done
+    done
+  } > "$REV/images.yml"
+  echo "services: $(echo $SERVICES); built here: $(echo $BUILT)"
+
+  printf '%s\n' "$OP_BASE_IMAGES" > /tmp/base-images
+  while IFS='=' read -r from to; do
+    [ -n "$from" ] || continue
+    docker image inspect "$to" >/dev/null 2>&1 || docker pull "$to" || fail "cannot get base image $to"
+    docker tag "$to" "$from" || fail "cannot alias base image $from"
+    echo "base image $from -> $to"
+  done < /tmp/base-images
+
+  T0=$(ms)
+  if [ -n "$BUILT" ]; then
+    echo "==> Building $(echo $BUILT)"
+    with_env compose_rev "$OP_REVISION" build || fail "compose build failed"
+  fi
+  BUILD_MS=$(( $(ms) - T0 ))
+  echo "built in $BUILD_MS ms"
+else
+  step fetch 20 "Using the kept revision $OP_REVISION (no rebuild)"
+  [ -f "$REV/compose-file" ] && [ -f "$REV/images.lock" ] || fail "the revision $OP_REVISION is no longer kept on the server"
+  COMMIT=$(cat "$REV/commit" 2>/dev/null || true)
+  for img in $(rev_images "$OP_REVISION"); do
+    docker image inspect "$img" >/dev/null 2>&1 || fail "the image $img of this revision is no longer on the server"
+  done
+  # Images that were pulled: use the very image the revision ran (by id) when its tag has moved since.
+  : > "/tmp/pins-$OP_REVISION.yml"
+  while read -r svc ref id; do
+    [ -n "$id" ] || continue
+    cur=$(docker image inspect -f '{{.Id}}' "$ref" 2>/dev/null || true)
+    [ "$cur" = "$id" ] && continue
+    docker image inspect "$id" >/dev/null 2>&1 || fail "the image $ref ($id) that service $svc ran is no longer on the server"
+    echo "service $svc: $ref now names another image; using the recorded $id"
+    printf '  "%s":\n    image: "%s"\n' "$svc" "$id" >> "/tmp/pins-$OP_REVISION.yml"
+  done < "$REV/images.lock"
+  if [ -s "/tmp/pins-$OP_REVISION.yml" ]; then
+    { echo "services:"; cat "/tmp/pins-$OP_REVISION.yml"; } > /tmp/pins.tmp && mv -f /tmp/pins.tmp "/tmp/pins-$OP_REVISION.yml"
+  else rm -f "/tmp/pins-$OP_REVISION.yml"; fi
+fi
+
+step start 70 "Starting the stack $OP_PROJECT (revision $OP_REVISION)"
+UP=1
+with_env compose_rev "$OP_REVISION" up -d --no-build --remove-orphans || fail "compose up failed"
+
+step health 80 "Waiting until service $OP_SERVICE answers on port $OP_PORT$OP_HEALTH_PATH (up to $OP_HEALTH_TIMEOUT s)"
+deadline=$(( $(now) + OP_HEALTH_TIMEOUT )); ok=; n=0; c=
+while [ "$(now)" -lt "$deadline" ]; do
+  n=$((n + 1))
+  c=$(docker ps -aq --filter "label=com.docker.compose.project=$OP_PROJECT" --filter "label=com.docker.compose.service=$OP_SERVICE" | head -n 1)
+  [ -n "$c" ] || fail "service $OP_SERVICE has no container"
+  st=$(docker inspect -f '{{.State.Status}}' "$c" 2>/dev/null)
+  if [ "$st" != running ]; then docker logs --tail 50 "$c"; fail "the container of service $OP_SERVICE stopped (state $st)"; fi
+  hs=$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{end}}' "$c" 2>/dev/null)
+  ip=$(docker inspect -f "{{with index .NetworkSettings.Networks \"$OP_NETWORK\"}}{{.IPAddress}}{{end}}" "$c" 2>/dev/null)
+  if [ -n "$ip" ] && { [ -z "$hs" ] || [ "$hs" = healthy ]; } && probe "$ip" "$OP_PORT" "$OP_HEALTH_PATH"; then ok=1; break; fi
+  sleep 0.3
+done
+[ -n "$ok" ] || { [ -n "$c" ] && docker logs --tail 50 "$c"; fail "the health check of service $OP_SERVICE did not pass in time"; }
+echo "healthy after $n probe(s)"
+
+step switch 90 "Routing to service $OP_SERVICE as $OP_ALIAS ($OP_PROXY)"
+if [ "$OP_PROXY" = caddy ] && [ -n "$OP_SITE" ]; then
+  mkdir -p "$(dirname "$OP_SITE_FILE")"
+  if [ -f "$OP_SITE_FILE" ]; then cp -f "$OP_SITE_FILE" "$J/site.previous"; fi
+  printf '%s\n' "$OP_SITE" | sed "s|__UPSTREAM__|$OP_ALIAS:$OP_PORT|g" > "$OP_SITE_FILE.tmp" && mv -f "$OP_SITE_FILE.tmp" "$OP_SITE_FILE"
+  if ! docker exec "$OP_PROXY_CONTAINER" caddy reload --config /etc/openpanel/Caddyfile --adapter caddyfile; then
+    if [ -f "$J/site.previous" ]; then cp -f "$J/site.previous" "$OP_SITE_FILE"; else rm -f "$OP_SITE_FILE"; fi
+    fail "the proxy did not take the new configuration (is it installed and running?)"
+  fi
+elif [ "$OP_PROXY" = traefik ]; then
+  sleep "$OP_SWITCH_DELAY"
+fi
+
+step cleanup 95 "Recording revision $OP_REVISION and pruning old ones"
+if [ "$OP_KIND" = deploy ]; then
+  for c in $(docker ps -aq --filter "label=com.docker.compose.project=$OP_PROJECT"); do
+    docker inspect -f '{{index .Config.Labels "com.docker.compose.service"}} {{.Config.Image}} {{.Image}}' "$c"
+  done > "$REV/images.lock"
+fi
+printf '%s\n' "$OP_REVISION" > "$S/current.tmp" && mv -f "$S/current.tmp" "$S/current"
+# Containers of this app outside the stack (deployed earlier from a Dockerfile).
+for c in $(docker ps -aq --filter "label=openpanel.app=$OP_APP_ID"); do
+  p=$(docker inspect -f '{{index .Config.Labels "com.docker.compose.project"}}' "$c")
+  [ "$p" = "$OP_PROJECT" ] && continue
+  echo "removing $(docker inspect -f '{{.Name}}' "$c") (not part of the stack)"
+  docker stop -t 10 "$c" >/dev/null 2>&1; docker rm -f "$c" >/dev/null 2>&1
+done
+# Kept: the newest $OP_KEEP complete revisions and the one that runs; unfinished ones (failed, cancelled) go.
+kept=0
+for r in $(ls -1 "$S" | grep '^d[a-z0-9]*$' | sort -r); do
+  [ "$r" = "$OP_REVISION" ] && continue
+  if [ -f "$S/$r/images.lock" ] && [ "$kept" -lt $((OP_KEEP - 1)) ]; then kept=$((kept + 1)); continue; fi
+  for img in $(rev_images "$r"); do docker rmi "$img" >/dev/null 2>&1; done
+  rm -rf "$S/$r"
+  echo "removed revision $r"
+done
+rm -f /tmp/app.env
+STEP=done; PROGRESS=100
+echo "==> Deployed revision $OP_REVISION of stack $OP_PROJECT"
+state succeeded done 100 ""
+`;
+
+/**
+ * Removes a stack: `compose down` on the revision that runs (volumes only when asked), then the images built for
+ * every kept revision, the kept revisions and the app's proxy site. Output on stdout/stderr; exit code = result.
+ */
+export const COMPOSE_DOWN_SCRIPT = String.raw`
+${COMMON}
+find_compose || { echo "the builder image has no Compose CLI (it needs the docker compose plugin or docker-compose)"; exit 1; }
+R=$(cat "$S/current" 2>/dev/null || true)
+if [ -n "$R" ] && [ -f "$S/$R/compose-file" ]; then
+  if [ -n "$OP_VOLUMES" ]; then with_env compose_rev "$R" down --remove-orphans --volumes || exit 1
+  else with_env compose_rev "$R" down --remove-orphans || exit 1; fi
+else
+  echo "no kept revision: removing the containers of project $OP_PROJECT by label"
+  for c in $(docker ps -aq --filter "label=com.docker.compose.project=$OP_PROJECT"); do docker rm -f "$c" >/dev/null || exit 1; done
+fi
+if [ -d "$S" ]; then
+  for r in $(ls -1 "$S" | grep '^d[a-z0-9]*$'); do
+    for img in $(rev_images "$r"); do docker rmi "$img" >/dev/null 2>&1 && echo "removed image $img"; done
+  done
+  rm -rf "$S"
+fi
+rm -f /tmp/app.env
+if [ -n "$OP_SITE_FILE" ] && [ -f "$OP_SITE_FILE" ]; then
+  rm -f "$OP_SITE_FILE"
+  docker exec "$OP_PROXY_CONTAINER" caddy reload --config /etc/openpanel/Caddyfile --adapter caddyfile >/dev/null 2>&1 || true
+fi
+echo "stack $OP_PROJECT removed"
+`;
+
+/** Every variable the compose scripts read (all set, possibly empty: the scripts run with set -u). */
+export const COMPOSE_VARS = [
+  'OP_JOB_ID', 'OP_JOB_DIR', 'OP_KIND', 'OP_APP', 'OP_APP_ID', 'OP_IMAGE', 'OP_NETWORK', 'OP_UPLOAD', 'OP_DEPLOY_KEY',
+  'OP_GIT_URL', 'OP_GIT_BRANCH', 'OP_BASE_IMAGES', 'OP_LABELS', 'OP_APP_ENV', 'OP_PORT', 'OP_HEALTH_PATH',
+  'OP_HEALTH_TIMEOUT', 'OP_PROXY', 'OP_SITE', 'OP_SITE_FILE', 'OP_PROXY_CONTAINER', 'OP_SWITCH_DELAY', 'OP_KEEP',
+  'OP_STACK_DIR', 'OP_REVISION', 'OP_PROJECT', 'OP_SERVICE', 'OP_COMPOSE_FILE', 'OP_ROUTE', 'OP_ALIAS',
+  'OP_IMAGE_PREFIX', 'OP_VOLUMES',
+] as const;
+export type ComposeVars = Record<(typeof COMPOSE_VARS)[number], string>;
