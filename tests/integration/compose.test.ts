@@ -1,49 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUSYBOX_TAG, Testbed, type TestServer } from '../testbed/index.ts';
+import { Testbed, type TestServer } from '../testbed/index.ts';
 import { rpcError, startTestApp, waitFor, type TestApp } from '../helpers/app.ts';
 import { addServer } from '../helpers/servers.ts';
-import { DRIVER, followDeploy, getByHost, GitRepo, setupProxy, TRAEFIK_IMAGE, TRAEFIK_TAR } from './deploy-fixture.ts';
-
-// A stack of two services: `web` is built from web/Dockerfile (busybox httpd: a page, and a CGI script that asks
-// `api`), `api` runs the busybox image as it is (a "pulled" image here: the base-image alias puts it under
-// busybox:latest) with a named volume, and answers with a value interpolated from the app's keychain env.
-const COMPOSE = `services:
-  web:
-    build: ./web
-    depends_on: [api]
-  api:
-    image: busybox:latest
-    environment:
-      GREETING: \${GREETING}
-    volumes:
-      - data:/data
-    command: ["sh", "-c", "mkdir -p /srv && echo \\"api says $$GREETING\\" > /srv/index.html && trap 'exit 0' TERM; httpd -f -p 8081 -h /srv & wait"]
-volumes:
-  data: {}
-`;
-const WEB_DOCKERFILE = `FROM busybox:latest
-COPY index.html /www/index.html
-COPY api.cgi /www/cgi-bin/api
-RUN chmod +x /www/cgi-bin/api
-CMD ["sh", "-c", "trap 'exit 0' TERM; httpd -f -p 8080 -h /www & wait"]
-`;
-const API_CGI = '#!/bin/sh\necho "Content-Type: text/plain"\necho\nwget -qO- http://api:8081/\n';
-
-/** Ship images without a registry; the builder is Debian's docker.io + docker-compose 1.29 (no compose plugin there). */
-async function loadImages(s: TestServer): Promise<Record<string, string>> {
-  await s.loadImage('busybox');
-  const builder = await s.loadImage('debian', { packages: ['git', 'docker.io', 'docker-compose'], tag: 'openpanel-test/builder-compose:latest' });
-  const images: Record<string, string> = { 'docker:27-cli': builder, 'busybox:latest': BUSYBOX_TAG };
-  if (DRIVER === 'traefik') {
-    await s.exec(['docker', 'load', '-i', TRAEFIK_TAR], { check: true, timeoutMs: 120_000 });
-    images['traefik:v3.3'] = TRAEFIK_IMAGE;
-  } else {
-    images['caddy:2'] = await s.loadImage('debian', { packages: ['caddy'], tag: 'openpanel-test/caddy:latest' });
-  }
-  return images;
-}
+import { API_CGI, COMPOSE, loadComposeImages, WEB_DOCKERFILE } from './compose-fixture.ts';
+import { DRIVER, followDeploy, getByHost, GitRepo, setupProxy, TRAEFIK_IMAGE } from './deploy-fixture.ts';
 
 describe(`Compose stacks from git through the ${DRIVER} proxy (real sshd + dockerd, docker-compose in the builder)`, () => {
   let bed: Testbed;
@@ -61,7 +23,7 @@ describe(`Compose stacks from git through the ${DRIVER} proxy (real sshd + docke
   beforeAll(async () => {
     bed = await Testbed.create({ prefix: 'compose' });
     s = await bed.addServer({ name: 'stack' });
-    const images = await loadImages(s);
+    const images = await loadComposeImages(s);
     repo = new GitRepo();
     mkdirSync(join(repo.work, 'web'));
     repo.commit({ 'docker-compose.yml': COMPOSE, 'web/Dockerfile': WEB_DOCKERFILE, 'web/index.html': 'v1\n', 'web/api.cgi': API_CGI, 'broken.yml': 'services: [\n' }, 'v1');
@@ -243,5 +205,28 @@ describe(`Compose stacks from git through the ${DRIVER} proxy (real sshd + docke
     expect((await s.exec(['docker', 'images', '-q', 'openpanel/stack-web'], { check: true })).stdout.trim()).toBe('');
     expect((await getByHost(s.host, host)).body).not.toContain('v1');
     expect((await rpcError(app.client.apps.get({ id: appId }))).code).toBe('NOT_FOUND');
+  });
+
+  it('deploys a stack from an uploaded folder, and removes it with its volumes when asked', async () => {
+    const up = await app.client.apps.create({
+      name: 'upstack',
+      serverId,
+      source: { kind: 'upload', path: repo.work },
+      compose: {},
+      port: 8080,
+      domains: [{ host: 'upstack.test', tls: false }],
+      env: { GREETING: 'from upload' },
+    });
+    expect(up.compose).toEqual({ file: 'docker-compose.yml', project: 'op-upstack', service: 'web' });
+    const started = await app.client.apps.deploy({ id: up.id });
+    const { deploy, log } = await followDeploy(app.client, started.id, 180_000);
+    expect(deploy.status, log).toBe('succeeded');
+    expect(deploy.commit).toBe('upload');
+    expect(await getByHost(s.host, 'upstack.test')).toEqual({ status: 200, body: 'v2\n' });
+    expect(await getByHost(s.host, 'upstack.test', '/cgi-bin/api')).toEqual({ status: 200, body: 'api says from upload\n' });
+    expect((await s.exec(['docker', 'volume', 'ls', '-q'], { check: true })).stdout).toContain('op-upstack_data');
+    expect(await app.client.apps.remove({ id: up.id, removeVolumes: true })).toEqual({ removed: true });
+    expect((await s.exec(['docker', 'ps', '-aq', '--filter', 'label=com.docker.compose.project=op-upstack'], { check: true })).stdout.trim()).toBe('');
+    expect((await s.exec(['docker', 'volume', 'ls', '-q'], { check: true })).stdout).not.toContain('op-upstack_data');
   });
 });

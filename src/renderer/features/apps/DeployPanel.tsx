@@ -45,15 +45,22 @@ export function DeployPanel({ app, deployId, onDeploy }: { app: App; deployId: s
       <div className="row">
         <h2 style={{ margin: 0 }}>{app.name}</h2>
         <span className="muted">{app.source.kind === 'git' ? `${app.source.url} @ ${app.source.branch}` : app.source.path}</span>
+        {app.compose && (
+          <span className="muted" data-testid="app-compose">
+            Compose {app.compose.file} (project {app.compose.project}, routed service {app.compose.service})
+          </span>
+        )}
         <div className="spacer" />
         {app.urls.map((u) => (
           <a key={u} href={u} target="_blank" rel="noreferrer" data-testid="app-url">
             {u}
           </a>
         ))}
-        <a className="button-link" href={assistantHash({ app: app.id, task: 'dockerfile' })} data-testid="generate-dockerfile-link">
-          Generate Dockerfile…
-        </a>
+        {!app.compose && (
+          <a className="button-link" href={assistantHash({ app: app.id, task: 'dockerfile' })} data-testid="generate-dockerfile-link">
+            Generate Dockerfile…
+          </a>
+        )}
         <button className="primary" disabled={!!running || run.isPending} onClick={() => run.mutate()} data-testid="deploy-button">
           Deploy
         </button>
