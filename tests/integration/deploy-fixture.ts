@@ -2,7 +2,7 @@
 // through image overrides (no registry), HTTP by Host name, and following a deploy through its live stream.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { request, type Agent } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,20 +111,33 @@ export async function setupProxy(client: Client, serverId: string, images: Recor
   if (!st.running) throw new Error(`proxy not running: ${JSON.stringify(st)}`);
 }
 
-/** GET through the proxy with a Host header; resolves with status and body (never rejects). */
-export function getByHost(address: string, host: string, path = '/', timeoutMs = 3000): Promise<{ status: number; body: string }> {
-  return new Promise((resolve) => {
-    const req = request({ host: address, port: 80, path, headers: { Host: host }, timeout: timeoutMs, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', () => resolve({ status: 0, body }));
+/**
+ * GET through the proxy with a Host header; resolves with status and body (never rejects).
+ * Without an agent every request opens its own connection. With a keep-alive agent it behaves like a browser:
+ * a request sent on a reused idle connection that the server closed before answering is sent once more on a new
+ * one (RFC 9112 §9.3.1 allows this for idempotent requests, and browsers do it). A graceful proxy reload closes
+ * idle keep-alive connections, so a client without this retry would count a request that no browser would fail.
+ */
+export function getByHost(address: string, host: string, path = '/', timeoutMs = 3000, agent?: Agent): Promise<{ status: number; body: string }> {
+  const once = (): Promise<{ status: number; body: string; retry?: boolean }> =>
+    new Promise((resolve) => {
+      let answered = false;
+      const req = request({ host: address, port: 80, path, headers: { Host: host }, timeout: timeoutMs, agent: agent ?? false }, (res) => {
+        answered = true;
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', () => resolve({ status: 0, body }));
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        const closedIdle = req.reusedSocket && !answered && (e.code === 'ECONNRESET' || e.message === 'socket hang up');
+        resolve({ status: 0, body: String(e), retry: closedIdle });
+      });
+      req.end();
     });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (e) => resolve({ status: 0, body: String(e) }));
-    req.end();
-  });
+  return once().then((r) => (r.retry ? once() : r)).then(({ status, body }) => ({ status, body }));
 }
 
 /** POST through the proxy with a Host header, as a forge delivers a webhook; resolves with status and body (never rejects). */

@@ -1,3 +1,4 @@
+import { Agent } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Testbed, type TestServer } from '../testbed/index.ts';
 import { rpcError, startTestApp, waitFor, type TestApp } from '../helpers/app.ts';
@@ -76,13 +77,16 @@ describe(`deploys from git through the ${DRIVER} proxy (real sshd + dockerd)`, (
     let ok = 0;
     const failures: string[] = [];
     const seen = new Set<string>();
+    // Keep-alive, like a browser (see getByHost): the proxy's reload closes idle connections gracefully.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     for (let i = 0; i < 5000 && !done; i++) {
-      const r = await getByHost(s.host, 'sample.test');
+      const r = await getByHost(s.host, 'sample.test', '/', 3000, agent);
       if (r.status === 200 && (r.body === 'v1\n' || r.body === 'v2\n')) {
         ok++;
         seen.add(r.body.trim());
       } else failures.push(`${r.status} ${r.body.slice(0, 80)}`);
     }
+    agent.destroy();
     const { deploy, log } = await finished;
     expect(deploy.status, log).toBe('succeeded');
     expect(failures).toEqual([]);
