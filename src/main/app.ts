@@ -90,7 +90,7 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
   });
   const forwards = new ForwardsService(pool);
   const databases = new DatabasesService({ db: storage.db, docker, secrets, forwards });
-  const backups = new BackupsService({ db: storage.db, docker, secrets, databases });
+  const backups = new BackupsService({ db: storage.db, docker, secrets, databases, pool });
   const services: AppServices = {
     options,
     hostKeys,
@@ -126,6 +126,7 @@ export async function createApp(options: AppOptions): Promise<AppServices> {
     async close() {
       monitor.stop();
       ship.close();
+      backups.close();
       services.streams.cancelAll();
       await services.forwards.closeAll();
       await services.terminals.closeAll();

@@ -1,7 +1,7 @@
 // Test helpers for the Data feature: a real S3 API server (s3rver) on the test bed's bridge address, and the
 // images the servers need without a registry (a PostgreSQL stand-in and the backup tools image), both built
 // offline from Debian's packages.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // @ts-expect-error s3rver ships no types
@@ -38,9 +38,14 @@ export async function startS3(bed: Testbed, bucket = 'backups'): Promise<TestS3>
   };
 }
 
-/** One Debian rootfs with everything (built once, cached): PostgreSQL 15 server and client, age, rclone, busybox (crond). */
-export const DATA_PACKAGES = ['age', 'busybox-static', 'postgresql-15', 'rclone', 'redis-server'];
+/**
+ * One Debian rootfs with everything (built once, cached): PostgreSQL 15, MariaDB 10.11 and Redis 7.0 servers and
+ * clients, age, rclone, busybox (crond).
+ */
+export const DATA_PACKAGES = ['age', 'busybox-static', 'mariadb-server', 'postgresql-15', 'rclone', 'redis-server'];
 export const PG_STANDIN = 'openpanel-test/postgres:15';
+export const MARIADB_STANDIN = 'openpanel-test/mariadb:10.11';
+export const REDIS_STANDIN = 'openpanel-test/redis:7.0';
 export const TOOLS_STANDIN = 'openpanel-test/backup-tools:1';
 
 /**
@@ -75,15 +80,63 @@ EXPOSE 5432
 ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]
 `;
 
-/** Loads the Debian image and builds the PostgreSQL stand-in and the tools image on the server (no registry). */
-export async function loadDataImages(s: TestServer): Promise<{ postgres: string; tools: string }> {
-  const base = await s.loadImage('debian', { packages: DATA_PACKAGES });
-  const ctx = `/tmp/pg-standin-${process.pid}`;
+/**
+ * Stand-ins for the official `mariadb` (mariadb:11) and `redis` (redis:7) images, honouring their contracts (see the
+ * entrypoints in standins/): MARIADB_ROOT_PASSWORD (or MYSQL_*), MARIADB_DATABASE, MARIADB_USER/PASSWORD,
+ * MARIADB_ROOT_HOST (default %), data in /var/lib/mysql, port 3306, clients `mariadb`/`mariadb-dump`; redis-server
+ * arguments as the command (`--requirepass`), data in /data, port 6379.
+ */
+const MARIADB_ENTRYPOINT = readFileSync(join(import.meta.dirname, 'standins/mariadb-entrypoint.sh'), 'utf8');
+const REDIS_ENTRYPOINT = readFileSync(join(import.meta.dirname, 'standins/redis-entrypoint.sh'), 'utf8');
+
+// Debian's postinst initialised /var/lib/mysql in the rootfs; the official image starts with it empty.
+const MARIADB_DOCKERFILE = (base: string) => `FROM ${base}
+RUN rm -rf /var/lib/mysql && mkdir -p /var/lib/mysql && chown mysql:mysql /var/lib/mysql
+COPY entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+VOLUME /var/lib/mysql
+EXPOSE 3306
+ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]
+CMD ["mariadbd"]
+`;
+
+const REDIS_DOCKERFILE = (base: string) => `FROM ${base}
+RUN mkdir -p /data && chown redis:redis /data
+WORKDIR /data
+COPY entrypoint.sh /usr/local/bin/docker-entrypoint.sh
+VOLUME /data
+EXPOSE 6379
+ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]
+CMD ["redis-server"]
+`;
+
+async function buildStandin(s: TestServer, tag: string, entrypoint: string, dockerfile: string): Promise<string> {
+  const ctx = `/tmp/standin-${tag.replace(/[^a-z0-9]/g, '-')}-${process.pid}`;
   await s.exec(['mkdir', '-p', ctx], { check: true });
-  await s.exec(['sh', '-c', 'cat > "$0"', `${ctx}/entrypoint.sh`], { input: ENTRYPOINT, check: true });
+  await s.exec(['sh', '-c', 'cat > "$0"', `${ctx}/entrypoint.sh`], { input: entrypoint, check: true });
   await s.exec(['chmod', '755', `${ctx}/entrypoint.sh`], { check: true });
-  await s.exec(['sh', '-c', 'cat > "$0"', `${ctx}/Dockerfile`], { input: DOCKERFILE(base), check: true });
-  await s.exec(['docker', 'build', '-q', '-t', PG_STANDIN, ctx], { check: true, env: { DOCKER_BUILDKIT: '0' }, timeoutMs: 300_000 });
+  await s.exec(['sh', '-c', 'cat > "$0"', `${ctx}/Dockerfile`], { input: dockerfile, check: true });
+  await s.exec(['docker', 'build', '-q', '-t', tag, ctx], { check: true, env: { DOCKER_BUILDKIT: '0' }, timeoutMs: 300_000 });
+  return tag;
+}
+
+export interface DataImages {
+  postgres: string;
+  mariadb: string;
+  redis: string;
+  tools: string;
+}
+
+/** Loads the Debian image and builds the PostgreSQL, MariaDB and Redis stand-ins and the tools image on the server (no registry). */
+export async function loadDataImages(s: TestServer): Promise<DataImages> {
+  const base = await s.loadImage('debian', { packages: DATA_PACKAGES });
+  await buildStandin(s, PG_STANDIN, ENTRYPOINT, DOCKERFILE(base));
+  await buildStandin(s, MARIADB_STANDIN, MARIADB_ENTRYPOINT, MARIADB_DOCKERFILE(base));
+  await buildStandin(s, REDIS_STANDIN, REDIS_ENTRYPOINT, REDIS_DOCKERFILE(base));
   await s.exec(['docker', 'tag', base, TOOLS_STANDIN], { check: true });
-  return { postgres: PG_STANDIN, tools: TOOLS_STANDIN };
+  return { postgres: PG_STANDIN, mariadb: MARIADB_STANDIN, redis: REDIS_STANDIN, tools: TOOLS_STANDIN };
+}
+
+/** The image mapping a test server needs: official images → the stand-ins built above. */
+export function dataImageMapping(images: DataImages): Record<string, string> {
+  return { 'postgres:16': images.postgres, 'mariadb:11': images.mariadb, 'redis:7': images.redis, 'openpanel/backup-tools:1': images.tools };
 }

@@ -11,6 +11,7 @@ import { HostKeyPrompts } from '../features/servers/HostKeyPrompts.tsx';
 import { ServersPage } from '../features/servers/ServersPage.tsx';
 import { useStatus, useStatusFeed } from '../features/servers/status.tsx';
 import { useAlertNotifications, useFleetFeed } from '../features/servers/fleet.ts';
+import { useBackupNotices } from '../features/backups/notices.ts';
 import { SettingsPage } from '../features/settings/SettingsPage.tsx';
 import type { Connection } from '../lib/rpc.ts';
 import { CommandPalette } from './CommandPalette.tsx';
@@ -51,6 +52,7 @@ export function App({ connection }: { connection: Connection }) {
   useStatusFeed();
   useFleetFeed();
   useAlertNotifications(theme.notifications);
+  useBackupNotices(theme.notifications);
   const statuses = useStatus((s) => s.byId);
   const problems = Object.values(statuses).filter((s) => s.state === 'failed' || s.state === 'reconnecting').length;
   const [disconnected, setDisconnected] = useState<string | null>(null);

@@ -129,12 +129,35 @@ export const RunProgress = z.object({
 export type RunProgress = z.infer<typeof RunProgress>;
 
 export const RestoreTarget = z.discriminatedUnion('kind', [
-  /** Into a database of a managed PostgreSQL: a new one by name, or the same one (replace: restored side by side, then swapped). */
+  /**
+   * Into a database of a managed PostgreSQL, MariaDB/MySQL or MongoDB: a new one by name side by side, or (PostgreSQL
+   * only) the same one (replace: restored side by side, then swapped).
+   */
   z.object({ kind: z.literal('database'), databaseId: Id, dbName: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'expected a database name like shop_restored'), replace: z.boolean().default(false) }).strict(),
+  /**
+   * A whole-instance backup (Redis RDB) into a managed Redis: an empty one side by side, or one with data only with
+   * replace (its dataset is replaced; the source database itself only with replace).
+   */
+  z.object({ kind: z.literal('instance'), databaseId: Id, replace: z.boolean().default(false) }).strict(),
   z.object({ kind: z.literal('volume'), volume: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'expected a Docker volume name') }).strict(),
 ]);
 
 export const RestoreResult = z.object({ restoredInto: z.string(), bytes: z.number(), plainSha256: z.string(), tables: z.array(z.object({ table: z.string(), rows: z.number() })) });
+
+/** Backup runs that failed on a server (e.g. while OpenPanel was closed), found when the app (re)connects to it. */
+export const BackupNotice = z.object({
+  id: z.string(),
+  serverId: z.string(),
+  jobId: z.string(),
+  label: z.string(),
+  /** Failed runs since the last notice for this job (from the server's run history). */
+  failedRuns: z.number().int(),
+  lastFailedAt: Timestamp,
+  error: z.string(),
+  /** Whether the latest run of the job succeeded after these failures. */
+  recovered: z.boolean(),
+});
+export type BackupNotice = z.infer<typeof BackupNotice>;
 
 const JobRef = z.object({ jobId: Id }).strict();
 const ObjectRef = z.object({ jobId: Id, key: z.string().min(1, 'expected an object key').max(1024) }).strict();
@@ -156,6 +179,11 @@ export const backups = {
   status: base.input(z.object({ serverId: Id }).strict()).output(z.array(JobStatus)),
   /** Failed runs on every server with jobs (shown as notifications after connecting). */
   failures: base.output(z.array(JobStatus.extend({ serverId: z.string(), label: z.string() }))),
+  /**
+   * Notices of failed runs, found on the servers when the app (re)connects to them: first those not yet delivered
+   * to any subscriber, then new ones as servers connect. Each failed run is noticed once (remembered in SQLite).
+   */
+  notices: base.output(eventIterator(BackupNotice)),
   runNow: base.meta({ mutating: true }).input(JobRef).output(eventIterator(RunProgress)),
   list: base.input(JobRef).output(z.array(BackupObject)),
   remove: base.meta({ mutating: true }).input(ObjectRef).output(z.object({ removed: z.boolean() })),

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { base, Id, Timestamp } from './base.ts';
 
-export const DatabaseEngine = z.enum(['postgres']);
+/** postgres:16, mariadb:11, mysql:8, redis:7, mongo:7 by default (official images, mappable per server). */
+export const DatabaseEngine = z.enum(['postgres', 'mariadb', 'mysql', 'redis', 'mongo'], { message: 'expected one of postgres, mariadb, mysql, redis, mongo' });
 export type DatabaseEngine = z.infer<typeof DatabaseEngine>;
 
 /** Names of managed databases: also the container suffix, the volume suffix and the DNS name on the data network. */
@@ -55,8 +56,8 @@ export const CreateDatabaseInput = z
     serverId: Id,
     engine: DatabaseEngine.default('postgres'),
     name: DatabaseName,
-    /** Image tag of the official image, e.g. 16 for postgres:16. */
-    version: z.string().trim().regex(/^[a-z0-9][a-z0-9._-]{0,40}$/i, 'expected a version tag like 16 or 16-bookworm').default('16'),
+    /** Image tag of the official image, e.g. 16 for postgres:16; default per engine (16, 11, 8, 7, 7). */
+    version: z.string().trim().regex(/^[a-z0-9][a-z0-9._-]{0,40}$/i, 'expected a version tag like 16 or 16-bookworm').optional(),
     limits: ResourceLimits.default({ memoryMb: null, cpus: null }),
   })
   .strict();
@@ -89,7 +90,7 @@ export const databases = {
   /** Removes the container (and the volume when asked). The UI offers a final backup first. */
   remove: base.meta({ mutating: true }).input(z.object({ id: Id, removeVolume: z.boolean().default(false) }).strict()).output(z.object({ removed: z.boolean() })),
   connection: base.input(ById).output(DatabaseConnection),
-  /** A local port forwarded over SSH to the database, for psql and friends on this computer. */
+  /** A local port forwarded over SSH to the database, for psql, mariadb, redis-cli, mongosh on this computer. */
   openLocal: base.meta({ mutating: true }).input(ById).output(z.object({ forwardId: z.string(), url: z.string(), localPort: z.number().int() })),
   /** Per-server image mapping (e.g. postgres:16 → a mirror or a local image). */
   images: base.input(z.object({ serverId: Id }).strict()).output(ImageMapping),

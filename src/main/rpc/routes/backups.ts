@@ -1,3 +1,5 @@
+import { on } from 'node:events';
+import type { BackupNotice } from '../../../shared/contract/backups.ts';
 import type { AppServices } from '../../app.ts';
 import type { Os } from '../os.ts';
 
@@ -14,6 +16,15 @@ export function backupsRoutes(os: Os, services: AppServices) {
     removeJob: os.backups.removeJob.handler(async ({ input }) => ({ removed: await s.removeJob(input.id) })),
     status: os.backups.status.handler(({ input }) => s.status(input.serverId)),
     failures: os.backups.failures.handler(() => s.failures()),
+    notices: os.backups.notices.handler(async function* ({ signal }) {
+      const stream = on(s.notices, 'notice', signal ? { signal } : {});
+      for (const n of s.notices.take()) yield n;
+      try {
+        for await (const [n] of stream) yield n as BackupNotice;
+      } catch (e) {
+        if (!(e instanceof Error && e.name === 'AbortError')) throw e;
+      }
+    }),
     runNow: os.backups.runNow.handler(async function* ({ input, signal }) {
       yield* s.runNow(input.jobId, signal ?? new AbortController().signal);
     }),

@@ -1,41 +1,126 @@
 import { createHash } from 'node:crypto';
 
+const HEAD_MAX = 65_536;
+const NL = 0x0a;
+const QUOTE = 0x27;
+const BACKSLASH = 0x5c;
+const OPEN = 0x28;
+const CLOSE = 0x29;
+const SEMICOLON = 0x3b;
+
 /**
- * Reads a plain pg_dump as it streams by: sha256 of every byte, and the number of data rows of each
- * `COPY <table> (...) FROM stdin;` block (until the `\.` line). Used to compare a restore with the backup.
+ * Reads a plain SQL dump as it streams by: sha256 of every byte, and the number of data rows per table, from
+ * - pg_dump: the lines of each `COPY <table> (...) FROM stdin;` block (until the `\.` line);
+ * - mariadb-dump/mysqldump: the tuples of each `INSERT INTO \`t\` VALUES (...),(...);` statement (on one line or
+ *   one tuple per line), counted by a small state machine (quotes, backslash escapes, parentheses, the final `;`)
+ *   that streams through statements of any length.
+ * Any other bytes (an RDB, a Mongo archive) are only hashed in effect: no line matches. Used to compare a restore
+ * with the backup.
  */
 export class DumpStats {
   private readonly hash = createHash('sha256');
-  private partial = '';
-  private table: string | null = null;
+  /** The start of the current line (capped), to recognise COPY/INSERT/`\.`. */
+  private head = '';
+  /** The rest of the current line is not looked at (it follows the `;` of an INSERT). */
+  private skipLine = false;
+  private copyTable: string | null = null;
+  /** While inside the VALUES of an INSERT statement (one line or many): the table and the tuple parser's state. */
+  private insert: { table: string; inStr: boolean; esc: boolean; depth: number } | null = null;
   readonly rows = new Map<string, number>();
   bytes = 0;
 
   update(chunk: Buffer): void {
     this.hash.update(chunk);
     this.bytes += chunk.length;
-    const text = this.partial + chunk.toString('latin1');
-    const lines = text.split('\n');
-    this.partial = lines.pop() ?? '';
-    for (const line of lines) this.line(line);
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.insert) {
+        i = this.tuples(chunk, i);
+        if (this.insert) break;
+        this.skipLine = true;
+        continue;
+      }
+      const nl = chunk.indexOf(NL, i);
+      const end = nl === -1 ? chunk.length : nl;
+      if (!this.skipLine && this.head.length < HEAD_MAX) {
+        const added = Math.min(end, i + HEAD_MAX - this.head.length) - i;
+        this.head += chunk.toString('latin1', i, i + added);
+        if (this.copyTable === null && this.head.startsWith('INSERT INTO `')) {
+          const resume = this.startInsert(i, this.head.length - added);
+          if (resume !== null) {
+            i = resume;
+            continue;
+          }
+        }
+      }
+      if (nl === -1) break;
+      this.endLine();
+      i = nl + 1;
+    }
   }
 
-  private line(line: string): void {
-    if (this.table !== null) {
-      if (line === '\\.') this.table = null;
-      else this.rows.set(this.table, (this.rows.get(this.table) ?? 0) + 1);
+  /**
+   * When the head holds `INSERT INTO `t` [(cols)] VALUES`, the tuple parser takes over right after VALUES (mariadb-dump
+   * puts each tuple on its own line, mysqldump all on one); returns where in this chunk to resume.
+   */
+  private startInsert(segStart: number, headBefore: number): number | null {
+    const m = /^INSERT INTO `((?:[^`]|``)+)`(?: \([^)]*\))? VALUES(?=[ \n]|$)/.exec(this.head);
+    if (!m) return null;
+    const table = m[1]!.replaceAll('``', '`');
+    this.rows.set(table, this.rows.get(table) ?? 0);
+    this.insert = { table, inStr: false, esc: false, depth: 0 };
+    this.head = '';
+    // The match ends in this segment (it did not match before it).
+    return segStart + Math.max(0, m[0].length - headBefore);
+  }
+
+  /** Counts top-level tuples until the statement's `;`; returns the index after it (or the chunk's end). */
+  private tuples(chunk: Buffer, from: number): number {
+    const s = this.insert!;
+    let n = 0;
+    let j = from;
+    for (; j < chunk.length; j++) {
+      const b = chunk[j]!;
+      if (s.inStr) {
+        if (s.esc) s.esc = false;
+        else if (b === BACKSLASH) s.esc = true;
+        else if (b === QUOTE) s.inStr = false;
+      } else if (b === QUOTE) s.inStr = true;
+      else if (b === OPEN) {
+        if (s.depth === 0) n++;
+        s.depth++;
+      } else if (b === CLOSE) s.depth--;
+      else if (b === SEMICOLON && s.depth === 0) {
+        this.insert = null;
+        j++;
+        break;
+      }
+    }
+    if (n) this.rows.set(s.table, this.rows.get(s.table)! + n);
+    return j;
+  }
+
+  private endLine(): void {
+    const line = this.head;
+    this.head = '';
+    if (this.skipLine) {
+      this.skipLine = false;
+      return;
+    }
+    if (this.copyTable !== null) {
+      if (line === '\\.') this.copyTable = null;
+      else this.rows.set(this.copyTable, this.rows.get(this.copyTable)! + 1);
       return;
     }
     const m = /^COPY ([^\s(]+) (?:\([^)]*\) )?FROM stdin;$/.exec(line);
     if (m) {
-      this.table = m[1]!.replaceAll('"', '');
-      this.rows.set(this.table, this.rows.get(this.table) ?? 0);
+      this.copyTable = m[1]!.replaceAll('"', '');
+      this.rows.set(this.copyTable, this.rows.get(this.copyTable) ?? 0);
     }
   }
 
   digest(): string {
-    if (this.partial) this.line(this.partial);
-    this.partial = '';
+    if (this.head && !this.insert) this.endLine();
     return this.hash.digest('hex');
   }
 }

@@ -6,10 +6,14 @@ import type { DockerClient } from '../docker/client.ts';
 import { execChecked, execInContainer, type ExecInContainerOptions } from '../databases/docker-exec.ts';
 import { ensureImage } from '../databases/service.ts';
 import { BACKUP_SCRIPT, renderCrontab, renderJobFile } from './script.ts';
+import type { RunRecord } from './notices.ts';
 
 export const SCHEDULER_NAME = 'openpanel-backup-scheduler';
 export const SCHEDULER_VOLUME = 'openpanel-backup';
-/** Tools image: bash, coreutils, gzip, tar, age, rclone, busybox (crond) and the PostgreSQL client. Mappable per server. */
+/**
+ * Tools image: bash, coreutils, gzip, tar, age, rclone, busybox (crond) and the clients that dump: PostgreSQL
+ * (pg_dump), MariaDB/MySQL (mariadb-dump or mysqldump), Redis (redis-cli), MongoDB (mongodump). Mappable per server.
+ */
 export const TOOLS_IMAGE = 'openpanel/backup-tools:1';
 
 export interface SchedulerJob {
@@ -117,6 +121,28 @@ export class BackupScheduler {
         out.push({ jobId: s.job, state: s.state, startedAt: s.startedAt, finishedAt: s.finishedAt, key: s.key || null, size: s.size, error: s.error || null });
       } catch {
         // a status file being rewritten: skipped, read next time
+      }
+    }
+    return out;
+  }
+
+  /** Every run recorded in the jobs' histories on the server (the last 50 per job). */
+  async histories(): Promise<RunRecord[]> {
+    let text: string;
+    try {
+      text = await execChecked(this.client, SCHEDULER_NAME, ['sh', '-c', 'for f in /openpanel/status/*.history; do [ -f "$f" ] && cat "$f"; done; true'], 'reading backup history');
+    } catch (e) {
+      if (/no such container/i.test(errorMessage(e))) return [];
+      throw e;
+    }
+    const out: RunRecord[] = [];
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        const s = JSON.parse(line) as { job: string; state: string; startedAt: number; finishedAt: number; error: string };
+        if (s.state === 'ok' || s.state === 'failed') out.push({ jobId: s.job, state: s.state, startedAt: s.startedAt, finishedAt: s.finishedAt, error: s.error || null });
+      } catch {
+        // a line being written: read next time
       }
     }
     return out;

@@ -3,6 +3,9 @@
  * It is a constant: per-job values live in `/openpanel/jobs/<id>.job` as `KEY=<base64>` lines and are read
  * with `get KEY` (decoded, never sourced or evaluated), so no value can become shell code.
  *
+ * Kinds: postgres (pg_dump), mariadb/mysql (mariadb-dump/mysqldump --single-transaction), redis (`redis-cli --rdb`),
+ * mongo (mongodump --archive), volume (tar).
+ *
  * One run: native dump → tee (sha256 of the plaintext) → gzip → age (public key only) → tee (sha256 + size of
  * the object) → `rclone rcat` (streamed, multipart). The object counts only once its manifest is written next
  * to it; a failed stage deletes the partial object and records the failure in `/openpanel/status/<id>.json`.
@@ -52,6 +55,39 @@ case "$KIND" in
     VERSION=$(psql -At -c 'show server_version' 2>"$T/err") || fail "cannot reach the database: $(tail -c 400 "$T/err")"
     EST=$(psql -At -c 'select pg_database_size(current_database())' 2>/dev/null || echo 0)
     dump() { pg_dump --no-owner --no-privileges; } ;;
+  mariadb|mysql)
+    EXT=sql
+    DBN=$(get DB_NAME)
+    case "$DBN" in ''|*[!a-z0-9_]*) fail "bad database name";; esac
+    export MYSQL_PWD; MYSQL_PWD=$(get DB_PASSWORD)
+    MY=(--protocol=TCP -h "$(get DB_HOST)" -P "$(get DB_PORT)" -u "$(get DB_USER)")
+    if [ "$KIND" = mysql ]; then CLI=mysql; DUMPER=mysqldump; else CLI=mariadb; DUMPER=mariadb-dump; fi
+    command -v "$CLI" >/dev/null 2>&1 || CLI=$([ "$CLI" = mysql ] && echo mariadb || echo mysql)
+    command -v "$DUMPER" >/dev/null 2>&1 || DUMPER=$([ "$DUMPER" = mysqldump ] && echo mariadb-dump || echo mysqldump)
+    VERSION=$("$CLI" "${'$'}{MY[@]}" -N -B -e 'select version()' 2>"$T/err") || fail "cannot reach the database: $(tail -c 400 "$T/err")"
+    EST=$("$CLI" "${'$'}{MY[@]}" -N -B -e "select coalesce(sum(data_length + index_length), 0) from information_schema.tables where table_schema = '$DBN'" 2>/dev/null || echo 0)
+    # One consistent snapshot (InnoDB); no CREATE DATABASE/USE, so the dump restores into any database name.
+    dump() { "$DUMPER" "${'$'}{MY[@]}" --single-transaction --routines --triggers --events --hex-blob --skip-dump-date --no-tablespaces "$DBN"; } ;;
+  redis)
+    EXT=rdb
+    export REDISCLI_AUTH; REDISCLI_AUTH=$(get DB_PASSWORD)
+    RARGS=(-h "$(get DB_HOST)" -p "$(get DB_PORT)" --no-auth-warning)
+    VERSION=$(redis-cli "${'$'}{RARGS[@]}" info server 2>"$T/err" | tr -d '\r' | sed -n 's/^redis_version://p')
+    [ -n "$VERSION" ] || fail "cannot reach redis: $(tail -c 400 "$T/err")"
+    EST=$(redis-cli "${'$'}{RARGS[@]}" info memory 2>/dev/null | tr -d '\r' | sed -n 's/^used_memory://p')
+    # The RDB snapshot as a replica receives it (the server forks a BGSAVE), written to stdout.
+    dump() { redis-cli "${'$'}{RARGS[@]}" --rdb -; } ;;
+  mongo)
+    EXT=archive
+    DBN=$(get DB_NAME)
+    case "$DBN" in ''|*[!a-z0-9_]*) fail "bad database name";; esac
+    # The password goes to mongodump in a config file (0600, removed with $T), not on its command line.
+    (umask 077; printf 'password: "%s"\n' "$(get DB_PASSWORD)" > "$T/mongo.yaml")
+    MG=(--host "$(get DB_HOST)" --port "$(get DB_PORT)" --username "$(get DB_USER)" --authenticationDatabase admin --config "$T/mongo.yaml")
+    command -v mongodump >/dev/null 2>&1 || fail "mongodump is not in the backup tools image"
+    VERSION=$(mongodump --version 2>/dev/null | head -n 1 | tr -d '\r')
+    EST=0
+    dump() { mongodump "${'$'}{MG[@]}" --db "$DBN" --archive --quiet; } ;;
   volume)
     EXT=tar
     VOL=$(get VOLUME)

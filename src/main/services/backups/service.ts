@@ -11,6 +11,8 @@ import { backupJobs, backupTargets, backupVerifications } from '../db/schema.ts'
 import type { DockerService } from '../docker/service.ts';
 import type { SecretsService } from '../secrets/service.ts';
 import type { DatabasesService } from '../databases/service.ts';
+import type { ConnectionPool } from '../ssh/pool.ts';
+import { BackupNotices } from './notices.ts';
 import { BackupScheduler, TOOLS_IMAGE, type SchedulerJob } from './scheduler.ts';
 import { S3Target } from './s3.ts';
 import { decryptBackup } from './restore.ts';
@@ -24,16 +26,56 @@ export interface BackupsDeps {
   docker: DockerService;
   secrets: SecretsService;
   databases: DatabasesService;
+  /** When given, failed runs are looked for on every server as it (re)connects (see notices.ts). */
+  pool?: ConnectionPool;
 }
+
+/** While a server stays connected, its run history is read again this often (failures of scheduled runs). */
+const RECHECK_MS = 5 * 60_000;
 
 const id = (p: string) => `${p}_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
 
 /** Backup targets and jobs (definitions here; runs on the server), and the app-side list/restore/verify. */
 export class BackupsService {
   readonly d: BackupsDeps;
+  readonly notices: BackupNotices;
+  private readonly checking = new Map<string, Promise<unknown>>();
+  private timer: NodeJS.Timeout | null = null;
+  private readonly onState = (serverId: string, s: { state: string }) => {
+    if (s.state === 'ready') void this.checkFailures(serverId).catch(() => {});
+  };
 
   constructor(deps: BackupsDeps) {
     this.d = deps;
+    this.notices = new BackupNotices(deps.db);
+    if (deps.pool) {
+      const pool = deps.pool;
+      pool.on('state', this.onState);
+      this.timer = setInterval(() => {
+        for (const serverId of new Set(this.jobs().map((j) => j.serverId))) if (pool.state(serverId).state === 'ready') void this.checkFailures(serverId).catch(() => {});
+      }, RECHECK_MS);
+      this.timer.unref();
+    }
+  }
+
+  close(): void {
+    this.d.pool?.off('state', this.onState);
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Reads a server's run history and raises notices for failed runs not noticed yet (one check per server at a time). */
+  checkFailures(serverId: string): Promise<unknown> {
+    const running = this.checking.get(serverId);
+    if (running) return running;
+    const p = (async () => {
+      const jobs = this.jobs(serverId);
+      if (jobs.length === 0) return [];
+      const runs = await (await this.scheduler(serverId)).histories();
+      return this.notices.consider(serverId, jobs, runs);
+    })().finally(() => this.checking.delete(serverId));
+    this.checking.set(serverId, p);
+    return p;
   }
 
   private targetView(r: TargetRow): BackupTarget {
@@ -190,7 +232,8 @@ export class BackupsService {
       };
       if (source.kind === 'database') {
         const db = this.d.databases.row(source.databaseId);
-        Object.assign(values, { KIND: 'postgres', DB_HOST: '127.0.0.1', DB_PORT: String(db.hostPort), DB_USER: db.username, DB_PASSWORD: await this.d.databases.password(db), DB_NAME: db.database });
+        // KIND is the engine: postgres, mariadb, mysql, redis or mongo (script.ts has one dump per kind).
+        Object.assign(values, { KIND: db.engine, DB_HOST: '127.0.0.1', DB_PORT: String(db.hostPort), DB_USER: db.username, DB_PASSWORD: await this.d.databases.password(db), DB_NAME: db.database });
       } else {
         Object.assign(values, { KIND: 'volume', VOLUME: source.volume });
       }
@@ -260,6 +303,9 @@ export class BackupsService {
       while (queue.length) yield queue.shift()!;
     }
     const r = await run.catch((e: unknown) => ({ code: -1, stdout: '', stderr: errorMessage(e) }));
+    // This run was watched: it needs no notice at the next connection.
+    const mine = (await sched.statuses().catch(() => [])).find((st) => st.jobId === jobId);
+    if (mine?.finishedAt && mine.state !== 'running') this.notices.markSeen(jobId, mine.finishedAt);
     if (r.code === 0 && key) yield { phase: 'done', bytes: 0, estimate, key, error: null };
     else yield { phase: 'failed', bytes: 0, estimate, key: null, error: failure ?? (r.stderr.trim().slice(-600) || `exit ${r.code}`) };
   }

@@ -12,6 +12,7 @@ import type { SecretsService } from '../secrets/service.ts';
 import type { ForwardsService } from '../ssh/forwards.ts';
 import { resolveImage } from '../proxy/images.ts';
 import { execChecked, execInContainer } from './docker-exec.ts';
+import { engineOf, type EngineSpec } from './engines.ts';
 
 export const DATA_NETWORK = 'openpanel-data';
 const FIRST_HOST_PORT = 15432;
@@ -30,7 +31,7 @@ function limitsOf(row: Row): ResourceLimits {
 }
 
 /**
- * Managed databases: containers of the official images (through this server's image mapping) with a named volume,
+ * Managed databases (PostgreSQL, MariaDB, MySQL, Redis, MongoDB; see engines.ts): containers of the official images (through this server's image mapping) with a named volume,
  * generated credentials in the keychain, attached to the `openpanel-data` network apps can join, and a port
  * published on the server's loopback only (for the backup scheduler and SSH port forwards).
  */
@@ -62,6 +63,10 @@ export class DatabasesService {
     return row;
   }
 
+  spec(row: Row): EngineSpec {
+    return engineOf(row.engine);
+  }
+
   async password(row: Row): Promise<string> {
     return this.d.secrets.require(row.passwordRef, `database ${row.name}`);
   }
@@ -83,7 +88,7 @@ export class DatabasesService {
     return {
       id: row.id,
       serverId: row.serverId,
-      engine: 'postgres',
+      engine: this.spec(row).engine,
       name: row.name,
       image: row.image,
       resolvedImage: this.resolve(row.serverId, row.image),
@@ -102,7 +107,9 @@ export class DatabasesService {
   }
 
   private async version(client: DockerClient, row: Row): Promise<string> {
-    return (await execChecked(client, row.containerName, ['psql', '-U', row.username, '-d', row.database, '-At', '-c', 'show server_version'], 'reading the version')).trim();
+    const v = this.spec(row).version(row.database, row.username);
+    const env = v.env(v.env.length > 0 ? await this.password(row) : '');
+    return v.parse(await execChecked(client, row.containerName, v.cmd, 'reading the version', { env }));
   }
 
   async list(serverId?: string): Promise<ManagedDatabase[]> {
@@ -121,7 +128,8 @@ export class DatabasesService {
     const used = new Set(existing.map((r) => r.hostPort));
     let hostPort = FIRST_HOST_PORT;
     while (used.has(hostPort) && hostPort < FIRST_HOST_PORT + 1000) hostPort++;
-    const image = `postgres:${input.version}`;
+    const spec = engineOf(input.engine);
+    const image = `${spec.repo}:${input.version ?? spec.defaultVersion}`;
     const resolved = this.resolve(input.serverId, image);
     await ensureImage(client.api, resolved);
     await ensureNetwork(client.api, DATA_NETWORK);
@@ -137,8 +145,8 @@ export class DatabasesService {
       volume: `op-db-${input.name}-data`,
       network: DATA_NETWORK,
       hostPort,
-      username: 'app',
-      database: input.name,
+      username: spec.username,
+      database: spec.wholeInstance ? '0' : input.name,
       passwordRef: secret.ref,
       limits: JSON.stringify(input.limits),
       createdAt: Date.now(),
@@ -157,15 +165,19 @@ export class DatabasesService {
 
   private async createContainer(client: DockerClient, row: Row, image: string, password: string): Promise<void> {
     const limits = limitsOf(row);
+    const spec = this.spec(row);
+    const port = `${spec.port}/tcp`;
+    const cmd = spec.cmd(password);
     const c = await client.api.createContainer({
       name: row.containerName,
       Image: image,
-      Env: [`POSTGRES_PASSWORD=${password}`, `POSTGRES_USER=${row.username}`, `POSTGRES_DB=${row.database}`],
+      Env: spec.env(row.database, row.username, password),
+      ...(cmd ? { Cmd: cmd } : {}),
       Labels: { 'openpanel.role': 'database', 'openpanel.database.id': row.id, 'openpanel.database.engine': row.engine },
-      ExposedPorts: { '5432/tcp': {} },
+      ExposedPorts: { [port]: {} },
       HostConfig: {
-        Mounts: [{ Type: 'volume', Source: row.volume, Target: '/var/lib/postgresql/data' }],
-        PortBindings: { '5432/tcp': [{ HostIp: '127.0.0.1', HostPort: String(row.hostPort) }] },
+        Mounts: [{ Type: 'volume', Source: row.volume, Target: spec.dataDir }],
+        PortBindings: { [port]: [{ HostIp: '127.0.0.1', HostPort: String(row.hostPort) }] },
         RestartPolicy: { Name: 'unless-stopped' },
         NetworkMode: row.network,
         ...(limits.memoryMb ? { Memory: limits.memoryMb * 1024 * 1024 } : {}),
@@ -176,18 +188,16 @@ export class DatabasesService {
     await c.start();
   }
 
-  /** pg_isready in the container, bounded (60 s). */
-  async waitReady(client: DockerClient, row: Row, timeoutMs = 60_000): Promise<void> {
+  /** The engine's readiness probe in the container (a real query over TCP where the init runs a local-only server), bounded (default 90 s). */
+  async waitReady(client: DockerClient, row: Row, timeoutMs = 90_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    const probe = this.spec(row).probe(row.database, row.username);
+    const env = probe.env(await this.password(row));
     let last = '';
     while (Date.now() < deadline) {
-      const r = await execInContainer(client, row.containerName, ['pg_isready', '-h', '127.0.0.1', '-U', row.username, '-d', row.database]).catch((e: unknown) => ({ code: -1, stdout: '', stderr: errorMessage(e) }));
-      if (r.code === 0) {
-        // pg_isready answers during the first-start init too; a query through the socket confirms the real server.
-        const q = await execInContainer(client, row.containerName, ['psql', '-U', row.username, '-d', row.database, '-At', '-c', 'select 1']);
-        if (q.code === 0 && q.stdout.trim() === '1') return;
-      }
-      last = (r.stderr || r.stdout).trim();
+      const r = await execInContainer(client, row.containerName, probe.cmd, { env }).catch((e: unknown) => ({ code: -1, stdout: '', stderr: errorMessage(e) }));
+      if (r.code === 0 && probe.ok.test(r.stdout)) return;
+      last = (r.stderr || r.stdout).trim().slice(-300);
       await new Promise((res) => setTimeout(res, 500));
     }
     throw new AppError('TIMEOUT', `database ${row.name} did not become ready within ${timeoutMs / 1000} s: ${last}`);
@@ -231,11 +241,11 @@ export class DatabasesService {
   async connection(id: string): Promise<DatabaseConnection> {
     const row = this.row(id);
     const password = await this.password(row);
-    const auth = `${encodeURIComponent(row.username)}:${encodeURIComponent(password)}`;
+    const spec = this.spec(row);
     return {
-      internalUrl: `postgresql://${auth}@${row.name}:5432/${row.database}`,
+      internalUrl: spec.url({ username: row.username, password, host: row.name, port: spec.port, database: row.database }),
       host: row.name,
-      port: 5432,
+      port: spec.port,
       username: row.username,
       password,
       database: row.database,
@@ -250,7 +260,7 @@ export class DatabasesService {
     return {
       forwardId: fwd.id,
       localPort: fwd.localPort,
-      url: `postgresql://${encodeURIComponent(row.username)}:${encodeURIComponent(password)}@127.0.0.1:${fwd.localPort}/${row.database}`,
+      url: this.spec(row).url({ username: row.username, password, host: '127.0.0.1', port: fwd.localPort, database: row.database }),
     };
   }
 }

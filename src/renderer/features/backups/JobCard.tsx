@@ -6,6 +6,8 @@ import { describeError } from '../../lib/errors.ts';
 import { bytes } from '../../lib/format.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
 
+const KIND_LABELS: Record<string, string> = { postgres: 'PostgreSQL', mariadb: 'MariaDB', mysql: 'MySQL', redis: 'Redis', mongo: 'MongoDB', volume: 'volume' };
+
 /** One scheduled backup: its last run (as recorded on the server), "back up now", its backups, restore and verify. */
 export function JobCard({ job, lastRun }: { job: BackupJob; lastRun: { state: string; error: string | null } | undefined }) {
   const orpc = queryUtils();
@@ -30,13 +32,29 @@ export function JobCard({ job, lastRun }: { job: BackupJob; lastRun: { state: st
     }
     refresh();
   };
+  const dbs = useQuery(orpc.databases.list.queryOptions({ input: {} }));
+  const source = job.source.kind === 'database' ? dbs.data?.find((d) => d.id === (job.source as { databaseId: string }).databaseId) : undefined;
   const restore = async (key: string) => {
     if (job.source.kind !== 'database') return;
-    const name = window.prompt('Restore into a new database named:', `${job.label.replace(/[^a-z0-9_]/g, '_')}_restored`);
-    if (!name) return;
+    let target: Parameters<ReturnType<typeof api>['backups']['restore']>[0]['target'];
+    if (source?.engine === 'redis') {
+      // A Redis backup is a whole instance: it goes into another (empty) managed Redis, named here.
+      const name = window.prompt('Restore into the empty Redis database named (create it first under Databases):', `${job.label}_restored`);
+      const into = dbs.data?.find((d) => d.name === name && d.engine === 'redis' && d.serverId === job.serverId);
+      if (!name) return;
+      if (!into) {
+        toast({ kind: 'error', title: 'Restore failed', detail: `no Redis database named ${name} on this server` });
+        return;
+      }
+      target = { kind: 'instance', databaseId: into.id, replace: false };
+    } else {
+      const name = window.prompt('Restore into a new database named:', `${job.label.replace(/[^a-z0-9_]/g, '_')}_restored`);
+      if (!name) return;
+      target = { kind: 'database', databaseId: job.source.databaseId, dbName: name, replace: false };
+    }
     setBusy(key);
     try {
-      const r = await api().backups.restore({ jobId: job.id, key, target: { kind: 'database', databaseId: job.source.databaseId, dbName: name, replace: false } });
+      const r = await api().backups.restore({ jobId: job.id, key, target });
       toast({ kind: 'success', title: `Restored into ${r.restoredInto}`, detail: `${r.tables.length} tables, ${bytes(r.bytes)}` });
     } catch (e) {
       toast({ kind: 'error', title: 'Restore failed', detail: describeError(e).message });
@@ -85,7 +103,7 @@ export function JobCard({ job, lastRun }: { job: BackupJob; lastRun: { state: st
             <tr key={o.key} data-key={o.key}>
               <td className="mono">{o.key.split('/').pop()}</td>
               <td>{bytes(o.size)}</td>
-              <td>{o.manifest ? `PostgreSQL ${o.manifest.dbVersion}` : 'no manifest'}</td>
+              <td>{o.manifest ? `${KIND_LABELS[o.manifest.kind] ?? o.manifest.kind} ${o.manifest.dbVersion}` : 'no manifest'}</td>
               <td>
                 {o.verification ? (
                   <span className={`badge ${o.verification.passed ? 'ok' : 'failed'}`} data-testid="verify-badge" title={o.verification.detail}>

@@ -1,20 +1,30 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import type { ManagedDatabase } from '../../../shared/contract/databases.ts';
+import type { DatabaseEngine, ManagedDatabase } from '../../../shared/contract/databases.ts';
 import { useUi } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
 import { formErrors } from '../servers/fieldErrors.ts';
 
+/** Engines, their official image and default tag (the server's image mapping can point them elsewhere). */
+export const ENGINES: { id: DatabaseEngine; label: string; image: string; version: string }[] = [
+  { id: 'postgres', label: 'PostgreSQL', image: 'postgres', version: '16' },
+  { id: 'mariadb', label: 'MariaDB', image: 'mariadb', version: '11' },
+  { id: 'mysql', label: 'MySQL', image: 'mysql', version: '8' },
+  { id: 'redis', label: 'Redis', image: 'redis', version: '7' },
+  { id: 'mongo', label: 'MongoDB', image: 'mongo', version: '7' },
+];
+
 function CreateDatabase({ onDone }: { onDone(): void }) {
   const orpc = queryUtils();
   const servers = useQuery(orpc.servers.list.queryOptions());
-  const [form, setForm] = useState({ serverId: '', name: '', version: '16', memoryMb: '' });
+  const [form, setForm] = useState({ serverId: '', engine: 'postgres' as DatabaseEngine, name: '', version: '16', memoryMb: '' });
   const [errors, setErrors] = useState<Record<string, string>>({});
   const create = useMutation({
     mutationFn: () =>
       api().databases.create({
         serverId: form.serverId || servers.data?.[0]?.id || '',
+        engine: form.engine,
         name: form.name,
         version: form.version,
         limits: { memoryMb: form.memoryMb ? Number(form.memoryMb) : null, cpus: null },
@@ -31,7 +41,22 @@ function CreateDatabase({ onDone }: { onDone(): void }) {
         create.mutate();
       }}
     >
-      <h2 className="full">New PostgreSQL database</h2>
+      <h2 className="full">New database</h2>
+      <label htmlFor="db-engine">Engine</label>
+      <select
+        id="db-engine"
+        value={form.engine}
+        onChange={(e) => {
+          const engine = ENGINES.find((x) => x.id === e.target.value) ?? ENGINES[0]!;
+          setForm({ ...form, engine: engine.id, version: engine.version });
+        }}
+      >
+        {ENGINES.map((e) => (
+          <option key={e.id} value={e.id}>
+            {e.label} ({e.image}:{e.version})
+          </option>
+        ))}
+      </select>
       <label htmlFor="db-server">Server</label>
       <select id="db-server" value={form.serverId} onChange={(e) => setForm({ ...form, serverId: e.target.value })}>
         {servers.data?.map((s) => (
@@ -76,7 +101,9 @@ function DatabaseRow({ db }: { db: ManagedDatabase }) {
     <tr data-database={db.name}>
       <td>
         <strong>{db.name}</strong>
-        <div className="small muted">{db.resolvedImage}</div>
+        <div className="small muted" data-testid="db-engine">
+          {ENGINES.find((e) => e.id === db.engine)?.label ?? db.engine} · {db.resolvedImage}
+        </div>
       </td>
       <td>
         <span className={`badge ${db.state === 'running' ? 'ok' : ''}`} data-testid="db-state">
@@ -137,7 +164,7 @@ export function DatabasesPage() {
           New database
         </button>
       </div>
-      <p className="muted">PostgreSQL on your servers: a persistent volume, a generated password in your keychain, a private network for apps, and local access over SSH.</p>
+      <p className="muted">PostgreSQL, MariaDB, MySQL, Redis and MongoDB on your servers: a persistent volume, a generated password in your keychain, a private network for apps, and local access over SSH.</p>
       {creating && (
         <CreateDatabase
           onDone={() => {

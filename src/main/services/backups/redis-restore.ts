@@ -1,0 +1,68 @@
+import type { Readable } from 'node:stream';
+import { AppError } from '../core/errors.ts';
+import type { DockerClient } from '../docker/client.ts';
+import { execChecked, execInContainer } from '../databases/docker-exec.ts';
+
+/** A Redis container, reached with its own redis-cli (the password, if any, in REDISCLI_AUTH). */
+export interface RedisTarget {
+  container: string;
+  password: string | null;
+}
+
+export async function redisCli(client: DockerClient, t: RedisTarget, args: string[], what: string): Promise<string> {
+  return execChecked(client, t.container, ['redis-cli', '-h', '127.0.0.1', '--no-auth-warning', ...args], what, { env: t.password ? [`REDISCLI_AUTH=${t.password}`] : [] });
+}
+
+/** Keys per logical database (`db0` → n) from INFO keyspace. */
+export async function redisKeys(client: DockerClient, t: RedisTarget): Promise<Map<string, number>> {
+  const out = await redisCli(client, t, ['info', 'keyspace'], 'counting keys');
+  const m = new Map<string, number>();
+  for (const line of out.split(/\r?\n/)) {
+    const r = /^(db\d+):keys=(\d+)/.exec(line);
+    if (r) m.set(r[1]!, Number(r[2]));
+  }
+  return m;
+}
+
+export const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+
+async function configGet(client: DockerClient, t: RedisTarget, name: string): Promise<string> {
+  const lines = (await redisCli(client, t, ['config', 'get', name], `reading ${name}`)).split(/\r?\n/);
+  const v = lines[1]?.trim();
+  if (!v) throw new AppError('REMOTE_COMMAND_FAILED', `redis did not report its ${name}`);
+  return v;
+}
+
+/**
+ * Puts an RDB in place of a running Redis's dataset: the file is streamed next to its dump file; once `checked`
+ * resolves (the backup's digests match its manifest) automatic snapshots are switched off (so nothing overwrites
+ * it, and the stop below saves nothing), the file is renamed over the dump file, and `restart` (given the file's
+ * path) stops and starts the container, which loads it. The caller waits until it is ready.
+ */
+export async function redisLoadRdb(client: DockerClient, t: RedisTarget, plain: Readable, checked: Promise<unknown>, restart: (path: string) => Promise<void>): Promise<void> {
+  const dir = await configGet(client, t, 'dir');
+  const file = await configGet(client, t, 'dbfilename');
+  if (!dir.startsWith('/') || file.includes('/')) throw new AppError('REMOTE_COMMAND_FAILED', `unexpected redis dir ${dir} or dbfilename ${file}`);
+  const tmp = `${dir}/.openpanel-restore.rdb`;
+  try {
+    const w = await execInContainer(client, t.container, ['sh', '-c', 'cat > "$0"', tmp], { stdin: plain, maxCollect: 20_000 });
+    if (w.code !== 0) throw new AppError('REMOTE_COMMAND_FAILED', `writing the RDB into ${t.container} failed: ${w.stderr.trim().slice(-400)}`);
+    await checked;
+  } catch (e) {
+    await execInContainer(client, t.container, ['rm', '-f', tmp]).catch(() => {});
+    throw e;
+  }
+  await redisCli(client, t, ['config', 'set', 'save', ''], 'pausing snapshots');
+  await redisCli(client, t, ['config', 'set', 'appendonly', 'no'], 'pausing the append-only file');
+  const path = `${dir}/${file}`;
+  await execChecked(client, t.container, ['mv', '-f', tmp, path], 'putting the RDB in place');
+  await restart(path);
+}
+
+/** `redis-check-rdb` in the container: the RDB's own checksum is checked and its keys counted by Redis's loader. */
+export async function redisCheckRdb(client: DockerClient, container: string, path: string): Promise<number> {
+  const r = await execInContainer(client, container, ['redis-check-rdb', path]);
+  const m = /(\d+) keys read/.exec(r.stdout + r.stderr);
+  if (r.code !== 0 || !m) throw new AppError('REMOTE_COMMAND_FAILED', `redis-check-rdb rejected the backup: ${(r.stdout + r.stderr).trim().slice(-400)}`);
+  return Number(m[1]);
+}

@@ -1,0 +1,26 @@
+import type { BackupNotice } from '../../../shared/contract/backups.ts';
+import { useUi } from '../../app/store.ts';
+import { api } from '../../lib/rpc.ts';
+import { useSubscription } from '../../lib/subscription.ts';
+
+export function noticeText(n: BackupNotice): string {
+  const runs = n.failedRuns === 1 ? 'a backup run failed' : `${n.failedRuns} backup runs failed`;
+  return `${n.label}: ${runs} on the server (last ${new Date(n.lastFailedAt).toLocaleString()}): ${n.error}${n.recovered ? ' — the latest run succeeded' : ''}`;
+}
+
+/**
+ * Backup runs that failed on a server while the app was away (or since the last look) arrive when the app
+ * connects to it: an OS notification on the desktop (when allowed), a toast otherwise.
+ */
+export function useBackupNotices(enabled: boolean): void {
+  const toast = useUi((s) => s.toast);
+  const desktop = typeof Notification !== 'undefined' && window.location.protocol === 'file:';
+  useSubscription(
+    async (signal) => (enabled ? api().backups.notices(undefined, { signal }) : []),
+    (n) => {
+      if (desktop && Notification.permission === 'granted') new Notification('OpenPanel: backup failed', { body: noticeText(n) });
+      else toast({ kind: 'error', title: 'Backup failed', detail: noticeText(n) });
+    },
+    [enabled],
+  );
+}
