@@ -1,3 +1,5 @@
+import { JOB_SHELL_LIB } from './shell-lib.ts';
+
 /**
  * The deploy job of a Compose app (a stack), run by `sh` inside the builder container on the server, like the
  * Dockerfile job (script.ts): a constant POSIX sh script, every value in OP_* variables (all always set), state in
@@ -62,8 +64,7 @@ exec >> "$J/log" 2>&1
 ${COMMON}
 STEP=prepare; PROGRESS=0; COMMIT=""; BUILD_MS=null; UP=; PREV=
 REV="$S/$OP_REVISION"
-now() { date +%s; }
-ms() { t=$(date +%s%N); case "$t" in *N) echo $(( $(date +%s) * 1000 ));; *) echo $(( t / 1000000 ));; esac; }
+${JOB_SHELL_LIB}
 state() {
   printf '{"status":"%s","step":"%s","progress":%s,"image":"%s","commit":"%s","container":"","buildMs":%s,"error":"%s","at":%s}\n' \
     "$1" "$2" "$3" "$OP_IMAGE" "$COMMIT" "$BUILD_MS" "$4" "$(now)" > "$J/state.tmp" && mv -f "$J/state.tmp" "$J/state.json"
@@ -88,16 +89,6 @@ fail() {
   rm -f /tmp/app.env
   state failed "$STEP" "$PROGRESS" "$1"
   exit 1
-}
-probe() {
-  url="http://$1:$2$3"
-  if command -v curl >/dev/null 2>&1; then
-    code=$(curl -s -o /dev/null -m 3 -w '%{http_code}' "$url") || return 1
-    case "$code" in 2*|3*) return 0;; esac; return 1
-  elif command -v wget >/dev/null 2>&1; then wget -q -T 3 -O /dev/null "$url"
-  elif command -v bash >/dev/null 2>&1; then
-    timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1" || exit 1; printf "GET %s HTTP/1.0\r\nHost: health\r\n\r\n" "$2" >&3; read -r v c rest <&3; case "$c" in 2*|3*) exit 0;; esac; exit 1' "$1" "$2" "$3" 2>/dev/null
-  else return 1; fi
 }
 
 step prepare 5 "Job $OP_JOB_ID ($OP_KIND) for stack $OP_PROJECT of app $OP_APP on $(hostname), docker $(docker version --format '{{.Server.Version}}' 2>/dev/null)"

@@ -1,3 +1,4 @@
+import { JOB_SHELL_LIB } from './shell-lib.ts';
 import { OVERRIDE_STEP, OVERRIDE_VARS } from './override.ts';
 
 /**
@@ -14,8 +15,7 @@ mkdir -p "$J" && chmod 755 "$J"
 : >> "$J/log"
 exec >> "$J/log" 2>&1
 STEP=prepare; PROGRESS=0; COMMIT=""; BUILD_MS=null; STARTED=
-now() { date +%s; }
-ms() { t=$(date +%s%N); case "$t" in *N) echo $(( $(date +%s) * 1000 ));; *) echo $(( t / 1000000 ));; esac; }
+${JOB_SHELL_LIB}
 state() {
   printf '{"status":"%s","step":"%s","progress":%s,"image":"%s","commit":"%s","container":"%s","buildMs":%s,"error":"%s","at":%s}\n' \
     "$1" "$2" "$3" "$OP_IMAGE" "$COMMIT" "$OP_CONTAINER" "$BUILD_MS" "$4" "$(now)" > "$J/state.tmp" && mv -f "$J/state.tmp" "$J/state.json"
@@ -26,16 +26,6 @@ fail() {
   if [ -n "$STARTED" ]; then docker rm -f "$OP_CONTAINER" >/dev/null 2>&1; fi
   state failed "$STEP" "$PROGRESS" "$1"
   exit 1
-}
-probe() {
-  url="http://$1:$2$3"
-  if command -v curl >/dev/null 2>&1; then
-    code=$(curl -s -o /dev/null -m 3 -w '%{http_code}' "$url") || return 1
-    case "$code" in 2*|3*) return 0;; esac; return 1
-  elif command -v wget >/dev/null 2>&1; then wget -q -T 3 -O /dev/null "$url"
-  elif command -v bash >/dev/null 2>&1; then
-    timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1" || exit 1; printf "GET %s HTTP/1.0\r\nHost: health\r\n\r\n" "$2" >&3; read -r v c rest <&3; case "$c" in 2*|3*) exit 0;; esac; exit 1' "$1" "$2" "$3" 2>/dev/null
-  else return 1; fi
 }
 
 step prepare 5 "Job $OP_JOB_ID ($OP_KIND) for app $OP_APP on $(hostname), docker $(docker version --format '{{.Server.Version}}' 2>/dev/null)"
@@ -50,13 +40,29 @@ if [ "$OP_KIND" = deploy ]; then
     mv /upload "$SRC"
     COMMIT=upload
   else
-    if [ -n "$OP_DEPLOY_KEY" ]; then
-      umask 077; printf '%s\n' "$OP_DEPLOY_KEY" > /tmp/deploy_key; umask 022
-      export GIT_SSH_COMMAND="ssh -i /tmp/deploy_key -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=/openpanel/known_hosts"
+    if [ -n "$OP_GIT_SSH" ]; then
+      command -v ssh >/dev/null 2>&1 || fail "the builder image has no ssh client, which an ssh git URL needs (map docker:27-cli to an image with openssh-client in the image overrides)"
+      # The git server's host key is pinned on first use, per server, in the data dir (known_hosts).
+      SSH="ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o HashKnownHosts=no -o UserKnownHostsFile=/openpanel/known_hosts"
+      if [ -n "$OP_DEPLOY_KEY" ]; then
+        umask 077; printf '%s\n' "$OP_DEPLOY_KEY" > /tmp/deploy_key; umask 022
+        SSH="$SSH -i /tmp/deploy_key -o IdentitiesOnly=yes"
+      fi
+      export GIT_SSH_COMMAND="$SSH"
     fi
     OP_DEPLOY_KEY=
-    git clone --depth 1 --branch "$OP_GIT_BRANCH" -- "$OP_GIT_URL" "$SRC" || fail "git clone of the branch failed"
+    git clone --depth 1 --branch "$OP_GIT_BRANCH" -- "$OP_GIT_URL" "$SRC" 2>/tmp/git.err; rc=$?
+    cat /tmp/git.err
     rm -f /tmp/deploy_key
+    if [ "$rc" -ne 0 ]; then
+      if grep -q -e 'IDENTIFICATION HAS CHANGED' -e 'Host key verification failed' /tmp/git.err; then
+        fail "the git server's host key differs from the one pinned on first use (known_hosts in the server's data dir): changed or spoofed? If the change is expected, delete its line there (ssh-keygen -R) and deploy again"
+      fi
+      if grep -q -e 'Permission denied (publickey' /tmp/git.err; then
+        fail "the git server refused the SSH login (add the app's public deploy key to the repository, with read access)"
+      fi
+      fail "git clone of the branch failed"
+    fi
     COMMIT=$(git -C "$SRC" rev-parse HEAD) || fail "cannot read the commit"
     echo "commit $COMMIT: $(git -C "$SRC" log -1 --format=%s)"
   fi
@@ -113,6 +119,10 @@ if [ "$OP_PROXY" = caddy ] && [ -n "$OP_SITE" ]; then
     if [ -f "$J/site.previous" ]; then cp -f "$J/site.previous" "$OP_SITE_FILE"; else rm -f "$OP_SITE_FILE"; fi
     fail "the proxy did not take the new configuration (is it installed and running?)"
   fi
+elif [ "$OP_PROXY" = caddy ] && [ -n "$OP_SITE_FILE" ] && [ -f "$OP_SITE_FILE" ]; then
+  echo "the app has no domains now: removing its proxy site"
+  rm -f "$OP_SITE_FILE"
+  docker exec "$OP_PROXY_CONTAINER" caddy reload --config /etc/openpanel/Caddyfile --adapter caddyfile || fail "the proxy did not take the new configuration (is it installed and running?)"
 elif [ "$OP_PROXY" = traefik ]; then
   # Traefik routes to every healthy container with the app's labels; give its provider time to see the new one.
   sleep "$OP_SWITCH_DELAY"
@@ -137,7 +147,7 @@ state succeeded done 100 ""
 /** Every variable the script reads; the app sets all of them (empty when unused), since the script runs with set -u. */
 export const JOB_VARS = [
   'OP_JOB_ID', 'OP_JOB_DIR', 'OP_KIND', 'OP_APP', 'OP_APP_ID', 'OP_IMAGE', 'OP_CONTAINER', 'OP_NETWORK',
-  'OP_UPLOAD', 'OP_DEPLOY_KEY', 'OP_GIT_URL', 'OP_GIT_BRANCH', 'OP_BASE_IMAGES', 'OP_DOCKERFILE',
+  'OP_UPLOAD', 'OP_DEPLOY_KEY', 'OP_GIT_URL', 'OP_GIT_BRANCH', 'OP_GIT_SSH', 'OP_BASE_IMAGES', 'OP_DOCKERFILE',
   'OP_LABELS', 'OP_APP_ENV', 'OP_MEMORY', 'OP_CPUS', 'OP_RESTART', 'OP_PORT', 'OP_HEALTH_PATH', 'OP_HEALTH_TIMEOUT',
   'OP_PROXY', 'OP_SITE', 'OP_SITE_FILE', 'OP_PROXY_CONTAINER', 'OP_SWITCH_DELAY', 'OP_DRAIN', 'OP_KEEP',
   ...OVERRIDE_VARS,
