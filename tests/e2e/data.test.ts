@@ -1,8 +1,10 @@
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Testbed, type TestServer } from '../testbed/index.ts';
+import { waitFor } from '../helpers/app.ts';
 import { launchBrowser, screenshot, watchErrors } from '../helpers/browser.ts';
 import { loadDataImages, startS3, type TestS3 } from '../helpers/s3.ts';
 import { addServer } from '../helpers/servers.ts';
@@ -16,15 +18,19 @@ describe('databases and backups in Chromium (web mode, real server, s3rver)', ()
   let s3: TestS3;
   let web: WebProcess;
   let browser: Browser;
+  let dataDir: string;
+  let serverId: string;
 
   beforeAll(async () => {
     bed = await Testbed.create();
     s = await bed.addServer({ name: 'e2e-data' });
     const images = await loadDataImages(s);
     s3 = await startS3(bed);
-    web = await startWebProcess();
+    // Our own data dir: the second test stops the web process and starts it again on the same data.
+    dataDir = mkdtempSync(join(tmpdir(), 'openpanel-e2e-data-'));
+    web = await startWebProcess({ dataDir });
     const { client, close } = await web.client();
-    const serverId = (await addServer(client, s, { name: 'e2e-data' })).id;
+    serverId = (await addServer(client, s, { name: 'e2e-data' })).id;
     await client.databases.setImages({ serverId, images: { 'postgres:16': images.postgres, 'openpanel/backup-tools:1': images.tools } });
     close();
     browser = await launchBrowser();
@@ -34,6 +40,7 @@ describe('databases and backups in Chromium (web mode, real server, s3rver)', ()
     await web?.stop();
     await s3?.close();
     await bed?.teardown();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('creates a database, sets a schedule and S3 target, backs up now with progress, restores, and verifies', async () => {
@@ -89,4 +96,36 @@ describe('databases and backups in Chromium (web mode, real server, s3rver)', ()
     copyFileSync(shot, join(DOCS, 'backups.png'));
     expect(errors).toEqual([]);
   });
+
+  it('a backup run that failed on the server while OpenPanel was closed shows up as a notification when it reconnects', async () => {
+    const { client, close } = await web.client();
+    const db = (await client.databases.list({})).find((d) => d.name === 'shop')!;
+    const down = await client.backups.createTarget({ name: 'down', endpoint: `http://${bed.gateway}:1`, region: 'us-east-1', bucket: s3.bucket, accessKeyId: 'x', secretAccessKey: 'y' });
+    const job = await client.backups.createJob({ serverId, source: { kind: 'database', databaseId: db.id }, targetId: down.id, schedule: '* * * * *' });
+    close();
+    await web.stop();
+    await waitFor(
+      async () => {
+        const r = await s.exec(['docker', 'exec', 'openpanel-backup-scheduler', 'cat', `/openpanel/status/${job.id}.json`]);
+        return r.code === 0 && r.stdout.includes('"state":"failed"');
+      },
+      'the scheduled run to fail on the server',
+      150_000,
+      1000,
+    );
+    web = await startWebProcess({ dataDir });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors = watchErrors(page);
+    await page.goto(web.url);
+    // The monitor connects to the server at start; its run history brings the failure as a toast in the browser.
+    const toast = page.locator('.toast:has-text("Backup failed")');
+    await toast.waitFor({ timeout: 60_000 });
+    expect(await toast.innerText()).toMatch(/shop: (a backup run|\d+ backup runs) failed on the server/);
+    const shot = await screenshot(page, 'backup-notice');
+    copyFileSync(shot, join(DOCS, 'backup-notice.png'));
+    const again = await web.client();
+    await again.client.backups.updateJob({ id: job.id, enabled: false });
+    again.close();
+    expect(errors).toEqual([]);
+  }, 300_000);
 });

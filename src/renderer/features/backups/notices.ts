@@ -5,7 +5,9 @@ import { useSubscription } from '../../lib/subscription.ts';
 
 export function noticeText(n: BackupNotice): string {
   const runs = n.failedRuns === 1 ? 'a backup run failed' : `${n.failedRuns} backup runs failed`;
-  return `${n.label}: ${runs} on the server (last ${new Date(n.lastFailedAt).toLocaleString()}): ${n.error}${n.recovered ? ' — the latest run succeeded' : ''}`;
+  // The error is the tail of the tools' output: its end says most (e.g. "connection refused"); the Backups page has it all.
+  const error = n.error.length > 220 ? `…${n.error.slice(-220)}` : n.error;
+  return `${n.label}: ${runs} on the server (last ${new Date(n.lastFailedAt).toLocaleString()}): ${error}${n.recovered ? ' — the latest run succeeded' : ''}`;
 }
 
 /**
