@@ -11,7 +11,7 @@ import { GitRepo, loadShipImages, SAMPLE_DOCKERFILE, setupProxy } from '../integ
 const DOCS = join(import.meta.dirname, '../../docs/screenshots');
 const DOMAIN = 'e2eapp.test';
 
-describe('apps in Chromium: create, deploy with progress and live log, open the URL', () => {
+describe('apps in Chromium: create, deploy with progress and live log, open the URL, edit', () => {
   let bed: Testbed;
   let s: TestServer;
   let web: WebProcess;
@@ -82,6 +82,28 @@ describe('apps in Chromium: create, deploy with progress and live log, open the 
     expect(site.url()).toBe(`http://${DOMAIN}/`);
     expect(await site.innerText('h1')).toBe('Hello from OpenPanel Ship');
     await screenshot(site, 'deploy-site');
+    expect(errors).toEqual([]);
+  });
+
+  it('edits a setting through the form: a bad value is named under its field, a good one is kept for the next deploy', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors = watchErrors(page);
+    await page.goto(web.url);
+    await page.click('[data-nav="apps"]');
+    await page.click('[data-testid="app-edit"]');
+    await page.waitForSelector('[data-testid="app-edit-note"]:has-text("take effect at the next deploy")');
+    expect(await page.inputValue('[data-testid="app-port"]')).toBe('8080');
+    await page.fill('[data-testid="app-memory"]', '2');
+    await page.click('[data-testid="app-save"]');
+    await page.waitForSelector('[data-testid="error-limits.memoryMb"]:has-text("expected at least 6 MB")');
+    await page.fill('[data-testid="app-memory"]', '64');
+    await page.click('[data-testid="app-save"]');
+    await page.waitForSelector('[data-testid="app-summary"]:has-text("limits 64 MB")');
+    expect(await page.$('[data-testid="app-edit-form"]')).toBeNull();
+    const { client, close } = await web.client();
+    const [saved] = await client.apps.list({});
+    close();
+    expect(saved).toMatchObject({ name: 'hello', port: 8080, limits: { memoryMb: 64, cpus: null }, urls: [`http://${DOMAIN}`] });
     expect(errors).toEqual([]);
   });
 });

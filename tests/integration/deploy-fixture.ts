@@ -93,7 +93,8 @@ function canConnect(host: string, port: number): Promise<boolean> {
 /** Images without a registry: Caddy and the builder built from Debian packages, mapped through the overrides. */
 export async function loadShipImages(s: TestServer): Promise<Record<string, string>> {
   await s.loadImage('busybox');
-  const builder = await s.loadImage('debian', { packages: ['git', 'docker.io'], tag: 'openpanel-test/builder:latest' });
+  // Like docker:27-cli (Alpine with git, openssh-client and the docker CLI): ssh is for ssh:// git URLs.
+  const builder = await s.loadImage('debian', { packages: ['git', 'docker.io', 'openssh-client'], tag: 'openpanel-test/builder:latest' });
   const images: Record<string, string> = { 'docker:27-cli': builder, 'busybox:latest': BUSYBOX_TAG };
   if (DRIVER === 'traefik') {
     await s.exec(['docker', 'load', '-i', TRAEFIK_TAR], { check: true, timeoutMs: 120_000 });

@@ -47,13 +47,13 @@ export const AppSource = z.discriminatedUnion('kind', [
       kind: z.literal('git'),
       url: GitUrl,
       branch: GitRef.default('main'),
-      /** Write-only: a private key for ssh URLs, kept in the keychain. */
-      deployKey: z.string().max(32_768).optional(),
+      /** Write-only: a private key (OpenSSH or PEM, no passphrase) for ssh URLs, kept in the keychain; null removes it. */
+      deployKey: z.string().max(32_768, 'expected at most 32768 characters').nullable().optional(),
       hasDeployKey: z.boolean().optional(),
     })
     .strict(),
   /** A folder on this computer, uploaded as the build context at each deploy. */
-  z.object({ kind: z.literal('upload'), path: LocalPath }).strict(),
+  z.object({ kind: z.literal('upload'), path: LocalPath.refine((p) => /^(?:\/|[A-Za-z]:[\\/]|\\\\)/.test(p), 'expected the absolute path of a folder on this computer') }).strict(),
 ]);
 export type AppSource = z.infer<typeof AppSource>;
 
@@ -183,7 +183,8 @@ export type Deploy = z.infer<typeof Deploy>;
 export const App = AppConfig.extend({
   id: z.string(),
   source: z.discriminatedUnion('kind', [
-    z.object({ kind: z.literal('git'), url: z.string(), branch: z.string(), hasDeployKey: z.boolean() }),
+    /** deployKeyPublic: the deploy key's public half (one OpenSSH line) to add to the forge; the private half stays in the keychain. */
+    z.object({ kind: z.literal('git'), url: z.string(), branch: z.string(), hasDeployKey: z.boolean(), deployKeyPublic: z.string().nullable() }),
     z.object({ kind: z.literal('upload'), path: z.string() }),
   ]),
   createdAt: z.number(),
@@ -246,8 +247,14 @@ export const apps = {
   get: base.input(AppRef).output(App),
   create: base.meta({ mutating: true, secretFields: ['env', 'deployKey'] }).input(AppCreate).output(App),
   update: base.meta({ mutating: true, secretFields: ['env', 'deployKey'] }).input(AppUpdate).output(App),
-  /** stopContainers: remove the app's containers (Compose: `compose down`); removeVolumes: also the stack's volumes. */
-  remove: base.meta({ mutating: true }).input(z.object({ id: Id, stopContainers: z.boolean().default(true), removeVolumes: z.boolean().default(false) }).strict()).output(z.object({ removed: z.boolean() })),
+  /**
+   * stopContainers: remove the app's containers (Compose: `compose down`), its proxy route and its job folders on the
+   * server; removeImages: also its built images; removeVolumes: also the stack's volumes. Keychain secrets and the
+   * deploy history always go.
+   */
+  remove: base.meta({ mutating: true }).input(z.object({ id: Id, stopContainers: z.boolean().default(true), removeImages: z.boolean().default(true), removeVolumes: z.boolean().default(false) }).strict()).output(z.object({ removed: z.boolean() })),
+  /** A new ed25519 deploy key for a git source: the private half goes to the keychain, the public half is in the returned app. */
+  generateDeployKey: base.meta({ mutating: true }).input(AppRef).output(App),
   deploy: base.meta({ mutating: true }).input(AppRef).output(Deploy),
   /** Run a kept image again (no rebuild). */
   rollback: base.meta({ mutating: true }).input(z.object({ id: Id, toDeployId: Id }).strict()).output(Deploy),

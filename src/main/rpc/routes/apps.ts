@@ -12,7 +12,12 @@ export function appsRoutes(os: Os, services: AppServices) {
       webhooks.refreshSoon(app.serverId);
       return app;
     }),
-    remove: os.apps.remove.handler(async ({ input }) => ({ removed: await services.ship.removeApp(input.id, input.stopContainers, input.removeVolumes) })),
+    remove: os.apps.remove.handler(async ({ input }) => ({ removed: await services.ship.removeApp(input.id, input.stopContainers, input.removeVolumes, input.removeImages) })),
+    generateDeployKey: os.apps.generateDeployKey.handler(async ({ input }) => {
+      const app = await apps.generateDeployKey(input.id);
+      webhooks.refreshSoon(app.serverId);
+      return app;
+    }),
     deploy: os.apps.deploy.handler(({ input }) => deploys.deploy(input.id)),
     rollback: os.apps.rollback.handler(({ input }) => deploys.rollback(input.id, input.toDeployId)),
     cancel: os.apps.cancel.handler(({ input }) => deploys.cancel(input.deployId)),

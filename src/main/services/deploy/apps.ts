@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import ssh2 from 'ssh2';
 import { AppConfig, type App, type AppCreate, type Deploy } from '../../../shared/contract/apps.ts';
 import { AppError } from '../core/errors.ts';
 import type { SecretsService } from '../secrets/service.ts';
@@ -24,7 +25,7 @@ export class AppsService {
   toApp(row: AppRow): App {
     const c = this.store.config(row);
     const envNames = Object.keys(JSON.parse(row.envRefs) as Record<string, string>).sort();
-    const source = c.source.kind === 'git' ? { ...c.source, hasDeployKey: !!row.deployKeyRef } : c.source;
+    const source = c.source.kind === 'git' ? { kind: 'git' as const, url: c.source.url, branch: c.source.branch, hasDeployKey: !!row.deployKeyRef, deployKeyPublic: row.deployKeyRef ? (c.source.deployKeyPublic ?? null) : null } : c.source;
     const urls = c.domains.map((d) => `${d.tls ? 'https' : 'http'}://${d.host}`);
     return { ...c, dockerfileOverride: c.dockerfileOverride ?? null, envNames, source, id: row.id, createdAt: row.createdAt, updatedAt: row.updatedAt, lastDeploy: this.lastDeploy(row.id), urls };
   }
@@ -44,10 +45,11 @@ export class AppsService {
     if (this.store.nameTaken(parsed.serverId, parsed.name)) throw new AppError('CONFLICT', `name: an app named ${parsed.name} already exists on this server`);
     this.refuseTakenProject(parsed, null);
     const id = randomUUID();
-    const deployKeyRef = parsed.source.kind === 'git' && parsed.source.deployKey ? (await this.secrets.put(`Deploy key of ${parsed.name}`, 'deploy-key', parsed.source.deployKey)).ref : null;
+    const key = parsed.source.kind === 'git' && parsed.source.deployKey ? publicKeyOf(parsed.source.deployKey, parsed.name) : null;
+    const deployKeyRef = key && parsed.source.kind === 'git' && parsed.source.deployKey ? (await this.secrets.put(`Deploy key of ${parsed.name}`, 'deploy-key', parsed.source.deployKey)).ref : null;
     const envRefs = await this.writeEnv({}, parsed.name, env);
     const now = Date.now();
-    this.store.insertApp({ id, serverId: parsed.serverId, name: parsed.name, config: JSON.stringify(stored(parsed)), deployKeyRef, envRefs: JSON.stringify(envRefs), createdAt: now, updatedAt: now });
+    this.store.insertApp({ id, serverId: parsed.serverId, name: parsed.name, config: JSON.stringify(stored(parsed, key)), deployKeyRef, envRefs: JSON.stringify(envRefs), createdAt: now, updatedAt: now });
     return this.get(id);
   }
 
@@ -56,20 +58,42 @@ export class AppsService {
     const current = this.store.config(row);
     const { id, env, ...patch } = input;
     if (patch.serverId && patch.serverId !== row.serverId) throw new AppError('INPUT_INVALID', 'serverId: an app cannot move to another server; create a new one');
-    const next = this.fixProject(AppConfig.parse({ ...current, ...patch, envNames: [] }), current.compose?.project ?? null);
+    // The stored source carries the deploy key's public half, which is not an input field.
+    const keptPublic = current.source.kind === 'git' ? (current.source.deployKeyPublic ?? null) : null;
+    const currentInput = { ...current, source: current.source.kind === 'git' ? { kind: 'git' as const, url: current.source.url, branch: current.source.branch } : current.source };
+    const next = this.fixProject(AppConfig.parse({ ...currentInput, ...patch, envNames: [] }), current.compose?.project ?? null);
     this.refuseTakenProject(next, id);
     if (next.name !== row.name && this.store.nameTaken(row.serverId, next.name, id)) throw new AppError('CONFLICT', `name: an app named ${next.name} already exists on this server`);
+    // Containers, images and the proxy's site file carry the name: renaming a deployed app would orphan them.
+    if (next.name !== row.name && this.lastDeploy(id)) throw new AppError('INPUT_INVALID', `name: a deployed app cannot be renamed (its containers, images and proxy route are named ${row.name}); create a new app instead`);
+    const newKey = next.source.kind === 'git' && next.source.deployKey ? next.source.deployKey : null;
+    let publicKey = newKey ? publicKeyOf(newKey, next.name) : keptPublic;
     let deployKeyRef = row.deployKeyRef;
-    if (next.source.kind === 'git' && next.source.deployKey) {
-      if (deployKeyRef) await this.secrets.replace(deployKeyRef, `Deploy key of ${next.name}`, 'deploy-key', next.source.deployKey);
-      else deployKeyRef = (await this.secrets.put(`Deploy key of ${next.name}`, 'deploy-key', next.source.deployKey)).ref;
+    if (newKey) {
+      if (deployKeyRef) await this.secrets.replace(deployKeyRef, `Deploy key of ${next.name}`, 'deploy-key', newKey);
+      else deployKeyRef = (await this.secrets.put(`Deploy key of ${next.name}`, 'deploy-key', newKey)).ref;
     }
-    if (next.source.kind !== 'git' && deployKeyRef) {
+    if ((next.source.kind !== 'git' || next.source.deployKey === null) && deployKeyRef) {
       await this.secrets.remove(deployKeyRef);
       deployKeyRef = null;
+      publicKey = null;
     }
     const envRefs = await this.writeEnv(JSON.parse(row.envRefs) as Record<string, string>, next.name, env);
-    this.store.updateApp(id, { name: next.name, config: JSON.stringify(stored(next)), deployKeyRef, envRefs: JSON.stringify(envRefs), updatedAt: Date.now() });
+    this.store.updateApp(id, { name: next.name, config: JSON.stringify(stored(next, publicKey)), deployKeyRef, envRefs: JSON.stringify(envRefs), updatedAt: Date.now() });
+    return this.get(id);
+  }
+
+  /** A fresh ed25519 deploy key: the private half replaces any key in the keychain, the public half is shown to add to the forge. */
+  async generateDeployKey(id: string): Promise<App> {
+    const row = this.store.app(id);
+    const c = this.store.config(row);
+    if (c.source.kind !== 'git') throw new AppError('INPUT_INVALID', 'source: only a git source uses a deploy key (this app uploads a local folder)');
+    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: `openpanel-deploy-${c.name}` });
+    let deployKeyRef = row.deployKeyRef;
+    if (deployKeyRef) await this.secrets.replace(deployKeyRef, `Deploy key of ${c.name}`, 'deploy-key', pair.private);
+    else deployKeyRef = (await this.secrets.put(`Deploy key of ${c.name}`, 'deploy-key', pair.private)).ref;
+    const config = { ...c, source: { ...c.source, deployKeyPublic: pair.public.trim() } };
+    this.store.updateApp(id, { config: JSON.stringify(config), deployKeyRef, updatedAt: Date.now() });
     return this.get(id);
   }
 
@@ -112,7 +136,21 @@ export class AppsService {
   }
 }
 
-function stored(c: AppConfig): StoredConfig {
-  const source = c.source.kind === 'git' ? { kind: 'git' as const, url: c.source.url, branch: c.source.branch } : c.source;
+function stored(c: AppConfig, deployKeyPublic: string | null): StoredConfig {
+  const source = c.source.kind === 'git' ? { kind: 'git' as const, url: c.source.url, branch: c.source.branch, deployKeyPublic } : c.source;
   return { ...c, source, envNames: [] };
+}
+
+/** The OpenSSH public line of a deploy key, checking that the builder's ssh can use it as given. */
+function publicKeyOf(privateKey: string, appName: string): string {
+  const parsed = ssh2.utils.parseKey(privateKey);
+  if (parsed instanceof Error) {
+    const encrypted = /passphrase|encrypted/i.test(parsed.message);
+    throw new AppError('INPUT_INVALID', encrypted
+      ? 'source.deployKey: the key is protected by a passphrase, which a deploy job cannot enter; use a key without one (or generate one)'
+      : 'source.deployKey: expected a private key in OpenSSH or PEM format (-----BEGIN … PRIVATE KEY-----)');
+  }
+  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (!key?.isPrivateKey()) throw new AppError('INPUT_INVALID', 'source.deployKey: that is a public key; paste the private key (the public one goes to the forge)');
+  return `${key.type} ${key.getPublicSSH().toString('base64')} ${key.comment || `openpanel-deploy-${appName}`}`;
 }

@@ -160,7 +160,7 @@ export async function composeDown(api: Docker, opts: { image: string; dockerSock
 }
 
 /** Docker's multiplexed log stream (8-byte frame headers) as text. */
-function demux(buf: Buffer): string {
+export function demux(buf: Buffer): string {
   const parts: Buffer[] = [];
   let i = 0;
   while (i + 8 <= buf.length) {

@@ -1,12 +1,14 @@
 import type { Db } from '../db/index.ts';
 import type { DockerService } from '../docker/service.ts';
-import { ProxyService } from '../proxy/service.ts';
+import { ensureImage, ProxyService } from '../proxy/service.ts';
 import { ShipSettingsStore } from '../proxy/settings.ts';
 import type { SecretsService } from '../secrets/service.ts';
 import type { ConnectionPool } from '../ssh/pool.ts';
 import { AppsService } from './apps.ts';
 import { composeOf } from './compose.ts';
-import { DeployService } from './service.ts';
+import { DEFAULT_IMAGES, resolveImage } from '../proxy/images.ts';
+import { removeServerFiles } from './remove.ts';
+import { DeployService, guarded, liveApi } from './service.ts';
 import { DeployStore } from './store.ts';
 import type { TrackerOptions } from './tracker.ts';
 import { WebhookService } from './webhook.ts';
@@ -31,9 +33,11 @@ export class ShipService {
   readonly webhooks: WebhookService;
   private readonly store: DeployStore;
   private readonly docker: DockerService;
+  private readonly dockerSocket: (serverId: string) => Promise<string>;
 
   constructor(d: ShipDeps) {
     this.docker = d.docker;
+    this.dockerSocket = d.dockerSocket;
     this.store = new DeployStore(d.db);
     this.settings = new ShipSettingsStore(d.db, d.secrets, d.serverExists);
     this.proxy = new ProxyService(d.docker, this.settings, d.dockerSocket);
@@ -44,15 +48,29 @@ export class ShipService {
     this.webhooks = new WebhookService({ store: this.store, apps: this.apps, settings: this.settings, secrets: d.secrets, docker: d.docker, pool: d.pool, dockerSocket: d.dockerSocket, deploys: this.deploys });
   }
 
-  /** Removes an app (and, by default, its containers on the server). */
-  async removeApp(id: string, stopContainers: boolean, removeVolumes = false): Promise<boolean> {
+  /**
+   * Removes an app. stopContainers (default): its containers (Compose: `compose down`), its Caddy site file (then a
+   * graceful reload) and its job folders on the server; removeImages: its built images too. Always: the push-to-deploy
+   * receiver's spec and secret, the keychain secrets (env values, deploy key), and the deploy history in SQLite.
+   */
+  async removeApp(id: string, stopContainers: boolean, removeVolumes = false, removeImages = true): Promise<boolean> {
     const row = this.store.app(id);
+    const app = this.store.config(row);
     for (const d of this.store.active(id)) await this.deploys.cancel(d.id).catch(() => undefined);
-    if (stopContainers && composeOf(this.store.config(row))) await this.deploys.removeStack(id, removeVolumes);
+    if (stopContainers && composeOf(app)) await this.deploys.removeStack(id, removeVolumes);
     if (stopContainers) {
-      const api = await this.docker.api(row.serverId);
-      const list = await api.listContainers({ all: true, filters: { label: [`openpanel.app=${id}`] } });
-      for (const c of list) await api.getContainer(c.Id).remove({ force: true });
+      const api = await liveApi(this.docker, row.serverId);
+      const settings = this.settings.get(row.serverId);
+      await guarded(this.docker, row.serverId, 'removing the app on the server', async () => {
+        const list = await api.listContainers({ all: true, filters: { label: [`openpanel.app=${id}`] } });
+        for (const c of list) await api.getContainer(c.Id).remove({ force: true });
+        if (removeImages) {
+          for (const img of await api.listImages({ filters: { label: [`openpanel.app=${id}`] } })) await api.getImage(img.Id).remove({ force: true }).catch(() => undefined);
+        }
+        const builder = resolveImage(DEFAULT_IMAGES.builder, settings.imageOverrides);
+        await ensureImage(api, builder);
+        await removeServerFiles(api, { image: builder, dockerSocket: await this.dockerSocket(row.serverId), settings, appName: app.name, deployIds: this.store.deploys(id, 10_000).map((d) => d.id) });
+      }, 300_000);
     }
     await this.webhooks.forget(row);
     await this.apps.removeSecrets(row);

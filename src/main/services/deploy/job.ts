@@ -17,6 +17,10 @@ export const builderName = (deployId: string) => `openpanel-job-${deployId}`;
 export const jobDirOf = (s: ShipSettings, deployId: string) => `${s.dataDir}/jobs/${deployId}`;
 export const deployImage = (appName: string, deployId: string) => `openpanel/${appName}:${deployId}`;
 export const deployContainer = (appName: string, deployId: string) => `op-${appName}-${deployId}`;
+/** The app's Caddy site file as the builder sees it (the same path the Caddy driver's site() gives). */
+export const caddySiteFile = (appName: string) => `${BUILDER_DATA}/proxy/caddy/sites/${appName}.caddy`;
+/** Whether git reaches this URL over SSH (ssh:// or the scp-like user@host:path). */
+export const isSshGitUrl = (url: string) => /^ssh:\/\//i.test(url) || /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:/.test(url);
 
 export interface JobInput {
   deployId: string;
@@ -51,6 +55,7 @@ export function jobVars(j: JobInput): JobVars {
     OP_DEPLOY_KEY: j.deployKey ?? '',
     OP_GIT_URL: src.kind === 'git' ? src.url : '',
     OP_GIT_BRANCH: src.kind === 'git' ? src.branch : '',
+    OP_GIT_SSH: src.kind === 'git' && isSshGitUrl(src.url) ? '1' : '',
     OP_BASE_IMAGES: baseImageAliases(j.settings.imageOverrides).map(([a, b]) => `${a}=${b}`).join('\n'),
     OP_DOCKERFILE: j.app.dockerfile,
     OP_LABELS: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join('\n'),
@@ -63,7 +68,8 @@ export function jobVars(j: JobInput): JobVars {
     OP_HEALTH_TIMEOUT: String(j.app.health.timeoutSeconds),
     OP_PROXY: driver.name,
     OP_SITE: site?.template ?? '',
-    OP_SITE_FILE: site?.file ?? '',
+    // Caddy without domains: the job removes a site file left from earlier domains.
+    OP_SITE_FILE: site?.file ?? (driver.name === 'caddy' ? caddySiteFile(j.app.name) : ''),
     OP_PROXY_CONTAINER: PROXY_CONTAINER,
     OP_SWITCH_DELAY: String(driver.switchDelaySeconds),
     OP_DRAIN: '1',

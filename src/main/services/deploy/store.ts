@@ -7,7 +7,7 @@ import { apps, deploys } from '../db/schema.ts';
 export type AppRow = typeof apps.$inferSelect;
 export type DeployRow = typeof deploys.$inferSelect;
 /** The stored configuration: AppConfig with the source's secrets replaced by a flag. */
-export type StoredConfig = Omit<AppConfig, 'source'> & { source: { kind: 'git'; url: string; branch: string } | { kind: 'upload'; path: string } };
+export type StoredConfig = Omit<AppConfig, 'source'> & { source: { kind: 'git'; url: string; branch: string; deployKeyPublic?: string | null } | { kind: 'upload'; path: string } };
 
 const LOG_LIMIT = 4 * 1024 * 1024;
 

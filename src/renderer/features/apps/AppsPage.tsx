@@ -63,7 +63,7 @@ export function AppsPage() {
             chosen && (
               <AppForm
                 serverId={chosen}
-                onCreated={(a) => {
+                onSaved={(a) => {
                   setCreating(false);
                   setSelected(a.id);
                 }}

@@ -1,10 +1,11 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { App, Deploy } from '../../../shared/contract/apps.ts';
 import { useUi } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
 import { assistantHash } from '../assistant/intent.ts';
+import { AppForm } from './AppForm.tsx';
 import { useDeployWatch } from './useDeployWatch.ts';
 import { WebhookPanel } from './WebhookPanel.tsx';
 
@@ -39,6 +40,15 @@ export function DeployPanel({ app, deployId, onDeploy }: { app: App; deployId: s
   const rollback = useMutation({ mutationFn: (to: string) => api().apps.rollback({ id: app.id, toDeployId: to }), onSuccess: started, onError: onError('Could not roll back') });
   const cancel = useMutation({ mutationFn: (id: string) => api().apps.cancel({ deployId: id }), onSuccess: () => void qc.invalidateQueries({ queryKey: orpc.apps.key() }), onError: onError('Could not cancel') });
   const running = deploy && (deploy.status === 'running' || deploy.status === 'queued');
+  const [editing, setEditing] = useState(false);
+  const remove = useMutation({
+    mutationFn: (removeImages: boolean) => api().apps.remove({ id: app.id, removeImages }),
+    onSuccess: () => {
+      toast({ kind: 'success', title: `Removed ${app.name}`, detail: 'Its containers, route, job files and keychain secrets are gone.' });
+      void qc.invalidateQueries({ queryKey: orpc.apps.key() });
+    },
+    onError: onError('Could not remove the app'),
+  });
 
   return (
     <div className="deploy-panel" data-testid="deploy-panel">
@@ -61,6 +71,9 @@ export function DeployPanel({ app, deployId, onDeploy }: { app: App; deployId: s
             Generate Dockerfile…
           </a>
         )}
+        <button onClick={() => setEditing((e) => !e)} data-testid="app-edit">
+          {editing ? 'Close settings' : 'Edit settings'}
+        </button>
         <button className="primary" disabled={!!running || run.isPending} onClick={() => run.mutate()} data-testid="deploy-button">
           Deploy
         </button>
@@ -70,6 +83,25 @@ export function DeployPanel({ app, deployId, onDeploy }: { app: App; deployId: s
           </button>
         )}
       </div>
+      <AppSummary app={app} />
+      {editing && (
+        <div className="card">
+          <AppForm serverId={app.serverId} app={app} onSaved={() => setEditing(false)} onCancel={() => setEditing(false)} />
+          <div className="row" style={{ marginTop: 12 }}>
+            <button
+              style={{ color: 'var(--err)' }}
+              disabled={remove.isPending || !!running}
+              data-testid="app-remove"
+              onClick={() => {
+                if (!window.confirm(`Remove ${app.name}? Its containers, proxy route, job files on the server, deploy history and keychain secrets are removed.`)) return;
+                remove.mutate(window.confirm('Also remove its built images (no rollback afterwards)?'));
+              }}
+            >
+              Remove app…
+            </button>
+          </div>
+        </div>
+      )}
       {app.dockerfileOverride && <DockerfileOverrideNote app={app} />}
       {deploy && (
         <div className="deploy-status">
@@ -132,6 +164,21 @@ export function DeployPanel({ app, deployId, onDeploy }: { app: App; deployId: s
         </tbody>
       </table>
       <WebhookPanel app={app} />
+    </div>
+  );
+}
+
+/** The app's current settings in one line (what the next deploy uses). */
+function AppSummary({ app }: { app: App }) {
+  const limits = [app.limits.memoryMb !== null ? `${app.limits.memoryMb} MB` : null, app.limits.cpus !== null ? `${app.limits.cpus} CPU` : null].filter(Boolean).join(', ');
+  return (
+    <div className="row muted" data-testid="app-summary">
+      <span>port {app.port}</span>
+      <span>health {app.health.path} ({app.health.timeoutSeconds} s)</span>
+      {!app.compose && <span>restart {app.restart}</span>}
+      {!app.compose && <span>limits {limits || 'none'}</span>}
+      <span>env {app.envNames.length ? app.envNames.join(', ') : 'none'}</span>
+      {app.source.kind === 'git' && <span>deploy key {app.source.hasDeployKey ? 'set' : 'none'}</span>}
     </div>
   );
 }
