@@ -1,7 +1,7 @@
 import { eventIterator } from '@orpc/contract';
 import { z } from 'zod';
 import { base, Id } from './base.ts';
-import { EnvName } from './proxy.ts';
+import { EnvName, TlsIssuer } from './proxy.ts';
 import { LocalPath } from './servers.ts';
 
 /** An app's name: a DNS label, used in container and image names. */
@@ -115,8 +115,12 @@ export const AppConfig = z
     compose: ComposeBuild.nullable().default(null),
     /** The port the app listens on inside its container. */
     port: z.number().int('expected a whole number').min(1, 'expected a port 1-65535').max(65535, 'expected a port 1-65535').default(80),
+    /**
+     * Host names the proxy routes to the app. `tls`: HTTPS with a certificate; `issuer`: from ACME (Let's Encrypt,
+     * the default) or from the proxy's internal CA (LAN/private names no public CA can validate; Caddy only).
+     */
     domains: z
-      .array(z.object({ host: Domain, tls: z.boolean().default(true) }).strict())
+      .array(z.object({ host: Domain, tls: z.boolean().default(true), issuer: TlsIssuer.default('acme') }).strict())
       .max(20, 'expected at most 20 domains')
       .default([]),
     health: HealthCheck.default({ path: '/', timeoutSeconds: 60 }),

@@ -1,5 +1,6 @@
 import type { Db } from '../db/index.ts';
 import type { DockerService } from '../docker/service.ts';
+import type { ServedDomain } from '../proxy/certificates.ts';
 import { ensureImage, ProxyService } from '../proxy/service.ts';
 import { ShipSettingsStore } from '../proxy/settings.ts';
 import type { SecretsService } from '../secrets/service.ts';
@@ -40,12 +41,24 @@ export class ShipService {
     this.dockerSocket = d.dockerSocket;
     this.store = new DeployStore(d.db);
     this.settings = new ShipSettingsStore(d.db, d.secrets, d.serverExists);
-    this.proxy = new ProxyService(d.docker, this.settings, d.dockerSocket);
+    this.proxy = new ProxyService(d.docker, this.settings, d.dockerSocket, (serverId) => this.servedDomains(serverId));
     let deploysRef: DeployService | null = null;
     this.apps = new AppsService(this.store, d.secrets, d.serverExists, (id) => deploysRef?.last(id) ?? null);
     this.deploys = new DeployService({ store: this.store, apps: this.apps, settings: this.settings, docker: d.docker, pool: d.pool, dockerSocket: d.dockerSocket, ...(d.tracker ? { tracker: d.tracker } : {}) });
     deploysRef = this.deploys;
     this.webhooks = new WebhookService({ store: this.store, apps: this.apps, settings: this.settings, secrets: d.secrets, docker: d.docker, pool: d.pool, dockerSocket: d.dockerSocket, deploys: this.deploys });
+  }
+
+  /** Hosts the proxy of a server routes: every app's domains and push-to-deploy hosts (for the certificate status). */
+  private servedDomains(serverId: string): ServedDomain[] {
+    const out: ServedDomain[] = [];
+    for (const row of this.store.apps(serverId)) {
+      const deployed = this.store.deploys(row.id, 200).some((dep) => dep.status === 'succeeded');
+      for (const dm of this.store.config(row).domains) out.push({ host: dm.host, tls: dm.tls, issuer: dm.issuer ?? 'acme', appId: row.id, appName: row.name, deployed });
+      const hook = row.webhook ? (JSON.parse(row.webhook) as { host?: unknown; tls?: unknown }) : null;
+      if (typeof hook?.host === 'string') out.push({ host: hook.host, tls: hook.tls !== false, issuer: 'acme', appId: row.id, appName: `${row.name} (push-to-deploy)`, deployed: true });
+    }
+    return out;
   }
 
   /**

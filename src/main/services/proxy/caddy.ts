@@ -1,5 +1,11 @@
-import type { AppConfig } from '../../../shared/contract/apps.ts';
-import type { ShipSettings } from '../../../shared/contract/proxy.ts';
+import type { ShipSettings, TlsIssuer } from '../../../shared/contract/proxy.ts';
+
+/** A host the proxy routes (an app's domain, or the push-to-deploy receiver's host); no issuer means ACME. */
+export interface RouteDomain {
+  host: string;
+  tls: boolean;
+  issuer?: TlsIssuer;
+}
 
 /** Where the Caddy container keeps its configuration (a bind mount of <dataDir>/proxy/caddy). */
 export const CADDY_CONF_DIR = '/etc/openpanel';
@@ -9,7 +15,8 @@ export const UPSTREAM_PLACEHOLDER = '__UPSTREAM__';
 
 /** The main Caddyfile: global options, then every app's site file. */
 export function caddyfile(s: ShipSettings): string {
-  const global = ['\tadmin localhost:2019'];
+  // skip_install_trust: the internal CA's root stays in the data dir; never put into the container's trust store.
+  const global = ['\tadmin localhost:2019', '\tskip_install_trust'];
   if (s.acme.email) global.push(`\temail ${s.acme.email}`);
   if (s.acme.staging) global.push('\tacme_ca https://acme-staging-v02.api.letsencrypt.org/directory');
   if (!s.httpsRedirect) global.push('\tauto_https disable_redirects');
@@ -17,14 +24,16 @@ export function caddyfile(s: ShipSettings): string {
 }
 
 /** One app's site block(s), with the upstream left as a placeholder; null when the app has no domain. */
-export function caddySite(app: Pick<AppConfig, 'name' | 'domains'>): string | null {
+export function caddySite(app: { name: string; domains: RouteDomain[] }): string | null {
   if (app.domains.length === 0) return null;
-  const block = (addresses: string[]) =>
-    `${addresses.join(', ')} {\n\treverse_proxy ${UPSTREAM_PLACEHOLDER} {\n\t\tlb_try_duration 5s\n\t}\n}\n`;
+  const block = (addresses: string[], internal = false) =>
+    `${addresses.join(', ')} {\n${internal ? '\ttls internal\n' : ''}\treverse_proxy ${UPSTREAM_PLACEHOLDER} {\n\t\tlb_try_duration 5s\n\t}\n}\n`;
   const out: string[] = [`# app ${app.name} (written by OpenPanel at each deploy)`];
-  const tls = app.domains.filter((d) => d.tls).map((d) => d.host);
+  const acme = app.domains.filter((d) => d.tls && d.issuer !== 'internal').map((d) => d.host);
+  const internal = app.domains.filter((d) => d.tls && d.issuer === 'internal').map((d) => d.host);
   const plain = app.domains.filter((d) => !d.tls).map((d) => `http://${d.host}`);
-  if (tls.length) out.push(block(tls));
+  if (acme.length) out.push(block(acme));
+  if (internal.length) out.push(block(internal, true));
   if (plain.length) out.push(block(plain));
   return out.join('\n');
 }

@@ -1,8 +1,7 @@
 import type Docker from 'dockerode';
-import type { AppConfig } from '../../../shared/contract/apps.ts';
 import type { ProxyDriverName, ShipSettings } from '../../../shared/contract/proxy.ts';
 import { MANAGED_LABEL } from '../docker/containers.ts';
-import { CADDY_BOOT, caddyfile, caddySite } from './caddy.ts';
+import { CADDY_BOOT, caddyfile, caddySite, type RouteDomain } from './caddy.ts';
 import { TRAEFIK_DASHBOARD_PORT, TRAEFIK_DATA, traefikArgs, traefikLabels } from './traefik.ts';
 
 /** The dedicated network the proxy and every app container share. */
@@ -27,9 +26,9 @@ export interface ProxyDriver {
   /** The static configuration, as shown to the user. */
   config(settings: ShipSettings): string;
   /** Labels on an app's container (routing for label-driven proxies). */
-  appLabels(app: Pick<AppConfig, 'name' | 'domains' | 'port'>, settings: ShipSettings): Record<string, string>;
+  appLabels(app: { name: string; domains: RouteDomain[]; port: number }, settings: ShipSettings): Record<string, string>;
   /** For file-driven proxies: the app's site file (as the builder sees it) and its template. */
-  site(app: Pick<AppConfig, 'name' | 'domains'>): { file: string; template: string } | null;
+  site(app: { name: string; domains: RouteDomain[] }): { file: string; template: string } | null;
   /** Seconds the job waits after the new container is healthy before stopping the old one (provider refresh). */
   readonly switchDelaySeconds: number;
 }

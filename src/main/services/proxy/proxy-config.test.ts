@@ -54,6 +54,16 @@ describe('Traefik labels', () => {
     expect(l['traefik.http.routers.op-web-http.entrypoints']).toBe('web');
     expect(l['traefik.http.services.op-web.loadbalancer.server.port']).toBe('8080');
   });
+  it('routes internal-CA domains on a router of their own, with TLS and no resolver (not the entry point default)', () => {
+    const l = traefikLabels({ ...app, domains: [{ host: 'a.example.com', tls: true, issuer: 'acme' }, { host: 'nas.lan', tls: true, issuer: 'internal' }] }, 'openpanel', true);
+    expect(checkTraefikLabels(l, ['web', 'websecure'])).toEqual([]);
+    expect(l['traefik.http.routers.op-web.rule']).toBe('Host(`a.example.com`)');
+    expect(l['traefik.http.routers.op-web-internal.rule']).toBe('Host(`nas.lan`)');
+    expect(l['traefik.http.routers.op-web-internal.entrypoints']).toBe('websecure');
+    expect(l['traefik.http.routers.op-web-internal.tls']).toBe('true');
+    expect(l['traefik.http.routers.op-web-internal.service']).toBe('op-web');
+    expect(Object.keys(l).filter((k) => k.includes('op-web-internal.tls.certresolver'))).toEqual([]);
+  });
   it('adds nothing for an app without domains; the checker catches mistakes', () => {
     expect(traefikLabels({ ...app, domains: [] }, 'openpanel', false)).toEqual({});
     expect(checkTraefikLabels({ 'traefik.http.routers.x.entrypoint': 'web' }, ['web'])).toEqual(['undocumented label: traefik.http.routers.x.entrypoint']);
@@ -73,5 +83,12 @@ describe('Caddy configuration', () => {
     expect(s).toContain('http://plain.test {');
     expect(s.split(UPSTREAM_PLACEHOLDER)).toHaveLength(3);
     expect(caddySite({ name: 'web', domains: [] })).toBeNull();
+  });
+  it("puts internal-CA domains in a block with `tls internal`; the CA's root is never installed into a trust store", () => {
+    const s = caddySite({ name: 'web', domains: [{ host: 'a.example.com', tls: true, issuer: 'acme' }, { host: 'nas.lan', tls: true, issuer: 'internal' }, { host: 'b.lan', tls: true, issuer: 'internal' }] })!;
+    expect(s).toContain('a.example.com {\n\treverse_proxy');
+    expect(s).toContain('nas.lan, b.lan {\n\ttls internal\n\treverse_proxy');
+    expect(s.match(/tls internal/g)).toHaveLength(1);
+    expect(caddyfile(defaults)).toContain('\tskip_install_trust\n');
   });
 });

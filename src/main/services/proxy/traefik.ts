@@ -1,5 +1,6 @@
 import type { AppConfig } from '../../../shared/contract/apps.ts';
 import type { ShipSettings } from '../../../shared/contract/proxy.ts';
+import type { RouteDomain } from './caddy.ts';
 
 /** Name of the certificate resolver the static configuration defines. */
 export const CERT_RESOLVER = 'le';
@@ -49,8 +50,12 @@ export function routerName(app: Pick<AppConfig, 'name'>): string {
   return `op-${app.name}`;
 }
 
-/** The labels that route an app's container: one router for TLS domains, one for plain-HTTP domains. */
-export function traefikLabels(app: Pick<AppConfig, 'name' | 'domains' | 'port'>, network: string, acme: boolean): Record<string, string> {
+/**
+ * The labels that route an app's container: one router for ACME TLS domains, one for internal-CA TLS domains
+ * (Traefik has no CA of its own: TLS without a resolver, served with its self-signed default certificate; a router
+ * with its own `tls` keeps the entry point's resolver away), one for plain-HTTP domains.
+ */
+export function traefikLabels(app: { name: string; domains: RouteDomain[]; port: number }, network: string, acme: boolean): Record<string, string> {
   const n = routerName(app);
   const labels: Record<string, string> = {};
   if (app.domains.length === 0) return labels;
@@ -58,7 +63,8 @@ export function traefikLabels(app: Pick<AppConfig, 'name' | 'domains' | 'port'>,
   labels['traefik.docker.network'] = network;
   labels[`traefik.http.services.${n}.loadbalancer.server.port`] = String(app.port);
   const rule = (hosts: string[]) => hosts.map((h) => `Host(\`${h}\`)`).join(' || ');
-  const tls = app.domains.filter((d) => d.tls).map((d) => d.host);
+  const tls = app.domains.filter((d) => d.tls && d.issuer !== 'internal').map((d) => d.host);
+  const internal = app.domains.filter((d) => d.tls && d.issuer === 'internal').map((d) => d.host);
   const plain = app.domains.filter((d) => !d.tls).map((d) => d.host);
   if (tls.length) {
     labels[`traefik.http.routers.${n}.rule`] = rule(tls);
@@ -66,6 +72,12 @@ export function traefikLabels(app: Pick<AppConfig, 'name' | 'domains' | 'port'>,
     labels[`traefik.http.routers.${n}.tls`] = 'true';
     if (acme) labels[`traefik.http.routers.${n}.tls.certresolver`] = CERT_RESOLVER;
     labels[`traefik.http.routers.${n}.service`] = n;
+  }
+  if (internal.length) {
+    labels[`traefik.http.routers.${n}-internal.rule`] = rule(internal);
+    labels[`traefik.http.routers.${n}-internal.entrypoints`] = 'websecure';
+    labels[`traefik.http.routers.${n}-internal.tls`] = 'true';
+    labels[`traefik.http.routers.${n}-internal.service`] = n;
   }
   if (plain.length) {
     labels[`traefik.http.routers.${n}-http.rule`] = rule(plain);

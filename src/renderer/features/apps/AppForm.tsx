@@ -20,18 +20,27 @@ function parseEnv(text: string): Record<string, string> {
   );
 }
 
-/** One host per line; `http://` = no TLS. A host the app already had keeps its other settings (issuer). */
+/**
+ * One host per line; `http://` = no TLS; a trailing ` internal` = certificate from the proxy's internal CA (LAN
+ * names) instead of ACME. A host the app already had keeps its other settings.
+ */
 function parseDomains(text: string, had: Domain[]): Domain[] {
   return text
     .split('\n')
     .map((d) => d.trim())
     .filter(Boolean)
     .map((d) => {
-      const tls = !d.startsWith('http://');
-      const host = d.replace(/^https?:\/\//, '').replace(/\/+$/, '');
+      const internal = /\s+internal$/i.test(d);
+      const bare = d.replace(/\s+internal$/i, '');
+      const tls = !bare.startsWith('http://');
+      const host = bare.replace(/^https?:\/\//, '').replace(/\/+$/, '');
       const prev = had.find((p) => p.host === host);
-      return { ...(prev ?? {}), host, tls } as Domain;
+      return { ...(prev ?? {}), host, tls, issuer: internal ? 'internal' : 'acme' } as Domain;
     });
+}
+
+function formatDomain(d: Domain): string {
+  return `${d.tls ? '' : 'http://'}${d.host}${d.tls && d.issuer === 'internal' ? ' internal' : ''}`;
 }
 
 const numberOrNull = (v: string) => (v.trim() === '' ? null : Number(v));
@@ -55,7 +64,7 @@ export function AppForm({ serverId, app, onSaved, onCancel }: { serverId: string
   const [deployKey, setDeployKey] = useState('');
   const [removeKey, setRemoveKey] = useState(false);
   const [port, setPort] = useState(String(app?.port ?? 80));
-  const [domains, setDomains] = useState((app?.domains ?? []).map((d) => `${d.tls ? '' : 'http://'}${d.host}`).join('\n'));
+  const [domains, setDomains] = useState((app?.domains ?? []).map(formatDomain).join('\n'));
   const [env, setEnv] = useState('');
   const [envChanges, setEnvChanges] = useState<Record<string, string | null>>({});
   const [dockerfile, setDockerfile] = useState(app?.dockerfile ?? 'Dockerfile');
@@ -159,7 +168,7 @@ export function AppForm({ serverId, app, onSaved, onCancel }: { serverId: string
       )}
       {field(build === 'compose' ? 'Port of that service in its container' : 'Port in the container', 'port', port, setPort, 'app-port')}
       <label className="field">
-        Domains (one per line; prefix http:// for plain HTTP)
+        Domains (one per line; prefix http:// for plain HTTP; add " internal" for a certificate from the proxy's own CA, for LAN names)
         <textarea value={domains} onChange={(e) => setDomains(e.target.value)} rows={2} aria-label="Domains" data-testid="app-domains" />
         {shown('domains')}
       </label>

@@ -18,8 +18,135 @@ export function ProxyPanel({ serverId }: { serverId: string }) {
         {st && <span className="muted"> ({st.image})</span>}
       </summary>
       {settings.data && <ProxyForm key={settings.dataUpdatedAt} serverId={serverId} initial={settings.data} installed={!!st?.installed} />}
+      {st?.installed && <ProxyOps serverId={serverId} containerImage={st.containerImage} image={st.image} />}
       {st && <pre className="deploy-log">{st.config}</pre>}
+      {st?.installed && <CertificatesTable serverId={serverId} />}
     </details>
+  );
+}
+
+/** Upgrade (a new image for the proxy, container replaced keeping its data), restart, logs. */
+function ProxyOps({ serverId, containerImage, image }: { serverId: string; containerImage: string | null; image: string }) {
+  const orpc = queryUtils();
+  const qc = useQueryClient();
+  const toast = useUi((s) => s.toast);
+  const [next, setNext] = useState('');
+  const [showLogs, setShowLogs] = useState(false);
+  const refresh = () => void qc.invalidateQueries({ queryKey: orpc.proxy.key() });
+  const upgrade = useMutation({
+    mutationFn: () => api().proxy.upgrade({ serverId, ...(next.trim() ? { image: next.trim() } : {}) }),
+    onSuccess: (r) => {
+      setNext('');
+      refresh();
+      toast({ kind: 'success', title: 'Proxy upgraded', detail: `${r.previousImage ?? '(none)'} → ${r.containerImage ?? r.image}` });
+    },
+    onError: (e) => {
+      refresh();
+      toast({ kind: 'error', title: 'Upgrade failed', detail: describeError(e).message });
+    },
+  });
+  const restart = useMutation({
+    mutationFn: () => api().proxy.restart({ serverId }),
+    onSuccess: refresh,
+    onError: (e) => toast({ kind: 'error', title: 'Could not restart the proxy', detail: describeError(e).message }),
+  });
+  const logs = useQuery({ ...orpc.proxy.logs.queryOptions({ input: { serverId, tail: 200 } }), enabled: showLogs, retry: false });
+  return (
+    <>
+      <div className="row">
+        <label>
+          Proxy image{' '}
+          <input value={next} onChange={(e) => setNext(e.target.value)} placeholder={image} aria-label="New proxy image" data-testid="proxy-image" />
+        </label>
+        <button onClick={() => upgrade.mutate()} disabled={upgrade.isPending} data-testid="proxy-upgrade" title="Replace the container (its data and certificates are kept); the old one runs again if the new one does not start">
+          {upgrade.isPending ? 'Upgrading…' : 'Upgrade'}
+        </button>
+        <button onClick={() => restart.mutate()} disabled={restart.isPending} data-testid="proxy-restart">
+          Restart
+        </button>
+        <button onClick={() => setShowLogs((v) => !v)} data-testid="proxy-logs-toggle">
+          {showLogs ? 'Hide logs' : 'Logs'}
+        </button>
+        {containerImage && containerImage !== image && <span className="muted">running {containerImage}; reinstall or upgrade to run {image}</span>}
+      </div>
+      {showLogs && (
+        <pre className="deploy-log" data-testid="proxy-logs">
+          {logs.error ? describeError(logs.error).message : (logs.data?.text ?? '…')}
+        </pre>
+      )}
+    </>
+  );
+}
+
+const STATE_LABEL = { valid: 'valid', expiring: 'expiring', expired: 'expired', 'not-yet-valid': 'not yet valid', missing: 'missing' } as const;
+
+/** Every certificate the proxy holds, and the TLS domains it has none for. */
+function CertificatesTable({ serverId }: { serverId: string }) {
+  const orpc = queryUtils();
+  const certs = useQuery({ ...orpc.proxy.certificates.queryOptions({ input: { serverId } }), retry: false });
+  const r = certs.data;
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  // short-lived certificates (the internal CA's last 12 h) are shown in hours
+  const left = (c: { notAfter: number; daysLeft: number }) => (Math.abs(c.notAfter - (r?.readAt ?? 0)) < 2 * 86_400_000 ? `${Math.round((c.notAfter - (r?.readAt ?? 0)) / 3_600_000)} h` : `${c.daysLeft} days`);
+  return (
+    <div className="proxy-certs" data-testid="proxy-certificates">
+      <div className="row">
+        <strong>Certificates</strong>
+        <button onClick={() => void certs.refetch()} disabled={certs.isFetching}>
+          {certs.isFetching ? 'Reading…' : 'Refresh'}
+        </button>
+        {r?.note && <span className="muted">{r.note}</span>}
+      </div>
+      {certs.error && <div className="error-text">{describeError(certs.error).message}</div>}
+      {r && r.certificates.length === 0 && r.missing.length === 0 && <div className="muted">No certificates and no HTTPS domain on this server.</div>}
+      {r && (r.certificates.length > 0 || r.missing.length > 0) && (
+        <table className="table">
+          <thead>
+            <tr>
+              <th>Domains</th>
+              <th>State</th>
+              <th>Issuer</th>
+              <th>Valid until</th>
+              <th>Apps</th>
+              <th>Problems</th>
+            </tr>
+          </thead>
+          <tbody>
+            {r.certificates.map((c) => (
+              <tr key={`${c.store}/${c.fingerprint256}`} data-testid="cert-row">
+                <td>{c.domains.join(', ')}</td>
+                <td>
+                  <span className={`badge cert-${c.state}`}>{STATE_LABEL[c.state]}</span>
+                </td>
+                <td>
+                  {c.issuer || '—'} <span className="muted small">({c.store})</span>
+                </td>
+                <td>
+                  {day(c.notAfter)} <span className="muted small">({left(c)})</span>
+                </td>
+                <td>{c.apps.map((a) => a.name).filter((n, i, all) => all.indexOf(n) === i).join(', ') || '—'}</td>
+                <td className="small">{c.problems.join('; ')}</td>
+              </tr>
+            ))}
+            {r.missing.map((m) => (
+              <tr key={`missing/${m.appId}/${m.host}`} data-testid="cert-missing">
+                <td>{m.host}</td>
+                <td>
+                  <span className="badge cert-missing">missing</span>
+                </td>
+                <td className="muted">{m.issuer === 'internal' ? 'internal CA' : 'ACME'}</td>
+                <td>—</td>
+                <td>{m.appName}</td>
+                <td className="small">
+                  {m.reason}
+                  {m.lastError && `: ${m.lastError}`}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
   );
 }
 
