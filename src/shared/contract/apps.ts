@@ -25,7 +25,9 @@ export const GitUrl = z
   .trim()
   .min(1, 'expected a git URL')
   .max(1024)
-  .regex(/^(?:(?:https?|ssh|git|file):\/\/|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:)[^\s]*$/, 'expected a git URL (https://, ssh://, git://, file:// or user@host:path)');
+  .regex(/^(?:(?:https?|ssh|git|file):\/\/|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:)[^\s]*$/, 'expected a git URL (https://, ssh://, git://, file:// or user@host:path)')
+  // A password or token inside the URL would be stored in SQLite, the audit log and the job files: refused.
+  .refine((u) => !/^[a-z+]+:\/\/[^/@]*:[^/@]*@/i.test(u), 'expected a git URL without a password in it (user:password@ is not stored; use an ssh:// URL with a deploy key, whose private key stays in the keychain)');
 export const GitRef = z
   .string()
   .trim()

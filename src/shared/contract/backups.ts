@@ -6,7 +6,7 @@ import { base, Id, Timestamp } from './base.ts';
 export const CronSchedule = z
   .string()
   .trim()
-  .regex(/^([0-9*,/-]+\s+){4}[0-9*,/-]+$/, 'expected a cron schedule of five fields, like 0 3 * * *');
+  .regex(/^([0-9*,/-]+[ \t]+){4}[0-9*,/-]+$/, 'expected a cron schedule of five fields, like 0 3 * * *');
 
 export const S3Endpoint = z
   .string()
