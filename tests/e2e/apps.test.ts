@@ -96,6 +96,7 @@ describe('apps in Chromium: create, deploy with progress and live log, open the 
     await page.fill('[data-testid="app-memory"]', '2');
     await page.click('[data-testid="app-save"]');
     await page.waitForSelector('[data-testid="error-limits.memoryMb"]:has-text("expected at least 6 MB")');
+    copyFileSync(await screenshot(page, 'app-edit'), join(DOCS, 'app-edit.png'));
     await page.fill('[data-testid="app-memory"]', '64');
     await page.click('[data-testid="app-save"]');
     await page.waitForSelector('[data-testid="app-summary"]:has-text("limits 64 MB")');
