@@ -1,6 +1,6 @@
 import { Agent } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Testbed, type TestServer } from '../testbed/index.ts';
+import { BUSYBOX_TAG, Testbed, type TestServer } from '../testbed/index.ts';
 import { rpcError, startTestApp, waitFor, type TestApp } from '../helpers/app.ts';
 import { addServer } from '../helpers/servers.ts';
 import { DRIVER, followDeploy, getByHost, GitRepo, loadShipImages, SAMPLE_DOCKERFILE, setupProxy } from './deploy-fixture.ts';
@@ -49,6 +49,8 @@ describe(`deploys from git through the ${DRIVER} proxy (real sshd + dockerd)`, (
     });
     appId = created.id;
     expect(created.envNames).toEqual(['GREETING']);
+    // The server has a database network (made by the databases feature); a stand-in "database" answers on it.
+    await s.sh(`docker network create openpanel-data >/dev/null && mkdir -p /tmp/fakedb && echo db-reached > /tmp/fakedb/index.html && docker run -d --name fake-db --network openpanel-data -v /tmp/fakedb:/www ${BUSYBOX_TAG} httpd -f -p 5432 -h /www >/dev/null`, { check: true });
     expect(created.urls).toEqual(['http://sample.test']);
     const started = await app.client.apps.deploy({ id: appId });
     firstDeployId = started.id;
@@ -62,6 +64,9 @@ describe(`deploys from git through the ${DRIVER} proxy (real sshd + dockerd)`, (
     expect(log).toContain('==> Deployed');
     expect((await app.client.apps.deployLog({ deployId: started.id })).text).toBe(log);
     expect(await getByHost(s.host, 'sample.test')).toEqual({ status: 200, body: 'v1\n' });
+    // the app joined the databases' network before it started, and reaches a database there by its name
+    expect(log).toContain("joined the databases' network openpanel-data");
+    expect((await s.exec(['docker', 'exec', deploy.container!, 'wget', '-qO-', 'http://fake-db:5432/'], { check: true })).stdout).toBe('db-reached\n');
     // the env value from the keychain reached the container, and the container is labelled as OpenPanel's
     const env = await s.exec(['docker', 'inspect', '-f', '{{range .Config.Env}}{{println .}}{{end}}', deploy.container!], { check: true });
     expect(env.stdout).toContain('GREETING=hello');

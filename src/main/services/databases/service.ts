@@ -14,7 +14,8 @@ import { resolveImage } from '../proxy/images.ts';
 import { execChecked, execInContainer } from './docker-exec.ts';
 import { engineOf, type EngineSpec } from './engines.ts';
 
-export const DATA_NETWORK = 'openpanel-data';
+export { DATA_NETWORK } from './network.ts';
+import { DATA_NETWORK } from './network.ts';
 const FIRST_HOST_PORT = 15432;
 type Row = typeof dataDatabases.$inferSelect;
 
@@ -163,7 +164,7 @@ export class DatabasesService {
     return this.view(row, client);
   }
 
-  private async createContainer(client: DockerClient, row: Row, image: string, password: string): Promise<void> {
+  private async createContainer(client: DockerClient, row: Row, image: string, password: string, start = true): Promise<void> {
     const limits = limitsOf(row);
     const spec = this.spec(row);
     const port = `${spec.port}/tcp`;
@@ -185,7 +186,7 @@ export class DatabasesService {
       },
       NetworkingConfig: { EndpointsConfig: { [row.network]: { Aliases: [row.name] } } },
     });
-    await c.start();
+    if (start) await c.start();
   }
 
   /** The engine's readiness probe in the container (a real query over TCP where the init runs a local-only server), bounded (default 90 s). */
@@ -214,25 +215,77 @@ export class DatabasesService {
     return this.view(row, client);
   }
 
+  /**
+   * Memory/CPU limits of the running container. Setting or changing a limit is applied live (`docker update`).
+   * Docker cannot lift a limit from an existing container (an update with 0 leaves it as it is), so clearing one
+   * recreates the container from the same image, volume, network and password: a restart of the database.
+   */
   async setLimits(id: string, limits: ResourceLimits): Promise<ManagedDatabase> {
     const row = this.row(id);
     const client = await this.d.docker.client(row.serverId);
-    await client.api.getContainer(row.containerName).update({
-      Memory: limits.memoryMb ? limits.memoryMb * 1024 * 1024 : 0,
-      MemorySwap: limits.memoryMb ? limits.memoryMb * 2 * 1024 * 1024 : -1,
-      NanoCpus: limits.cpus ? Math.round(limits.cpus * 1e9) : 0,
-    });
-    this.d.db.update(dataDatabases).set({ limits: JSON.stringify(limits) }).where(eq(dataDatabases.id, id)).run();
-    return this.view({ ...row, limits: JSON.stringify(limits) }, client);
+    const info = await client.api.getContainer(row.containerName).inspect();
+    const next: Row = { ...row, limits: JSON.stringify(limits) };
+    const lifted = (!limits.memoryMb && (info.HostConfig.Memory ?? 0) > 0) || (!limits.cpus && (info.HostConfig.NanoCpus ?? 0) > 0);
+    if (lifted) {
+      await this.recreate(client, next, info.State.Running);
+    } else {
+      await client.api
+        .getContainer(row.containerName)
+        .update({
+          ...(limits.memoryMb ? { Memory: limits.memoryMb * 1024 * 1024, MemorySwap: limits.memoryMb * 2 * 1024 * 1024 } : {}),
+          ...(limits.cpus ? { NanoCpus: Math.round(limits.cpus * 1e9) } : {}),
+        })
+        .catch((e: unknown) => {
+          const m = errorMessage(e);
+          // Docker's own limits (e.g. no more CPUs than the server has; a minimum memory) name the field here.
+          if (/cpu/i.test(m)) throw new AppError('INPUT_INVALID', `limits.cpus: ${m}`);
+          if (/memory/i.test(m)) throw new AppError('INPUT_INVALID', `limits.memoryMb: ${m}`);
+          throw e;
+        });
+    }
+    this.d.db.update(dataDatabases).set({ limits: next.limits }).where(eq(dataDatabases.id, id)).run();
+    return this.view(next, client);
   }
 
+  /**
+   * Replaces the container with a new one of the same image, volume, network and password (new limits). The old one
+   * is stopped and set aside first, and started again if the new one cannot be created or started.
+   */
+  private async recreate(client: DockerClient, row: Row, running: boolean): Promise<void> {
+    const old = client.api.getContainer(row.containerName);
+    const aside = `${row.containerName}-replaced-${randomBytes(3).toString('hex')}`;
+    await old.stop({ t: 10 }).catch((e: unknown) => ignoreNotModified(e));
+    await old.rename({ name: aside });
+    try {
+      await this.createContainer(client, row, this.resolve(row.serverId, row.image), await this.password(row), running);
+    } catch (e) {
+      await client.api.getContainer(row.containerName).remove({ force: true }).catch(() => {});
+      const back = client.api.getContainer(aside);
+      await back.rename({ name: row.containerName });
+      if (running) await back.start().catch(() => {});
+      throw e;
+    }
+    await client.api.getContainer(aside).remove({ force: true });
+    if (running) await this.waitReady(client, row);
+  }
+
+  /** Removes the container, the volume when asked (an error if it cannot be removed), the password in the keychain and the row. */
   async remove(id: string, removeVolume: boolean): Promise<boolean> {
     const row = this.row(id);
     const client = await this.d.docker.client(row.serverId);
     await client.api.getContainer(row.containerName).remove({ force: true }).catch((e: unknown) => {
       if (!/no such container/i.test(errorMessage(e))) throw e;
     });
-    if (removeVolume) await client.api.getVolume(row.volume).remove().catch(() => {});
+    if (removeVolume) {
+      await client.api
+        .getVolume(row.volume)
+        .remove()
+        .catch((e: unknown) => {
+          const m = errorMessage(e);
+          if (/no such volume/i.test(m)) return;
+          throw new AppError('CONFLICT', `removeVolume: the volume ${row.volume} could not be removed (${m}); the container is gone, the database is still listed`);
+        });
+    }
     await this.d.secrets.remove(row.passwordRef);
     this.d.db.delete(dataDatabases).where(eq(dataDatabases.id, id)).run();
     return true;

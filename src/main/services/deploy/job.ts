@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import type Docker from 'dockerode';
 import type { ShipSettings } from '../../../shared/contract/proxy.ts';
 import { AppError, errorMessage } from '../core/errors.ts';
+import { DATA_NETWORK } from '../databases/network.ts';
 import { MANAGED_LABEL } from '../docker/containers.ts';
 import { BUILDER_DATA, PROXY_CONTAINER, PROXY_NETWORK, proxyDriver } from '../proxy/driver.ts';
 import { baseImageAliases } from '../proxy/images.ts';
@@ -51,6 +52,7 @@ export function jobVars(j: JobInput): JobVars {
     OP_IMAGE: j.image,
     OP_CONTAINER: j.container,
     OP_NETWORK: PROXY_NETWORK,
+    OP_DATA_NETWORK: DATA_NETWORK,
     OP_UPLOAD: j.upload ? '1' : '',
     OP_DEPLOY_KEY: j.deployKey ?? '',
     OP_GIT_URL: src.kind === 'git' ? src.url : '',

@@ -89,12 +89,18 @@ step start 70 "Starting $OP_CONTAINER"
 printf '%s\n' "$OP_LABELS" > /tmp/labels
 umask 077; printf '%s\n' "$OP_APP_ENV" > /tmp/app.env; umask 022
 OP_APP_ENV=
-set -- docker run -d --name "$OP_CONTAINER" --network "$OP_NETWORK" --restart "$OP_RESTART" --label-file /tmp/labels --env-file /tmp/app.env
+set -- docker create --name "$OP_CONTAINER" --network "$OP_NETWORK" --restart "$OP_RESTART" --label-file /tmp/labels --env-file /tmp/app.env
 if [ -n "$OP_MEMORY" ]; then set -- "$@" --memory "$OP_MEMORY"; fi
 if [ -n "$OP_CPUS" ]; then set -- "$@" --cpus "$OP_CPUS"; fi
 STARTED=1
-"$@" "$OP_IMAGE" >/dev/null || { rm -f /tmp/app.env; fail "docker run failed"; }
+"$@" "$OP_IMAGE" >/dev/null || { rm -f /tmp/app.env; fail "docker create failed"; }
 rm -f /tmp/app.env
+# The databases' network, when the server has one: joined before the start, so the app reaches them at once.
+if [ -n "$OP_DATA_NETWORK" ] && docker network inspect "$OP_DATA_NETWORK" >/dev/null 2>&1; then
+  docker network connect "$OP_DATA_NETWORK" "$OP_CONTAINER" || fail "cannot join the databases' network $OP_DATA_NETWORK"
+  echo "joined the databases' network $OP_DATA_NETWORK"
+fi
+docker start "$OP_CONTAINER" >/dev/null || fail "docker start failed"
 
 step health 80 "Waiting until $OP_CONTAINER answers on port $OP_PORT$OP_HEALTH_PATH (up to $OP_HEALTH_TIMEOUT s)"
 deadline=$(( $(now) + OP_HEALTH_TIMEOUT )); ok=; n=0
@@ -146,7 +152,7 @@ state succeeded done 100 ""
 
 /** Every variable the script reads; the app sets all of them (empty when unused), since the script runs with set -u. */
 export const JOB_VARS = [
-  'OP_JOB_ID', 'OP_JOB_DIR', 'OP_KIND', 'OP_APP', 'OP_APP_ID', 'OP_IMAGE', 'OP_CONTAINER', 'OP_NETWORK',
+  'OP_JOB_ID', 'OP_JOB_DIR', 'OP_KIND', 'OP_APP', 'OP_APP_ID', 'OP_IMAGE', 'OP_CONTAINER', 'OP_NETWORK', 'OP_DATA_NETWORK',
   'OP_UPLOAD', 'OP_DEPLOY_KEY', 'OP_GIT_URL', 'OP_GIT_BRANCH', 'OP_GIT_SSH', 'OP_BASE_IMAGES', 'OP_DOCKERFILE',
   'OP_LABELS', 'OP_APP_ENV', 'OP_MEMORY', 'OP_CPUS', 'OP_RESTART', 'OP_PORT', 'OP_HEALTH_PATH', 'OP_HEALTH_TIMEOUT',
   'OP_PROXY', 'OP_SITE', 'OP_SITE_FILE', 'OP_PROXY_CONTAINER', 'OP_SWITCH_DELAY', 'OP_DRAIN', 'OP_KEEP',
