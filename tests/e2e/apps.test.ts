@@ -1,47 +1,30 @@
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Testbed, type TestServer } from '../testbed/index.ts';
-import { screenshot, watchErrors } from '../helpers/browser.ts';
-import { addServer } from '../helpers/servers.ts';
-import { startWebProcess, type WebProcess } from '../helpers/web-process.ts';
-import { GitRepo, loadShipImages, SAMPLE_DOCKERFILE, setupProxy } from '../integration/deploy-fixture.ts';
+import { docScreenshot, screenshot, watchErrors } from '../helpers/browser.ts';
+import type { WebProcess } from '../helpers/web-process.ts';
+import { type GitRepo, loadShipImages, SAMPLE_DOCKERFILE } from '../integration/deploy-fixture.ts';
+import { startShipE2E, type ShipE2E } from './ship-fixture.ts';
 
-const DOCS = join(import.meta.dirname, '../../docs/screenshots');
 const DOMAIN = 'e2eapp.test';
 
 describe('apps in Chromium: create, deploy with progress and live log, open the URL, edit', () => {
-  let bed: Testbed;
-  let s: TestServer;
+  let t: ShipE2E;
   let web: WebProcess;
   let browser: Browser;
   let repo: GitRepo;
 
   beforeAll(async () => {
-    bed = await Testbed.create({ prefix: 'e2eapps' });
-    s = await bed.addServer({ name: 'e2e-ship' });
-    const images = await loadShipImages(s);
-    repo = new GitRepo();
-    repo.commit({ 'Dockerfile': SAMPLE_DOCKERFILE.replace('COPY', 'RUN sleep 2\nCOPY'), 'index.html': '<h1>Hello from OpenPanel Ship</h1>\n' }, 'first');
-    await repo.serve(bed);
-    web = await startWebProcess();
-    const { client, close } = await web.client();
-    const server = await addServer(client, s, { name: 'e2e-ship' });
-    await setupProxy(client, server.id, images);
-    close();
-    // Debian's Chromium with the app's domain resolved to the test server (no DNS in this closed network).
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--host-resolver-rules=MAP ${DOMAIN} ${s.host}`],
+    t = await startShipE2E({
+      prefix: 'e2eapps',
+      server: 'e2e-ship',
+      images: loadShipImages,
+      files: { 'Dockerfile': SAMPLE_DOCKERFILE.replace('COPY', 'RUN sleep 2\nCOPY'), 'index.html': '<h1>Hello from OpenPanel Ship</h1>\n' },
+      domains: [DOMAIN],
     });
+    ({ web, browser, repo } = t);
   });
   afterAll(async () => {
-    await browser?.close();
-    await web?.stop();
-    repo?.close();
-    await bed?.teardown();
+    await t?.close();
   });
 
   it('creates an app, deploys it while showing progress and the build log, and opens it', async () => {
@@ -73,9 +56,7 @@ describe('apps in Chromium: create, deploy with progress and live log, open the 
     const log = await page.innerText('[data-testid="deploy-log"]');
     expect(log).toContain('RUN sleep 2');
     expect(log).toContain('==> Deployed');
-    const shot = await screenshot(page, 'deploy');
-    mkdirSync(DOCS, { recursive: true });
-    copyFileSync(shot, join(DOCS, 'deploy.png'));
+    await docScreenshot(page, 'deploy');
 
     const [site] = await Promise.all([page.context().waitForEvent('page'), page.click(`[data-testid="app-url"]:has-text("${DOMAIN}")`)]);
     await site.waitForLoadState();
@@ -96,7 +77,7 @@ describe('apps in Chromium: create, deploy with progress and live log, open the 
     await page.fill('[data-testid="app-memory"]', '2');
     await page.click('[data-testid="app-save"]');
     await page.waitForSelector('[data-testid="error-limits.memoryMb"]:has-text("expected at least 6 MB")');
-    copyFileSync(await screenshot(page, 'app-edit'), join(DOCS, 'app-edit.png'));
+    await docScreenshot(page, 'app-edit');
     await page.fill('[data-testid="app-memory"]', '64');
     await page.click('[data-testid="app-save"]');
     await page.waitForSelector('[data-testid="app-summary"]:has-text("limits 64 MB")');

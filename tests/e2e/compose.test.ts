@@ -1,48 +1,32 @@
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Testbed, type TestServer } from '../testbed/index.ts';
-import { screenshot, watchErrors } from '../helpers/browser.ts';
-import { addServer } from '../helpers/servers.ts';
-import { startWebProcess, type WebProcess } from '../helpers/web-process.ts';
+import type { TestServer } from '../testbed/index.ts';
+import { docScreenshot, watchErrors } from '../helpers/browser.ts';
+import type { WebProcess } from '../helpers/web-process.ts';
 import { API_CGI, COMPOSE, loadComposeImages, WEB_DOCKERFILE } from '../integration/compose-fixture.ts';
-import { getByHost, GitRepo, setupProxy } from '../integration/deploy-fixture.ts';
+import { getByHost, type GitRepo } from '../integration/deploy-fixture.ts';
+import { startShipE2E, type ShipE2E } from './ship-fixture.ts';
 
-const DOCS = join(import.meta.dirname, '../../docs/screenshots');
 const DOMAIN = 'e2estack.test';
 
 describe('Compose apps in Chromium: choose "Compose file" in the app form, deploy the stack, reach it', () => {
-  let bed: Testbed;
+  let t: ShipE2E;
   let s: TestServer;
   let web: WebProcess;
   let browser: Browser;
   let repo: GitRepo;
 
   beforeAll(async () => {
-    bed = await Testbed.create({ prefix: 'e2ecmp' });
-    s = await bed.addServer({ name: 'e2e-stack' });
-    const images = await loadComposeImages(s);
-    repo = new GitRepo();
-    mkdirSync(join(repo.work, 'web'));
-    repo.commit({ 'docker-compose.yml': COMPOSE, 'web/Dockerfile': WEB_DOCKERFILE, 'web/index.html': '<h1>Hello from a stack</h1>\n', 'web/api.cgi': API_CGI }, 'first');
-    await repo.serve(bed);
-    web = await startWebProcess();
-    const { client, close } = await web.client();
-    const server = await addServer(client, s, { name: 'e2e-stack' });
-    await setupProxy(client, server.id, images);
-    close();
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    t = await startShipE2E({
+      prefix: 'e2ecmp',
+      server: 'e2e-stack',
+      images: loadComposeImages,
+      files: { 'docker-compose.yml': COMPOSE, 'web/Dockerfile': WEB_DOCKERFILE, 'web/index.html': '<h1>Hello from a stack</h1>\n', 'web/api.cgi': API_CGI },
     });
+    ({ s, web, browser, repo } = t);
   });
   afterAll(async () => {
-    await browser?.close();
-    await web?.stop();
-    repo?.close();
-    await bed?.teardown();
+    await t?.close();
   });
 
   it('creates a Compose app (field errors named), deploys it with progress and log, and it answers by Host', async () => {
@@ -87,9 +71,7 @@ describe('Compose apps in Chromium: choose "Compose file" in the app form, deplo
     const log = await page.innerText('[data-testid="deploy-log"]');
     expect(log).toContain('(docker-compose)');
     expect(log).toContain('==> Deployed revision');
-    const shot = await screenshot(page, 'compose');
-    mkdirSync(DOCS, { recursive: true });
-    copyFileSync(shot, join(DOCS, 'compose.png'));
+    await docScreenshot(page, 'compose');
     expect(await getByHost(s.host, DOMAIN)).toEqual({ status: 200, body: '<h1>Hello from a stack</h1>\n' });
     expect(await getByHost(s.host, DOMAIN, '/cgi-bin/api')).toEqual({ status: 200, body: 'api says from the form\n' });
     expect(errors).toEqual([]);

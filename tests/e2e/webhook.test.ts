@@ -1,49 +1,38 @@
 import { createHmac } from 'node:crypto';
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Testbed, type TestServer } from '../testbed/index.ts';
-import { screenshot, watchErrors } from '../helpers/browser.ts';
-import { addServer } from '../helpers/servers.ts';
-import { startWebProcess, type WebProcess } from '../helpers/web-process.ts';
-import { getByHost, GitRepo, loadShipImages, postByHost, SAMPLE_DOCKERFILE, setupProxy } from '../integration/deploy-fixture.ts';
+import type { TestServer } from '../testbed/index.ts';
+import { docScreenshot, watchErrors } from '../helpers/browser.ts';
+import type { WebProcess } from '../helpers/web-process.ts';
+import { getByHost, type GitRepo, loadShipImages, postByHost, SAMPLE_DOCKERFILE } from '../integration/deploy-fixture.ts';
+import { startShipE2E, type ShipE2E } from './ship-fixture.ts';
 
-const DOCS = join(import.meta.dirname, '../../docs/screenshots');
 const HOOK_HOST = 'hooks.e2e.test';
 
 describe('push-to-deploy in Chromium: turn it on, copy URL and secret, see deliveries and the deploy they start', () => {
-  let bed: Testbed;
+  let t: ShipE2E;
   let s: TestServer;
   let web: WebProcess;
   let browser: Browser;
   let repo: GitRepo;
 
   beforeAll(async () => {
-    bed = await Testbed.create({ prefix: 'e2ehook' });
-    s = await bed.addServer({ name: 'e2e-hook' });
-    const images = await loadShipImages(s);
-    images['node:22-alpine'] = await s.loadImage('debian', { packages: ['nodejs'], tag: 'openpanel-test/webhook:latest' });
-    repo = new GitRepo();
-    repo.commit({ 'Dockerfile': SAMPLE_DOCKERFILE, 'index.html': 'pushed v1\n' }, 'first');
-    await repo.serve(bed);
-    web = await startWebProcess();
-    const { client, close } = await web.client();
-    const server = await addServer(client, s, { name: 'e2e-hook' });
-    await setupProxy(client, server.id, images);
-    await client.apps.create({ name: 'pushed', serverId: server.id, source: { kind: 'git', url: repo.url, branch: 'main' }, port: 8080, domains: [{ host: 'pushed.test', tls: false }] });
-    close();
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    t = await startShipE2E({
+      prefix: 'e2ehook',
+      server: 'e2e-hook',
+      images: async (server) => ({
+        ...(await loadShipImages(server)),
+        'node:22-alpine': await server.loadImage('debian', { packages: ['nodejs'], tag: 'openpanel-test/webhook:latest' }),
+      }),
+      files: { 'Dockerfile': SAMPLE_DOCKERFILE, 'index.html': 'pushed v1\n' },
+      prepare: async (client, serverId, repo) => {
+        await client.apps.create({ name: 'pushed', serverId, source: { kind: 'git', url: repo.url, branch: 'main' }, port: 8080, domains: [{ host: 'pushed.test', tls: false }] });
+      },
     });
+    ({ s, web, browser, repo } = t);
   });
   afterAll(async () => {
-    await browser?.close();
-    await web?.stop();
-    repo?.close();
-    await bed?.teardown();
+    await t?.close();
   });
 
   it('turns the webhook on, shows the secret once, lists a refused and a started delivery, and the deploy in the history', async () => {
@@ -80,9 +69,7 @@ describe('push-to-deploy in Chromium: turn it on, copy URL and secret, see deliv
     await page.waitForSelector('[data-testid="deploy-history"] tr:has-text("deploy (push)") td:has-text("succeeded")', { timeout: 120_000 });
     expect(await getByHost(s.host, 'pushed.test')).toEqual({ status: 200, body: 'pushed v1\n' });
     await page.locator('[data-testid="webhook-panel"]').scrollIntoViewIfNeeded();
-    const shot = await screenshot(page, 'webhook');
-    mkdirSync(DOCS, { recursive: true });
-    copyFileSync(shot, join(DOCS, 'webhook.png'));
+    await docScreenshot(page, 'webhook');
     expect(errors).toEqual([]);
   });
 });

@@ -1,11 +1,18 @@
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const SCREENSHOT_DIR = join(import.meta.dirname, '../../test-results/screenshots');
 
-/** Debian's Chromium, headless, with the flags this closed network needs. */
-export async function launchBrowser(): Promise<Browser> {
+/** Where the screenshots the docs show are kept (refreshed by the e2e runs). */
+export const DOCS_SCREENSHOTS = join(import.meta.dirname, '../../docs/screenshots');
+
+/**
+ * Debian's Chromium, headless, with the flags this closed network needs. `mapHosts` resolves those names to an
+ * address (there is no DNS here), e.g. an app's domain to the test server that serves it.
+ */
+export async function launchBrowser(mapHosts: Record<string, string> = {}): Promise<Browser> {
+  const rules = Object.entries(mapHosts).map(([host, address]) => `MAP ${host} ${address}`);
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
@@ -17,6 +24,7 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...(rules.length ? [`--host-resolver-rules=${rules.join(', ')}`] : []),
     ],
   });
 }
@@ -36,6 +44,14 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(SCREENSHOT_DIR, `${name}.png`);
   await page.screenshot({ path, fullPage: false });
   return path;
+}
+
+/** A screenshot that the docs show: taken into test-results, then copied to docs/screenshots/<name>.png. */
+export async function docScreenshot(page: Page, name: string): Promise<string> {
+  const shot = await screenshot(page, name);
+  mkdirSync(DOCS_SCREENSHOTS, { recursive: true });
+  copyFileSync(shot, join(DOCS_SCREENSHOTS, `${name}.png`));
+  return shot;
 }
 
 /** A new page on the app (web mode URL with its token), loaded, with its errors collected. */
