@@ -1,9 +1,10 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KeychainSecretStore } from '../../src/main/services/secrets/keychain.ts';
 import { Testbed, type TestServer } from '../testbed/index.ts';
 import { rpcError, startTestApp, waitFor, type TestApp } from '../helpers/app.ts';
 import { addServer, authFor, type UserKind } from '../helpers/servers.ts';
@@ -16,10 +17,11 @@ describe('SSH core: authentication, host keys, jump hosts, Docker transports (re
   let b1: TestServer;
   let b2: TestServer;
   let t: TestServer;
+  let k: TestServer;
 
   beforeAll(async () => {
     bed = await Testbed.create();
-    [a, h, b1] = (await bed.addServers([{ name: 'a' }, { name: 'h', hardened: true }, { name: 'b1' }])) as [TestServer, TestServer, TestServer];
+    [a, h, b1, k] = (await bed.addServers([{ name: 'a' }, { name: 'h', hardened: true }, { name: 'b1' }, { name: 'k', kbdInteractive: true }])) as [TestServer, TestServer, TestServer, TestServer];
     b2 = await bed.addServer({ name: 'b2', behind: b1 });
     t = await bed.addServer({ name: 't', behind: b2 });
     app = await startTestApp();
@@ -98,6 +100,56 @@ describe('SSH core: authentication, host keys, jump hosts, Docker transports (re
     expect(notAKey).toMatchObject({ code: 'INPUT_INVALID', message: expect.stringMatching(/auth\.privateKey/) });
   });
 
+  it('logs in by keyboard-interactive (PAM) with the password from the keychain where sshd refuses the password method', async () => {
+    const password = k.users.pw.password;
+    // The server really refuses the "password" method and asks through PAM instead.
+    const refused = await rawAuth(k, ['password'], password);
+    expect(refused.error).toMatch(/All configured authentication methods failed/);
+    const raw = await rawAuth(k, ['keyboard-interactive'], password);
+    expect(raw).toEqual({ error: null, prompts: [['Password: ']] });
+
+    const server = await addServer(app.client, k, { kind: 'pw', name: 'kbd-int' });
+    const ref = app.services.storage.sqlite.prepare('SELECT secret_ref FROM servers WHERE id = ?').pluck().get(server.id) as string;
+    expect(await new KeychainSecretStore().get(ref)).toBe(password);
+    const result = await app.client.servers.test({ id: server.id });
+    expect(result.steps.map((s) => [s.id, s.status])).toEqual([
+      ['tcp', 'ok'],
+      ['hostKey', 'ok'],
+      ['auth', 'ok'],
+      ['docker', 'ok'],
+    ]);
+    const conn = await app.services.pool.acquire(server.id);
+    const out = await conn.exec(['sh', '-c', 'id -un; hostname']);
+    expect(out.stdout.trim().split('\n')).toEqual(['pwuser', 'k']);
+    expect((await app.client.servers.facts({ id: server.id })).hostname).toBe('k');
+    expect(readFileSync(k.sshdLog, 'utf8')).toMatch(/Accepted keyboard-interactive\/pam for pwuser/);
+
+    // A wrong password: PAM says no, and the app gives its usual clear authentication error.
+    const wrong = `wrong-${Math.random().toString(36).slice(2)}`;
+    const bad = await app.client.servers.create({ name: 'kbd-int-wrong', host: k.host, username: 'pwuser', auth: { method: 'password', password: wrong } });
+    await app.client.servers.trustHostKey({ id: bad.id, keyType: 'ssh-ed25519', fingerprint: k.hostKeyFingerprint });
+    const r = await app.client.servers.test({ id: bad.id });
+    expect(r.ok).toBe(false);
+    expect(r.steps.find((s) => s.id === 'auth')).toMatchObject({
+      status: 'error',
+      errorCode: 'AUTH_FAILED',
+      detail: expect.stringMatching(/Authentication failed for pwuser@10\.231\.\d+\.\d+:22: the server accepted none of the offered credentials/),
+    });
+    await waitFor(() => /PAM: Authentication failure for pwuser/.test(readFileSync(k.sshdLog, 'utf8')), 'PAM failure in the sshd log');
+    expect(app.services.pool.state(bad.id)).toMatchObject({ state: 'failed', retryAt: null });
+
+    // Neither answer reaches SQLite (file and WAL), the audit log or any other file in the data dir.
+    const audit = JSON.stringify(await app.client.activity.list({ limit: 200 }));
+    expect(audit).toContain('kbd-int-wrong');
+    app.services.storage.sqlite.pragma('wal_checkpoint(FULL)');
+    const bytes = dataDirBytes(app.dataDir);
+    expect(bytes).toContain(ref);
+    for (const secret of [password, wrong]) {
+      expect(audit).not.toContain(secret);
+      expect(bytes).not.toContain(secret);
+    }
+  });
+
   it('trusts a first-use host key only when the user accepts the fingerprint, and refuses a changed key', async () => {
     const server = await app.client.servers.create({ name: 'tofu', host: h.host, username: 'root', auth: { method: 'key', privateKey: h.users.root.privateKey } });
     // Nobody is there to ask: refused, with the fingerprint to compare.
@@ -172,3 +224,29 @@ describe('SSH core: authentication, host keys, jump hosts, Docker transports (re
     expect(facts.dockerTransport).toMatch(/dial-stdio/);
   });
 });
+
+/** One raw ssh2 login with only the given methods: the error (null when it got in) and the keyboard-interactive prompts. */
+async function rawAuth(s: TestServer, methods: ('password' | 'keyboard-interactive')[], password: string): Promise<{ error: string | null; prompts: string[][] }> {
+  const prompts: string[][] = [];
+  const c = new ssh2.Client();
+  c.on('keyboard-interactive', (_n, _i, _l, ps, finish) => {
+    prompts.push(ps.map((p) => p.prompt));
+    finish(ps.map(() => password));
+  });
+  const error = await new Promise<string | null>((resolve) => {
+    c.once('ready', () => resolve(null));
+    c.once('error', (e) => resolve(e.message));
+    c.connect({ host: s.host, port: s.port, username: s.users.pw.username, password, tryKeyboard: true, authHandler: methods, readyTimeout: 10_000, hostVerifier: () => true });
+  });
+  c.end();
+  return { error, prompts };
+}
+
+/** Every byte of every file under the data dir (SQLite, its WAL, logs, anything else written there). */
+function dataDirBytes(dir: string): string {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((f) => join(dir, f))
+    .filter((f) => statSync(f).isFile())
+    .map((f) => readFileSync(f).toString('latin1'))
+    .join('\n');
+}

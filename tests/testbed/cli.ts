@@ -1,5 +1,5 @@
 // Test bed command line:
-//   node tests/testbed/cli.ts up N [--prefix p] [--hardened] [--images busybox,debian] [--no-docker]
+//   node tests/testbed/cli.ts up N [--prefix p] [--hardened] [--kbd-interactive] [--images busybox,debian] [--no-docker]
 //   node tests/testbed/cli.ts down [prefix]
 //   node tests/testbed/cli.ts status
 //   node tests/testbed/cli.ts cleanup [--remove-route]
@@ -19,7 +19,7 @@ import {
 import { CGROUP_NAME, pidAlive } from './util.ts';
 
 const USAGE = `usage:
-  cli.ts up N [--prefix p] [--hardened] [--images busybox,debian] [--no-docker]
+  cli.ts up N [--prefix p] [--hardened] [--kbd-interactive] [--images busybox,debian] [--no-docker]
                          bring up N servers (the bed stays until 'down'); prints JSON
   cli.ts down [prefix]   tear a bed down (prefix optional when only one bed exists)
   cli.ts status          beds, their servers and processes; leftovers not owned by any bed
@@ -54,6 +54,7 @@ async function main(argv: string[]): Promise<number> {
       const prefix = option(args, '--prefix');
       const images = (option(args, '--images') ?? 'busybox').split(',').filter(Boolean) as ImageName[];
       const hardened = flag(args, '--hardened');
+      const kbdInteractive = flag(args, '--kbd-interactive');
       const noDocker = flag(args, '--no-docker');
       const n = Number(args.shift() ?? '1');
       if (!Number.isInteger(n) || n < 1 || n > 60) throw new Error('N must be 1..60');
@@ -62,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
       try {
         const names = Array.from({ length: n }, (_, i) => `s${i + 1}`);
         const servers = await bed.addServers(
-          names.map((name) => ({ name, hardened, docker: !noDocker, images: noDocker ? [] : images })),
+          names.map((name) => ({ name, hardened, kbdInteractive, docker: !noDocker, images: noDocker ? [] : images })),
         );
         const out = {
           prefix: bed.prefix,

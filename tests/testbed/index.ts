@@ -93,6 +93,12 @@ export type ServerOptions = {
   aptMirror?: AptMirror;
   /** sshd with MaxSessions 2 and AllowStreamLocalForwarding no */
   hardened?: boolean;
+  /**
+   * sshd with UsePAM yes, KbdInteractiveAuthentication yes and PasswordAuthentication no: pwuser can log in
+   * only by keyboard-interactive (PAM asks "Password: " through pam_unix). Keys still work. The server gets
+   * a private /etc/pam.d/sshd (pam_unix auth/account, pam_permit session).
+   */
+  kbdInteractive?: boolean;
   /** put this server behind a bastion: reachable only from the bastion's namespace */
   behind?: TestServer;
   /** images to import right away (see TestServer.loadImage) */
@@ -288,6 +294,8 @@ export class TestServer {
   readonly host: string;
   readonly port = 22;
   readonly hardened: boolean;
+  /** sshd offers keyboard-interactive through PAM and refuses the password method (ServerOptions.kbdInteractive) */
+  readonly kbdInteractive: boolean;
   readonly docker: boolean;
   readonly behind: TestServer | undefined;
   /** docker: false servers: the shared read-only Debian rootfs (lower layer of their overlay root) */
@@ -314,6 +322,7 @@ export class TestServer {
     index: number;
     host: string;
     hardened: boolean;
+    kbdInteractive?: boolean;
     docker: boolean;
     behind: TestServer | undefined;
     rootfs: string | undefined;
@@ -325,6 +334,7 @@ export class TestServer {
     this.index = init.index;
     this.host = init.host;
     this.hardened = init.hardened;
+    this.kbdInteractive = init.kbdInteractive ?? false;
     this.docker = init.docker;
     this.behind = init.behind;
     this.rootfs = init.rootfs;
@@ -693,7 +703,7 @@ export class Testbed {
     };
     if (opts.aptMirror && docker) throw new Error('aptMirror is for docker: false servers');
     const rootfs = docker ? undefined : await noDockerRootfs();
-    const server = new TestServer({ bed: this, name, index, host, hardened: opts.hardened ?? false, docker, behind, rootfs, users, state: st });
+    const server = new TestServer({ bed: this, name, index, host, hardened: opts.hardened ?? false, kbdInteractive: opts.kbdInteractive ?? false, docker, behind, rootfs, users, state: st });
     try {
       await Promise.all([this.writeServerFiles(server, keys, opts.aptMirror), server.generateHostKeys(), this.makeNetwork(server)]);
       await this.startAnchor(server);
@@ -791,6 +801,15 @@ export class Testbed {
         JSON.stringify({ bip: DOCKER_BIP, 'default-address-pools': [{ base: DOCKER_POOL_BASE, size: 24 }] }, null, 2) + '\n',
       );
     }
+    if (s.kbdInteractive) {
+      // sshd reads /etc/pam.d/sshd: a stack of our own (the machine's pulls in pam_systemd, pam_loginuid, motd…)
+      fs.mkdirSync(path.join(etc, 'pam.d'), { recursive: true, mode: 0o755 });
+      fs.writeFileSync(
+        path.join(etc, 'pam.d', 'sshd'),
+        ['auth required pam_unix.so', 'account required pam_unix.so', 'session required pam_permit.so', 'password required pam_deny.so'].join('\n') + '\n',
+        { mode: 0o644 },
+      );
+    }
     if (mirror) {
       fs.mkdirSync(path.join(etc, 'apt'), { recursive: true, mode: 0o755 });
       fs.writeFileSync(path.join(etc, 'apt', 'sources.list'), `${mirror.sourcesLine}\n`);
@@ -809,10 +828,10 @@ export class Testbed {
       `AuthorizedKeysFile ${path.join(s.sshBaseInside, 'auth')}/%u`,
       'PermitRootLogin prohibit-password',
       'PubkeyAuthentication yes',
-      'PasswordAuthentication yes',
-      'KbdInteractiveAuthentication no',
+      ...(s.kbdInteractive
+        ? ['PasswordAuthentication no', 'KbdInteractiveAuthentication yes', 'UsePAM yes']
+        : ['PasswordAuthentication yes', 'KbdInteractiveAuthentication no', 'UsePAM no']),
       'PermitEmptyPasswords no',
-      'UsePAM no',
       'StrictModes no',
       'UseDNS no',
       'X11Forwarding no',
@@ -864,6 +883,7 @@ export class Testbed {
       'chmod 1777 /run/lock /run/shm',
       ...etcFiles.map((f) => `[ -e /etc/${f} ] || touch /etc/${f}; mount --bind "$D/etc/${f}" /etc/${f}`),
       '[ -d /etc/sudoers.d ] && mount --bind "$D/etc/sudoers.d" /etc/sudoers.d',
+      '[ -f "$D/etc/pam.d/sshd" ] && mount --bind "$D/etc/pam.d/sshd" /etc/pam.d/sshd',
       'mount --bind "$D/home" /home',
       'mount --bind "$D/root" /root',
       'mount --bind "$D/tmp" /tmp',
