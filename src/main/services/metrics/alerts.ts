@@ -38,8 +38,9 @@ export class AlertEngine extends EventEmitter<{ alert: [Alert] }> {
     this.active.delete(`${kind}/${serverId}/${containerId ?? ''}`);
   }
 
-  containerEvent(serverId: string, ev: { action: string; id: string; name: string | null; time: number }): void {
-    const label = ev.name ?? ev.id.slice(0, 12);
+  /** A Docker container event (`time` in ms); `serverName` goes into the message, which is all a notification shows. */
+  containerEvent(serverId: string, serverName: string, ev: { action: string; id: string; name: string | null; time: number }): void {
+    const label = `${ev.name ?? ev.id.slice(0, 12)} on ${serverName}`;
     if (ev.action === 'die' && this.settings().restartLoop) {
       const times = (this.dies.get(ev.id) ?? []).filter((t) => ev.time - t < RESTART_WINDOW_MS);
       times.push(ev.time);

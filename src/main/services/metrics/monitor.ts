@@ -117,7 +117,7 @@ export class FleetMonitor extends EventEmitter<{ snapshot: [ServerSnapshot]; ale
     try {
       for await (const ev of this.o.docker.events(serverId, w.ac.signal)) {
         if (ev.type !== 'container') continue;
-        this.alerts.containerEvent(serverId, ev);
+        this.alerts.containerEvent(serverId, this.serverName(serverId), ev);
         if (w.relistTimer) continue;
         w.relistTimer = setTimeout(() => {
           w.relistTimer = null;
@@ -192,6 +192,14 @@ export class FleetMonitor extends EventEmitter<{ snapshot: [ServerSnapshot]; ale
     };
     await Promise.all(Array.from({ length: Math.min(8, running.length) }, worker));
     return rows;
+  }
+
+  private serverName(serverId: string): string {
+    try {
+      return this.o.servers.get(serverId).name;
+    } catch {
+      return serverId; // removed meanwhile
+    }
   }
 
   private connectionChanged(serverId: string): void {

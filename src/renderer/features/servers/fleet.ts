@@ -4,6 +4,7 @@ import type { ServerSnapshot } from '../../../shared/contract/fleet.ts';
 import { useUi } from '../../app/store.ts';
 import { api } from '../../lib/rpc.ts';
 import { useSubscription } from '../../lib/subscription.ts';
+import { alertDelivery } from './alert-delivery.ts';
 
 interface FleetState {
   byId: Record<string, ServerSnapshot>;
@@ -21,9 +22,7 @@ export function useFleetFeed(): void {
   useSubscription((signal) => api().fleet.watch(undefined, { signal }), setSnap, []);
 }
 
-const ALERT_TITLES = { disk: 'Disk almost full', unreachable: 'Server unreachable', unhealthy: 'Container unhealthy', 'restart-loop': 'Restart loop' } as const;
-
-/** Alerts become OS notifications on the desktop (when allowed) and toasts in the browser. */
+/** Alerts become OS notifications on the desktop (when allowed) and toasts in the browser (see `alertDelivery`). */
 export function useAlertNotifications(enabled: boolean): void {
   const toast = useUi((s) => s.toast);
   const desktop = typeof Notification !== 'undefined' && window.location.protocol === 'file:';
@@ -33,8 +32,9 @@ export function useAlertNotifications(enabled: boolean): void {
   useSubscription(
     async (signal) => (enabled ? api().fleet.alerts(undefined, { signal }) : []),
     (a) => {
-      if (desktop && Notification.permission === 'granted') new Notification('OpenPanel', { body: a.message });
-      else toast({ kind: 'error', title: ALERT_TITLES[a.kind], detail: a.message });
+      const d = alertDelivery(a, { desktop, permission: desktop ? Notification.permission : null });
+      if (d.via === 'os') new Notification(d.title, { body: d.body });
+      else toast({ kind: 'error', title: d.title, detail: d.detail });
     },
     [enabled],
   );
