@@ -68,6 +68,12 @@ export async function swapDatabases(client: DockerClient, t: PgTarget, live: str
   const sql = `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${ident(live).slice(1, -1)}' and pid <> pg_backend_pid()`;
   await execChecked(client, t.container, psql(t, t.maintenanceDb, sql), 'closing connections');
   await execChecked(client, t.container, psql(t, t.maintenanceDb, `alter database ${ident(live)} rename to ${ident(old)}`), 'renaming the live database');
-  await execChecked(client, t.container, psql(t, t.maintenanceDb, `alter database ${ident(restored)} rename to ${ident(live)}`), 'renaming the restored database');
+  try {
+    await execChecked(client, t.container, psql(t, t.maintenanceDb, `alter database ${ident(restored)} rename to ${ident(live)}`), 'renaming the restored database');
+  } catch (e) {
+    // The live database gets its name back: apps never find it missing because the second rename failed.
+    await execChecked(client, t.container, psql(t, t.maintenanceDb, `alter database ${ident(old)} rename to ${ident(live)}`), 'renaming the live database back').catch(() => {});
+    throw e;
+  }
   return old;
 }

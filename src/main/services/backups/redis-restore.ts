@@ -52,7 +52,19 @@ export async function redisLoadRdb(client: DockerClient, t: RedisTarget, plain: 
     await execInContainer(client, t.container, ['rm', '-f', tmp]).catch(() => {});
     throw e;
   }
+  const save = (await redisCli(client, t, ['config', 'get', 'save'], 'reading save')).split(/\r?\n/)[1] ?? '';
   await redisCli(client, t, ['config', 'set', 'save', ''], 'pausing snapshots');
+  // A snapshot already being written (a save point reached just before) would rename itself over the restored file.
+  for (let i = 0; ; i++) {
+    const info = await redisCli(client, t, ['info', 'persistence'], 'reading the snapshot state');
+    if (!/^rdb_bgsave_in_progress:1/m.test(info)) break;
+    if (i >= 600) {
+      await redisCli(client, t, ['config', 'set', 'save', save], 'resuming snapshots').catch(() => {});
+      await execInContainer(client, t.container, ['rm', '-f', tmp]).catch(() => {});
+      throw new AppError('TIMEOUT', `${t.container} was still writing a snapshot after 60 s; nothing was replaced, try again`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
   await redisCli(client, t, ['config', 'set', 'appendonly', 'no'], 'pausing the append-only file');
   const path = `${dir}/${file}`;
   await execChecked(client, t.container, ['mv', '-f', tmp, path], 'putting the RDB in place');

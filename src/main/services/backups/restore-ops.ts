@@ -32,6 +32,9 @@ export interface RestoreOutcome {
 function gunzipped(gzip: Readable): Readable {
   const g = createGunzip();
   gzip.on('error', (e) => g.destroy(e));
+  // Until a consumer (execInContainer) listens, an error here must not be an uncaught exception; the consumer still
+  // sees it (g is destroyed, with g.errored), and the cause is reported from the backup's `done`.
+  g.on('error', () => {});
   return gzip.pipe(g);
 }
 
@@ -207,8 +210,13 @@ export async function runRestore(svc: BackupsService, jobId: string, key: string
   const { rows: _rows, ...out } = await restorePg(svc, jobId, key, target.databaseId, tmp);
   const client = await svc.d.docker.client(db.serverId);
   const t: PgTarget = { container: db.containerName, username: db.username, maintenanceDb: 'postgres' };
-  if (await databaseExists(client, t, target.dbName)) await swapDatabases(client, t, target.dbName, tmp, s);
-  else await execChecked(client, db.containerName, ['psql', '-U', db.username, '-d', 'postgres', '-c', `alter database "${tmp}" rename to "${target.dbName}"`], 'renaming');
+  try {
+    if (await databaseExists(client, t, target.dbName)) await swapDatabases(client, t, target.dbName, tmp, s);
+    else await execChecked(client, db.containerName, ['psql', '-U', db.username, '-d', 'postgres', '-c', `alter database "${tmp}" rename to "${target.dbName}"`], 'renaming');
+  } catch (e) {
+    await dropDatabase(client, t, tmp).catch(() => {});
+    throw e;
+  }
   return { ...out, restoredInto: target.dbName };
 }
 

@@ -54,12 +54,15 @@ export async function decryptBackup(object: Readable, identity: string, manifest
     gunzip.on('error', reject);
   });
   const out = new PassThrough();
+  // Set once every decrypted byte went through (before `out` can end).
+  let ended = false;
   const fanOut = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       if (gunzip.write(chunk)) cb(null, chunk);
       else gunzip.once('drain', () => cb(null, chunk));
     },
     flush(cb) {
+      ended = true;
       gunzip.end();
       cb();
     },
@@ -67,10 +70,20 @@ export async function decryptBackup(object: Readable, identity: string, manifest
   decrypted.on('error', (e) => out.destroy(corrupted(e)));
   fanOut.on('error', (e) => out.destroy(e));
   decrypted.pipe(fanOut).pipe(out);
+  // A consumer that stops early (destroys `gzip`: a failed restore, a failed write) ends the read: `done` rejects
+  // instead of waiting forever for an end that cannot come, and the S3 response is released.
+  out.on('close', () => {
+    if (ended) return;
+    decrypted.destroy();
+    object.destroy();
+  });
   const done = (async () => {
     await new Promise<void>((resolve, reject) => {
       fanOut.on('finish', resolve);
       out.on('error', reject);
+      out.on('close', () => {
+        if (!ended) reject(new Error('the backup was not read to its end'));
+      });
     });
     await gunzipDone.catch((e: unknown) => {
       throw corrupted(e);

@@ -33,59 +33,81 @@ function keepTail(prev: string, chunk: string, max: number): string {
  */
 export async function execInContainer(client: DockerClient, container: string, cmd: string[], opts: ExecInContainerOptions = {}): Promise<ContainerExecResult> {
   const max = opts.maxCollect ?? 1_000_000;
-  const exec = await client.api.getContainer(container).exec({
-    Cmd: cmd,
-    Env: opts.env ?? [],
-    AttachStdout: true,
-    AttachStderr: true,
-    AttachStdin: Boolean(opts.stdin),
-  });
-  const streamExec = client.streams.getExec(exec.id);
-  const stream = (await streamExec.start({ hijack: true, stdin: Boolean(opts.stdin) })) as NodeJS.ReadWriteStream & { destroy(e?: Error): void };
-  let stdout = '';
-  let stderr = '';
-  const out = new PassThrough();
-  const err = new PassThrough();
-  out.on('data', (c: Buffer) => {
-    if (opts.onStdout) opts.onStdout(c);
-    else stdout = keepTail(stdout, c.toString('utf8'), max);
-  });
-  err.on('data', (c: Buffer) => {
-    const s = c.toString('utf8');
-    stderr = keepTail(stderr, s, max);
-    opts.onStderr?.(s);
-  });
-  (client.api.modem as unknown as { demuxStream(s: NodeJS.ReadableStream, o: NodeJS.WritableStream, e: NodeJS.WritableStream): void }).demuxStream(stream, out, err);
-  const onAbort = () => stream.destroy(new Error('cancelled'));
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const stdin = opts.stdin;
+  // stdin may fail (a backup that does not decrypt) at any time, also before the exec has started: its error is
+  // caught from the start, and no exec is started or fed from a stdin that already failed (it would wait forever).
   let stdinError: Error | null = null;
+  let onStdinError: ((e: Error) => void) | null = null;
+  const stdinFailed = (e: Error) => {
+    stdinError ??= e;
+    onStdinError?.(e);
+  };
+  const failedStdin = (): Error | null => {
+    if (!stdin) return null;
+    return stdinError ?? (stdin.destroyed ? (stdin.errored ?? new Error('the input ended before the command started')) : null);
+  };
+  stdin?.on('error', stdinFailed);
   try {
-    await new Promise<void>((resolve, reject) => {
-      stream.on('end', () => resolve());
-      stream.on('close', () => resolve());
-      stream.on('error', (e: Error) => reject(e));
-      if (opts.stdin) {
-        opts.stdin.on('error', (e: Error) => {
-          stdinError = e;
-          stream.destroy(e);
-          reject(e);
-        });
-        opts.stdin.pipe(stream as unknown as NodeJS.WritableStream);
-      }
+    let early = failedStdin();
+    if (early) throw early;
+    const exec = await client.api.getContainer(container).exec({
+      Cmd: cmd,
+      Env: opts.env ?? [],
+      AttachStdout: true,
+      AttachStderr: true,
+      AttachStdin: Boolean(stdin),
     });
-  } catch (e) {
-    if (stdinError) throw stdinError;
-    throw e;
+    early = failedStdin();
+    if (early) throw early;
+    const streamExec = client.streams.getExec(exec.id);
+    const stream = (await streamExec.start({ hijack: true, stdin: Boolean(stdin) })) as NodeJS.ReadWriteStream & { destroy(e?: Error): void };
+    let stdout = '';
+    let stderr = '';
+    const out = new PassThrough();
+    const err = new PassThrough();
+    out.on('data', (c: Buffer) => {
+      if (opts.onStdout) opts.onStdout(c);
+      else stdout = keepTail(stdout, c.toString('utf8'), max);
+    });
+    err.on('data', (c: Buffer) => {
+      const s = c.toString('utf8');
+      stderr = keepTail(stderr, s, max);
+      opts.onStderr?.(s);
+    });
+    (client.api.modem as unknown as { demuxStream(s: NodeJS.ReadableStream, o: NodeJS.WritableStream, e: NodeJS.WritableStream): void }).demuxStream(stream, out, err);
+    const onAbort = () => stream.destroy(new Error('cancelled'));
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        stream.on('end', () => resolve());
+        stream.on('close', () => resolve());
+        stream.on('error', (e: Error) => reject(e));
+        if (stdin) {
+          onStdinError = (e: Error) => {
+            stream.destroy(e);
+            reject(e);
+          };
+          const failed = failedStdin();
+          if (failed) onStdinError(failed);
+          else stdin.pipe(stream as unknown as NodeJS.WritableStream);
+        }
+      });
+    } catch (e) {
+      throw failedStdin() ?? e;
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+    const failed = stdinError as Error | null;
+    if (failed) throw failed;
+    let info = await (exec as Docker.Exec).inspect();
+    for (let i = 0; i < 40 && info.Running; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      info = await (exec as Docker.Exec).inspect();
+    }
+    return { code: info.ExitCode ?? -1, stdout, stderr };
   } finally {
-    opts.signal?.removeEventListener('abort', onAbort);
+    stdin?.off('error', stdinFailed);
   }
-  if (stdinError) throw stdinError;
-  let info = await (exec as Docker.Exec).inspect();
-  for (let i = 0; i < 40 && info.Running; i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    info = await (exec as Docker.Exec).inspect();
-  }
-  return { code: info.ExitCode ?? -1, stdout, stderr };
 }
 
 /** execInContainer that throws REMOTE_COMMAND_FAILED (with stderr) on a non-zero exit. */
