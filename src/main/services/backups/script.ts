@@ -97,6 +97,13 @@ case "$KIND" in
   *) fail "unknown kind $KIND" ;;
 esac
 
+# Keys have a one-second resolution: a run in the same second as the previous one (runs of a job never overlap: flock)
+# waits for the next second instead of overwriting that backup (or deleting it, should this run fail).
+for _ in 1 2 3; do
+  [ "$(cat "$ROOT/status/$JOB.lastkey" 2>/dev/null)" = "$TS" ] || break
+  sleep 1; TS=$(date -u +%Y%m%dT%H%M%SZ)
+done
+printf '%s\n' "$TS" > "$ROOT/status/$JOB.lastkey"
 DIR="${'$'}{PREFIX:+$PREFIX/}$JOB"
 KEY="$DIR/$TS.$EXT.gz.age"
 echo "estimate $EST" >&2
