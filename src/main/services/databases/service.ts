@@ -38,6 +38,8 @@ function limitsOf(row: Row): ResourceLimits {
  */
 export class DatabasesService {
   private readonly d: DatabasesDeps;
+  /** Per server: the create in progress (see create). */
+  private readonly creating = new Map<string, Promise<void>>();
 
   constructor(deps: DatabasesDeps) {
     this.d = deps;
@@ -122,7 +124,29 @@ export class DatabasesService {
     return this.view(this.row(id));
   }
 
+  /**
+   * Creates a database. Two creates on one server run their first part (name and port chosen, network made, container
+   * created and recorded) one after the other: otherwise both would pick the same loopback port, and both would
+   * create the network (Docker allows two networks of one name, which then breaks every container using it).
+   * The readiness wait runs in parallel.
+   */
   async create(input: z.output<typeof CreateDatabaseInput>): Promise<ManagedDatabase> {
+    const prev = this.creating.get(input.serverId) ?? Promise.resolve();
+    const mine = prev.then(() => this.createContainerAndRow(input));
+    const settled = mine.then(
+      () => {},
+      () => {},
+    );
+    this.creating.set(input.serverId, settled);
+    void settled.then(() => {
+      if (this.creating.get(input.serverId) === settled) this.creating.delete(input.serverId);
+    });
+    const { client, row } = await mine;
+    await this.waitReady(client, row);
+    return this.view(row, client);
+  }
+
+  private async createContainerAndRow(input: z.output<typeof CreateDatabaseInput>): Promise<{ client: DockerClient; row: Row }> {
     const existing = this.d.db.select().from(dataDatabases).where(eq(dataDatabases.serverId, input.serverId)).all();
     if (existing.some((r) => r.name === input.name)) throw new AppError('CONFLICT', `name: a database named ${input.name} already exists on this server`);
     const client = await this.d.docker.client(input.serverId);
@@ -160,8 +184,7 @@ export class DatabasesService {
       await client.api.getContainer(row.containerName).remove({ force: true }).catch(() => {});
       throw e;
     }
-    await this.waitReady(client, row);
-    return this.view(row, client);
+    return { client, row };
   }
 
   private async createContainer(client: DockerClient, row: Row, image: string, password: string, start = true): Promise<void> {
@@ -326,7 +349,7 @@ function ignoreNotModified(e: unknown): void {
 export async function ensureNetwork(api: Docker, name: string): Promise<void> {
   const nets = await api.listNetworks({ filters: { name: [name] } });
   if (nets.some((n) => n.Name === name)) return;
-  await api.createNetwork({ Name: name, Driver: 'bridge', Labels: { 'openpanel.role': 'data-network' } }).catch((e: unknown) => {
+  await api.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: { 'openpanel.role': 'data-network' } }).catch((e: unknown) => {
     if (!/already exists/i.test(errorMessage(e))) throw e;
   });
 }
