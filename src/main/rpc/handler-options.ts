@@ -22,7 +22,7 @@ function isAsyncIterator(v: unknown): v is AsyncIterator<unknown> & AsyncIterabl
 function targetOf(input: unknown): string | null {
   if (!input || typeof input !== 'object') return null;
   const o = input as Record<string, unknown>;
-  for (const k of ['id', 'serverId', 'ref', 'name', 'host']) if (typeof o[k] === 'string') return o[k];
+  for (const k of ['id', 'jobId', 'serverId', 'ref', 'name', 'host']) if (typeof o[k] === 'string') return o[k];
   return null;
 }
 

@@ -188,7 +188,11 @@ export const backups = {
   list: base.input(JobRef).output(z.array(BackupObject)),
   remove: base.meta({ mutating: true }).input(ObjectRef).output(z.object({ removed: z.boolean() })),
   /** Decrypts a backup into a local file (gzip of the dump) on this computer. */
-  download: base.meta({ mutating: true }).input(ObjectRef.extend({ path: z.string().min(1, 'expected a local path').max(4096) }).strict()).output(z.object({ path: z.string(), bytes: z.number() })),
+  /** `bytes`: the size of the plaintext dump inside the gzip. The file appears only once the digests matched the manifest. */
+  download: base
+    .meta({ mutating: true })
+    .input(ObjectRef.extend({ path: z.string().min(1, 'expected a local path').max(4096).regex(/^(\/|[A-Za-z]:[\\/]|\\\\)/, 'expected an absolute path on this computer') }).strict())
+    .output(z.object({ path: z.string(), bytes: z.number() })),
   restore: base.meta({ mutating: true }).input(ObjectRef.extend({ target: RestoreTarget }).strict()).output(RestoreResult),
   verify: base.meta({ mutating: true }).input(ObjectRef).output(Verification),
 };

@@ -87,8 +87,15 @@ export const databases = {
   stop: base.meta({ mutating: true }).input(ById).output(ManagedDatabase),
   restart: base.meta({ mutating: true }).input(ById).output(ManagedDatabase),
   setLimits: base.meta({ mutating: true }).input(z.object({ id: Id, limits: ResourceLimits }).strict()).output(ManagedDatabase),
-  /** Removes the container (and the volume when asked). The UI offers a final backup first. */
-  remove: base.meta({ mutating: true }).input(z.object({ id: Id, removeVolume: z.boolean().default(false) }).strict()).output(z.object({ removed: z.boolean() })),
+  /**
+   * Removes the container (and the volume when asked) and the password in the keychain. With `finalBackup`, every
+   * backup job of the database runs first and nothing is removed unless all of them succeed. Its backup jobs stay
+   * (disabled) so their backups can still be listed, downloaded and restored elsewhere.
+   */
+  remove: base
+    .meta({ mutating: true })
+    .input(z.object({ id: Id, removeVolume: z.boolean().default(false), finalBackup: z.boolean().default(false) }).strict())
+    .output(z.object({ removed: z.boolean(), finalBackups: z.array(z.string()).describe('keys of the final backups made before the removal') })),
   connection: base.input(ById).output(DatabaseConnection),
   /** A local port forwarded over SSH to the database, for psql, mariadb, redis-cli, mongosh on this computer. */
   openLocal: base.meta({ mutating: true }).input(ById).output(z.object({ forwardId: z.string(), url: z.string(), localPort: z.number().int() })),

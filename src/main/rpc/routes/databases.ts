@@ -11,7 +11,14 @@ export function databasesRoutes(os: Os, services: AppServices) {
     stop: os.databases.stop.handler(({ input }) => s.action(input.id, 'stop')),
     restart: os.databases.restart.handler(({ input }) => s.action(input.id, 'restart')),
     setLimits: os.databases.setLimits.handler(({ input }) => s.setLimits(input.id, input.limits)),
-    remove: os.databases.remove.handler(async ({ input }) => ({ removed: await s.remove(input.id, input.removeVolume) })),
+    remove: os.databases.remove.handler(async ({ input, signal }) => {
+      const { serverId } = s.row(input.id);
+      // The final backup (when asked) runs first; a failed one leaves the database as it is.
+      const finalBackups = input.finalBackup ? await services.backups.finalBackup(input.id, signal) : [];
+      const removed = await s.remove(input.id, input.removeVolume);
+      await services.backups.databaseRemoved(serverId, input.id);
+      return { removed, finalBackups };
+    }),
     connection: os.databases.connection.handler(({ input }) => s.connection(input.id)),
     openLocal: os.databases.openLocal.handler(({ input }) => s.openLocal(input.id)),
     images: os.databases.images.handler(({ input }) => s.images(input.serverId)),

@@ -1,4 +1,4 @@
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { BackupManifest, type BackupTarget } from '../../../shared/contract/backups.ts';
 import { AppError, errorMessage } from '../core/errors.ts';
@@ -73,10 +73,21 @@ export class S3Target {
     return r.Body as Readable;
   }
 
+  /**
+   * Deletes a backup: the object and its manifest. A key that is not in the bucket is NOT_FOUND (not a silent
+   * success), and a DeleteObjects answer listing per-key errors (HTTP 200 with <Error> entries) is a failure.
+   */
   async remove(key: string): Promise<void> {
-    await this.client
+    await this.client.send(new HeadObjectCommand({ Bucket: this.target.bucket, Key: key })).catch((e: unknown) => {
+      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 404) throw new AppError('NOT_FOUND', `key: no backup ${key} in bucket ${this.target.bucket}`);
+      this.fail('reading the object', e);
+    });
+    const r = await this.client
       .send(new DeleteObjectsCommand({ Bucket: this.target.bucket, Delete: { Objects: [{ Key: key }, { Key: `${key}.manifest.json` }] } }))
       .catch((e: unknown) => this.fail('delete', e));
+    const errors = (r.Errors ?? []).map((x) => `${x.Key ?? '?'}: ${x.Code ?? ''} ${x.Message ?? ''}`.trim());
+    if (errors.length > 0) this.fail('delete', new Error(errors.join('; ')));
   }
 
   close(): void {

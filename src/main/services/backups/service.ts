@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { eq } from 'drizzle-orm';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
@@ -231,7 +232,9 @@ export class BackupsService {
         KEEP_DAYS: r.keepDays === null ? '' : String(r.keepDays),
       };
       if (source.kind === 'database') {
-        const db = this.d.databases.row(source.databaseId);
+        // A job whose database was removed keeps its backups (listed, restorable) but has nothing left to run.
+        const db = this.databaseRow(source.databaseId);
+        if (!db) continue;
         // KIND is the engine: postgres, mariadb, mysql, redis or mongo (script.ts has one dump per kind).
         Object.assign(values, { KIND: db.engine, DB_HOST: '127.0.0.1', DB_PORT: String(db.hostPort), DB_USER: db.username, DB_PASSWORD: await this.d.databases.password(db), DB_NAME: db.database });
       } else {
@@ -240,6 +243,47 @@ export class BackupsService {
       jobs.push({ id: r.id, schedule: r.schedule, enabled: r.enabled, values, volume: source.kind === 'volume' ? source.volume : null });
     }
     await (await this.scheduler(serverId)).sync(jobs);
+  }
+
+  private databaseRow(databaseId: string) {
+    try {
+      return this.d.databases.row(databaseId);
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'NOT_FOUND') return null;
+      throw e;
+    }
+  }
+
+  /** The backup jobs of a managed database. */
+  jobsOfDatabase(databaseId: string): BackupJob[] {
+    return this.jobs().filter((j) => j.source.kind === 'database' && j.source.databaseId === databaseId);
+  }
+
+  /**
+   * The final backup before a database is removed: every job of the database runs now (as "back up now"), in turn.
+   * Throws unless each one uploaded its backup and manifest; returns the new keys.
+   */
+  async finalBackup(databaseId: string, signal: AbortSignal = new AbortController().signal): Promise<string[]> {
+    const db = this.d.databases.row(databaseId);
+    const jobs = this.jobsOfDatabase(databaseId);
+    if (jobs.length === 0) throw new AppError('CONFLICT', `finalBackup: no backup job backs up ${db.name}; create one (Backups) or remove it without a final backup`);
+    const keys: string[] = [];
+    for (const job of jobs) {
+      let last: RunProgress | null = null;
+      for await (const p of this.runNow(job.id, signal)) last = p;
+      if (last?.phase !== 'done' || !last.key) {
+        throw new AppError('REMOTE_COMMAND_FAILED', `finalBackup: the final backup of ${db.name} (job ${job.id}) failed, so nothing was removed: ${last?.error ?? 'no result'}`);
+      }
+      keys.push(last.key);
+    }
+    return keys;
+  }
+
+  /** After a database is removed: its jobs are disabled (they keep their backups) and the server's scheduler is rewritten. */
+  async databaseRemoved(serverId: string, databaseId: string): Promise<void> {
+    const ids = this.jobsOfDatabase(databaseId).map((j) => j.id);
+    for (const jobId of ids) this.d.db.update(backupJobs).set({ enabled: false }).where(eq(backupJobs.id, jobId)).run();
+    if (this.jobs(serverId).length > 0) await this.sync(serverId);
   }
 
   async status(serverId: string): Promise<JobStatus[]> {
@@ -335,8 +379,16 @@ export class BackupsService {
     }
   }
 
+  /**
+   * A key of this job's backups, exactly as the job script names them (`<prefix>/<job>/<UTC stamp>.<ext>.gz.age`):
+   * nothing else under the job's folder (manifests), and no further path segments (`../other-job/…`, which some
+   * S3 servers resolve as a path).
+   */
   checkKey(s3: S3Target, jobId: string, key: string): void {
-    if (!key.startsWith(s3.dirOf(jobId)) || key.endsWith('.manifest.json')) throw new AppError('INPUT_INVALID', `key: ${key} is not a backup of this job`);
+    const dir = s3.dirOf(jobId);
+    if (!key.startsWith(dir) || !/^\d{8}T\d{6}Z\.[a-z]+\.gz\.age$/.test(key.slice(dir.length))) {
+      throw new AppError('INPUT_INVALID', `key: ${key} is not a backup of this job (expected ${dir}<timestamp>.<kind>.gz.age)`);
+    }
   }
 
   /** Opens a backup for reading: manifest, decryption with the key from the keychain, digests checked at the end. */
@@ -344,21 +396,43 @@ export class BackupsService {
     const job = this.jobRow(jobId);
     const t = this.targetRow(job.targetId);
     const s3 = await this.s3(job.targetId);
-    this.checkKey(s3, jobId, key);
-    const manifest = await s3.manifest(key).catch(() => null);
-    const identity = await this.d.secrets.require(t.identityRef, 'the age private key of this target');
-    const decrypted = await decryptBackup(await s3.read(key), identity, manifest).catch((e: unknown) => {
+    let decrypted: Awaited<ReturnType<typeof decryptBackup>>;
+    let manifest: Awaited<ReturnType<S3Target['manifest']>> | null;
+    try {
+      this.checkKey(s3, jobId, key);
+      manifest = await s3.manifest(key).catch(() => null);
+      const identity = await this.d.secrets.require(t.identityRef, 'the age private key of this target');
+      decrypted = await decryptBackup(await s3.read(key), identity, manifest);
+    } catch (e) {
       s3.close();
       throw e;
-    });
+    }
     decrypted.done.finally(() => s3.close()).catch(() => {});
     return { job, manifest, ...decrypted };
   }
 
+  /**
+   * Decrypts a backup into a local file (the gzip of the dump, 0600). It is written next to `path` and renamed into
+   * place only once decryption finished and both digests match the manifest: a corrupted backup leaves no file.
+   * `bytes` is the size of the plaintext (the dump inside the gzip).
+   */
   async download(jobId: string, key: string, path: string): Promise<{ path: string; bytes: number }> {
     const b = await this.open(jobId, key);
-    await pipeline(b.gzip, createWriteStream(path, { mode: 0o600 }));
-    return { path, bytes: (await b.done).bytes };
+    const partial = `${path}.partial-${randomUUID().slice(0, 8)}`;
+    try {
+      await pipeline(b.gzip, createWriteStream(partial, { mode: 0o600, flags: 'wx' }));
+      const done = await b.done;
+      await rename(partial, path);
+      return { path, bytes: done.bytes };
+    } catch (e) {
+      b.gzip.destroy();
+      await rm(partial, { force: true });
+      const cause = await b.done.then(
+        () => null,
+        (err: unknown) => err,
+      );
+      throw cause instanceof AppError ? cause : e;
+    }
   }
 
   restore(jobId: string, key: string, target: z.output<typeof RestoreTarget>) {

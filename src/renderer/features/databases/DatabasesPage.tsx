@@ -89,6 +89,8 @@ function DatabaseRow({ db }: { db: ManagedDatabase }) {
   const orpc = queryUtils();
   const toast = useUi((s) => s.toast);
   const [conn, setConn] = useState<string | null>(null);
+  const jobs = useQuery(orpc.backups.jobs.queryOptions({ input: { serverId: db.serverId } }));
+  const backupJobs = (jobs.data ?? []).filter((j) => j.source.kind === 'database' && j.source.databaseId === db.id);
   const act = async (what: string, fn: () => Promise<unknown>) => {
     try {
       await fn();
@@ -139,7 +141,16 @@ function DatabaseRow({ db }: { db: ManagedDatabase }) {
           )}
           <button
             onClick={() => {
-              if (window.confirm(`Delete database ${db.name}? Back it up first (Backups → Back up now): deleting also removes its data volume.`)) void act('Delete', () => api().databases.remove({ id: db.id, removeVolume: true }));
+              const n = backupJobs.length;
+              const question =
+                n > 0
+                  ? `Delete database ${db.name} and its data volume? A final backup runs first (${n} backup job${n > 1 ? 's' : ''}); nothing is deleted if it fails.`
+                  : `Delete database ${db.name} and its data volume? It has no backup job, so no final backup can be made (set one up under Backups first to keep its data).`;
+              if (window.confirm(question))
+                void act('Delete', async () => {
+                  const r = await api().databases.remove({ id: db.id, removeVolume: true, finalBackup: n > 0 });
+                  if (r.finalBackups.length > 0) toast({ kind: 'success', title: `Final backup of ${db.name} made`, detail: r.finalBackups.join('\n') });
+                });
             }}
           >
             Delete
