@@ -2,6 +2,8 @@
 // images the servers need without a registry (a PostgreSQL stand-in and the backup tools image), both built
 // offline from Debian's packages.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // @ts-expect-error s3rver ships no types
@@ -36,6 +38,53 @@ export async function startS3(bed: Testbed, bucket = 'backups'): Promise<TestS3>
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export interface S3Gate {
+  /** The gate's S3 endpoint (on the bed's bridge address, like s3rver's). */
+  endpoint: string;
+  /** While true, uploads (PUT, and POST other than multi-object delete) are answered 403 AccessDenied; reads, lists and deletes pass. */
+  refuseUploads: boolean;
+  /** Uploads refused so far. */
+  refused: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A fault injector in front of the real s3rver: an HTTP proxy that forwards every request unchanged (the Host header
+ * too, so SigV4 signatures still verify) and can refuse uploads only, to make a backup fail at the upload while the
+ * bucket stays listable and deletable.
+ */
+export async function startS3Gate(bed: Testbed, s3: TestS3): Promise<S3Gate> {
+  const upstream = new URL(s3.endpoint);
+  const server = createServer((req, res) => {
+    const upload = req.method === 'PUT' || (req.method === 'POST' && !/[?&]delete(=|&|$)/.test(req.url ?? ''));
+    if (gate.refuseUploads && upload) {
+      gate.refused++;
+      req.resume();
+      res.writeHead(403, { 'content-type': 'application/xml', connection: 'close' });
+      res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>uploads refused by the test gate</Message></Error>');
+      return;
+    }
+    const up = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', (e) => res.destroy(e));
+    req.pipe(up);
+  });
+  await new Promise<void>((resolve) => server.listen(0, bed.gateway, resolve));
+  const gate: S3Gate = {
+    endpoint: `http://${bed.gateway}:${(server.address() as AddressInfo).port}`,
+    refuseUploads: false,
+    refused: 0,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+  return gate;
 }
 
 /**
