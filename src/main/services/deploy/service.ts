@@ -168,11 +168,19 @@ export class DeployService {
     let running: number;
     try {
       const api = await liveApi(this.d.docker, serverId);
-      running = (await guarded(this.d.docker, serverId, 'looking for running jobs', () => api.listContainers({ filters: { label: [`${JOB_APP_LABEL}=${appId}`] } }), 15_000)).length;
+      const builders = await guarded(this.d.docker, serverId, 'looking for running jobs', () => api.listContainers({ filters: { label: [`${JOB_APP_LABEL}=${appId}`] } }), 15_000);
+      // A builder whose job already ended (its final state was read) is only exiting and removing itself.
+      running = builders.filter((b) => !this.jobEnded(b.Labels['openpanel.job'])).length;
     } catch {
       return; // the start itself reports an unreachable server
     }
     if (running) throw new AppError('CONFLICT', 'id: a deploy of this app is already running on the server (started by its push-to-deploy webhook); wait for it or cancel it');
+  }
+
+  private jobEnded(deployId: string | undefined): boolean {
+    if (!deployId || !this.d.store.hasDeploy(deployId)) return false;
+    const status = this.d.store.deploy(deployId).status;
+    return status !== 'running' && status !== 'queued';
   }
 
   /** A deploy the server started on its own (push-to-deploy): recorded in the history and followed like ours. */
