@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docScreenshot, screenshot, watchErrors } from '../helpers/browser.ts';
+import { docScreenshot, openApp, screenshot, watchErrors } from '../helpers/browser.ts';
 import type { WebProcess } from '../helpers/web-process.ts';
 import { type GitRepo, loadShipImages, SAMPLE_DOCKERFILE } from '../integration/deploy-fixture.ts';
 import { startShipE2E, type ShipE2E } from './ship-fixture.ts';
@@ -28,10 +28,7 @@ describe('apps in Chromium: create, deploy with progress and live log, open the 
   });
 
   it('creates an app, deploys it while showing progress and the build log, and opens it', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors = watchErrors(page);
-    await page.goto(web.url);
-    await page.waitForSelector('nav[aria-label="Main"]');
+    const { page, errors } = await openApp(browser, web.url, { width: 1280, height: 900 });
     await page.click('[data-nav="apps"]');
     await page.waitForSelector('[data-testid="proxy-state"]:has-text("caddy running"), [data-testid="proxy-state"]:has-text("traefik running")');
     await page.click('[data-testid="new-app"]');

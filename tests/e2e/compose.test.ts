@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../testbed/index.ts';
-import { docScreenshot, watchErrors } from '../helpers/browser.ts';
+import { docScreenshot, openApp } from '../helpers/browser.ts';
 import type { WebProcess } from '../helpers/web-process.ts';
 import { API_CGI, COMPOSE, loadComposeImages, WEB_DOCKERFILE } from '../integration/compose-fixture.ts';
 import { getByHost, type GitRepo } from '../integration/deploy-fixture.ts';
@@ -30,10 +30,7 @@ describe('Compose apps in Chromium: choose "Compose file" in the app form, deplo
   });
 
   it('creates a Compose app (field errors named), deploys it with progress and log, and it answers by Host', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors = watchErrors(page);
-    await page.goto(web.url);
-    await page.waitForSelector('nav[aria-label="Main"]');
+    const { page, errors } = await openApp(browser, web.url, { width: 1280, height: 900 });
     await page.click('[data-nav="apps"]');
     await page.waitForSelector('[data-testid="proxy-state"]:has-text("caddy running"), [data-testid="proxy-state"]:has-text("traefik running")');
     await page.click('[data-testid="new-app"]');

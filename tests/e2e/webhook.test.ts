@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestServer } from '../testbed/index.ts';
-import { docScreenshot, watchErrors } from '../helpers/browser.ts';
+import { docScreenshot, openApp } from '../helpers/browser.ts';
 import type { WebProcess } from '../helpers/web-process.ts';
 import { getByHost, type GitRepo, loadShipImages, postByHost, SAMPLE_DOCKERFILE } from '../integration/deploy-fixture.ts';
 import { startShipE2E, type ShipE2E } from './ship-fixture.ts';
@@ -36,10 +36,7 @@ describe('push-to-deploy in Chromium: turn it on, copy URL and secret, see deliv
   });
 
   it('turns the webhook on, shows the secret once, lists a refused and a started delivery, and the deploy in the history', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    const errors = watchErrors(page);
-    await page.goto(web.url);
-    await page.waitForSelector('nav[aria-label="Main"]');
+    const { page, errors } = await openApp(browser, web.url, { width: 1280, height: 1000 });
     await page.click('[data-nav="apps"]');
     await page.waitForSelector('[data-testid="webhook-panel"]');
     await page.fill('[data-testid="webhook-host"]', 'not a host');

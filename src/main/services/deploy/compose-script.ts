@@ -186,11 +186,9 @@ while [ "$(now)" -lt "$deadline" ]; do
   n=$((n + 1))
   c=$(docker ps -aq --filter "label=com.docker.compose.project=$OP_PROJECT" --filter "label=com.docker.compose.service=$OP_SERVICE" | head -n 1)
   [ -n "$c" ] || fail "service $OP_SERVICE has no container"
-  st=$(docker inspect -f '{{.State.Status}}' "$c" 2>/dev/null)
-  if [ "$st" != running ]; then docker logs --tail 50 "$c"; fail "the container of service $OP_SERVICE stopped (state $st)"; fi
-  hs=$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{end}}' "$c" 2>/dev/null)
-  ip=$(docker inspect -f "{{with index .NetworkSettings.Networks \"$OP_NETWORK\"}}{{.IPAddress}}{{end}}" "$c" 2>/dev/null)
-  if [ -n "$ip" ] && { [ -z "$hs" ] || [ "$hs" = healthy ]; } && probe "$ip" "$OP_PORT" "$OP_HEALTH_PATH"; then ok=1; break; fi
+  health_once "$c"; r=$?
+  if [ "$r" = 0 ]; then ok=1; break; fi
+  if [ "$r" = 2 ]; then docker logs --tail 50 "$c"; fail "the container of service $OP_SERVICE stopped (state $HSTATE)"; fi
   sleep 0.3
 done
 [ -n "$ok" ] || { [ -n "$c" ] && docker logs --tail 50 "$c"; fail "the health check of service $OP_SERVICE did not pass in time"; }
@@ -198,13 +196,7 @@ echo "healthy after $n probe(s)"
 
 step switch 90 "Routing to service $OP_SERVICE as $OP_ALIAS ($OP_PROXY)"
 if [ "$OP_PROXY" = caddy ] && [ -n "$OP_SITE" ]; then
-  mkdir -p "$(dirname "$OP_SITE_FILE")"
-  if [ -f "$OP_SITE_FILE" ]; then cp -f "$OP_SITE_FILE" "$J/site.previous"; fi
-  printf '%s\n' "$OP_SITE" | sed "s|__UPSTREAM__|$OP_ALIAS:$OP_PORT|g" > "$OP_SITE_FILE.tmp" && mv -f "$OP_SITE_FILE.tmp" "$OP_SITE_FILE"
-  if ! docker exec "$OP_PROXY_CONTAINER" caddy reload --config /etc/openpanel/Caddyfile --adapter caddyfile; then
-    if [ -f "$J/site.previous" ]; then cp -f "$J/site.previous" "$OP_SITE_FILE"; else rm -f "$OP_SITE_FILE"; fi
-    fail "the proxy did not take the new configuration (is it installed and running?)"
-  fi
+  caddy_site "$OP_ALIAS:$OP_PORT"
 elif [ "$OP_PROXY" = traefik ]; then
   sleep "$OP_SWITCH_DELAY"
 fi

@@ -106,11 +106,9 @@ step health 80 "Waiting until $OP_CONTAINER answers on port $OP_PORT$OP_HEALTH_P
 deadline=$(( $(now) + OP_HEALTH_TIMEOUT )); ok=; n=0
 while [ "$(now)" -lt "$deadline" ]; do
   n=$((n + 1))
-  st=$(docker inspect -f '{{.State.Status}}' "$OP_CONTAINER" 2>/dev/null)
-  if [ "$st" != running ]; then docker logs --tail 50 "$OP_CONTAINER"; fail "the container stopped (state $st)"; fi
-  hs=$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{end}}' "$OP_CONTAINER" 2>/dev/null)
-  ip=$(docker inspect -f "{{with index .NetworkSettings.Networks \"$OP_NETWORK\"}}{{.IPAddress}}{{end}}" "$OP_CONTAINER" 2>/dev/null)
-  if [ -n "$ip" ] && { [ -z "$hs" ] || [ "$hs" = healthy ]; } && probe "$ip" "$OP_PORT" "$OP_HEALTH_PATH"; then ok=1; break; fi
+  health_once "$OP_CONTAINER"; r=$?
+  if [ "$r" = 0 ]; then ok=1; break; fi
+  if [ "$r" = 2 ]; then docker logs --tail 50 "$OP_CONTAINER"; fail "the container stopped (state $HSTATE)"; fi
   sleep 0.3
 done
 [ -n "$ok" ] || { docker logs --tail 50 "$OP_CONTAINER"; fail "the health check did not pass in time"; }
@@ -118,13 +116,7 @@ echo "healthy after $n probe(s)"
 
 step switch 90 "Switching traffic to $OP_CONTAINER ($OP_PROXY)"
 if [ "$OP_PROXY" = caddy ] && [ -n "$OP_SITE" ]; then
-  mkdir -p "$(dirname "$OP_SITE_FILE")"
-  if [ -f "$OP_SITE_FILE" ]; then cp -f "$OP_SITE_FILE" "$J/site.previous"; fi
-  printf '%s\n' "$OP_SITE" | sed "s|__UPSTREAM__|$OP_CONTAINER:$OP_PORT|g" > "$OP_SITE_FILE.tmp" && mv -f "$OP_SITE_FILE.tmp" "$OP_SITE_FILE"
-  if ! docker exec "$OP_PROXY_CONTAINER" caddy reload --config /etc/openpanel/Caddyfile --adapter caddyfile; then
-    if [ -f "$J/site.previous" ]; then cp -f "$J/site.previous" "$OP_SITE_FILE"; else rm -f "$OP_SITE_FILE"; fi
-    fail "the proxy did not take the new configuration (is it installed and running?)"
-  fi
+  caddy_site "$OP_CONTAINER:$OP_PORT"
 elif [ "$OP_PROXY" = caddy ] && [ -n "$OP_SITE_FILE" ] && [ -f "$OP_SITE_FILE" ]; then
   echo "the app has no domains now: removing its proxy site"
   rm -f "$OP_SITE_FILE"

@@ -3,6 +3,10 @@
  * use; POSIX sh, spliced into those constant scripts (never with values: values come in OP_* variables).
  * now: seconds since the epoch. ms: milliseconds (falls back to seconds × 1000 where date has no %N).
  * probe <ip> <port> <path>: an HTTP GET answered 2xx/3xx within 3 s, with curl, wget or bash, whichever exists.
+ * health_once <container>: one look at a new container: 0 = it answers (running, Docker's own HEALTHCHECK healthy
+ *   if it has one, and the HTTP probe on $OP_NETWORK passes); 1 = not yet; 2 = not running (its state in $HSTATE).
+ * caddy_site <upstream>: writes the app's Caddy site ($OP_SITE with __UPSTREAM__ replaced) and reloads Caddy; if
+ *   Caddy refuses it, the previous site file comes back and the job fails (uses the job's fail and $J).
  */
 export const JOB_SHELL_LIB = String.raw`
 now() { date +%s; }
@@ -16,5 +20,21 @@ probe() {
   elif command -v bash >/dev/null 2>&1; then
     timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1" || exit 1; printf "GET %s HTTP/1.0\r\nHost: health\r\n\r\n" "$2" >&3; read -r v c rest <&3; case "$c" in 2*|3*) exit 0;; esac; exit 1' "$1" "$2" "$3" 2>/dev/null
   else return 1; fi
+}
+health_once() {
+  HSTATE=$(docker inspect -f '{{.State.Status}}' "$1" 2>/dev/null)
+  [ "$HSTATE" = running ] || return 2
+  hs=$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{end}}' "$1" 2>/dev/null)
+  ip=$(docker inspect -f "{{with index .NetworkSettings.Networks \"$OP_NETWORK\"}}{{.IPAddress}}{{end}}" "$1" 2>/dev/null)
+  [ -n "$ip" ] && { [ -z "$hs" ] || [ "$hs" = healthy ]; } && probe "$ip" "$OP_PORT" "$OP_HEALTH_PATH"
+}
+caddy_site() {
+  mkdir -p "$(dirname "$OP_SITE_FILE")"
+  if [ -f "$OP_SITE_FILE" ]; then cp -f "$OP_SITE_FILE" "$J/site.previous"; fi
+  printf '%s\n' "$OP_SITE" | sed "s|__UPSTREAM__|$1|g" > "$OP_SITE_FILE.tmp" && mv -f "$OP_SITE_FILE.tmp" "$OP_SITE_FILE"
+  if ! docker exec "$OP_PROXY_CONTAINER" caddy reload --config /etc/openpanel/Caddyfile --adapter caddyfile; then
+    if [ -f "$J/site.previous" ]; then cp -f "$J/site.previous" "$OP_SITE_FILE"; else rm -f "$OP_SITE_FILE"; fi
+    fail "the proxy did not take the new configuration (is it installed and running?)"
+  fi
 }
 `;
