@@ -4,6 +4,7 @@ import type { DockerfileOverride } from '../../../shared/contract/apps.ts';
 import { AppError, errorMessage } from '../core/errors.ts';
 import type { Db } from '../db/index.ts';
 import { MANAGED_LABEL } from '../docker/containers.ts';
+import { demuxStreams } from '../docker/demux.ts';
 import type { DockerService } from '../docker/service.ts';
 import type { ShipService } from '../deploy/index.ts';
 import { liveApi } from '../deploy/service.ts';
@@ -104,19 +105,6 @@ export function parseRepoOutput(out: Buffer): { commit: string; files: string[];
   return { commit, files: listed.slice(0, MAX_FILES), truncated, contents };
 }
 
-/** Docker's multiplexed stream split into stdout and stderr. */
-function demux(buf: Buffer): { stdout: Buffer; stderr: Buffer } {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  let i = 0;
-  while (i + 8 <= buf.length) {
-    const len = buf.readUInt32BE(i + 4);
-    (buf[i] === 2 ? err : out).push(buf.subarray(i + 8, i + 8 + len));
-    i += 8 + len;
-  }
-  return { stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
-}
-
 /** Clones the branch in a throwaway builder container on the server and reads the summary's files. */
 export async function fetchRepoOnServer(
   api: Docker,
@@ -155,7 +143,7 @@ export async function fetchRepoOnServer(
     ]);
     if (opts.signal.aborted) throw new DOMException('fetching the repository was cancelled', 'AbortError');
     const logs = (await c.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
-    const { stdout, stderr } = demux(Buffer.isBuffer(logs) ? logs : Buffer.from(String(logs)));
+    const { stdout, stderr } = demuxStreams(Buffer.isBuffer(logs) ? logs : Buffer.from(String(logs)));
     if (result.StatusCode !== 0) throw new AppError('REMOTE_COMMAND_FAILED', `fetching the repository on the server failed (exit ${result.StatusCode}): ${stderr.toString('utf8').trim().slice(-500)}`);
     return parseRepoOutput(stdout);
   } finally {

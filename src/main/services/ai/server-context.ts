@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import { errorMessage } from '../core/errors.ts';
+import { demuxLogs } from '../docker/demux.ts';
 
 export interface ServerContextDeps {
   facts(serverId: string): Promise<unknown>;
@@ -18,19 +19,6 @@ export async function serverContext(deps: ServerContextDeps, serverId: string, s
     (e: unknown) => `(unavailable: ${errorMessage(e)})`,
   );
   return `Server "${serverName}"\n\nFacts:\n${facts}\n\nContainers:\n${containers}`;
-}
-
-/** Docker's multiplexed log stream (8-byte frame headers) as text; a TTY container's raw stream as is. */
-export function demuxLogs(buf: Buffer): string {
-  const out: Buffer[] = [];
-  let i = 0;
-  while (i + 8 <= buf.length && (buf[i] === 0 || buf[i] === 1 || buf[i] === 2) && buf[i + 1] === 0 && buf[i + 2] === 0 && buf[i + 3] === 0) {
-    const len = buf.readUInt32BE(i + 4);
-    out.push(buf.subarray(i + 8, i + 8 + len));
-    i += 8 + len;
-  }
-  if (i === 0) return buf.toString('utf8');
-  return Buffer.concat(out).toString('utf8');
 }
 
 /** State and the last lines of a container's logs, for "explain this failure". */

@@ -139,13 +139,7 @@ if [ "$OP_KIND" = deploy ]; then
   } > "$REV/images.yml"
   echo "services: $(echo $SERVICES); built here: $(echo $BUILT)"
 
-  printf '%s\n' "$OP_BASE_IMAGES" > /tmp/base-images
-  while IFS='=' read -r from to; do
-    [ -n "$from" ] || continue
-    docker image inspect "$to" >/dev/null 2>&1 || docker pull "$to" || fail "cannot get base image $to"
-    docker tag "$to" "$from" || fail "cannot alias base image $from"
-    echo "base image $from -> $to"
-  done < /tmp/base-images
+  alias_base_images
 
   T0=$(ms)
   if [ -n "$BUILT" ]; then

@@ -6,6 +6,7 @@ import { MANAGED_LABEL } from '../docker/containers.ts';
 import { BUILDER_DATA, PROXY_CONTAINER, PROXY_NETWORK, proxyDriver } from '../proxy/driver.ts';
 import { baseImageAliases } from '../proxy/images.ts';
 import { COMPOSE_DOWN_SCRIPT, COMPOSE_JOB_SCRIPT, COMPOSE_VARS, type ComposeVars } from './compose-script.ts';
+import { runOnce } from './run-once.ts';
 import type { StoredConfig } from './store.ts';
 
 /** A Compose app's stored config (old rows have no `compose` key). */
@@ -130,43 +131,21 @@ export async function composeDown(api: Docker, opts: { image: string; dockerSock
   const { settings } = opts.input;
   const dir = `${settings.dataDir}/stacks`;
   const vars = composeVars(opts.input);
-  const c = await api.createContainer({
-    name: `openpanel-down-${opts.input.deployId}`,
-    Image: opts.image,
-    Entrypoint: ['sh', '-c', COMPOSE_DOWN_SCRIPT],
-    Cmd: [],
-    Env: Object.entries(vars).map(([k, v]) => `${k}=${v}`),
-    Labels: { [MANAGED_LABEL]: 'true', 'openpanel.job': opts.input.deployId },
-    HostConfig: {
-      NetworkMode: 'host',
-      Binds: [`${opts.dockerSocket}:/var/run/docker.sock`, `${settings.dataDir}:${BUILDER_DATA}`, `${dir}:${dir}`],
+  const timeoutMs = opts.timeoutMs ?? 180_000;
+  return runOnce(
+    api,
+    {
+      name: `openpanel-down-${opts.input.deployId}`,
+      Image: opts.image,
+      Entrypoint: ['sh', '-c', COMPOSE_DOWN_SCRIPT],
+      Cmd: [],
+      Env: Object.entries(vars).map(([k, v]) => `${k}=${v}`),
+      Labels: { [MANAGED_LABEL]: 'true', 'openpanel.job': opts.input.deployId },
+      HostConfig: {
+        NetworkMode: 'host',
+        Binds: [`${opts.dockerSocket}:/var/run/docker.sock`, `${settings.dataDir}:${BUILDER_DATA}`, `${dir}:${dir}`],
+      },
     },
-  });
-  try {
-    await c.start();
-    let timer: NodeJS.Timeout | undefined;
-    const result = (await Promise.race([
-      c.wait(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new AppError('TIMEOUT', `compose down: not finished within ${Math.round((opts.timeoutMs ?? 180_000) / 1000)} s`)), opts.timeoutMs ?? 180_000);
-      }),
-    ]).finally(() => clearTimeout(timer))) as { StatusCode: number };
-    const out = demux((await c.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer);
-    if (result.StatusCode !== 0) throw new AppError('REMOTE_COMMAND_FAILED', `compose down of ${composeProject(opts.input.app)} failed (exit ${result.StatusCode}): ${out.trim().split('\n').slice(-8).join('\n')}`);
-    return out;
-  } finally {
-    await c.remove({ force: true }).catch(() => undefined);
-  }
-}
-
-/** Docker's multiplexed log stream (8-byte frame headers) as text. */
-export function demux(buf: Buffer): string {
-  const parts: Buffer[] = [];
-  let i = 0;
-  while (i + 8 <= buf.length) {
-    const len = buf.readUInt32BE(i + 4);
-    parts.push(buf.subarray(i + 8, i + 8 + len));
-    i += 8 + len;
-  }
-  return Buffer.concat(parts).toString('utf8');
+    { what: `compose down of ${composeProject(opts.input.app)}`, timeoutMs, tailLines: 8 },
+  );
 }

@@ -1,10 +1,9 @@
 import type Docker from 'dockerode';
 import type { ShipSettings } from '../../../shared/contract/proxy.ts';
-import { AppError } from '../core/errors.ts';
 import { MANAGED_LABEL } from '../docker/containers.ts';
 import { BUILDER_DATA, PROXY_CONTAINER } from '../proxy/driver.ts';
-import { demux } from './compose.ts';
 import { caddySiteFile } from './job.ts';
+import { runOnce } from './run-once.ts';
 
 /**
  * What an app leaves in the server's data dir once its containers are gone: its Caddy site file (then a graceful
@@ -32,29 +31,17 @@ const DEPLOY_ID = /^d[0-9a-z]{4,40}$/;
 export async function removeServerFiles(api: Docker, opts: { image: string; dockerSocket: string; settings: ShipSettings; appName: string; deployIds: string[]; timeoutMs?: number }): Promise<string> {
   const ids = opts.deployIds.filter((id) => DEPLOY_ID.test(id));
   const name = `openpanel-remove-${opts.appName}-${Date.now().toString(36)}`;
-  const c = await api.createContainer({
-    name,
-    Image: opts.image,
-    Entrypoint: ['sh', '-c', REMOVE_SCRIPT],
-    Cmd: [],
-    Env: [`OP_SITE_FILE=${caddySiteFile(opts.appName)}`, `OP_PROXY_CONTAINER=${PROXY_CONTAINER}`, `OP_DATA=${BUILDER_DATA}`, `OP_JOB_IDS=${ids.join(' ')}`],
-    Labels: { [MANAGED_LABEL]: 'true' },
-    HostConfig: { NetworkMode: 'none', Binds: [`${opts.dockerSocket}:/var/run/docker.sock`, `${opts.settings.dataDir}:${BUILDER_DATA}`] },
-  });
-  const ms = opts.timeoutMs ?? 60_000;
-  try {
-    await c.start();
-    let timer: NodeJS.Timeout | undefined;
-    const result = (await Promise.race([
-      c.wait(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new AppError('TIMEOUT', `removing the app's files on the server: not finished within ${Math.round(ms / 1000)} s`)), ms);
-      }),
-    ]).finally(() => clearTimeout(timer))) as { StatusCode: number };
-    const out = demux((await c.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer);
-    if (result.StatusCode !== 0) throw new AppError('REMOTE_COMMAND_FAILED', `removing the app's files on the server failed (exit ${result.StatusCode}): ${out.trim().split('\n').slice(-5).join('\n')}`);
-    return out;
-  } finally {
-    await c.remove({ force: true }).catch(() => undefined);
-  }
+  return runOnce(
+    api,
+    {
+      name,
+      Image: opts.image,
+      Entrypoint: ['sh', '-c', REMOVE_SCRIPT],
+      Cmd: [],
+      Env: [`OP_SITE_FILE=${caddySiteFile(opts.appName)}`, `OP_PROXY_CONTAINER=${PROXY_CONTAINER}`, `OP_DATA=${BUILDER_DATA}`, `OP_JOB_IDS=${ids.join(' ')}`],
+      Labels: { [MANAGED_LABEL]: 'true' },
+      HostConfig: { NetworkMode: 'none', Binds: [`${opts.dockerSocket}:/var/run/docker.sock`, `${opts.settings.dataDir}:${BUILDER_DATA}`] },
+    },
+    { what: "removing the app's files on the server", timeoutMs: opts.timeoutMs ?? 60_000, tailLines: 5 },
+  );
 }

@@ -66,13 +66,7 @@ if [ "$OP_KIND" = deploy ]; then
     COMMIT=$(git -C "$SRC" rev-parse HEAD) || fail "cannot read the commit"
     echo "commit $COMMIT: $(git -C "$SRC" log -1 --format=%s)"
   fi
-  printf '%s\n' "$OP_BASE_IMAGES" > /tmp/base-images
-  while IFS='=' read -r from to; do
-    [ -n "$from" ] || continue
-    docker image inspect "$to" >/dev/null 2>&1 || docker pull "$to" || fail "cannot get base image $to"
-    docker tag "$to" "$from" || fail "cannot alias base image $from"
-    echo "base image $from -> $to"
-  done < /tmp/base-images
+  alias_base_images
 ${OVERRIDE_STEP}
   step build 20 "Building $OP_IMAGE"
   T0=$(ms)

@@ -7,6 +7,8 @@
  *   if it has one, and the HTTP probe on $OP_NETWORK passes); 1 = not yet; 2 = not running (its state in $HSTATE).
  * caddy_site <upstream>: writes the app's Caddy site ($OP_SITE with __UPSTREAM__ replaced) and reloads Caddy; if
  *   Caddy refuses it, the previous site file comes back and the job fails (uses the job's fail and $J).
+ * alias_base_images: for every from=to line of $OP_BASE_IMAGES (image overrides of FROM images), gets `to` (local
+ *   or pulled) and tags it as `from`, so a Dockerfile's FROM resolves without a registry.
  */
 export const JOB_SHELL_LIB = String.raw`
 now() { date +%s; }
@@ -27,6 +29,15 @@ health_once() {
   hs=$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{end}}' "$1" 2>/dev/null)
   ip=$(docker inspect -f "{{with index .NetworkSettings.Networks \"$OP_NETWORK\"}}{{.IPAddress}}{{end}}" "$1" 2>/dev/null)
   [ -n "$ip" ] && { [ -z "$hs" ] || [ "$hs" = healthy ]; } && probe "$ip" "$OP_PORT" "$OP_HEALTH_PATH"
+}
+alias_base_images() {
+  printf '%s\n' "$OP_BASE_IMAGES" > /tmp/base-images
+  while IFS='=' read -r from to; do
+    [ -n "$from" ] || continue
+    docker image inspect "$to" >/dev/null 2>&1 || docker pull "$to" || fail "cannot get base image $to"
+    docker tag "$to" "$from" || fail "cannot alias base image $from"
+    echo "base image $from -> $to"
+  done < /tmp/base-images
 }
 caddy_site() {
   mkdir -p "$(dirname "$OP_SITE_FILE")"

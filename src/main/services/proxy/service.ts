@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import type { CertificateReport, ProxyDriverName, ProxyStatus, ShipSettings } from '../../../shared/contract/proxy.ts';
 import { AppError, errorMessage } from '../core/errors.ts';
+import { demuxLogs } from '../docker/demux.ts';
 import type { DockerService } from '../docker/service.ts';
 import { acmeErrors, CADDY_CERT_DIR, caddyCertificates, certificateReport, type ServedDomain, TRAEFIK_ACME_FILE, traefikCertificates, untar } from './certificates.ts';
 import { PROXY_CONTAINER, PROXY_NETWORK, proxyDriver } from './driver.ts';
@@ -252,7 +253,7 @@ async function settle(api: Docker, id: string): Promise<void> {
 
 async function containerLogs(api: Docker, id: string, tail: number): Promise<string> {
   const buf = (await api.getContainer(id).logs({ stdout: true, stderr: true, tail, follow: false })) as unknown as Buffer;
-  return demux(buf);
+  return demuxLogs(buf);
 }
 
 function readStream(stream: NodeJS.ReadableStream, max: number): Promise<Buffer> {
@@ -273,14 +274,3 @@ function readStream(stream: NodeJS.ReadableStream, max: number): Promise<Buffer>
   });
 }
 
-/** Docker's multiplexed log format (8-byte frame headers) to text. */
-export function demux(buf: Buffer): string {
-  const out: Buffer[] = [];
-  let i = 0;
-  for (let guard = 0; i + 8 <= buf.length && guard < 1_000_000; guard++) {
-    const len = buf.readUInt32BE(i + 4);
-    out.push(buf.subarray(i + 8, i + 8 + len));
-    i += 8 + len;
-  }
-  return i === 0 && buf.length > 0 ? buf.toString('utf8') : Buffer.concat(out).toString('utf8');
-}
