@@ -57,12 +57,14 @@ export interface SshConnectionOptions {
 }
 
 const NO_RETRY = new Set(['AUTH_FAILED', 'HOST_KEY_CHANGED', 'HOST_KEY_UNKNOWN', 'INPUT_INVALID', 'NOT_FOUND', 'VAULT_LOCKED', 'KEYCHAIN_UNAVAILABLE']);
+/** Failures only the user can fix: no caller starts another handshake until they act (edit, trust, test, disconnect: a new connection). */
+const STICKY = new Set(['AUTH_FAILED', 'HOST_KEY_CHANGED', 'HOST_KEY_UNKNOWN']);
 
 /**
  * One SSH connection to one server, shared by everything that talks to it (Docker API, exec, SFTP,
  * terminals, port forwards). Session channels go through a limiter that adapts to the server's
  * MaxSessions; after an unexpected drop it reconnects with exponential backoff and jitter, but never
- * after an authentication failure or a changed host key.
+ * after an authentication failure or a refused host key: those stay failed for every caller.
  */
 export class SshConnection extends EventEmitter<{ state: [StateEvent]; ready: [Client]; lost: [AppError] }> {
   readonly options: SshConnectionOptions;
@@ -97,6 +99,8 @@ export class SshConnection extends EventEmitter<{ state: [StateEvent]; ready: [C
     if (this.closedByUser) return Promise.reject(new AppError('CONNECT_FAILED', `The connection to ${this.options.label} was closed.`));
     if (this.client && this.current.state === 'ready') return Promise.resolve(this.client);
     if (this.pending) return this.pending;
+    const { state, error } = this.current;
+    if (state === 'failed' && error && STICKY.has(error.code)) return Promise.reject(error);
     if (this.reconnectTimer) {
       // A user is waiting: try now instead of at the scheduled time.
       clearTimeout(this.reconnectTimer);
@@ -113,10 +117,16 @@ export class SshConnection extends EventEmitter<{ state: [StateEvent]; ready: [C
     const { endpoint, label } = this.options;
     this.setState({ state: attempt > 0 ? 'reconnecting' : 'connecting', attempt });
     let hostKeyError: AppError | null = null;
+    let client: Client | null = null;
+    let sock: Duplex | undefined;
     try {
       const auth = await this.options.resolveAuth();
-      const sock = this.options.openSocket ? await this.options.openSocket() : undefined;
-      const client = new ssh2.Client();
+      sock = this.options.openSocket ? await this.options.openSocket() : undefined;
+      client = new ssh2.Client();
+      const c = client;
+      let fail: ((e: AppError) => void) | null = null;
+      // ssh2 may emit several errors for one failure (a reset, then "lost before handshake"): listen for the client's whole life.
+      c.on('error', (e: Error) => fail?.(hostKeyError ?? sshError(e, label)));
       const methods: AuthenticationType[] = [];
       if (auth.agent) methods.push('agent');
       if (auth.privateKey) methods.push('publickey');
@@ -138,41 +148,47 @@ export class SshConnection extends EventEmitter<{ state: [StateEvent]; ready: [C
         keepaliveCountMax: this.options.keepaliveCountMax ?? 3,
         ...(preferred ? { algorithms: { serverHostKey: { prepend: preferred } as never } } : {}),
         hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
+          const answer = (ok: boolean) => {
+            try {
+              verify(ok);
+            } catch {
+              /* the connection is already gone */
+            }
+          };
           this.options.hostKeys.verify(endpoint, hostKeyInfo(key)).then(
             (d) => {
               if (!d.ok) hostKeyError = d.error;
-              verify(d.ok);
+              answer(d.ok);
             },
             (e: unknown) => {
               hostKeyError = sshError(e, label);
-              verify(false);
+              answer(false);
             },
           );
         },
       };
       if (auth.password) {
-        client.on('keyboard-interactive', (_name, _instr, _lang, prompts, finish) => finish(prompts.map(() => auth.password!)));
+        c.on('keyboard-interactive', (_name, _instr, _lang, prompts, finish) => finish(prompts.map(() => auth.password!)));
       }
       await new Promise<void>((resolve, reject) => {
-        const onError = (e: Error) => {
-          client.removeListener('ready', onReady);
-          reject(hostKeyError ?? sshError(e, label));
-        };
-        const onReady = () => {
-          client.removeListener('error', onError);
-          resolve();
-        };
-        client.once('error', onError);
-        client.once('ready', onReady);
+        fail = reject;
+        c.once('ready', () => resolve());
+        c.once('close', () => reject(hostKeyError ?? new AppError('CONNECT_FAILED', `SSH connection to ${label} closed during the handshake.`)));
         try {
-          client.connect(config);
+          c.connect(config);
         } catch (e) {
           reject(sshError(e, label));
         }
+      }).finally(() => {
+        fail = null;
+        c.removeAllListeners('ready');
+        c.removeAllListeners('close');
       });
       this.adopt(client);
       return client;
     } catch (e) {
+      client?.destroy();
+      sock?.destroy();
       const error = e instanceof AppError ? e : sshError(e, label);
       this.setState({ state: 'failed', error, attempt });
       if (attempt > 0 && !NO_RETRY.has(error.code)) this.scheduleReconnect(attempt + 1, error);
@@ -188,9 +204,7 @@ export class SshConnection extends EventEmitter<{ state: [StateEvent]; ready: [C
       raw.setNoDelay(true);
       this.noDelay = true;
     }
-    client.on('error', () => {
-      /* reported through 'close' below */
-    });
+    // Errors after this point are reported through 'close' (the listener from connectOnce stays).
     client.once('close', () => {
       if (this.client !== client) return;
       this.client = null;
