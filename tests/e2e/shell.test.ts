@@ -49,8 +49,10 @@ describe('app shell in Chromium (web mode)', () => {
     // The theme change was a real API call, audited, and listed on the Activity page.
     const row = page.locator('tr[data-action="settings.update"]').first();
     await row.waitFor();
+    expect(await row.innerText()).toContain('Changed settings');
+    expect(await row.innerText()).toMatch(/Browser at 127\.0\.0\.1/);
+    await row.locator('summary').click();
     expect(await row.innerText()).toContain(`"theme":"${expected}"`);
-    expect(await row.innerText()).toMatch(/web:127\.0\.0\.1/);
 
     // And it persisted: a reload keeps the theme.
     await page.reload();

@@ -26,6 +26,15 @@ function targetOf(input: unknown): string | null {
   return null;
 }
 
+/** A create names no id in its input: the entry is about the id it returned (so later names resolve). */
+function createdId(path: readonly string[], input: unknown, output: unknown): string | null {
+  if (!path[path.length - 1]?.startsWith('create')) return null;
+  if (!input || typeof input !== 'object' || 'id' in input) return null;
+  if (!output || typeof output !== 'object' || isAsyncIterator(output)) return null;
+  const id = (output as Record<string, unknown>).id;
+  return typeof id === 'string' ? id : null;
+}
+
 /**
  * The single interception point of every call on every transport:
  * errors get stable codes, mutating calls are audited (secrets redacted), streams are counted.
@@ -34,13 +43,13 @@ export function createClientInterceptor(services: AppServices, getActor: (ctx: u
   return async (options: InterceptorOptions & { context: unknown }): Promise<unknown> => {
     const meta = options.procedure['~orpc'].meta ?? {};
     const started = Date.now();
-    const audit = (result: 'ok' | 'error', errorCode: string | null) => {
+    const audit = (result: 'ok' | 'error', errorCode: string | null, output?: unknown) => {
       if (!meta.mutating) return;
       services.audit.record({
         at: started,
         actor: getActor(options.context),
         action: options.path.join('.'),
-        target: targetOf(options.input),
+        target: createdId(options.path, options.input, output) ?? targetOf(options.input),
         input: options.input === undefined ? null : JSON.stringify(redact(options.input, meta.secretFields)),
         result,
         errorCode,
@@ -55,7 +64,7 @@ export function createClientInterceptor(services: AppServices, getActor: (ctx: u
       audit('error', codeOf(err));
       throw err;
     }
-    audit('ok', null);
+    audit('ok', null, output);
     if (isAsyncIterator(output)) return services.streams.track(output, toRpcError);
     return output;
   };
