@@ -17,4 +17,9 @@ describe('redact', () => {
     expect(redact({ password: undefined, token: null })).toEqual({ password: undefined, token: null });
     expect((redact({ note: 'a'.repeat(5000) }) as { note: string }).note.length).toBeLessThan(2100);
   });
+  it('gives a copy JSON.stringify accepts, with prototype-named keys kept as data', () => {
+    const input = JSON.parse('{"__proto__":{"password":"p","n":1},"id":"x"}') as Record<string, unknown>;
+    input.big = 12n;
+    expect(JSON.parse(JSON.stringify(redact(input)))).toEqual(JSON.parse('{"__proto__":{"password":"[redacted]","n":1},"id":"x","big":"12n"}'));
+  });
 });

@@ -10,12 +10,13 @@ export function redact(input: unknown, secretFields: readonly string[] = []): un
     if (depth > 8) return '[…]';
     if (Array.isArray(value)) return value.map((v) => walk(v, depth + 1));
     if (value && typeof value === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) {
-        out[k] = declared.has(k) || SECRET_KEY.test(k) ? (v === undefined || v === null ? v : REDACTED) : walk(v, depth + 1);
-      }
-      return out;
+      // fromEntries defines own keys: an input key '__proto__' stays a key instead of replacing the prototype.
+      return Object.fromEntries(
+        Object.entries(value).map(([k, v]) => [k, declared.has(k) || SECRET_KEY.test(k) ? (v === undefined || v === null ? v : REDACTED) : walk(v, depth + 1)]),
+      );
     }
+    // JSON.stringify throws on a bigint, which turned an invalid input to a mutating call into an internal error.
+    if (typeof value === 'bigint') return `${value}n`;
     if (typeof value === 'string' && value.length > 2000) return `${value.slice(0, 2000)}…`;
     return value;
   };
