@@ -1,9 +1,9 @@
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BUSYBOX_TAG, Testbed, type TestServer } from '../testbed/index.ts';
-import { launchBrowser, screenshot, watchErrors } from '../helpers/browser.ts';
+import { launchBrowser, publishDocScreenshot, screenshot, watchErrors } from '../helpers/browser.ts';
 import { startDoubles, useDoubles, type Doubles } from '../helpers/ai-servers/index.ts';
 import { addServer } from '../helpers/servers.ts';
 import { startWebProcess, type WebProcess } from '../helpers/web-process.ts';
@@ -87,8 +87,7 @@ describe('assistant on apps in Chromium (real test server, Ollama protocol doubl
     await page.locator('[data-testid="deploy-now-status"]', { hasText: 'deploy succeeded' }).waitFor({ timeout: 180_000 });
     expect(await getByHost(s.host, 'site.e2e.test', '/generated.txt')).toEqual({ status: 200, body: 'generated in e2e\n' });
     const shot = await screenshot(page, 'assistant-apply-deploy');
-    mkdirSync(join(import.meta.dirname, '../../docs/screenshots'), { recursive: true });
-    copyFileSync(shot, join(import.meta.dirname, '../../docs/screenshots/assistant-apps.png'));
+    publishDocScreenshot(shot, 'assistant-apps');
     expect(errors).toEqual([]);
   }, 400_000);
 

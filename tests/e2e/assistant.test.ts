@@ -1,8 +1,6 @@
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshot, watchErrors } from '../helpers/browser.ts';
+import { launchBrowser, publishDocScreenshot, screenshot, watchErrors } from '../helpers/browser.ts';
 import { startWebProcess, type WebProcess } from '../helpers/web-process.ts';
 import { startDoubles, useDoubles, type Doubles } from '../helpers/ai-servers/index.ts';
 
@@ -116,8 +114,7 @@ describe('assistant in Chromium (web mode, protocol doubles)', () => {
       const audit = await api.client.activity.list({ action: 'assistant.' });
       expect(audit.map((e) => e.action)).toEqual(expect.arrayContaining(['assistant.consent', 'assistant.request', 'assistant.answer']));
       const shot = await screenshot(page, 'assistant');
-      mkdirSync(join(import.meta.dirname, '../../docs/screenshots'), { recursive: true });
-      copyFileSync(shot, join(import.meta.dirname, '../../docs/screenshots/assistant.png'));
+      publishDocScreenshot(shot, 'assistant');
       expect(errors).toEqual([]);
     } finally {
       await api.client.assistant.updateSettings({ fallbackOrder: ['ollama', 'groq', 'gemini'] });

@@ -1,16 +1,14 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Testbed, type TestServer } from '../testbed/index.ts';
 import { waitFor } from '../helpers/app.ts';
-import { launchBrowser, screenshot, watchErrors } from '../helpers/browser.ts';
+import { launchBrowser, publishDocScreenshot, screenshot, watchErrors } from '../helpers/browser.ts';
 import { loadDataImages, startS3, type TestS3 } from '../helpers/s3.ts';
 import { addServer } from '../helpers/servers.ts';
 import { startWebProcess, type WebProcess } from '../helpers/web-process.ts';
-
-const DOCS = join(import.meta.dirname, '../../docs/screenshots');
 
 describe('databases and backups in Chromium (web mode, real server, s3rver)', () => {
   let bed: Testbed;
@@ -83,8 +81,11 @@ describe('databases and backups in Chromium (web mode, real server, s3rver)', ()
     await page.waitForSelector('[data-job="shop"] [data-testid="backup-phase"]:has-text("done")', { timeout: 120_000 });
     await page.waitForSelector('[data-job="shop"] [data-testid="backups-list"] tr', { timeout: 30_000 });
 
-    page.once('dialog', (d) => void d.accept('shop_copy'));
     await job.locator('button:has-text("Restore…")').first().click();
+    const restore = page.locator('[data-testid="confirm-dialog"]');
+    await restore.waitFor();
+    await restore.locator('input').fill('shop_copy');
+    await restore.locator('button[type="submit"]').click();
     await page.waitForSelector('.toast:has-text("Restored into")', { timeout: 120_000 });
     const rows = await s.exec(['docker', 'exec', container, 'psql', '-U', 'app', '-d', 'shop_copy', '-At', '-c', 'select count(*) from t'], { check: true });
     expect(rows.stdout.trim()).toBe('300');
@@ -92,8 +93,7 @@ describe('databases and backups in Chromium (web mode, real server, s3rver)', ()
     await job.locator('button:has-text("Verify")').first().click();
     await page.waitForSelector('[data-job="shop"] [data-testid="verify-badge"]:has-text("verified")', { timeout: 120_000 });
     const shot = await screenshot(page, 'backups');
-    mkdirSync(DOCS, { recursive: true });
-    copyFileSync(shot, join(DOCS, 'backups.png'));
+    publishDocScreenshot(shot, 'backups');
     expect(errors).toEqual([]);
   });
 
@@ -122,7 +122,7 @@ describe('databases and backups in Chromium (web mode, real server, s3rver)', ()
     await toast.waitFor({ timeout: 60_000 });
     expect(await toast.innerText()).toMatch(/shop: (a backup run|\d+ backup runs) failed on the server/);
     const shot = await screenshot(page, 'backup-notice');
-    copyFileSync(shot, join(DOCS, 'backup-notice.png'));
+    publishDocScreenshot(shot, 'backup-notice');
     const again = await web.client();
     await again.client.backups.updateJob({ id: job.id, enabled: false });
     again.close();

@@ -1,9 +1,8 @@
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUSYBOX_TAG, Testbed, type TestServer } from '../testbed/index.ts';
-import { launchBrowser, screenshot, watchErrors } from '../helpers/browser.ts';
+import { docScreenshot, launchBrowser, watchErrors } from '../helpers/browser.ts';
 import { addServer } from '../helpers/servers.ts';
 import { startWebProcess, type WebProcess } from '../helpers/web-process.ts';
 
@@ -119,9 +118,7 @@ describe('logs in Chromium (web mode, real test server)', () => {
     await page.fill('input[aria-label="Search logs"]', 'warning 2');
     await page.press('input[aria-label="Search logs"]', 'Enter');
     await page.waitForSelector('.log-current mark');
-    await screenshot(page, 'logs');
-    mkdirSync(join(import.meta.dirname, '../../docs/screenshots'), { recursive: true });
-    copyFileSync(join(import.meta.dirname, '../../test-results/screenshots/logs.png'), join(import.meta.dirname, '../../docs/screenshots/logs.png'));
+    await docScreenshot(page, 'logs');
     await page.uncheck('.logs-toolbar input[type="checkbox"]');
     expect(await page.locator('.log-time').count()).toBe(0);
     // Download what is buffered.

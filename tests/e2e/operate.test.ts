@@ -1,13 +1,9 @@
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUSYBOX_TAG, Testbed, type TestServer } from '../testbed/index.ts';
-import { launchBrowser, screenshot, watchErrors } from '../helpers/browser.ts';
+import { launchBrowser, publishDocScreenshot, screenshot, watchErrors } from '../helpers/browser.ts';
 import { addServer } from '../helpers/servers.ts';
 import { startWebProcess, type WebProcess } from '../helpers/web-process.ts';
-
-const DOCS = join(import.meta.dirname, '../../docs/screenshots');
 
 describe('fleet dashboard and containers in Chromium (web mode, real servers)', () => {
   let bed: Testbed;
@@ -48,8 +44,7 @@ describe('fleet dashboard and containers in Chromium (web mode, real servers)', 
     await s2.exec(['docker', 'stop', '-t', '1', 'cache'], { check: true });
     await page.waitForFunction(() => document.querySelector('a.fleet-card[data-server="prod-2"] [data-testid="container-counts"]')?.textContent?.includes('0 running'), undefined, { timeout: 20_000 });
     const shot = await screenshot(page, 'dashboard');
-    mkdirSync(DOCS, { recursive: true });
-    copyFileSync(shot, join(DOCS, 'dashboard.png'));
+    publishDocScreenshot(shot, 'dashboard');
 
     await page.click('a.fleet-card[data-server="prod-1"]');
     await page.waitForSelector('[data-testid="chart-CPU"] canvas', { timeout: 30_000 });
@@ -68,7 +63,6 @@ describe('fleet dashboard and containers in Chromium (web mode, real servers)', 
     expect(await page.locator('tr[data-container]').count()).toBe(3);
     await page.fill('input[aria-label="Search containers"]', 'work');
     await page.waitForFunction(() => document.querySelectorAll('tr[data-container]').length === 1);
-    page.once('dialog', (d) => void d.accept());
     await page.click('tr[data-container="worker"] button:has-text("Stop")');
     await page.waitForFunction(() => document.querySelector('tr[data-container="worker"] [data-testid="state"]')?.textContent === 'exited', undefined, { timeout: 20_000 });
     await page.click('tr[data-container="worker"] button:has-text("Start")');

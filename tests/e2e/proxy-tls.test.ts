@@ -1,18 +1,14 @@
 // The proxy's certificate table and upgrade in Chromium, against a real test server (Caddy from Debian, its internal
 // CA issuing offline): an app created in the form with an internal-CA domain, deployed, listed with a "valid" badge;
 // the proxy upgraded to another image from the panel, the certificate still there.
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUSYBOX_TAG, Testbed, type TestServer } from '../testbed/index.ts';
-import { launchBrowser, openApp, screenshot } from '../helpers/browser.ts';
+import { launchBrowser, openApp, publishDocScreenshot, screenshot } from '../helpers/browser.ts';
 import { waitFor } from '../helpers/app.ts';
 import { addServer } from '../helpers/servers.ts';
 import { startWebProcess, type WebProcess } from '../helpers/web-process.ts';
 import { followDeploy, GitRepo, SAMPLE_DOCKERFILE } from '../integration/deploy-fixture.ts';
-
-const DOCS = join(import.meta.dirname, '../../docs/screenshots');
 
 describe('proxy certificates and upgrade in Chromium (real sshd + dockerd, Caddy)', () => {
   let bed: Testbed;
@@ -82,8 +78,7 @@ describe('proxy certificates and upgrade in Chromium (real sshd + dockerd, Caddy
     expect(await row.locator('.badge').textContent()).toBe('valid');
     expect(await row.textContent()).toMatch(/Caddy Local Authority.*\(local\).*lan/);
     const shot = await screenshot(page, 'proxy-certificates');
-    mkdirSync(DOCS, { recursive: true });
-    copyFileSync(shot, join(DOCS, 'proxy-certificates.png'));
+    publishDocScreenshot(shot, 'proxy-certificates');
 
     // upgrade from the panel: a new image, the same certificate afterwards
     const before = (await row.textContent()) ?? '';

@@ -1,13 +1,9 @@
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUSYBOX_TAG, Testbed, type TestServer } from '../testbed/index.ts';
-import { launchBrowser, openApp, screenshot } from '../helpers/browser.ts';
+import { launchBrowser, openApp, publishDocScreenshot, screenshot } from '../helpers/browser.ts';
 import { addServer } from '../helpers/servers.ts';
 import { startWebProcess, type WebProcess } from '../helpers/web-process.ts';
-
-const DOCS = join(import.meta.dirname, '../../docs/screenshots');
 
 describe('terminals in Chromium (web mode, real test server)', () => {
   let bed: Testbed;
@@ -56,8 +52,7 @@ describe('terminals in Chromium (web mode, real test server)', () => {
     const size = /(\d+) (\d+)\s*$/m.exec((await screenText(page)).split('answer=42')[1] ?? '');
     expect(Number(size?.[2]), await screenText(page)).toBeGreaterThan(100);
     const shot = await screenshot(page, 'terminal-server');
-    mkdirSync(DOCS, { recursive: true });
-    copyFileSync(shot, join(DOCS, 'terminal.png'));
+    publishDocScreenshot(shot, 'terminal');
 
     // Resizing the window resizes the remote pty.
     await page.setViewportSize({ width: 900, height: 600 });

@@ -4,8 +4,10 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const SCREENSHOT_DIR = join(import.meta.dirname, '../../test-results/screenshots');
 
-/** Where the screenshots the docs show are kept (refreshed by the e2e runs). */
+/** Where the screenshots the docs show are kept (refreshed only by scripts/screenshots.sh). */
 export const DOCS_SCREENSHOTS = join(import.meta.dirname, '../../docs/screenshots');
+/** Names the folder docScreenshot also copies into; unset in test runs, so tests never write tracked files. */
+export const DOC_SCREENSHOTS_ENV = 'OPENPANEL_DOC_SCREENSHOTS';
 
 /**
  * Debian's Chromium, headless, with the flags this closed network needs. `mapHosts` resolves those names to an
@@ -46,11 +48,23 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return path;
 }
 
-/** A screenshot that the docs show: taken into test-results, then copied to docs/screenshots/<name>.png. */
-export async function docScreenshot(page: Page, name: string): Promise<string> {
+/**
+ * Copies a screenshot to `$OPENPANEL_DOC_SCREENSHOTS/<docName>.png` when that is set (scripts/screenshots.sh sets
+ * it to docs/screenshots); otherwise does nothing. Returns where it copied to, or null.
+ */
+export function publishDocScreenshot(shot: string, docName: string, env: NodeJS.ProcessEnv = process.env): string | null {
+  const dir = env[DOC_SCREENSHOTS_ENV];
+  if (!dir) return null;
+  mkdirSync(dir, { recursive: true });
+  const target = join(dir, `${docName}.png`);
+  copyFileSync(shot, target);
+  return target;
+}
+
+/** A screenshot that the docs show: taken into test-results, published to the docs only when asked for. */
+export async function docScreenshot(page: Page, name: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const shot = await screenshot(page, name);
-  mkdirSync(DOCS_SCREENSHOTS, { recursive: true });
-  copyFileSync(shot, join(DOCS_SCREENSHOTS, `${name}.png`));
+  publishDocScreenshot(shot, name, env);
   return shot;
 }
 
