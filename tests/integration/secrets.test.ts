@@ -1,10 +1,24 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeychainSecretStore } from '../../src/main/services/secrets/keychain.ts';
 import { VaultSecretStore } from '../../src/main/services/secrets/vault.ts';
 import { rpcError, startTestApp, type TestApp } from '../helpers/app.ts';
 import { startWebProcess } from '../helpers/web-process.ts';
+import { secretsAtRest } from '../helpers/at-rest.ts';
+
+/** A fresh ed25519 key in OpenSSH format, encrypted with `passphrase` when given. */
+function sshKey(passphrase = ''): string {
+  const dir = mkdtempSync(join(tmpdir(), 'openpanel-key-'));
+  try {
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-C', '', '-f', join(dir, 'k')]);
+    return readFileSync(join(dir, 'k'), 'utf8');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /** Every byte of the data dir: the SQLite file, its WAL and anything else written there. */
 function dataDirBytes(dir: string): string {
@@ -48,6 +62,36 @@ describe('secrets in the real Secret Service (gnome-keyring)', () => {
     expect((await app.client.secrets.list()).map((r) => r.ref)).toContain(ref.ref);
     expect(await app.client.secrets.remove({ ref: ref.ref })).toEqual({ removed: true });
     expect(await new KeychainSecretStore().get(ref.ref)).toBeNull();
+  });
+
+  it('keeps inline SSH keys, key passphrases, SSH passwords, S3 secret keys and age private keys out of the data dir (SQLite, WAL, audit log)', async () => {
+    // Positive control: values the scanner must find, written where plaintext does go (a target's name, a settings row as JSON).
+    const plantedKey = sshKey();
+    const plantedName = `planted-${Math.random().toString(36).slice(2)}`;
+    app.services.storage.sqlite.prepare('insert into settings (key, value) values (?, ?)').run('test.at-rest-canary', JSON.stringify({ pem: plantedKey }));
+    const planted = await app.client.backups.createTarget({ name: plantedName, endpoint: 'http://127.0.0.1:1', region: 'us-east-1', bucket: 'bkt', prefix: '', pathStyle: true, accessKeyId: 'AKPLANT', secretAccessKey: 'planted-secret-not-searched' });
+    expect(secretsAtRest(app, { plantedKey, plantedName })).toEqual(['plantedKey', 'plantedName']);
+    app.services.storage.sqlite.prepare('delete from settings where key = ?').run('test.at-rest-canary');
+    await app.client.backups.removeTarget({ id: planted.id });
+
+    const passphrase = `pass-${Math.random().toString(36).slice(2)}-phrase`;
+    const encryptedKey = sshKey(passphrase);
+    const plainKey = sshKey();
+    const sshPassword = `pw-${Math.random().toString(36).slice(2)}-ssh`;
+    const base = { host: '127.0.0.1', port: 1, username: 'nobody', jumpServerId: null };
+    const withPhrase = await app.client.servers.create({ ...base, name: 'at-rest-enc', auth: { method: 'key', privateKey: encryptedKey, passphrase } });
+    await app.client.servers.create({ ...base, name: 'at-rest-key', auth: { method: 'key', privateKey: plainKey } });
+    await app.client.servers.create({ ...base, name: 'at-rest-pw', auth: { method: 'password', password: sshPassword } });
+    const newPhrase = `pass2-${Math.random().toString(36).slice(2)}`;
+    const reEncrypted = sshKey(newPhrase);
+    await app.client.servers.update({ id: withPhrase.id, auth: { method: 'key', privateKey: reEncrypted, passphrase: newPhrase } });
+    const s3Secret = `s3sk-${Math.random().toString(36).slice(2)}/+SECRET`;
+    const target = await app.client.backups.createTarget({ name: 'at-rest', endpoint: 'http://127.0.0.1:1', region: 'us-east-1', bucket: 'bkt', prefix: '', pathStyle: true, accessKeyId: 'AKATREST', secretAccessKey: s3Secret });
+    const { identity } = await app.client.backups.revealKey({ id: target.id });
+    expect(identity).toMatch(/^AGE-SECRET-KEY-1/);
+
+    const secrets = { encryptedKey, passphrase, plainKey, sshPassword, reEncrypted, newPhrase, s3Secret, identity };
+    expect(secretsAtRest(app, secrets)).toEqual([]);
   });
 
   it('without a keychain, says so and offers the encrypted vault; never falls back to plaintext', async () => {
