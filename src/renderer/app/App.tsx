@@ -15,6 +15,7 @@ import { useBackupNotices } from '../features/backups/notices.ts';
 import { SettingsPage } from '../features/settings/SettingsPage.tsx';
 import type { Connection } from '../lib/rpc.ts';
 import { CommandPalette } from './CommandPalette.tsx';
+import { ConfirmHost } from './confirm.tsx';
 import { ROUTES, routeFromHash, useUi, type RouteId } from './store.ts';
 import { useTheme } from './theme.ts';
 import { Toasts } from './Toasts.tsx';
@@ -124,6 +125,7 @@ export function App({ connection }: { connection: Connection }) {
       </div>
       <CommandPalette onToggleTheme={theme.toggle} />
       <HostKeyPrompts />
+      <ConfirmHost />
       <Toasts />
     </div>
   );

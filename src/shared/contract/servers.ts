@@ -75,10 +75,13 @@ export const ServerUpdate = z
     port: Port.optional(),
     username: Username.optional(),
     auth: ServerAuthInput.optional(),
+    /** Sets (or, with null, clears) the passphrase of the key already stored, without giving the key again. */
+    keyPassphrase: z.string().min(1, 'expected the passphrase').max(1024).nullable().optional(),
     jumpServerId: Id.nullable().optional(),
     settings: ServerSettings.partial().strict().optional(),
   })
-  .strict();
+  .strict()
+  .refine((u) => !(u.auth && u.keyPassphrase !== undefined), { message: 'expected the passphrase inside auth when auth is given', path: ['keyPassphrase'] });
 
 export const ConnectionStateName = z.enum(['idle', 'connecting', 'ready', 'reconnecting', 'failed', 'closed']);
 export const ConnectionStatus = z.object({
@@ -200,7 +203,7 @@ export const servers = {
   list: base.output(z.array(Server)),
   get: base.input(z.object({ id: Id })).output(Server),
   create: base.meta({ mutating: true, secretFields: ['privateKey', 'passphrase', 'password'] }).input(ServerCreate).output(Server),
-  update: base.meta({ mutating: true, secretFields: ['privateKey', 'passphrase', 'password'] }).input(ServerUpdate).output(Server),
+  update: base.meta({ mutating: true, secretFields: ['privateKey', 'passphrase', 'password', 'keyPassphrase'] }).input(ServerUpdate).output(Server),
   remove: base.meta({ mutating: true }).input(z.object({ id: Id }).strict()).output(z.object({ removed: z.boolean() })),
   /** Connects step by step (TCP, host key, authentication, Docker) and reports each. */
   test: base.meta({ mutating: true }).input(z.object({ id: Id }).strict()).output(z.object({ ok: z.boolean(), steps: z.array(TestStep) })),

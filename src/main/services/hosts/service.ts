@@ -26,6 +26,7 @@ export interface ServerUpdateInput {
   port?: number | undefined;
   username?: string | undefined;
   auth?: ServerAuthInput | undefined;
+  keyPassphrase?: string | null | undefined;
   jumpServerId?: string | null | undefined;
   settings?: Partial<ServerSettings> | undefined;
 }
@@ -158,6 +159,24 @@ export class ServersService {
     }
   }
 
+  /** A new passphrase for the key already stored (checked against that key), or none. */
+  private async replacePassphrase(name: string, row: Row, passphrase: string | null): Promise<Pick<Row, 'passphraseRef'>> {
+    if (row.authMethod !== 'key') throw new AppError('INPUT_INVALID', `keyPassphrase: ${row.name} does not log in with a key`);
+    if (passphrase !== null) {
+      const privateKey = row.keyPath ? undefined : ((row.secretRef && (await this.secrets.get(row.secretRef))) ?? undefined);
+      if (!row.keyPath && !privateKey) throw new AppError('INPUT_INVALID', `keyPassphrase: the stored key of ${row.name} is missing from the keychain; give the key again`);
+      try {
+        this.validateKey({ method: 'key', ...(row.keyPath ? { keyPath: row.keyPath } : { privateKey }), passphrase });
+      } catch (e) {
+        if (e instanceof AppError && e.message.startsWith('auth.passphrase:')) throw new AppError('INPUT_INVALID', e.message.replace('auth.passphrase:', 'keyPassphrase:'));
+        throw e;
+      }
+    }
+    const passphraseRef = passphrase === null ? null : (await this.secrets.put(`Key passphrase for ${name}`, 'passphrase', passphrase)).ref;
+    if (row.passphraseRef) await this.secrets.remove(row.passphraseRef);
+    return { passphraseRef };
+  }
+
   async create(input: ServerCreate): Promise<Server> {
     this.assertNameFree(input.name);
     this.assertJump(input.jumpServerId);
@@ -175,7 +194,7 @@ export class ServersService {
     const row = this.row(input.id);
     if (input.name !== undefined) this.assertNameFree(input.name, row.id);
     if (input.jumpServerId !== undefined) this.assertJump(input.jumpServerId, row.id);
-    const auth = input.auth ? await this.storeAuth(input.name ?? row.name, input.auth, row) : {};
+    const auth = input.auth ? await this.storeAuth(input.name ?? row.name, input.auth, row) : input.keyPassphrase !== undefined ? await this.replacePassphrase(input.name ?? row.name, row, input.keyPassphrase) : {};
     const settings = input.settings ? JSON.stringify(ServerSettings.parse({ ...this.settingsOf(row), ...input.settings })) : row.settings;
     this.db
       .update(servers)

@@ -8,6 +8,7 @@ import { assistantHash } from '../assistant/intent.ts';
 import { AppForm } from './AppForm.tsx';
 import { useDeployWatch } from './useDeployWatch.ts';
 import { WebhookPanel } from './WebhookPanel.tsx';
+import { ask } from '../../app/confirm.tsx';
 
 const STEP_LABEL: Record<string, string> = {
   queued: 'Queued', prepare: 'Preparing', fetch: 'Fetching source', build: 'Building image', start: 'Starting container',
@@ -92,10 +93,9 @@ export function DeployPanel({ app, deployId, onDeploy }: { app: App; deployId: s
               style={{ color: 'var(--err)' }}
               disabled={remove.isPending || !!running}
               data-testid="app-remove"
-              onClick={() => {
-                if (!window.confirm(`Remove ${app.name}? Its containers, proxy route, job files on the server, deploy history and keychain secrets are removed.`)) return;
-                remove.mutate(window.confirm('Also remove its built images (no rollback afterwards)?'));
-              }}
+              onClick={() =>
+                void ask({ title: `Remove ${app.name}?`, detail: 'Its containers, proxy route, job files on the server, deploy history and keychain secrets are removed.', option: { label: 'Also remove its built images (no rollback afterwards)', initial: false }, confirmLabel: 'Remove app', danger: true }).then((a) => a.ok && remove.mutate(a.option))
+              }
             >
               Remove app…
             </button>

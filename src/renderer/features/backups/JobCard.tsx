@@ -5,6 +5,7 @@ import { useUi } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
 import { bytes } from '../../lib/format.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
+import { promptDialog } from '../../app/confirm.tsx';
 
 const KIND_LABELS: Record<string, string> = { postgres: 'PostgreSQL', mariadb: 'MariaDB', mysql: 'MySQL', redis: 'Redis', mongo: 'MongoDB', volume: 'volume' };
 
@@ -39,7 +40,7 @@ export function JobCard({ job, lastRun }: { job: BackupJob; lastRun: { state: st
     let target: Parameters<ReturnType<typeof api>['backups']['restore']>[0]['target'];
     if (source?.engine === 'redis') {
       // A Redis backup is a whole instance: it goes into another (empty) managed Redis, named here.
-      const name = window.prompt('Restore into the empty Redis database named (create it first under Databases):', `${job.label}_restored`);
+      const name = await promptDialog({ title: 'Restore a Redis backup', detail: 'A Redis backup is a whole instance: it is restored into another, empty managed Redis on this server (create it first under Databases).', input: { label: 'Restore into the Redis database named', initial: `${job.label}_restored` }, confirmLabel: 'Restore' });
       const into = dbs.data?.find((d) => d.name === name && d.engine === 'redis' && d.serverId === job.serverId);
       if (!name) return;
       if (!into) {
@@ -48,7 +49,7 @@ export function JobCard({ job, lastRun }: { job: BackupJob; lastRun: { state: st
       }
       target = { kind: 'instance', databaseId: into.id, replace: false };
     } else {
-      const name = window.prompt('Restore into a new database named:', `${job.label.replace(/[^a-z0-9_]/g, '_')}_restored`);
+      const name = await promptDialog({ title: `Restore a backup of ${job.label}`, detail: 'The backup is restored side by side into a new database on the same server; the live database is not touched.', input: { label: 'New database name', initial: `${job.label.replace(/[^a-z0-9_]/g, '_')}_restored` }, confirmLabel: 'Restore' });
       if (!name) return;
       target = { kind: 'database', databaseId: job.source.databaseId, dbName: name, replace: false };
     }

@@ -8,6 +8,7 @@ import { api, queryUtils } from '../../lib/rpc.ts';
 import { InspectDrawer } from './InspectDrawer.tsx';
 import { useLiveContainers } from './useContainers.ts';
 import { assistantHash } from '../assistant/intent.ts';
+import { confirmDialog } from '../../app/confirm.tsx';
 
 type SortKey = 'name' | 'server' | 'state' | 'image' | 'cpu' | 'mem';
 type Action = 'start' | 'stop' | 'restart' | 'kill' | 'remove';
@@ -45,7 +46,7 @@ export function ContainersTable() {
   }, [containers, q, server, state, sort, serverName]);
 
   const act = async (c: Container, action: Action) => {
-    if (action === 'remove' && !window.confirm(`Remove container ${c.name} on ${serverName.get(c.serverId)}?${c.state === 'running' ? ' It is running and will be stopped.' : ''}`)) return;
+    if (action === 'remove' && !(await confirmDialog({ title: `Remove container ${c.name} on ${serverName.get(c.serverId)}?`, ...(c.state === 'running' ? { detail: 'It is running and will be stopped.' } : {}), confirmLabel: 'Remove container', danger: true }))) return;
     try {
       await api().containers.action({ serverId: c.serverId, id: c.id, action, force: action === 'remove' && c.state === 'running' });
     } catch (e) {

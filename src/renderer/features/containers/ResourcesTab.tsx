@@ -6,6 +6,7 @@ import { useUi } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
 import { bytes } from '../../lib/format.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
+import { confirmDialog } from '../../app/confirm.tsx';
 
 type Kind = 'images' | 'volumes' | 'networks';
 
@@ -63,7 +64,7 @@ export function ResourcesTab({ kind }: { kind: Kind }) {
                 <td>{bytes(i.size)}</td>
                 <td>{i.containers} containers</td>
                 <td>
-                  <button onClick={() => window.confirm(`Remove image ${i.tags[0] ?? i.id}?`) && void run('Remove', () => api().containers.removeImage({ serverId, id: i.id }))}>Remove</button>
+                  <button onClick={() => void confirmDialog({ title: `Remove image ${i.tags[0] ?? i.id}?`, confirmLabel: 'Remove image', danger: true }).then((ok) => { if (ok) void run('Remove', () => api().containers.removeImage({ serverId, id: i.id })); })}>Remove</button>
                 </td>
               </tr>
             ))}
@@ -75,7 +76,7 @@ export function ResourcesTab({ kind }: { kind: Kind }) {
                 <td>{bytes(v.size)}</td>
                 <td>{v.refCount ?? '?'} containers</td>
                 <td>
-                  <button onClick={() => window.confirm(`Remove volume ${v.name} and its data?`) && void run('Remove', () => api().containers.removeVolume({ serverId, name: v.name }))}>Remove</button>
+                  <button onClick={() => void confirmDialog({ title: `Remove volume ${v.name}?`, detail: 'Its data is deleted.', confirmLabel: 'Remove volume', danger: true }).then((ok) => { if (ok) void run('Remove', () => api().containers.removeVolume({ serverId, name: v.name })); })}>Remove</button>
                 </td>
               </tr>
             ))}
@@ -86,7 +87,7 @@ export function ResourcesTab({ kind }: { kind: Kind }) {
                 <td>{n.driver}</td>
                 <td>{n.scope}</td>
                 <td>{n.containers} containers</td>
-                <td>{!n.builtin && <button onClick={() => window.confirm(`Remove network ${n.name}?`) && void run('Remove', () => api().containers.removeNetwork({ serverId, id: n.id }))}>Remove</button>}</td>
+                <td>{!n.builtin && <button onClick={() => void confirmDialog({ title: `Remove network ${n.name}?`, confirmLabel: 'Remove network', danger: true }).then((ok) => { if (ok) void run('Remove', () => api().containers.removeNetwork({ serverId, id: n.id })); })}>Remove</button>}</td>
               </tr>
             ))}
         </tbody>

@@ -5,6 +5,7 @@ import { useUi } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
 import { formErrors } from '../servers/fieldErrors.ts';
+import { confirmDialog } from '../../app/confirm.tsx';
 
 /** Engines, their official image and default tag (the server's image mapping can point them elsewhere). */
 export const ENGINES: { id: DatabaseEngine; label: string; image: string; version: string }[] = [
@@ -144,13 +145,15 @@ function DatabaseRow({ db }: { db: ManagedDatabase }) {
               const n = backupJobs.length;
               const question =
                 n > 0
-                  ? `Delete database ${db.name} and its data volume? A final backup runs first (${n} backup job${n > 1 ? 's' : ''}); nothing is deleted if it fails.`
-                  : `Delete database ${db.name} and its data volume? It has no backup job, so no final backup can be made (set one up under Backups first to keep its data).`;
-              if (window.confirm(question))
+                  ? `Its data volume is deleted too. A final backup runs first (${n} backup job${n > 1 ? 's' : ''}); nothing is deleted if it fails.`
+                  : 'Its data volume is deleted too. It has no backup job, so no final backup can be made (set one up under Backups first to keep its data).';
+              void confirmDialog({ title: `Delete database ${db.name}?`, detail: question, confirmLabel: 'Delete database', danger: true }).then((ok) => {
+                if (!ok) return;
                 void act('Delete', async () => {
                   const r = await api().databases.remove({ id: db.id, removeVolume: true, finalBackup: n > 0 });
                   if (r.finalBackups.length > 0) toast({ kind: 'success', title: `Final backup of ${db.name} made`, detail: r.finalBackups.join('\n') });
                 });
+              });
             }}
           >
             Delete

@@ -8,7 +8,9 @@ import { api, queryUtils } from '../../lib/rpc.ts';
 import { BootstrapPanel } from './BootstrapPanel.tsx';
 import { ConnectionSteps } from './ConnectionSteps.tsx';
 import { MetricsCharts } from './MetricsCharts.tsx';
+import { ServerDialog } from './ServerDialog.tsx';
 import { StatusBadge, useStatus } from './status.tsx';
+import { confirmDialog } from '../../app/confirm.tsx';
 
 
 export function ServerDetail({ server }: { server: Server }) {
@@ -17,6 +19,7 @@ export function ServerDetail({ server }: { server: Server }) {
   const toast = useUi((s) => s.toast);
   const status = useStatus((s) => s.byId[server.id]);
   const [steps, setSteps] = useState<TestStep[] | null>(null);
+  const [editing, setEditing] = useState(false);
   const facts = useQuery({ ...orpc.servers.facts.queryOptions({ input: { id: server.id } }), retry: false });
   const test = useMutation({
     mutationFn: () => api().servers.test({ id: server.id }),
@@ -54,12 +57,15 @@ export function ServerDetail({ server }: { server: Server }) {
         >
           Terminal
         </button>
+        <button onClick={() => setEditing(true)} data-testid="server-edit">
+          Edit
+        </button>
         <button onClick={() => test.mutate()} disabled={test.isPending}>
           {test.isPending ? 'Testing…' : 'Test connection'}
         </button>
         <button
           onClick={() => {
-            if (window.confirm(`Remove ${server.name}? Its stored password, key and passphrase are deleted from the keychain.`)) remove.mutate();
+            void confirmDialog({ title: `Remove ${server.name}?`, detail: 'Its stored password, key and passphrase are deleted from the keychain. What runs on the server is not touched.', confirmLabel: 'Remove server', danger: true }).then((ok) => ok && remove.mutate());
           }}
         >
           Remove
@@ -68,6 +74,15 @@ export function ServerDetail({ server }: { server: Server }) {
       <p className="muted">
         {server.username}@{server.host}:{server.port} · {server.authMethod === 'key' ? (server.keyPath ? `key ${server.keyPath}` : 'stored key') : server.authMethod}
       </p>
+      {editing && (
+        <ServerDialog
+          server={server}
+          onClose={() => {
+            setEditing(false);
+            void facts.refetch();
+          }}
+        />
+      )}
       {steps && (
         <div className="card">
           <h2>Connection test</h2>

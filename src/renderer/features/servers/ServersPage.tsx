@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { queryUtils } from '../../lib/rpc.ts';
-import { AddServerDialog } from './AddServerDialog.tsx';
+import { ServerDialog } from './ServerDialog.tsx';
 import { ImportSshConfigDialog } from './ImportSshConfigDialog.tsx';
 import { ServerDetail } from './ServerDetail.tsx';
 import { FleetCard } from './FleetCard.tsx';
@@ -51,7 +51,7 @@ export function ServersPage() {
           )}
         </section>
       )}
-      {dialog === 'add' && <AddServerDialog onClose={() => setDialog(null)} />}
+      {dialog === 'add' && <ServerDialog onClose={() => setDialog(null)} />}
       {dialog === 'import' && <ImportSshConfigDialog onClose={() => setDialog(null)} />}
     </>
   );

@@ -9,16 +9,52 @@ import { formErrors } from './fieldErrors.ts';
 
 type Method = ServerAuthInput['method'];
 
-export function AddServerDialog({ onClose }: { onClose(): void }) {
+function initialForm(server: Server | undefined) {
+  return {
+    name: server?.name ?? '',
+    host: server?.host ?? '',
+    port: String(server?.port ?? 22),
+    username: server?.username ?? 'root',
+    method: (server?.authMethod ?? 'key') as Method,
+    keySource: (server?.keyPath ? 'path' : 'paste') as 'paste' | 'path',
+    keyPath: server?.keyPath ?? '',
+    privateKey: '',
+    passphrase: '',
+    clearPassphrase: false,
+    password: '',
+    jumpServerId: server?.jumpServerId ?? '',
+    dockerSocket: server?.settings.dockerSocket ?? '/var/run/docker.sock',
+  };
+}
+type Form = ReturnType<typeof initialForm>;
+
+/** What an edit changes of the credentials: nothing typed keeps what is stored. */
+function authChange(form: Form, server: Server): { auth?: ServerAuthInput; keyPassphrase?: string | null } {
+  if (form.method === 'agent') return server.authMethod === 'agent' ? {} : { auth: { method: 'agent' } };
+  if (form.method === 'password') return form.password ? { auth: { method: 'password', password: form.password } } : {};
+  const newKey = form.keySource === 'path' ? (form.keyPath && form.keyPath !== server.keyPath ? { keyPath: form.keyPath } : null) : form.privateKey ? { privateKey: form.privateKey } : null;
+  if (newKey || server.authMethod !== 'key') {
+    const key = newKey ?? (form.keySource === 'path' ? { keyPath: form.keyPath } : { privateKey: form.privateKey });
+    return { auth: { method: 'key', ...key, ...(form.passphrase ? { passphrase: form.passphrase } : {}) } };
+  }
+  if (form.passphrase) return { keyPassphrase: form.passphrase };
+  if (form.clearPassphrase) return { keyPassphrase: null };
+  return {};
+}
+
+/** Adds a server, or edits one in place (`server`): the host-key pin stays while the address and port do. */
+export function ServerDialog({ server, onClose }: { server?: Server; onClose(): void }) {
   const orpc = queryUtils();
   const qc = useQueryClient();
   const toast = useUi((s) => s.toast);
   const servers = useQuery(orpc.servers.list.queryOptions());
-  const [form, setForm] = useState({ name: '', host: '', port: '22', username: 'root', method: 'key' as Method, keySource: 'paste' as 'paste' | 'path', keyPath: '', privateKey: '', passphrase: '', password: '', jumpServerId: '' });
+  const [form, setForm] = useState(() => initialForm(server));
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [created, setCreated] = useState<Server | null>(null);
   const [steps, setSteps] = useState<TestStep[] | null>(null);
-  const set = (k: keyof typeof form) => (e: { target: { value: string } }) => setForm((f) => ({ ...f, [k]: e.target.value }));
+  const set = (k: keyof Form) => (e: { target: { value: string } }) => setForm((f) => ({ ...f, [k]: e.target.value }));
+  const editing = !!server;
+  const endpointChanged = editing && (form.host.trim() !== server.host || Number(form.port) !== server.port);
 
   const test = useMutation({
     mutationFn: (id: string) => api().servers.test({ id }),
@@ -30,21 +66,34 @@ export function AddServerDialog({ onClose }: { onClose(): void }) {
     onError: (e) => toast({ kind: 'error', title: 'Test failed', detail: describeError(e).message }),
   });
 
-  const create = useMutation({
+  const save = useMutation({
     mutationFn: () => {
+      const settings = form.dockerSocket && form.dockerSocket !== (server?.settings.dockerSocket ?? '/var/run/docker.sock') ? { dockerSocket: form.dockerSocket } : undefined;
+      if (server) {
+        return api().servers.update({
+          id: server.id,
+          ...(form.name !== server.name ? { name: form.name } : {}),
+          ...(form.host !== server.host ? { host: form.host } : {}),
+          ...(Number(form.port) !== server.port ? { port: Number(form.port) } : {}),
+          ...(form.username !== server.username ? { username: form.username } : {}),
+          ...((form.jumpServerId || null) !== server.jumpServerId ? { jumpServerId: form.jumpServerId || null } : {}),
+          ...authChange(form, server),
+          ...(settings ? { settings } : {}),
+        });
+      }
       const auth: ServerAuthInput =
         form.method === 'password'
           ? { method: 'password', password: form.password }
           : form.method === 'agent'
             ? { method: 'agent' }
             : { method: 'key', ...(form.keySource === 'path' ? { keyPath: form.keyPath } : { privateKey: form.privateKey }), ...(form.passphrase ? { passphrase: form.passphrase } : {}) };
-      return api().servers.create({ name: form.name, host: form.host, port: Number(form.port), username: form.username, auth, jumpServerId: form.jumpServerId || null });
+      return api().servers.create({ name: form.name, host: form.host, port: Number(form.port), username: form.username, auth, jumpServerId: form.jumpServerId || null, ...(settings ? { settings } : {}) });
     },
-    onSuccess: (server) => {
+    onSuccess: (saved) => {
       setErrors({});
-      setCreated(server);
+      setCreated(saved);
       void qc.invalidateQueries({ queryKey: orpc.servers.key() });
-      test.mutate(server.id);
+      test.mutate(saved.id);
     },
     onError: (e) => setErrors(formErrors(e)),
   });
@@ -53,14 +102,14 @@ export function AddServerDialog({ onClose }: { onClose(): void }) {
 
   return (
     <div className="overlay">
-      <div className="dialog" role="dialog" aria-modal="true" aria-label="Add server" style={{ width: 640 }}>
-        <h2>{created ? `Connecting to ${created.name}` : 'Add a server'}</h2>
+      <div className="dialog" role="dialog" aria-modal="true" aria-label={editing ? 'Edit server' : 'Add server'} style={{ width: 640 }} onKeyDown={(e) => e.key === 'Escape' && onClose()}>
+        <h2>{created ? `Connecting to ${created.name}` : editing ? `Edit ${server.name}` : 'Add a server'}</h2>
         {!created ? (
           <form
             className="form"
             onSubmit={(e) => {
               e.preventDefault();
-              create.mutate();
+              save.mutate();
             }}
           >
             <label htmlFor="srv-name">Name</label>
@@ -72,6 +121,11 @@ export function AddServerDialog({ onClose }: { onClose(): void }) {
             <label htmlFor="srv-port">Port</label>
             <input id="srv-port" value={form.port} onChange={set('port')} inputMode="numeric" />
             {err('port')}
+            {endpointChanged && (
+              <p className="muted small full" data-testid="endpoint-changed">
+                A new address: its host key will be shown for confirmation on the next connection. The pin of {server.host}:{server.port} is kept for other servers using it.
+              </p>
+            )}
             <label htmlFor="srv-user">User</label>
             <input id="srv-user" value={form.username} onChange={set('username')} />
             {err('username')}
@@ -97,39 +151,48 @@ export function AddServerDialog({ onClose }: { onClose(): void }) {
                 ) : (
                   <>
                     <label htmlFor="srv-key">Private key</label>
-                    <textarea id="srv-key" rows={4} value={form.privateKey} onChange={set('privateKey')} placeholder="-----BEGIN OPENSSH PRIVATE KEY-----" className="mono" />
+                    <textarea id="srv-key" rows={4} value={form.privateKey} onChange={set('privateKey')} placeholder={editing && server.hasStoredKey ? 'Leave empty to keep the stored key' : '-----BEGIN OPENSSH PRIVATE KEY-----'} className="mono" />
                     {err('auth.privateKey')}
                     {err('auth.keyPath')}
                   </>
                 )}
                 <label htmlFor="srv-pp">Passphrase</label>
-                <input id="srv-pp" type="password" value={form.passphrase} onChange={set('passphrase')} placeholder="only for an encrypted key" autoComplete="off" />
+                <input id="srv-pp" type="password" value={form.passphrase} onChange={set('passphrase')} placeholder={editing && server.hasPassphrase ? 'Leave empty to keep the stored passphrase' : 'only for an encrypted key'} autoComplete="off" />
                 {err('auth.passphrase')}
+                {err('keyPassphrase')}
+                {editing && server.hasPassphrase && (
+                  <label className="full">
+                    <input type="checkbox" checked={form.clearPassphrase} onChange={(e) => setForm((f) => ({ ...f, clearPassphrase: e.target.checked }))} /> The key has no passphrase any more
+                  </label>
+                )}
               </>
             )}
             {form.method === 'password' && (
               <>
                 <label htmlFor="srv-pw">Password</label>
-                <input id="srv-pw" type="password" value={form.password} onChange={set('password')} autoComplete="off" />
+                <input id="srv-pw" type="password" value={form.password} onChange={set('password')} autoComplete="off" placeholder={editing && server.authMethod === 'password' ? 'Leave empty to keep the stored password' : ''} />
                 {err('auth.password')}
               </>
             )}
             <label htmlFor="srv-jump">Jump host</label>
             <select id="srv-jump" value={form.jumpServerId} onChange={set('jumpServerId')}>
               <option value="">None (direct)</option>
-              {servers.data?.map((s) => (
+              {servers.data?.filter((s) => s.id !== server?.id).map((s) => (
                 <option key={s.id} value={s.id}>
                   {s.name}
                 </option>
               ))}
             </select>
+            <label htmlFor="srv-socket">Docker socket</label>
+            <input id="srv-socket" value={form.dockerSocket} onChange={set('dockerSocket')} placeholder="/var/run/docker.sock" />
+            {err('settings.dockerSocket')}
             {errors.form && <p className="field-error full" role="alert">{errors.form}</p>}
             <div className="actions full">
               <button type="button" onClick={onClose}>
                 Cancel
               </button>
-              <button type="submit" disabled={create.isPending}>
-                {create.isPending ? 'Saving…' : 'Add and connect'}
+              <button type="submit" disabled={save.isPending}>
+                {save.isPending ? 'Saving…' : editing ? 'Save and test' : 'Add and connect'}
               </button>
             </div>
           </form>
