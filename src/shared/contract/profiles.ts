@@ -32,16 +32,22 @@ export const SealedSecrets = z
   })
   .strict();
 
-export const ProfileFile = z
+/** Version 1: only the credentials are sealed; addresses and host keys are not authenticated. Still imported. */
+export const ProfileFileV1 = z
   .object({
     format: z.literal('openpanel-profile'),
     version: z.literal(1),
-    exportedAt: z.string(),
+    exportedAt: z.string().max(64),
     servers: z.array(ProfileServer).max(1000),
     secrets: SealedSecrets.nullable(),
   })
   .strict();
-export type ProfileFile = z.infer<typeof ProfileFile>;
+
+/** Version 2: with a passphrase, `mac` (HMAC-SHA256 of the canonical file) authenticates every record. */
+export const ProfileFileV2 = ProfileFileV1.extend({ version: z.literal(2), mac: z.string().max(128).nullable() }).strict();
+export type ProfileFileV2 = z.infer<typeof ProfileFileV2>;
+
+export const ProfileHostKey = z.object({ keyType: z.string().max(64), fingerprint: z.string().max(64) }).strict();
 
 export const ImportAction = z.enum(['create', 'skip', 'overwrite']);
 export const ImportPlanItem = z.object({
@@ -54,6 +60,8 @@ export const ImportPlanItem = z.object({
   changes: z.array(z.string()).describe('fields that differ from the existing server'),
   hostKeyConflict: z.string().nullable().describe('a pinned key here differs from the profile: the local pin is kept'),
   hasSecrets: z.boolean(),
+  authenticated: z.boolean().describe('the passphrase proved this record unchanged since export; its host keys are trusted as exported'),
+  hostKeysToConfirm: z.array(ProfileHostKey).describe('host keys from an unauthenticated profile: pinned only if the user confirms each one'),
 });
 export type ImportPlanItem = z.infer<typeof ImportPlanItem>;
 
@@ -67,6 +75,20 @@ export const profiles = {
   preview: base.meta({ secretFields: ['passphrase'] }).input(ProfileInput).output(z.array(ImportPlanItem)),
   import: base
     .meta({ mutating: true, secretFields: ['passphrase', 'content'] })
-    .input(ProfileInput.extend({ actions: z.record(z.string(), ImportAction).default({}) }).strict())
-    .output(z.object({ created: z.array(z.string()), updated: z.array(z.string()), skipped: z.array(z.string()), hostKeyConflicts: z.array(z.string()) })),
+    .input(
+      ProfileInput.extend({
+        actions: z.record(z.string(), ImportAction).default({}),
+        /** Host keys the user confirmed, each echoing the fingerprint shown in the preview. */
+        confirmHostKeys: z.array(ProfileHostKey.extend({ ref: z.string().min(1).max(64) }).strict()).max(8000).default([]),
+      }).strict(),
+    )
+    .output(
+      z.object({
+        created: z.array(z.string()),
+        updated: z.array(z.string()),
+        skipped: z.array(z.string()),
+        hostKeyConflicts: z.array(z.string()),
+        unconfirmedHostKeys: z.array(ProfileHostKey.extend({ name: z.string(), host: z.string(), port: z.number() })).describe('not pinned: the server asks on first connect'),
+      }),
+    ),
 };

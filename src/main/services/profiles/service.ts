@@ -1,15 +1,22 @@
-import { ProfileFile, type ImportPlanItem, type ProfileServer } from '../../../shared/contract/profiles.ts';
+import type { ImportPlanItem, ProfileServer } from '../../../shared/contract/profiles.ts';
 import { AppError } from '../core/errors.ts';
 import type { ImportedSecrets, ServersService } from '../hosts/service.ts';
-import { openWithPassphrase, sealWithPassphrase } from '../secrets/vault.ts';
 import type { HostKeyService } from '../ssh/host-keys.ts';
+import { openProfile, plainProfile, sealProfile, type OpenedProfile } from './format.ts';
 
 type Action = 'create' | 'skip' | 'overwrite';
+export interface HostKeyConfirmation {
+  ref: string;
+  keyType: string;
+  fingerprint: string;
+}
+type UnconfirmedKey = { name: string; host: string; port: number; keyType: string; fingerprint: string };
 
 /**
  * Server profiles: a versioned JSON file of servers (address, user, jump chain, pinned host keys, settings).
- * Secrets are left out unless a passphrase is given; then they travel sealed with scrypt + AES-256-GCM.
- * Import validates everything, shows what would change, never overwrites silently and keeps local pins.
+ * Secrets are left out unless a passphrase is given; then they travel sealed with scrypt + AES-256-GCM and the
+ * whole file is authenticated. Host keys from a file the passphrase did not authenticate are pinned only when the
+ * user confirms each fingerprint. Import shows what would change, never overwrites silently and keeps local pins.
  */
 export class ProfilesService {
   private readonly servers: ServersService;
@@ -30,11 +37,11 @@ export class ProfilesService {
       ids.push(id);
     };
     serverIds.forEach(visit);
-    const secretMap: Record<string, ImportedSecrets> = {};
+    const secretMap = new Map<string, ImportedSecrets>();
     const list: ProfileServer[] = [];
     for (const id of ids) {
       const { row, settings, secrets } = await this.servers.exportRecord(id, !!passphrase);
-      if (passphrase && Object.keys(secrets).length) secretMap[row.id] = secrets;
+      if (passphrase && Object.keys(secrets).length) secretMap.set(row.id, secrets);
       list.push({
         ref: row.id,
         name: row.name,
@@ -47,48 +54,28 @@ export class ProfilesService {
         hostKeys: this.hostKeys.pins(row.host, row.port).map((p) => ({ keyType: p.keyType, fingerprint: p.fingerprint })),
       });
     }
-    const file: ProfileFile = {
-      format: 'openpanel-profile',
-      version: 1,
-      exportedAt: new Date().toISOString(),
-      servers: list,
-      secrets: passphrase ? await sealWithPassphrase(passphrase, Buffer.from(JSON.stringify(secretMap), 'utf8')) : null,
-    };
-    return { fileName: `openpanel-servers-${file.exportedAt.slice(0, 10)}.json`, content: JSON.stringify(file, null, 2), servers: list.length, includesSecrets: !!passphrase };
+    const body = { exportedAt: new Date().toISOString(), servers: list };
+    const file = passphrase ? await sealProfile(body, passphrase, secretMap) : plainProfile(body);
+    return { fileName: `openpanel-servers-${body.exportedAt.slice(0, 10)}.json`, content: JSON.stringify(file, null, 2), servers: list.length, includesSecrets: !!passphrase };
   }
 
-  private async read(content: string, passphrase?: string): Promise<{ file: ProfileFile; secrets: Record<string, ImportedSecrets> }> {
-    let json: unknown;
-    try {
-      json = JSON.parse(content);
-    } catch {
-      throw new AppError('PROFILE_INVALID', 'content: not a JSON file');
+  private async read(content: string, passphrase?: string): Promise<OpenedProfile> {
+    const opened = await openProfile(content, passphrase);
+    const refs = new Set<string>();
+    for (const s of opened.servers) {
+      if (refs.has(s.ref)) throw new AppError('PROFILE_INVALID', `content: two servers in this profile share the ref ${JSON.stringify(s.ref)}`);
+      refs.add(s.ref);
     }
-    const parsed = ProfileFile.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new AppError('PROFILE_INVALID', `content: not an OpenPanel profile (${issue.path.join('.') || 'file'}: ${issue.message})`);
-    }
-    const file = parsed.data;
-    const refs = new Set(file.servers.map((s) => s.ref));
-    for (const s of file.servers) if (s.jumpRef && !refs.has(s.jumpRef)) throw new AppError('PROFILE_INVALID', `content: ${s.name} jumps through a server missing from the file`);
-    let secrets: Record<string, ImportedSecrets> = {};
-    if (file.secrets) {
-      if (!passphrase) throw new AppError('INPUT_INVALID', 'passphrase: this profile contains encrypted credentials; enter the passphrase it was exported with');
-      const plain = await openWithPassphrase(passphrase, file.secrets).catch(() => {
-        throw new AppError('VAULT_WRONG_PASSPHRASE', 'passphrase: wrong passphrase for this profile');
-      });
-      secrets = JSON.parse(plain.toString('utf8')) as Record<string, ImportedSecrets>;
-    }
-    return { file, secrets };
+    for (const s of opened.servers) if (s.jumpRef !== null && !refs.has(s.jumpRef)) throw new AppError('PROFILE_INVALID', `content: ${s.name} jumps through a server missing from the file`);
+    return opened;
   }
 
   async preview(content: string, passphrase?: string): Promise<ImportPlanItem[]> {
-    const { file, secrets } = await this.read(content, passphrase);
-    return file.servers.map((s) => this.plan(s, !!secrets[s.ref]));
+    const opened = await this.read(content, passphrase);
+    return opened.servers.map((s) => this.plan(s, opened));
   }
 
-  private plan(s: ProfileServer, hasSecrets: boolean): ImportPlanItem {
+  private plan(s: ProfileServer, opened: OpenedProfile): ImportPlanItem {
     const existing = this.servers.findByName(s.name);
     const changes: string[] = [];
     if (existing) {
@@ -107,25 +94,21 @@ export class ProfilesService {
       defaultAction: existing ? 'skip' : 'create',
       changes,
       hostKeyConflict: conflict ? `${s.host}:${s.port} is pinned to ${pins.find((p) => p.keyType === conflict.keyType)!.fingerprint}; the profile says ${conflict.fingerprint}` : null,
-      hasSecrets,
+      hasSecrets: opened.secrets.has(s.ref),
+      authenticated: opened.authenticated,
+      hostKeysToConfirm: opened.authenticated || pins.length ? [] : s.hostKeys.map((k) => ({ keyType: k.keyType, fingerprint: k.fingerprint })),
     };
   }
 
-  async import(content: string, passphrase: string | undefined, actions: Record<string, Action>) {
-    const { file, secrets } = await this.read(content, passphrase);
-    const result = { created: [] as string[], updated: [] as string[], skipped: [] as string[], hostKeyConflicts: [] as string[] };
+  async import(content: string, passphrase: string | undefined, actionsIn: Record<string, Action>, confirmations: HostKeyConfirmation[] = []) {
+    const opened = await this.read(content, passphrase);
+    const confirmed = checkConfirmations(opened.servers, confirmations);
+    const actions = new Map(Object.entries(actionsIn));
+    const result = { created: [] as string[], updated: [] as string[], skipped: [] as string[], hostKeyConflicts: [] as string[], unconfirmedHostKeys: [] as UnconfirmedKey[] };
     const idByRef = new Map<string, string>();
-    // Jump hosts first.
-    const pending = [...file.servers];
-    const ordered: ProfileServer[] = [];
-    for (let guard = 0; pending.length && guard < 1000; guard++) {
-      const i = pending.findIndex((s) => !s.jumpRef || ordered.some((o) => o.ref === s.jumpRef));
-      if (i < 0) throw new AppError('PROFILE_INVALID', 'content: the jump chains in this profile loop');
-      ordered.push(...pending.splice(i, 1));
-    }
-    for (const s of ordered) {
-      const plan = this.plan(s, !!secrets[s.ref]);
-      const action = actions[s.ref] ?? actions[s.name] ?? plan.defaultAction;
+    for (const s of jumpHostsFirst(opened.servers)) {
+      const plan = this.plan(s, opened);
+      const action = actions.get(s.ref) ?? actions.get(s.name) ?? plan.defaultAction;
       if (action === 'skip' || (action === 'create' && plan.existingId)) {
         if (plan.existingId) idByRef.set(s.ref, plan.existingId);
         result.skipped.push(s.name);
@@ -139,20 +122,57 @@ export class ProfilesService {
         username: s.username,
         authMethod: s.auth.method,
         keyPath: s.auth.method === 'key' ? s.auth.keyPath : null,
-        jumpServerId: s.jumpRef ? (idByRef.get(s.jumpRef) ?? null) : null,
+        jumpServerId: s.jumpRef !== null ? (idByRef.get(s.jumpRef) ?? null) : null,
         settings: s.settings,
-        secrets: secrets[s.ref] ?? {},
+        secrets: opened.secrets.get(s.ref) ?? {},
       });
       idByRef.set(s.ref, server.id);
       (action === 'overwrite' ? result.updated : result.created).push(s.name);
-      // Pins: added where none exist; a differing local pin is kept and reported.
+      // Pins: added where none exist (authenticated or confirmed); a differing local pin is kept and reported.
       const pins = this.hostKeys.pins(s.host, s.port);
       for (const k of s.hostKeys) {
         const local = pins.find((p) => p.keyType === k.keyType);
-        if (!local && pins.length === 0) this.hostKeys.pin({ host: s.host, port: s.port, keyType: k.keyType, fingerprint: k.fingerprint, source: 'profile' });
-        else if (local && local.fingerprint !== k.fingerprint) result.hostKeyConflicts.push(s.name);
+        if (local) {
+          if (local.fingerprint !== k.fingerprint) result.hostKeyConflicts.push(s.name);
+        } else if (pins.length === 0) {
+          if (opened.authenticated || confirmed.has(confirmationKey(s.ref, k.keyType, k.fingerprint))) this.hostKeys.pin({ host: s.host, port: s.port, keyType: k.keyType, fingerprint: k.fingerprint, source: 'profile' });
+          else result.unconfirmedHostKeys.push({ name: s.name, host: s.host, port: s.port, keyType: k.keyType, fingerprint: k.fingerprint });
+        }
       }
     }
     return result;
   }
+}
+
+function confirmationKey(ref: string, keyType: string, fingerprint: string): string {
+  return JSON.stringify([ref, keyType, fingerprint]);
+}
+
+/** Every confirmation must echo a key the profile really gives for that server, or nothing is imported. */
+function checkConfirmations(servers: ProfileServer[], confirmations: HostKeyConfirmation[]): Set<string> {
+  const byRef = new Map(servers.map((s) => [s.ref, s]));
+  const out = new Set<string>();
+  confirmations.forEach((c, i) => {
+    const s = byRef.get(c.ref);
+    if (!s) throw new AppError('INPUT_INVALID', `confirmHostKeys.${i}.ref: no server with ref ${JSON.stringify(c.ref)} in this profile`);
+    const key = s.hostKeys.find((k) => k.keyType === c.keyType);
+    if (!key) throw new AppError('INPUT_INVALID', `confirmHostKeys.${i}.keyType: the profile gives no ${c.keyType} key for ${s.name}`);
+    if (key.fingerprint !== c.fingerprint) throw new AppError('INPUT_INVALID', `confirmHostKeys.${i}.fingerprint: does not match the ${c.keyType} key the profile gives for ${s.name}`);
+    out.add(confirmationKey(c.ref, c.keyType, c.fingerprint));
+  });
+  return out;
+}
+
+function jumpHostsFirst(servers: ProfileServer[]): ProfileServer[] {
+  const pending = [...servers];
+  const ordered: ProfileServer[] = [];
+  const placed = new Set<string>();
+  while (pending.length) {
+    const i = pending.findIndex((s) => s.jumpRef === null || placed.has(s.jumpRef));
+    if (i < 0) throw new AppError('PROFILE_INVALID', 'content: the jump chains in this profile loop');
+    const [s] = pending.splice(i, 1);
+    ordered.push(s!);
+    placed.add(s!.ref);
+  }
+  return ordered;
 }

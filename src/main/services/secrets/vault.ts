@@ -21,36 +21,41 @@ interface VaultFile {
 
 const KDF = { N: 1 << 15, r: 8, p: 1 };
 
-/** Encrypts a JSON-able value with AES-256-GCM under a key derived with scrypt. Shared with profile export. */
-export async function sealWithPassphrase(passphrase: string, plaintext: Buffer): Promise<Omit<VaultFile, 'format' | 'version'>> {
-  const salt = randomBytes(16);
-  const key = await scrypt(passphrase, salt, 32, { ...KDF, maxmem: 64 * 1024 * 1024 });
-  return { kdf: { name: 'scrypt', ...KDF, salt: salt.toString('base64') }, cipher: 'aes-256-gcm', ...encrypt(key, plaintext) };
+export type Kdf = VaultFile['kdf'];
+export type Sealed = { iv: string; tag: string; data: string };
+
+const TAG_BYTES = 16;
+const IV_BYTES = 12;
+
+/** A fresh scrypt key for a passphrase, with the parameters to store beside what it seals. */
+export async function newPassphraseKey(passphrase: string): Promise<{ key: Buffer; kdf: Kdf }> {
+  const kdf: Kdf = { name: 'scrypt', ...KDF, salt: randomBytes(16).toString('base64') };
+  return { key: await deriveKey(passphrase, kdf), kdf };
 }
 
-export async function openWithPassphrase(passphrase: string, sealed: Omit<VaultFile, 'format' | 'version'>): Promise<Buffer> {
-  const key = await deriveKey(passphrase, sealed.kdf);
-  return decrypt(key, sealed);
-}
-
-async function deriveKey(passphrase: string, kdf: VaultFile['kdf']): Promise<Buffer> {
+export async function deriveKey(passphrase: string, kdf: Kdf): Promise<Buffer> {
   if (kdf.name !== 'scrypt' || kdf.N > 1 << 20 || kdf.r > 32 || kdf.p > 16) {
     throw new AppError('PROFILE_INVALID', 'kdf: expected scrypt with sane parameters');
   }
   return scrypt(passphrase, Buffer.from(kdf.salt, 'base64'), 32, { N: kdf.N, r: kdf.r, p: kdf.p, maxmem: 256 * 1024 * 1024 });
 }
 
-function encrypt(key: Buffer, plaintext: Buffer): { iv: string; tag: string; data: string } {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
+export function encrypt(key: Buffer, plaintext: Buffer): Sealed {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
   const data = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   return { iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64') };
 }
 
-function decrypt(key: Buffer, sealed: { iv: string; tag: string; data: string }): Buffer {
+/** AES-256-GCM with a full 16-byte tag only: GCM would otherwise verify a truncated tag, which is forgeable. */
+export function decrypt(key: Buffer, sealed: Sealed): Buffer {
+  const iv = Buffer.from(sealed.iv, 'base64');
+  const tag = Buffer.from(sealed.tag, 'base64');
+  if (iv.length !== IV_BYTES) throw new AppError('PROFILE_INVALID', `iv: expected a ${IV_BYTES}-byte AES-GCM nonce, got ${iv.length} bytes; the file was modified or damaged`);
+  if (tag.length !== TAG_BYTES) throw new AppError('PROFILE_INVALID', `tag: expected a ${TAG_BYTES}-byte AES-GCM authentication tag, got ${tag.length} bytes; the file was modified or damaged`);
   try {
-    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(sealed.iv, 'base64'));
-    decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
+    const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+    decipher.setAuthTag(tag);
     return Buffer.concat([decipher.update(Buffer.from(sealed.data, 'base64')), decipher.final()]);
   } catch {
     throw new AppError('VAULT_WRONG_PASSPHRASE', 'passphrase: wrong passphrase, or the file was modified');
