@@ -106,10 +106,24 @@ describe('containers, images, volumes, networks on real Docker engines, live fro
     const imgPruned = await app.client.containers.prune({ serverId: ids.c1!, kind: 'images' });
     expect(imgPruned.removed.some((r) => r.includes(imgPreview.items[0]!.replace(/^sha256:/, '')))).toBe(true);
 
+    // An unused anonymous volume (1 MB) goes with every engine's volume prune; the unused named 'scratch' (3 MB) only
+    // with engines before API 1.42, which prune named volumes too; 'keep' is in use.
+    const anon = (await s1.sh(`v=$(docker volume create) && docker run --rm -v $v:/data ${BUSYBOX_TAG} sh -c 'head -c 1000000 /dev/zero > /data/blob' && echo $v`, { check: true })).stdout.trim();
+    expect(anon).toMatch(/^[0-9a-f]{64}$/);
+    const namedToo = Number((await s1.exec(['docker', 'version', '--format', '{{.Server.APIVersion}}'], { check: true })).stdout.trim()) < 1.42;
+    const prunable = namedToo ? [anon, 'scratch'].sort() : [anon];
+    const minBytes = namedToo ? 4_000_000 : 1_000_000;
     const volPreview = await app.client.containers.prunePreview({ serverId: ids.c1!, kind: 'volumes' });
+    expect(volPreview.items.sort()).toEqual(prunable);
+    expect(volPreview.reclaimableBytes).toBeGreaterThanOrEqual(minBytes);
+    expect(volPreview.reclaimableBytes).toBeLessThan(minBytes + 500_000);
     const volPruned = await app.client.containers.prune({ serverId: ids.c1!, kind: 'volumes' });
-    expect(volPruned.removed.sort()).toEqual(volPreview.items.sort());
-    expect((await app.client.containers.volumes({ serverId: ids.c1! })).some((v) => v.name === 'keep')).toBe(true);
+    expect(volPruned.removed.sort()).toEqual(prunable);
+    expect(volPruned.reclaimedBytes).toBeGreaterThanOrEqual(minBytes);
+    const left = (await s1.exec(['docker', 'volume', 'ls', '-q'], { check: true })).stdout.split('\n').filter(Boolean);
+    expect(left).toContain('keep');
+    expect(left).not.toContain(anon);
+    expect(left.includes('scratch')).toBe(!namedToo);
 
     // Single removals: a volume, an image, a network (and Docker's refusal for one in use, with its reason).
     await s1.sh(`docker volume create one-off && docker network create one-net && docker tag ${BUSYBOX_TAG} extra:tag`, { check: true });
