@@ -8,6 +8,7 @@ import { Testbed, type TestServer } from '../testbed/index.ts';
 import { startTestApp, waitFor, type TestApp } from '../helpers/app.ts';
 import { addServer } from '../helpers/servers.ts';
 import { loadDataImages, startS3, type TestS3 } from '../helpers/s3.ts';
+import { secretsAtRest } from '../helpers/at-rest.ts';
 
 describe('databases and encrypted backups to S3 (real dockerd, s3rver, Debian-built PostgreSQL stand-in)', () => {
   let bed: Testbed;
@@ -110,6 +111,41 @@ describe('databases and encrypted backups to S3 (real dockerd, s3rver, Debian-bu
     expect(await psql(db.containerName, 'postgres', "select count(*) from pg_database where datname like 'opverify_%'")).toBe('0');
   }, 120_000);
 
+  it('verify compares row contents: a restore that changes a value but no count is "content differs" naming the table', async () => {
+    const [latest] = await app.client.backups.list({ jobId: job.id });
+    // A server whose restores alter data: every database made from template1 gets an event trigger that puts a BEFORE
+    // INSERT trigger on a new public.items, changing row 7's name (COPY fires row triggers). Row counts stay the same.
+    const tamper = [
+      "create function public.op_tamper() returns trigger language plpgsql as $$ begin if new.id = 7 then new.name := new.name || '!'; end if; return new; end $$",
+      "create function public.op_tamper_ddl() returns event_trigger language plpgsql as $$ begin if exists (select 1 from pg_event_trigger_ddl_commands() where object_identity = 'public.items') then create trigger op_tamper before insert on public.items for each row execute function public.op_tamper(); end if; end $$",
+      "create event trigger op_tamper on ddl_command_end when tag in ('CREATE TABLE') execute function public.op_tamper_ddl()",
+    ].join('; ');
+    await psql(db.containerName, 'template1', tamper);
+    try {
+      // The fault is real: a restore now has all 500 rows, one of them changed.
+      await app.client.backups.restore({ jobId: job.id, key: latest!.key, target: { kind: 'database', databaseId: db.id, dbName: 'shop_tampered', replace: false } });
+      expect(await psql(db.containerName, 'shop_tampered', 'select count(*), (select name from items where id = 7) from items')).toBe('500|item-7!');
+      const v = await app.client.backups.verify({ jobId: job.id, key: latest!.key });
+      expect(v.passed).toBe(false);
+      expect(v.detail).toBe('content differs (same row counts): public.items');
+      expect(v.tables).toEqual(expect.arrayContaining([{ table: 'public.items', expected: 500, actual: 500 }, { table: 'public.notes', expected: 1, actual: 1 }]));
+      expect((await app.client.backups.list({ jobId: job.id }))[0]!.verification?.passed).toBe(false);
+    } finally {
+      await psql(db.containerName, 'template1', 'drop event trigger if exists op_tamper; drop function if exists public.op_tamper_ddl(); drop function if exists public.op_tamper()');
+      await psql(db.containerName, 'postgres', 'drop database if exists shop_tampered');
+    }
+    const again = await app.client.backups.verify({ jobId: job.id, key: latest!.key });
+    expect(again).toMatchObject({ passed: true, detail: expect.stringMatching(/row counts and row contents equal/) });
+    expect(await psql(db.containerName, 'postgres', "select count(*) from pg_database where datname like 'opverify_%'")).toBe('0');
+  }, 180_000);
+
+  it('keeps the database password, the S3 secret key and the age private key out of the data dir (SQLite, WAL, audit log)', async () => {
+    const { password } = await app.client.databases.connection({ id: db.id });
+    const { identity } = await app.client.backups.revealKey({ id: target.id });
+    // Positive control: the target's public recipient is stored in SQLite, and the scan finds it.
+    expect(secretsAtRest(app, { recipient: target.recipient, password, identity, s3Secret: s3.secretAccessKey })).toEqual(['recipient']);
+  });
+
   it('"back up now" reports progress; retention keeps exactly the last 2 after several runs', async () => {
     for (let i = 0; i < 3; i++) {
       const events = await runNow(job.id);
@@ -165,4 +201,27 @@ describe('databases and encrypted backups to S3 (real dockerd, s3rver, Debian-bu
     expect(await listing('uploads_restored')).toBe(await listing('uploads'));
     expect((await app.client.backups.verify({ jobId: vjob.id, key: obj!.key })).passed).toBe(true);
   }, 120_000);
+
+  it('two runs in the same second get distinct keys: the second waits for the next second instead of overwriting the first', async () => {
+    await s.exec(['docker', 'volume', 'create', 'tiny'], { check: true });
+    const tjob = await app.client.backups.createJob({ serverId, source: { kind: 'volume', volume: 'tiny' }, targetId: target.id, schedule: '0 0 1 1 *' });
+    // Two runs back to back in the scheduler, the first started in the first 100 ms of a second (bounded wait).
+    const pair = 'for _ in $(seq 1 150); do [ "$(date +%N | cut -c1)" = 0 ] && break; sleep 0.01; done; /openpanel/bin/backup.sh "$0" && /openpanel/bin/backup.sh "$0"';
+    const stampOf = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    type Run = { state: string; key: string; startedAt: number };
+    let same: [Run, Run] | null = null;
+    for (let attempt = 0; attempt < 6 && !same; attempt++) {
+      await s.exec(['docker', 'exec', 'openpanel-backup-scheduler', 'bash', '-c', pair, tjob.id], { check: true, timeoutMs: 60_000 });
+      const history = (await s.exec(['docker', 'exec', 'openpanel-backup-scheduler', 'cat', `/openpanel/status/${tjob.id}.history`], { check: true })).stdout.trim().split('\n');
+      const [a, b] = history.slice(-2).map((l) => JSON.parse(l) as Run) as [Run, Run];
+      expect([a.state, b.state]).toEqual(['ok', 'ok']);
+      // The second run started within the second its predecessor's key names: without the guard it writes that key again.
+      if (stampOf(b.startedAt) === /(\d{8}T\d{6}Z)/.exec(a.key)![1]) same = [a, b];
+    }
+    expect(same, 'no pair of runs within one second in 6 attempts').not.toBeNull();
+    const [a, b] = same!;
+    expect(b.key).not.toBe(a.key);
+    const listed = await app.client.backups.list({ jobId: tjob.id });
+    for (const k of [a.key, b.key]) expect(listed.find((o) => o.key === k)?.manifest?.key).toBe(k);
+  }, 180_000);
 });

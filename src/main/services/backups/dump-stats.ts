@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 
 const HEAD_MAX = 65_536;
 const NL = 0x0a;
@@ -16,6 +16,10 @@ const SEMICOLON = 0x3b;
  *   that streams through statements of any length.
  * Any other bytes (an RDB, a Mongo archive) are only hashed in effect: no line matches. Used to compare a restore
  * with the backup.
+ *
+ * `content` holds, per table, the sum modulo 2^128 of the sha256 (first 16 bytes) of each row as the dump writes it
+ * (a COPY line, an INSERT tuple from `(` to `)`): equal multisets of rows give equal sums in any row order, so a
+ * fresh dump of the restored database (`contentOf`) can be compared with the backup without sorting or buffering.
  */
 export class DumpStats {
   private readonly hash = createHash('sha256');
@@ -27,7 +31,17 @@ export class DumpStats {
   /** While inside the VALUES of an INSERT statement (one line or many): the table and the tuple parser's state. */
   private insert: { table: string; inStr: boolean; esc: boolean; depth: number } | null = null;
   readonly rows = new Map<string, number>();
+  readonly content = new Map<string, bigint>();
+  /** The hash of the row being read (a COPY line or an INSERT tuple), across chunks. */
+  private rowHash: Hash | null = null;
   bytes = 0;
+
+  private foldRow(table: string): void {
+    const d = this.rowHash!.digest();
+    this.rowHash = null;
+    const v = (d.readBigUInt64BE(0) << 64n) | d.readBigUInt64BE(8);
+    this.content.set(table, BigInt.asUintN(128, (this.content.get(table) ?? 0n) + v));
+  }
 
   update(chunk: Buffer): void {
     this.hash.update(chunk);
@@ -42,6 +56,7 @@ export class DumpStats {
       }
       const nl = chunk.indexOf(NL, i);
       const end = nl === -1 ? chunk.length : nl;
+      if (this.copyTable !== null && !this.skipLine) (this.rowHash ??= createHash('sha256')).update(chunk.subarray(i, end));
       if (!this.skipLine && this.head.length < HEAD_MAX) {
         const added = Math.min(end, i + HEAD_MAX - this.head.length) - i;
         this.head += chunk.toString('latin1', i, i + added);
@@ -79,6 +94,8 @@ export class DumpStats {
     const s = this.insert!;
     let n = 0;
     let j = from;
+    // Where the bytes of the tuple being read start in this chunk (-1: between tuples).
+    let tupleFrom = s.depth > 0 ? from : -1;
     for (; j < chunk.length; j++) {
       const b = chunk[j]!;
       if (s.inStr) {
@@ -87,15 +104,26 @@ export class DumpStats {
         else if (b === QUOTE) s.inStr = false;
       } else if (b === QUOTE) s.inStr = true;
       else if (b === OPEN) {
-        if (s.depth === 0) n++;
+        if (s.depth === 0) {
+          n++;
+          tupleFrom = j;
+          this.rowHash = createHash('sha256');
+        }
         s.depth++;
-      } else if (b === CLOSE) s.depth--;
-      else if (b === SEMICOLON && s.depth === 0) {
+      } else if (b === CLOSE) {
+        s.depth--;
+        if (s.depth === 0 && tupleFrom !== -1) {
+          this.rowHash!.update(chunk.subarray(tupleFrom, j + 1));
+          this.foldRow(s.table);
+          tupleFrom = -1;
+        }
+      } else if (b === SEMICOLON && s.depth === 0) {
         this.insert = null;
         j++;
         break;
       }
     }
+    if (tupleFrom !== -1 && this.insert) this.rowHash!.update(chunk.subarray(tupleFrom, j));
     if (n) this.rows.set(s.table, this.rows.get(s.table)! + n);
     return j;
   }
@@ -108,8 +136,14 @@ export class DumpStats {
       return;
     }
     if (this.copyTable !== null) {
-      if (line === '\\.') this.copyTable = null;
-      else this.rows.set(this.copyTable, this.rows.get(this.copyTable)! + 1);
+      if (line === '\\.') {
+        this.copyTable = null;
+        this.rowHash = null;
+      } else {
+        this.rows.set(this.copyTable, this.rows.get(this.copyTable)! + 1);
+        this.rowHash ??= createHash('sha256');
+        this.foldRow(this.copyTable);
+      }
       return;
     }
     const m = /^COPY ([^\s(]+) (?:\([^)]*\) )?FROM stdin;$/.exec(line);

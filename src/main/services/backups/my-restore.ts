@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { DumpStats } from './dump-stats.ts';
 import { AppError } from '../core/errors.ts';
 import type { DockerClient } from '../docker/client.ts';
 import { execChecked, execInContainer } from '../databases/docker-exec.ts';
@@ -76,4 +77,18 @@ export async function myChecksums(client: DockerClient, t: MyTarget, db: string)
     if (table && sum !== undefined) m.set(table.slice(db.length + 1), sum);
   }
   return m;
+}
+
+/**
+ * The rows of `db` as the backup's dumper writes them (data only, same value options: --hex-blob, UTC timestamps),
+ * read by DumpStats as they stream out: per-table tuple counts and content sums to compare with the backup's.
+ */
+export async function myContent(client: DockerClient, t: MyTarget, db: string): Promise<DumpStats> {
+  const stats = new DumpStats();
+  const dumper = 'if command -v mariadb-dump >/dev/null 2>&1; then exec mariadb-dump "$@"; else exec mysqldump "$@"; fi';
+  const args = ['--protocol=TCP', '-h', '127.0.0.1', '-u', t.username, '--single-transaction', '--no-create-info', '--skip-triggers', '--hex-blob', '--skip-dump-date', '--no-tablespaces', myIdent(db).slice(1, -1)];
+  const r = await execInContainer(client, t.container, ['sh', '-c', dumper, 'sh', ...args], { env: [`MYSQL_PWD=${t.password}`], onStdout: (c) => stats.update(c), maxCollect: 20_000 });
+  if (r.code !== 0) throw new AppError('REMOTE_COMMAND_FAILED', `reading the rows of ${db} failed (exit ${r.code}): ${r.stderr.trim().slice(-800)}`);
+  stats.digest();
+  return stats;
 }

@@ -1,7 +1,8 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { AppError } from '../core/errors.ts';
 import type { DockerClient } from '../docker/client.ts';
 import { execChecked, execInContainer } from '../databases/docker-exec.ts';
+import { DumpStats } from './dump-stats.ts';
 
 export interface PgTarget {
   container: string;
@@ -76,4 +77,33 @@ export async function swapDatabases(client: DockerClient, t: PgTarget, live: str
     throw e;
   }
   return old;
+}
+
+/**
+ * Every ordinary table of the database as pg_dump writes its data (a `COPY <table> FROM stdin;` line, the rows as
+ * `COPY ... TO STDOUT` gives them with pg_dump's session settings, a `\.` line), read by DumpStats as it streams
+ * out: per-table row counts and content sums to compare with the backup's. A constant script (names quoted by %I).
+ */
+const CONTENT_SCRIPT = String.raw`SET datestyle = ISO;
+SET intervalstyle = postgres;
+SET extra_float_digits = 3;
+SET row_security = off;
+SET synchronize_seqscans = off;
+select set_config('client_encoding', pg_encoding_to_char(encoding), false) as enc from pg_database where datname = current_database() \gset
+select format('select %L', 'COPY ' || format('%I.%I', n.nspname, c.relname) || ' FROM stdin;'), format('copy %I.%I to stdout', n.nspname, c.relname), format('select %L', '\.')
+from pg_class c join pg_namespace n on n.oid = c.relnamespace
+where c.relkind = 'r' and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg_toast%'
+order by n.nspname, c.relname \gexec
+`;
+
+export async function pgContent(client: DockerClient, t: PgTarget, db: string): Promise<DumpStats> {
+  const stats = new DumpStats();
+  const r = await execInContainer(client, t.container, ['psql', '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-U', t.username, '-d', ident(db).slice(1, -1)], {
+    stdin: Readable.from([CONTENT_SCRIPT]),
+    onStdout: (c) => stats.update(c),
+    maxCollect: 20_000,
+  });
+  if (r.code !== 0) throw new AppError('REMOTE_COMMAND_FAILED', `reading the rows of ${db} failed (exit ${r.code}): ${r.stderr.trim().slice(-800)}`);
+  stats.digest();
+  return stats;
 }

@@ -7,8 +7,9 @@ import { AppError, errorMessage } from '../core/errors.ts';
 import { execChecked, execInContainer } from '../databases/docker-exec.ts';
 import { ensureImage } from '../databases/service.ts';
 import { engineOf } from '../databases/engines.ts';
-import { countRows, createDatabase, databaseExists, dropDatabase, loadDump, swapDatabases, type PgTarget } from './pg-restore.ts';
-import { myCountRows, myCreateDatabase, myDatabaseExists, myDropDatabase, myLoadDump, type MyTarget } from './my-restore.ts';
+import { countRows, createDatabase, databaseExists, dropDatabase, loadDump, pgContent, swapDatabases, type PgTarget } from './pg-restore.ts';
+import { myContent, myCountRows, myCreateDatabase, myDatabaseExists, myDropDatabase, myLoadDump, type MyTarget } from './my-restore.ts';
+import type { DumpStats } from './dump-stats.ts';
 import { redisCheckRdb, redisCli, redisKeys, redisLoadRdb, total, type RedisTarget } from './redis-restore.ts';
 import { mongoCounts, mongoDatabaseExists, mongoDrop, mongoRestore, type MongoTarget } from './mongo-restore.ts';
 import { TOOLS_IMAGE } from './scheduler.ts';
@@ -19,6 +20,12 @@ const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$
 function pgTargetOf(svc: BackupsService, databaseId: string): { serverId: string; t: PgTarget } {
   const row = svc.d.databases.row(databaseId);
   return { serverId: row.serverId, t: { container: row.containerName, username: row.username, maintenanceDb: 'postgres' } };
+}
+
+/** What the backup's dump holds per table: rows and the sum of their digests (DumpStats). */
+interface DumpFacts {
+  rows: Map<string, number>;
+  content: Map<string, bigint>;
 }
 
 export interface RestoreOutcome {
@@ -58,7 +65,7 @@ async function myTargetOf(svc: BackupsService, databaseId: string): Promise<{ se
 }
 
 /** MariaDB/MySQL: into a new database next to the live one (created here, dropped again on any failure). */
-async function restoreMy(svc: BackupsService, jobId: string, key: string, databaseId: string, into: string): Promise<RestoreOutcome & { rows: Map<string, number> }> {
+async function restoreMy(svc: BackupsService, jobId: string, key: string, databaseId: string, into: string): Promise<RestoreOutcome & DumpFacts> {
   const { serverId, t } = await myTargetOf(svc, databaseId);
   const client = await svc.d.docker.client(serverId);
   if (await myDatabaseExists(client, t, into)) throw new AppError('CONFLICT', `target.dbName: a database ${into} already exists; choose a new name`);
@@ -68,7 +75,7 @@ async function restoreMy(svc: BackupsService, jobId: string, key: string, databa
   try {
     const [, done] = await Promise.all([myLoadDump(client, t, into, gunzipped(b.gzip)), b.done]);
     const actual = await myCountRows(client, t, into);
-    return { restoredInto: into, bytes: done.bytes, plainSha256: done.plainSha256, tables: [...actual].map(([table, rows]) => ({ table, rows })), rows: done.rows };
+    return { restoredInto: into, bytes: done.bytes, plainSha256: done.plainSha256, tables: [...actual].map(([table, rows]) => ({ table, rows })), rows: done.rows, content: done.content };
   } catch (e) {
     const cause = await causeOf(b, e);
     await myDropDatabase(client, t, into).catch(() => {});
@@ -132,7 +139,7 @@ async function restoreRedis(svc: BackupsService, jobId: string, key: string, dat
 }
 
 /** Restore into a fresh database (always): a new name side by side, or a temporary one swapped in for `replace`. */
-async function restorePg(svc: BackupsService, jobId: string, key: string, databaseId: string, into: string): Promise<RestoreOutcome & { rows: Map<string, number> }> {
+async function restorePg(svc: BackupsService, jobId: string, key: string, databaseId: string, into: string): Promise<RestoreOutcome & DumpFacts> {
   const { serverId, t } = pgTargetOf(svc, databaseId);
   const client = await svc.d.docker.client(serverId);
   if (await databaseExists(client, t, into)) throw new AppError('CONFLICT', `target.dbName: a database ${into} already exists; choose a new name`);
@@ -142,7 +149,7 @@ async function restorePg(svc: BackupsService, jobId: string, key: string, databa
   try {
     const [, done] = await Promise.all([loadDump(client, t, into, b.gzip), b.done]);
     const actual = await countRows(client, t, into);
-    return { restoredInto: into, bytes: done.bytes, plainSha256: done.plainSha256, tables: [...actual].map(([table, rows]) => ({ table, rows })), rows: done.rows };
+    return { restoredInto: into, bytes: done.bytes, plainSha256: done.plainSha256, tables: [...actual].map(([table, rows]) => ({ table, rows })), rows: done.rows, content: done.content };
   } catch (e) {
     b.gzip.destroy();
     await dropDatabase(client, t, into).catch(() => {});
@@ -198,16 +205,16 @@ export async function runRestore(svc: BackupsService, jobId: string, key: string
   if (db.engine !== 'postgres') {
     if (target.replace) throw new AppError('INPUT_INVALID', `target.replace: replacing a ${spec.label} database in place is not supported; restore it side by side under a new name`);
     if (db.engine === 'mongo') return restoreMongo(svc, jobId, key, db.id, target.dbName);
-    const { rows: _rows, ...out } = await restoreMy(svc, jobId, key, db.id, target.dbName);
+    const { rows: _rows, content: _content, ...out } = await restoreMy(svc, jobId, key, db.id, target.dbName);
     return out;
   }
   if (!target.replace) {
-    const { rows: _rows, ...out } = await restorePg(svc, jobId, key, target.databaseId, target.dbName);
+    const { rows: _rows, content: _content, ...out } = await restorePg(svc, jobId, key, target.databaseId, target.dbName);
     return out;
   }
   const s = stamp();
   const tmp = `${target.dbName}_restore_${s}`.slice(0, 63);
-  const { rows: _rows, ...out } = await restorePg(svc, jobId, key, target.databaseId, tmp);
+  const { rows: _rows, content: _content, ...out } = await restorePg(svc, jobId, key, target.databaseId, tmp);
   const client = await svc.d.docker.client(db.serverId);
   const t: PgTarget = { container: db.containerName, username: db.username, maintenanceDb: 'postgres' };
   try {
@@ -243,7 +250,8 @@ export async function runVerify(svc: BackupsService, jobId: string, key: string)
   const into = `opverify_${randomBytes(4).toString('hex')}`;
   const { serverId, t } = pgTargetOf(svc, source.databaseId);
   try {
-    return compareRows(await restorePg(svc, jobId, key, source.databaseId, into), at);
+    const restored = await restorePg(svc, jobId, key, source.databaseId, into);
+    return compareTables(restored, await pgContent(await svc.d.docker.client(serverId), t, into), at);
   } catch (e) {
     return { passed: false, detail: errorMessage(e), tables: [], at };
   } finally {
@@ -252,21 +260,20 @@ export async function runVerify(svc: BackupsService, jobId: string, key: string)
   }
 }
 
-function compareRows(restored: { bytes: number; rows: Map<string, number>; tables: { table: string; rows: number }[] }, at: number): Verification {
-  // Every table on either side: one in the dump without INSERTs expects 0 rows; one missing after the restore is null.
-  const actual = new Map(restored.tables.map((x) => [x.table, x.rows]));
-  const names = [...new Set([...restored.rows.keys(), ...actual.keys()])].sort();
-  const tables = names.map((table) => ({ table, expected: restored.rows.get(table) ?? 0, actual: actual.get(table) ?? null }));
+/**
+ * The restored database against the backup's dump, table by table: the row count, then the rows' content (the sum of
+ * row digests of a fresh dump of the restored database, `actual`, against the backup's). Either differing fails.
+ */
+function compareTables(restored: DumpFacts & { bytes: number; tables: { table: string; rows: number }[] }, actual: DumpStats, at: number): Verification {
+  // Every table on either side: one in the dump without rows expects 0; one missing after the restore is null.
+  const counted = new Map(restored.tables.map((x) => [x.table, x.rows]));
+  const names = [...new Set([...restored.rows.keys(), ...counted.keys()])].sort();
+  const tables = names.map((table) => ({ table, expected: restored.rows.get(table) ?? 0, actual: counted.get(table) ?? null }));
   const bad = tables.filter((x) => x.actual !== x.expected);
-  return {
-    passed: bad.length === 0,
-    detail:
-      bad.length === 0
-        ? `restored ${restored.bytes} bytes into a throwaway database; ${tables.length} tables, row counts equal; digests match the manifest`
-        : `row counts differ: ${bad.map((x) => `${x.table} ${x.actual ?? 'missing'} ≠ ${x.expected}`).join(', ')}`,
-    tables,
-    at,
-  };
+  if (bad.length > 0) return { passed: false, detail: `row counts differ: ${bad.map((x) => `${x.table} ${x.actual ?? 'missing'} ≠ ${x.expected}`).join(', ')}`, tables, at };
+  const differs = names.filter((n) => (restored.content.get(n) ?? 0n) !== (actual.content.get(n) ?? 0n) || (restored.rows.get(n) ?? 0) !== (actual.rows.get(n) ?? 0));
+  if (differs.length > 0) return { passed: false, detail: `content differs (same row counts): ${differs.join(', ')}`, tables, at };
+  return { passed: true, detail: `restored ${restored.bytes} bytes into a throwaway database; ${tables.length} tables, row counts and row contents equal; digests match the manifest`, tables, at };
 }
 
 /** MariaDB/MySQL: restore into a throwaway database, compare each table's rows with the tuples in the dump, drop it. */
@@ -274,7 +281,8 @@ async function verifyMy(svc: BackupsService, jobId: string, key: string, databas
   const into = `opverify_${randomBytes(4).toString('hex')}`;
   const { serverId, t } = await myTargetOf(svc, databaseId);
   try {
-    return compareRows(await restoreMy(svc, jobId, key, databaseId, into), at);
+    const restored = await restoreMy(svc, jobId, key, databaseId, into);
+    return compareTables(restored, await myContent(await svc.d.docker.client(serverId), t, into), at);
   } catch (e) {
     return { passed: false, detail: errorMessage(e), tables: [], at };
   } finally {

@@ -10,8 +10,8 @@ import { DumpStats } from './dump-stats.ts';
 export interface DecryptedBackup {
   /** The gzip bytes (what was encrypted), streamed. Errors (corruption, wrong key) surface as stream errors. */
   gzip: Readable;
-  /** Resolves when everything has been read: object and plaintext digests, rows per COPY table. */
-  done: Promise<{ objectSha256: string; plainSha256: string; bytes: number; rows: Map<string, number> }>;
+  /** Resolves when everything has been read: object and plaintext digests, rows and row-content sums per table (DumpStats). */
+  done: Promise<{ objectSha256: string; plainSha256: string; bytes: number; rows: Map<string, number>; content: Map<string, bigint> }>;
 }
 
 function corrupted(e: unknown): AppError {
@@ -92,7 +92,7 @@ export async function decryptBackup(object: Readable, identity: string, manifest
     const plainSha256 = stats.digest();
     if (manifest && manifest.objectSha256 !== objectSha256) throw new AppError('REMOTE_COMMAND_FAILED', `the object's sha256 ${objectSha256} differs from the manifest's ${manifest.objectSha256}`);
     if (manifest && manifest.plainSha256 !== plainSha256) throw new AppError('REMOTE_COMMAND_FAILED', `the plaintext sha256 ${plainSha256} differs from the manifest's ${manifest.plainSha256}`);
-    return { objectSha256, plainSha256, bytes: stats.bytes, rows: stats.rows };
+    return { objectSha256, plainSha256, bytes: stats.bytes, rows: stats.rows, content: stats.content };
   })();
   done.catch(() => {});
   return { gzip: out, done };
