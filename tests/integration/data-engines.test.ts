@@ -37,6 +37,8 @@ function talk(port: number, send: string, until: RegExp, timeoutMs = 10_000): Pr
   });
 }
 
+const EXEC_LOG = '/tmp/openpanel-exec-events.log';
+
 describe('MariaDB and Redis databases with encrypted backups (Debian-built stand-ins for mariadb:11 and redis:7, real dockerd, s3rver)', () => {
   let bed: Testbed;
   let s: TestServer;
@@ -106,6 +108,8 @@ describe('MariaDB and Redis databases with encrypted backups (Debian-built stand
     app = await startTestApp({ dataDir });
     serverId = (await addServer(app.client, s, { name: 'engines' })).id;
     await app.client.databases.setImages({ serverId, images: dataImageMapping(images) });
+    // Every exec created in any container of the server from now on, with its argv as Docker received it.
+    await s.sh(`nohup docker events --filter type=container --filter event=exec_create --format '{{.Action}}' > ${EXEC_LOG} 2>&1 < /dev/null &`, { check: true });
   }, 400_000);
   afterAll(async () => {
     await app?.close();
@@ -264,7 +268,7 @@ describe('MariaDB and Redis databases with encrypted backups (Debian-built stand
     expect(await sql('shop_restored', 'select t from notes where id = 1')).toBe('CANARY-PLAINTEXT-MARIA');
 
     const v = await app.client.backups.verify({ jobId: mariaJob.id, key: latest!.key });
-    expect(v.passed).toBe(true);
+    expect(v).toMatchObject({ passed: true, detail: expect.stringMatching(/row counts and row contents equal/) });
     expect(v.tables).toEqual(expect.arrayContaining([{ table: 'items', expected: 2000, actual: 2000 }, { table: 'notes', expected: 3, actual: 3 }]));
     expect((await app.client.backups.list({ jobId: mariaJob.id }))[0]!.verification?.passed).toBe(true);
     expect(await sql('shop', "select count(*) from information_schema.schemata where schema_name like 'opverify_%'")).toBe('0');
@@ -309,4 +313,26 @@ describe('MariaDB and Redis databases with encrypted backups (Debian-built stand
     expect(err.message).toMatch(/cannot be decrypted|sha256/);
     expect(await sql('shop', "select count(*) from information_schema.schemata where schema_name = 'shop_flipped'")).toBe('0');
   }, 120_000);
+
+  it('no password reached the argv of any exec the app ran in the containers (Docker events of the whole file)', async () => {
+    // Positive control: an exec with a planted argument shows up in the recording.
+    await s.exec(['docker', 'exec', maria.containerName, 'true', 'PLANTED-ARGV-CANARY'], { check: true });
+    const log = await waitFor(
+      async () => {
+        const r = (await s.exec(['cat', EXEC_LOG], { check: true })).stdout;
+        return r.includes('PLANTED-ARGV-CANARY') ? r : null;
+      },
+      'the planted exec in the Docker events',
+      15_000,
+      200,
+    );
+    // The app's readiness probes, version queries, restores and verifies are there, as sent...
+    expect(log).toContain('exec_create: mariadb --protocol=TCP -h 127.0.0.1 -u root -N -B -D shop -e select 1');
+    expect(log).toContain('exec_create: redis-cli -h 127.0.0.1 --no-auth-warning ping');
+    expect(log).toMatch(/exec_create: mariadb --protocol=TCP -h 127\.0\.0\.1 -u root --binary-mode -D opverify_/);
+    expect(log.split('\n').length).toBeGreaterThan(50);
+    // ...and no password in any of them (they travel in the exec's environment).
+    const copyPw = (await app.client.databases.connection({ id: (await app.client.databases.list({ serverId })).find((d) => d.name === 'cache_restored')!.id })).password;
+    for (const [name, pw] of Object.entries({ mariaPw, redisPw, copyPw })) expect(log.includes(pw), name).toBe(false);
+  }, 60_000);
 });
