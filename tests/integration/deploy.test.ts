@@ -123,12 +123,8 @@ describe(`deploys from git through the ${DRIVER} proxy (real sshd + dockerd)`, (
   it('finishes a deploy on the server while the link is cut for 20 s, then shows it with its full log', async () => {
     repo.commit({ 'Dockerfile': SAMPLE_DOCKERFILE.replace('COPY', 'RUN sleep 4\nCOPY'), 'index.html': 'v3\n' }, 'v3 (slow build)');
     const started = await app.client.apps.deploy({ id: appId });
-    // wait until the build runs, then cut the link
-    for (let i = 0; i < 200; i++) {
-      const d = (await app.client.apps.deploys({ id: appId, limit: 1 }))[0]!;
-      if (d.step === 'build') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // wait until the build runs (failing the test if it never does), then cut the link
+    await waitFor(async () => (await app.client.apps.deploys({ id: appId, limit: 1 }))[0]!.step === 'build', 'the build step of the slow deploy', 30_000, 100);
     await s.cutLink();
     const cutAt = Date.now();
     let serverState = '';
@@ -155,10 +151,7 @@ describe(`deploys from git through the ${DRIVER} proxy (real sshd + dockerd)`, (
     repo.commit({ 'Dockerfile': SAMPLE_DOCKERFILE.replace('COPY', 'RUN sleep 30\nCOPY'), 'index.html': 'v4\n' }, 'v4 (very slow)');
     const started = await app.client.apps.deploy({ id: appId });
     expect((await rpcError(app.client.apps.deploy({ id: appId }))).code).toBe('CONFLICT');
-    for (let i = 0; i < 200; i++) {
-      if ((await app.client.apps.deploys({ id: appId, limit: 1 }))[0]!.step === 'build') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitFor(async () => (await app.client.apps.deploys({ id: appId, limit: 1 }))[0]!.step === 'build', 'the build step of the very slow deploy', 30_000, 100);
     const cancelled = await app.client.apps.cancel({ deployId: started.id });
     expect(cancelled.status).toBe('cancelled');
     expect(await getByHost(s.host, 'sample.test')).toEqual({ status: 200, body: 'v3\n' });

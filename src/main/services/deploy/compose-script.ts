@@ -1,4 +1,4 @@
-import { JOB_SHELL_LIB } from './shell-lib.ts';
+import { JOB_SHELL_LIB, WRITE_LIB } from './shell-lib.ts';
 
 /**
  * The deploy job of a Compose app (a stack), run by `sh` inside the builder container on the server, like the
@@ -32,17 +32,21 @@ insvc && svc != "" && /^    build:/ { print svc }
 const COMMON = String.raw`
 set -u
 S="$OP_STACK_DIR"
+${WRITE_LIB}
 compose() { if [ "$CV" = 2 ]; then docker compose "$@"; else docker-compose "$@"; fi; }
 find_compose() {
   if docker compose version >/dev/null 2>&1; then CV=2; echo "compose: $(docker compose version 2>&1)"
   elif command -v docker-compose >/dev/null 2>&1; then CV=1; echo "compose: $(docker-compose version --short 2>&1) (docker-compose)"
   else return 1; fi
 }
-umask 077; printf '%s\n' "$OP_APP_ENV" > /tmp/app.env; umask 022
-OP_APP_ENV=
+# write_inputs: the env file (0600) and the routing override into the builder's /tmp; 1 + $WERR on failure.
+write_inputs() {
+  umask 077; put /tmp/app.env "$OP_APP_ENV"; r=$?; umask 022
+  OP_APP_ENV=
+  [ "$r" = 0 ] && put /tmp/route.json "$OP_ROUTE"
+}
 # Runs "$@" with the app's env values exported (a subshell: they never reach the rest of the job).
 with_env() { ( while IFS= read -r kv; do [ -n "$kv" ] && export "$kv"; done < /tmp/app.env; "$@" ) }
-printf '%s\n' "$OP_ROUTE" > /tmp/route.json
 # compose_rev <revision> <compose args...>: compose on a kept revision, with the routing override and its images.
 compose_rev() {
   r=$1; shift
@@ -58,18 +62,12 @@ rev_images() { sed -n 's/^    image: "\(.*\)"$/\1/p' "$S/$1/images.yml" 2>/dev/n
 
 export const COMPOSE_JOB_SCRIPT = String.raw`
 J="$OP_JOB_DIR"
-mkdir -p "$J" && chmod 755 "$J"
-: >> "$J/log"
-exec >> "$J/log" 2>&1
 ${COMMON}
-STEP=prepare; PROGRESS=0; COMMIT=""; BUILD_MS=null; UP=; PREV=
+STEP=prepare; PROGRESS=0; COMMIT=""; BUILD_MS=null; UP=; PREV=; CONTAINER=
 REV="$S/$OP_REVISION"
 ${JOB_SHELL_LIB}
-state() {
-  printf '{"status":"%s","step":"%s","progress":%s,"image":"%s","commit":"%s","container":"","buildMs":%s,"error":"%s","at":%s}\n' \
-    "$1" "$2" "$3" "$OP_IMAGE" "$COMMIT" "$BUILD_MS" "$4" "$(now)" > "$J/state.tmp" && mv -f "$J/state.tmp" "$J/state.json"
-}
-step() { STEP=$1; PROGRESS=$2; echo "==> $3"; state running "$1" "$2" ""; }
+open_job
+step() { STEP=$1; PROGRESS=$2; echo "==> $3"; record running "$1" "$2" "" || fail "$WERR"; }
 restore() {
   if [ -n "$PREV" ] && [ "$PREV" != "$OP_REVISION" ] && [ -f "$S/$PREV/compose-file" ]; then
     echo "==> Bringing the previous revision $PREV back up"
@@ -80,16 +78,18 @@ restore() {
   fi
 }
 fail() {
-  echo "!! $1"
+  failed_because "$1"
+  echo "!! $FMSG"
   if [ -n "$UP" ]; then restore; fi
   if [ "$OP_KIND" = deploy ] && [ -d "$REV" ]; then
     for img in $(rev_images "$OP_REVISION"); do docker rmi "$img" >/dev/null 2>&1; done
     rm -rf "$REV"
   fi
   rm -f /tmp/app.env
-  state failed "$STEP" "$PROGRESS" "$1"
+  record failed "$STEP" "$PROGRESS" "$FMSG" || { echo "!! $FMSG (and the failure could not be recorded: $WERR)" >&3; exit 75; }
   exit 1
 }
+write_inputs || fail "cannot write the job's files: $WERR"
 
 step prepare 5 "Job $OP_JOB_ID ($OP_KIND) for stack $OP_PROJECT of app $OP_APP on $(hostname), docker $(docker version --format '{{.Server.Version}}' 2>/dev/null)"
 find_compose || fail "the builder image has no Compose CLI (it needs the docker compose plugin or docker-compose)"
@@ -107,7 +107,7 @@ if [ "$OP_KIND" = deploy ]; then
     COMMIT=upload
   else
     if [ -n "$OP_DEPLOY_KEY" ]; then
-      umask 077; printf '%s\n' "$OP_DEPLOY_KEY" > /tmp/deploy_key; umask 022
+      umask 077; put /tmp/deploy_key "$OP_DEPLOY_KEY" || fail "cannot write the deploy key: $WERR"; umask 022
       export GIT_SSH_COMMAND="ssh -i /tmp/deploy_key -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=/openpanel/known_hosts"
     fi
     OP_DEPLOY_KEY=
@@ -116,17 +116,17 @@ if [ "$OP_KIND" = deploy ]; then
     COMMIT=$(git -C "$SRC" rev-parse HEAD) || fail "cannot read the commit"
     echo "commit $COMMIT: $(git -C "$SRC" log -1 --format=%s)"
   fi
-  printf '%s\n' "$COMMIT" > "$REV/commit"
+  put "$REV/commit" "$COMMIT" || fail "$WERR"
 
   step build 20 "Checking $OP_COMPOSE_FILE"
   [ -f "$SRC/$OP_COMPOSE_FILE" ] || fail "compose.file: $OP_COMPOSE_FILE does not exist in the source"
-  printf '%s\n' "$OP_COMPOSE_FILE" > "$REV/compose-file"
+  put "$REV/compose-file" "$OP_COMPOSE_FILE" || fail "$WERR"
   with_env compose -p "$OP_PROJECT" -f "$SRC/$OP_COMPOSE_FILE" config -q || fail "compose.file: $OP_COMPOSE_FILE is not a valid Compose file (the error is above)"
   SERVICES=$(with_env compose -p "$OP_PROJECT" -f "$SRC/$OP_COMPOSE_FILE" config --services) || fail "compose.file: cannot list the services of $OP_COMPOSE_FILE"
   printf '%s\n' "$SERVICES" | grep -Fqx -- "$OP_SERVICE" || fail "compose.service: $OP_COMPOSE_FILE has no service named $OP_SERVICE (services: $(echo $SERVICES))"
   # Services with a build section, read from Compose's own normalised output (2-space indented YAML).
   BUILT=$(with_env compose -p "$OP_PROJECT" -f "$SRC/$OP_COMPOSE_FILE" config | awk '${BUILT_SERVICES_AWK}')
-  {
+  IMAGES_YML=$(
     echo "services:"
     for s in $SERVICES; do
       printf '  "%s":\n' "$s"
@@ -136,7 +136,8 @@ if [ "$OP_KIND" = deploy ]; then
       echo "    labels:"
       printf '%s\n' "$OP_LABELS" | while IFS='=' read -r k v; do [ -n "$k" ] && printf '      "%s": "%s"\n' "$k" "$v"; done
     done
-  } > "$REV/images.yml"
+  )
+  put "$REV/images.yml" "$IMAGES_YML" || fail "$WERR"
   echo "services: $(echo $SERVICES); built here: $(echo $BUILT)"
 
   alias_base_images
@@ -156,18 +157,17 @@ else
     docker image inspect "$img" >/dev/null 2>&1 || fail "the image $img of this revision is no longer on the server"
   done
   # Images that were pulled: use the very image the revision ran (by id) when its tag has moved since.
-  : > "/tmp/pins-$OP_REVISION.yml"
+  PINS=
   while read -r svc ref id; do
     [ -n "$id" ] || continue
     cur=$(docker image inspect -f '{{.Id}}' "$ref" 2>/dev/null || true)
     [ "$cur" = "$id" ] && continue
     docker image inspect "$id" >/dev/null 2>&1 || fail "the image $ref ($id) that service $svc ran is no longer on the server"
     echo "service $svc: $ref now names another image; using the recorded $id"
-    printf '  "%s":\n    image: "%s"\n' "$svc" "$id" >> "/tmp/pins-$OP_REVISION.yml"
+    PINS=$(printf '%s\n  "%s":\n    image: "%s"' "$PINS" "$svc" "$id")
   done < "$REV/images.lock"
-  if [ -s "/tmp/pins-$OP_REVISION.yml" ]; then
-    { echo "services:"; cat "/tmp/pins-$OP_REVISION.yml"; } > /tmp/pins.tmp && mv -f /tmp/pins.tmp "/tmp/pins-$OP_REVISION.yml"
-  else rm -f "/tmp/pins-$OP_REVISION.yml"; fi
+  rm -f "/tmp/pins-$OP_REVISION.yml"
+  if [ -n "$PINS" ]; then put "/tmp/pins-$OP_REVISION.yml" "services:$PINS" || fail "$WERR"; fi
 fi
 
 step start 70 "Starting the stack $OP_PROJECT (revision $OP_REVISION)"
@@ -191,17 +191,22 @@ echo "healthy after $n probe(s)"
 step switch 90 "Routing to service $OP_SERVICE as $OP_ALIAS ($OP_PROXY)"
 if [ "$OP_PROXY" = caddy ] && [ -n "$OP_SITE" ]; then
   caddy_site "$OP_ALIAS:$OP_PORT"
+  confirm_route "$OP_ALIAS:$OP_PORT" || { caddy_back; fail "the switch was not confirmed: $OP_CHECK_HOST did not answer through the proxy"; }
+  rm -f "$OP_SITE_FILE.previous"
 elif [ "$OP_PROXY" = traefik ]; then
   sleep "$OP_SWITCH_DELAY"
+  confirm_route "$OP_ALIAS:$OP_PORT" || fail "the switch was not confirmed: $OP_CHECK_HOST did not answer through the proxy"
 fi
 
 step cleanup 95 "Recording revision $OP_REVISION and pruning old ones"
 if [ "$OP_KIND" = deploy ]; then
-  for c in $(docker ps -aq --filter "label=com.docker.compose.project=$OP_PROJECT"); do
+  LOCK=$(for c in $(docker ps -aq --filter "label=com.docker.compose.project=$OP_PROJECT"); do
     docker inspect -f '{{index .Config.Labels "com.docker.compose.service"}} {{.Config.Image}} {{.Image}}' "$c"
-  done > "$REV/images.lock"
+  done) || fail "cannot read the stack's containers"
+  put "$REV/images.lock" "$LOCK" || fail "$WERR"
 fi
-printf '%s\n' "$OP_REVISION" > "$S/current.tmp" && mv -f "$S/current.tmp" "$S/current"
+put "$S/current.tmp" "$OP_REVISION" || fail "$WERR"
+mv -f "$S/current.tmp" "$S/current" || fail "cannot rename $S/current.tmp"
 # Containers of this app outside the stack (deployed earlier from a Dockerfile).
 for c in $(docker ps -aq --filter "label=openpanel.app=$OP_APP_ID"); do
   p=$(docker inspect -f '{{index .Config.Labels "com.docker.compose.project"}}' "$c")
@@ -220,8 +225,9 @@ for r in $(ls -1 "$S" | grep '^d[a-z0-9]*$' | sort -r); do
 done
 rm -f /tmp/app.env
 STEP=done; PROGRESS=100
+rm -f "$J/reserve"
 echo "==> Deployed revision $OP_REVISION of stack $OP_PROJECT"
-state succeeded done 100 ""
+record succeeded done 100 "" || { echo "!! deployed, but the result could not be recorded: $WERR" >&3; exit 75; }
 `;
 
 /**
@@ -230,6 +236,7 @@ state succeeded done 100 ""
  */
 export const COMPOSE_DOWN_SCRIPT = String.raw`
 ${COMMON}
+write_inputs || { echo "!! cannot write the job's files: $WERR"; exit 1; }
 find_compose || { echo "the builder image has no Compose CLI (it needs the docker compose plugin or docker-compose)"; exit 1; }
 R=$(cat "$S/current" 2>/dev/null || true)
 if [ -n "$R" ] && [ -f "$S/$R/compose-file" ]; then
@@ -243,11 +250,11 @@ if [ -d "$S" ]; then
   for r in $(ls -1 "$S" | grep '^d[a-z0-9]*$'); do
     for img in $(rev_images "$r"); do docker rmi "$img" >/dev/null 2>&1 && echo "removed image $img"; done
   done
-  rm -rf "$S"
+  rm -rf "$S" || { echo "!! cannot remove $S"; exit 1; }
 fi
 rm -f /tmp/app.env
 if [ -n "$OP_SITE_FILE" ] && [ -f "$OP_SITE_FILE" ]; then
-  rm -f "$OP_SITE_FILE"
+  rm -f "$OP_SITE_FILE" "$OP_SITE_FILE.previous" || { echo "!! cannot remove the proxy site $(host_path "$OP_SITE_FILE")"; exit 1; }
   docker exec "$OP_PROXY_CONTAINER" caddy reload --config /etc/openpanel/Caddyfile --adapter caddyfile >/dev/null 2>&1 || true
 fi
 echo "stack $OP_PROJECT removed"
@@ -259,6 +266,6 @@ export const COMPOSE_VARS = [
   'OP_GIT_URL', 'OP_GIT_BRANCH', 'OP_BASE_IMAGES', 'OP_LABELS', 'OP_APP_ENV', 'OP_PORT', 'OP_HEALTH_PATH',
   'OP_HEALTH_TIMEOUT', 'OP_PROXY', 'OP_SITE', 'OP_SITE_FILE', 'OP_PROXY_CONTAINER', 'OP_SWITCH_DELAY', 'OP_KEEP',
   'OP_STACK_DIR', 'OP_REVISION', 'OP_PROJECT', 'OP_SERVICE', 'OP_COMPOSE_FILE', 'OP_ROUTE', 'OP_ALIAS',
-  'OP_IMAGE_PREFIX', 'OP_VOLUMES',
+  'OP_IMAGE_PREFIX', 'OP_VOLUMES', 'OP_DATA_DIR', 'OP_CHECK_HOST', 'OP_PROXY_PORT',
 ] as const;
 export type ComposeVars = Record<(typeof COMPOSE_VARS)[number], string>;

@@ -4,7 +4,9 @@ import { AppConfig } from '../../../shared/contract/apps.ts';
 import { ShipSettings } from '../../../shared/contract/proxy.ts';
 import { checkTraefikLabels } from '../proxy/traefik.ts';
 import { BUILT_SERVICES_AWK, COMPOSE_DOWN_SCRIPT, COMPOSE_JOB_SCRIPT, COMPOSE_VARS } from './compose-script.ts';
-import { composeProject, composeRef, composeVars, isComposeRef, revisionOf, routeAlias, routeOverride } from './compose.ts';
+import type Docker from 'dockerode';
+import { composeDown, composeJob, composeProject, composeRef, composeVars, isComposeRef, revisionOf, routeAlias, routeOverride } from './compose.ts';
+import { startBuilder } from './job.ts';
 import type { StoredConfig } from './store.ts';
 
 const app = AppConfig.parse({
@@ -53,11 +55,37 @@ describe('Compose apps', () => {
     expect(v.OP_SITE_FILE).toBe('/openpanel/proxy/caddy/sites/shop.caddy');
     expect(v.OP_APP_ENV).toBe('TOKEN=x$y "z"');
     expect(v.OP_ROUTE).not.toContain('x$y');
-    for (const script of [COMPOSE_JOB_SCRIPT, COMPOSE_DOWN_SCRIPT]) {
+    expect(v).toMatchObject({ OP_DATA_DIR: '/srv/op', OP_CHECK_HOST: 'shop.example.com', OP_PROXY_PORT: '80' });
+  });
+
+  it('are started (job and compose down) with the script and every variable it reads in the env actually sent', async () => {
+    const specs: Docker.ContainerCreateOptions[] = [];
+    const api = {
+      createContainer: async (spec: Docker.ContainerCreateOptions) => {
+        specs.push(spec);
+        return { id: 'c1', start: async () => undefined, putArchive: async () => undefined, remove: async () => undefined, wait: async () => ({ StatusCode: 0 }), logs: async () => Buffer.from('stack removed\n') };
+      },
+    } as unknown as Docker;
+    const input = { deployId: 'dnew1', appId: 'a-1', kind: 'deploy' as const, app, settings: caddy, revision: 'dnew1', deployKey: 'KEY-VALUE', env: { TOKEN: 'x$y "z"' }, upload: false };
+    const job = composeJob(input);
+    await startBuilder(api, { deployId: 'dnew1', image: 'docker:27-cli', dockerSocket: '/run/docker.sock', settings: caddy, vars: job.vars, script: job.script, binds: job.binds, upload: null });
+    expect(await composeDown(api, { image: 'docker:27-cli', dockerSocket: '/run/docker.sock', input: { ...input, removeVolumes: true } })).toBe('stack removed\n');
+    expect(specs.map((s) => (s.Entrypoint as string[])[2])).toEqual([COMPOSE_JOB_SCRIPT, COMPOSE_DOWN_SCRIPT]);
+    for (const spec of specs) {
+      const script = (spec.Entrypoint as string[])[2]!;
+      execFileSync('sh', ['-n', '-c', script]);
+      const env = new Map(spec.Env!.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+      const read = new Set([...script.matchAll(/\$\{?(OP_[A-Z_]+)/g)].map((m) => m[1]!));
+      expect([...read].filter((name) => !env.has(name))).toEqual([]);
+      expect(env.get('OP_APP_ENV')).toBe('TOKEN=x$y "z"');
+      expect(env.get('OP_PROJECT')).toBe('op-shop');
+      // values only in the env: the app's name, env value and deploy key are nowhere else in what was sent
+      const elsewhere = JSON.stringify({ ...spec, Env: spec.Env!.filter((e) => !/^OP_(APP_ENV|DEPLOY_KEY)=/.test(e)) });
+      expect(elsewhere).not.toContain('x$y');
+      expect(elsewhere).not.toContain('KEY-VALUE');
       expect(script).not.toContain('shop');
-      const used = new Set([...script.matchAll(/\$\{?(OP_[A-Z_]+)/g)].map((m) => m[1]));
-      for (const name of used) expect(COMPOSE_VARS).toContain(name);
     }
+    expect(new Map(specs[1]!.Env!.map((e) => e.split('=', 2) as [string, string])).get('OP_VOLUMES')).toBe('1');
   });
 
   it('find the built services in the normalised config of docker-compose 1.29 and of the v2 plugin', () => {

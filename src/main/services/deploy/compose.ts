@@ -6,6 +6,7 @@ import { MANAGED_LABEL } from '../docker/containers.ts';
 import { BUILDER_DATA, PROXY_CONTAINER, PROXY_NETWORK, proxyDriver } from '../proxy/driver.ts';
 import { baseImageAliases } from '../proxy/images.ts';
 import { COMPOSE_DOWN_SCRIPT, COMPOSE_JOB_SCRIPT, COMPOSE_VARS, type ComposeVars } from './compose-script.ts';
+import { routeCheckVars } from './job.ts';
 import { runOnce } from './run-once.ts';
 import type { StoredConfig } from './store.ts';
 
@@ -112,6 +113,7 @@ export function composeVars(j: ComposeJobInput): ComposeVars {
     OP_ALIAS: routeAlias(project, compose.service),
     OP_IMAGE_PREFIX: `openpanel/${app.name}-`,
     OP_VOLUMES: j.removeVolumes ? '1' : '',
+    ...routeCheckVars(app, j.settings),
   };
   for (const k of COMPOSE_VARS) if (typeof vars[k] !== 'string') throw new Error(`job variable ${k} is not set`);
   return vars;

@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { AppConfig } from '../../../shared/contract/apps.ts';
 import { ShipSettings } from '../../../shared/contract/proxy.ts';
-import { caddySiteFile, isSshGitUrl, jobVars } from './job.ts';
+import type Docker from 'dockerode';
+import { caddySiteFile, isSshGitUrl, jobVars, startBuilder } from './job.ts';
 import { REMOVE_SCRIPT } from './remove.ts';
 import { JOB_SCRIPT, JOB_VARS } from './script.ts';
 import type { StoredConfig } from './store.ts';
@@ -15,14 +16,39 @@ const input = (app: object, settings: ShipSettings) => ({
 const caddy = ShipSettings.parse({ driver: 'caddy' });
 const traefik = ShipSettings.parse({ acme: { email: 'ops@example.com' } });
 
+/** What startBuilder hands to Docker: the create options, and the calls made on the container. */
+function recordingDocker() {
+  const sent: { spec: Docker.ContainerCreateOptions | null; calls: string[] } = { spec: null, calls: [] };
+  const api = {
+    createContainer: async (spec: Docker.ContainerCreateOptions) => {
+      sent.spec = spec;
+      return { id: 'c1', start: async () => void sent.calls.push('start'), putArchive: async () => void sent.calls.push('putArchive'), remove: async () => void sent.calls.push('remove') };
+    },
+  };
+  return { api: api as unknown as Docker, sent };
+}
+
 describe('the Dockerfile deploy job', () => {
-  it('reads only variables the app sets, and none of their values is in the script text', () => {
-    const read = new Set([...JOB_SCRIPT.matchAll(/\$\{?(OP_[A-Z_]+)/g)].map((m) => m[1]!));
-    expect([...read].filter((v) => !(JOB_VARS as readonly string[]).includes(v))).toEqual([]);
-    const vars = jobVars(input(base, caddy));
-    for (const k of JOB_VARS) expect(typeof vars[k]).toBe('string');
-    expect(JOB_SCRIPT).not.toContain('secret-value');
-    execFileSync('sh', ['-n', '-c', JOB_SCRIPT]);
+  it('is started with the script and every variable it reads in its env; secrets are only in the env', async () => {
+    const { api, sent } = recordingDocker();
+    const j = input(base, caddy);
+    await startBuilder(api, { deployId: 'd1', image: 'docker:27-cli', dockerSocket: '/var/run/docker.sock', settings: caddy, vars: jobVars(j), upload: null });
+    expect(sent.calls).toEqual(['start']);
+    const spec = sent.spec!;
+    const [shell, flag, script] = spec.Entrypoint as string[];
+    expect([shell, flag, script]).toEqual(['sh', '-c', JOB_SCRIPT]);
+    execFileSync('sh', ['-n', '-c', script!]);
+    const env = new Map(spec.Env!.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+    const read = new Set([...script!.matchAll(/\$\{?(OP_[A-Z_]+)/g)].map((m) => m[1]!));
+    expect([...read].filter((v) => !env.has(v))).toEqual([]);
+    expect([...env.keys()].sort()).toEqual([...JOB_VARS].sort());
+    expect(env.get('OP_APP_ENV')).toBe('TOKEN=secret-value');
+    expect(env.get('OP_DEPLOY_KEY')).toBe(j.deployKey);
+    expect(env.get('OP_DATA_DIR')).toBe(caddy.dataDir);
+    // secret values travel in those two variables only: not in the script, the name, labels, binds or other vars
+    const elsewhere = JSON.stringify({ ...spec, Env: spec.Env!.filter((e) => !e.startsWith('OP_APP_ENV=') && !e.startsWith('OP_DEPLOY_KEY=')) });
+    expect(elsewhere).not.toContain('secret-value');
+    expect(elsewhere).not.toContain('BEGIN OPENSSH PRIVATE KEY');
     execFileSync('sh', ['-n', '-c', REMOVE_SCRIPT]);
   });
 
@@ -38,5 +64,6 @@ describe('the Dockerfile deploy job', () => {
     expect(v).toMatchObject({ OP_MEMORY: '64m', OP_CPUS: '0.5', OP_RESTART: 'on-failure', OP_HEALTH_PATH: '/health', OP_HEALTH_TIMEOUT: '30', OP_SITE: '', OP_SITE_FILE: caddySiteFile('web') });
     expect(jobVars(input({ ...base, domains: [{ host: 'web.example.com' }] }, caddy)).OP_SITE_FILE).toBe(caddySiteFile('web'));
     expect(jobVars(input(base, traefik)).OP_SITE_FILE).toBe('');
+    expect(jobVars(input({ ...base, domains: [{ host: 'web.example.com' }] }, caddy))).toMatchObject({ OP_CHECK_HOST: 'web.example.com', OP_PROXY_PORT: '80' });
   });
 });

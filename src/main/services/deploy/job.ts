@@ -6,6 +6,7 @@ import type { ShipSettings } from '../../../shared/contract/proxy.ts';
 import { AppError, errorMessage } from '../core/errors.ts';
 import { DATA_NETWORK } from '../databases/network.ts';
 import { MANAGED_LABEL } from '../docker/containers.ts';
+import { demuxStreams } from '../docker/demux.ts';
 import { BUILDER_DATA, PROXY_CONTAINER, PROXY_NETWORK, proxyDriver } from '../proxy/driver.ts';
 import { baseImageAliases } from '../proxy/images.ts';
 import type { SshConnection } from '../ssh/connection.ts';
@@ -35,6 +36,11 @@ export interface JobInput {
   deployKey: string | null;
   env: Record<string, string>;
   upload: boolean;
+}
+
+/** What a job needs to name server paths in its errors and to confirm a switch with a request through the proxy. */
+export function routeCheckVars(app: Pick<StoredConfig, 'domains'>, settings: ShipSettings) {
+  return { OP_DATA_DIR: settings.dataDir, OP_CHECK_HOST: app.domains[0]?.host ?? '', OP_PROXY_PORT: String(settings.httpPort) };
 }
 
 /** The job's environment: every OP_* variable, always set. */
@@ -76,6 +82,7 @@ export function jobVars(j: JobInput): JobVars {
     OP_SWITCH_DELAY: String(driver.switchDelaySeconds),
     OP_DRAIN: '1',
     OP_KEEP: String(j.app.keepImages),
+    ...routeCheckVars(j.app, j.settings),
     ...overrideVars(j.app),
   };
   for (const k of JOB_VARS) if (typeof vars[k] !== 'string') throw new Error(`job variable ${k} is not set`);
@@ -125,21 +132,51 @@ export function builderSpec(opts: BuilderOpts): Docker.ContainerCreateOptions & 
   };
 }
 
-/** Creates and starts the detached builder; from here on the job lives on the server. */
-export async function startBuilder(api: Docker, opts: BuilderOpts & { upload: Buffer | null }): Promise<void> {
+/**
+ * Creates and starts the detached builder; from here on the job lives on the server. With `attach` (the Docker API
+ * for long streams) the builder's own stderr is followed from before its start, as `docker run` does: a job that
+ * cannot write its files says why there and exits (75); `stderr` gives that text once the stream ends.
+ */
+export async function startBuilder(api: Docker, opts: BuilderOpts & { upload: Buffer | null; attach?: Docker }): Promise<{ stderr: BuilderStderr | null }> {
   const c = await api.createContainer(builderSpec(opts));
   try {
+    const stderr = opts.attach ? (await followStderr(opts.attach, c.id)).ended : null;
     if (opts.upload) await c.putArchive(opts.upload, { path: '/' });
     await c.start();
+    return { stderr };
   } catch (e) {
     await c.remove({ force: true }).catch(() => undefined);
     throw e;
   }
 }
 
-/** Reads a job's files over the server's SSH connection. */
-export function jobReader(conn: () => Promise<SshConnection>, docker: <T>(call: (api: Docker) => Promise<T>) => Promise<T>, jobDir: string, deployId: string): JobReader {
+/** The builder's stderr, once its stream ended (the builder exited); null when the stream broke first (link cut). */
+export type BuilderStderr = Promise<string | null>;
+
+// The text's promise comes wrapped: awaiting a bare one would wait for the builder's end.
+async function followStderr(streams: Docker, id: string): Promise<{ ended: BuilderStderr }> {
+  const stream = (await streams.getContainer(id).attach({ stream: true, stdout: false, stderr: true, logs: false })) as NodeJS.ReadableStream;
+  const chunks: Buffer[] = [];
+  stream.on('data', (b: Buffer) => chunks.push(b));
+  const text = () => demuxStreams(Buffer.concat(chunks)).stderr.toString('utf8');
   return {
+    ended: new Promise((resolve) => {
+      stream.once('end', () => resolve(text()));
+      stream.once('close', () => resolve(text()));
+      stream.once('error', () => resolve(null));
+    }),
+  };
+}
+
+/** Reads a job's files over the server's SSH connection (and, when the app started it, the builder's stderr). */
+export function jobReader(conn: () => Promise<SshConnection>, docker: <T>(call: (api: Docker) => Promise<T>) => Promise<T>, jobDir: string, deployId: string, stderr: BuilderStderr | null = null): JobReader {
+  return {
+    async exitReason() {
+      if (!stderr) return null;
+      const text = await Promise.race([stderr, new Promise<null>((r) => setTimeout(() => r(null), 5_000).unref())]);
+      const reason = text?.split('\n').map((l) => l.replace(/^!! /, '').trim()).filter(Boolean).pop();
+      return reason ?? null;
+    },
     async read(offset) {
       // Own deadline around the whole read: opening a channel on a connection that died silently never settles.
       const ac = new AbortController();

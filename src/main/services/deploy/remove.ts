@@ -13,14 +13,15 @@ import { runOnce } from './run-once.ts';
 export const REMOVE_SCRIPT = String.raw`
 set -u
 if [ -f "$OP_SITE_FILE" ]; then
-  rm -f "$OP_SITE_FILE" && echo "removed the proxy site $(basename "$OP_SITE_FILE")"
+  rm -f "$OP_SITE_FILE" "$OP_SITE_FILE.previous" || { echo "!! cannot remove the proxy site $(basename "$OP_SITE_FILE")"; exit 3; }
+  echo "removed the proxy site $(basename "$OP_SITE_FILE")"
   if docker inspect "$OP_PROXY_CONTAINER" >/dev/null 2>&1; then
     docker exec "$OP_PROXY_CONTAINER" caddy reload --config /etc/openpanel/Caddyfile --adapter caddyfile >/dev/null 2>&1 && echo "proxy reloaded" || { echo "!! the proxy did not reload"; exit 3; }
   fi
 fi
 n=0
 for id in $OP_JOB_IDS; do
-  if [ -d "$OP_DATA/jobs/$id" ]; then rm -rf "$OP_DATA/jobs/$id"; n=$((n + 1)); fi
+  if [ -d "$OP_DATA/jobs/$id" ]; then rm -rf "$OP_DATA/jobs/$id" || { echo "!! cannot remove the job folder $id"; exit 3; }; n=$((n + 1)); fi
 done
 echo "removed $n job folder(s)"
 `;

@@ -1,4 +1,4 @@
-import { JOB_SHELL_LIB } from './shell-lib.ts';
+import { JOB_SHELL_LIB, WRITE_LIB } from './shell-lib.ts';
 import { OVERRIDE_STEP, OVERRIDE_VARS } from './override.ts';
 
 /**
@@ -11,20 +11,16 @@ import { OVERRIDE_STEP, OVERRIDE_VARS } from './override.ts';
 export const JOB_SCRIPT = String.raw`
 set -u
 J="$OP_JOB_DIR"
-mkdir -p "$J" && chmod 755 "$J"
-: >> "$J/log"
-exec >> "$J/log" 2>&1
-STEP=prepare; PROGRESS=0; COMMIT=""; BUILD_MS=null; STARTED=
+STEP=prepare; PROGRESS=0; COMMIT=""; BUILD_MS=null; STARTED=; CONTAINER="$OP_CONTAINER"
+${WRITE_LIB}
 ${JOB_SHELL_LIB}
-state() {
-  printf '{"status":"%s","step":"%s","progress":%s,"image":"%s","commit":"%s","container":"%s","buildMs":%s,"error":"%s","at":%s}\n' \
-    "$1" "$2" "$3" "$OP_IMAGE" "$COMMIT" "$OP_CONTAINER" "$BUILD_MS" "$4" "$(now)" > "$J/state.tmp" && mv -f "$J/state.tmp" "$J/state.json"
-}
-step() { STEP=$1; PROGRESS=$2; echo "==> $3"; state running "$1" "$2" ""; }
+open_job
+step() { STEP=$1; PROGRESS=$2; echo "==> $3"; record running "$1" "$2" "" || fail "$WERR"; }
 fail() {
-  echo "!! $1"
+  failed_because "$1"
+  echo "!! $FMSG"
   if [ -n "$STARTED" ]; then docker rm -f "$OP_CONTAINER" >/dev/null 2>&1; fi
-  state failed "$STEP" "$PROGRESS" "$1"
+  record failed "$STEP" "$PROGRESS" "$FMSG" || { echo "!! $FMSG (and the failure could not be recorded: $WERR)" >&3; exit 75; }
   exit 1
 }
 
@@ -37,7 +33,7 @@ if [ "$OP_KIND" = deploy ]; then
   rm -rf "$SRC"
   if [ -n "$OP_UPLOAD" ]; then
     [ -d /upload ] || fail "the uploaded build context is missing"
-    mv /upload "$SRC"
+    mv /upload "$SRC" || fail "cannot move the uploaded build context into place"
     COMMIT=upload
   else
     if [ -n "$OP_GIT_SSH" ]; then
@@ -45,20 +41,20 @@ if [ "$OP_KIND" = deploy ]; then
       # The git server's host key is pinned on first use, per server, in the data dir (known_hosts).
       SSH="ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o HashKnownHosts=no -o UserKnownHostsFile=/openpanel/known_hosts"
       if [ -n "$OP_DEPLOY_KEY" ]; then
-        umask 077; printf '%s\n' "$OP_DEPLOY_KEY" > /tmp/deploy_key; umask 022
+        umask 077; put /tmp/deploy_key "$OP_DEPLOY_KEY" || fail "cannot write the deploy key: $WERR"; umask 022
         SSH="$SSH -i /tmp/deploy_key -o IdentitiesOnly=yes"
       fi
       export GIT_SSH_COMMAND="$SSH"
     fi
     OP_DEPLOY_KEY=
-    git clone --depth 1 --branch "$OP_GIT_BRANCH" -- "$OP_GIT_URL" "$SRC" 2>/tmp/git.err; rc=$?
-    cat /tmp/git.err
+    gerr=$(git clone --depth 1 --branch "$OP_GIT_BRANCH" -- "$OP_GIT_URL" "$SRC" 2>&1); rc=$?
+    printf '%s\n' "$gerr"
     rm -f /tmp/deploy_key
     if [ "$rc" -ne 0 ]; then
-      if grep -q -e 'IDENTIFICATION HAS CHANGED' -e 'Host key verification failed' /tmp/git.err; then
+      if printf '%s\n' "$gerr" | grep -q -e 'IDENTIFICATION HAS CHANGED' -e 'Host key verification failed'; then
         fail "the git server's host key differs from the one pinned on first use (known_hosts in the server's data dir): changed or spoofed? If the change is expected, delete its line there (ssh-keygen -R) and deploy again"
       fi
-      if grep -q -e 'Permission denied (publickey' /tmp/git.err; then
+      if printf '%s\n' "$gerr" | grep -q -e 'Permission denied (publickey'; then
         fail "the git server refused the SSH login (add the app's public deploy key to the repository, with read access)"
       fi
       fail "git clone of the branch failed"
@@ -80,8 +76,8 @@ else
 fi
 
 step start 70 "Starting $OP_CONTAINER"
-printf '%s\n' "$OP_LABELS" > /tmp/labels
-umask 077; printf '%s\n' "$OP_APP_ENV" > /tmp/app.env; umask 022
+put /tmp/labels "$OP_LABELS" || fail "cannot write the labels: $WERR"
+umask 077; put /tmp/app.env "$OP_APP_ENV" || fail "cannot write the app's env file: $WERR"; umask 022
 OP_APP_ENV=
 set -- docker create --name "$OP_CONTAINER" --network "$OP_NETWORK" --restart "$OP_RESTART" --label-file /tmp/labels --env-file /tmp/app.env
 if [ -n "$OP_MEMORY" ]; then set -- "$@" --memory "$OP_MEMORY"; fi
@@ -111,13 +107,17 @@ echo "healthy after $n probe(s)"
 step switch 90 "Switching traffic to $OP_CONTAINER ($OP_PROXY)"
 if [ "$OP_PROXY" = caddy ] && [ -n "$OP_SITE" ]; then
   caddy_site "$OP_CONTAINER:$OP_PORT"
+  # The previous containers go only once a request through the proxy confirms the new route.
+  confirm_route "$OP_CONTAINER:$OP_PORT" || { caddy_back; fail "the switch was not confirmed: $OP_CHECK_HOST did not answer through the proxy with the new version (the previous one serves again)"; }
+  rm -f "$OP_SITE_FILE.previous"
 elif [ "$OP_PROXY" = caddy ] && [ -n "$OP_SITE_FILE" ] && [ -f "$OP_SITE_FILE" ]; then
   echo "the app has no domains now: removing its proxy site"
-  rm -f "$OP_SITE_FILE"
-  docker exec "$OP_PROXY_CONTAINER" caddy reload --config /etc/openpanel/Caddyfile --adapter caddyfile || fail "the proxy did not take the new configuration (is it installed and running?)"
+  rm -f "$OP_SITE_FILE" || fail "cannot remove the proxy site $(host_path "$OP_SITE_FILE")"
+  caddy_reload || fail "the proxy did not take the new configuration (is it installed and running?)"
 elif [ "$OP_PROXY" = traefik ]; then
   # Traefik routes to every healthy container with the app's labels; give its provider time to see the new one.
   sleep "$OP_SWITCH_DELAY"
+  confirm_route "$OP_CONTAINER:$OP_PORT" || fail "the switch was not confirmed: $OP_CHECK_HOST did not answer through the proxy"
 fi
 
 step cleanup 95 "Stopping the previous containers"
@@ -132,8 +132,9 @@ docker images --filter "label=openpanel.app=$OP_APP_ID" --format '{{.Repository}
   [ "$img" = "$OP_IMAGE" ] || { echo "removing old image $img"; docker rmi "$img" >/dev/null 2>&1; }
 done
 STEP=done; PROGRESS=100
+rm -f "$J/reserve"
 echo "==> Deployed $OP_IMAGE as $OP_CONTAINER"
-state succeeded done 100 ""
+record succeeded done 100 "" || { echo "!! deployed, but the result could not be recorded: $WERR" >&3; exit 75; }
 `;
 
 /** Every variable the script reads; the app sets all of them (empty when unused), since the script runs with set -u. */
@@ -142,6 +143,7 @@ export const JOB_VARS = [
   'OP_UPLOAD', 'OP_DEPLOY_KEY', 'OP_GIT_URL', 'OP_GIT_BRANCH', 'OP_GIT_SSH', 'OP_BASE_IMAGES', 'OP_DOCKERFILE',
   'OP_LABELS', 'OP_APP_ENV', 'OP_MEMORY', 'OP_CPUS', 'OP_RESTART', 'OP_PORT', 'OP_HEALTH_PATH', 'OP_HEALTH_TIMEOUT',
   'OP_PROXY', 'OP_SITE', 'OP_SITE_FILE', 'OP_PROXY_CONTAINER', 'OP_SWITCH_DELAY', 'OP_DRAIN', 'OP_KEEP',
+  'OP_DATA_DIR', 'OP_CHECK_HOST', 'OP_PROXY_PORT',
   ...OVERRIDE_VARS,
 ] as const;
 export type JobVars = Record<(typeof JOB_VARS)[number], string>;

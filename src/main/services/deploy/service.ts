@@ -9,7 +9,7 @@ import type { ShipSettingsStore } from '../proxy/settings.ts';
 import type { ConnectionPool } from '../ssh/pool.ts';
 import type { AppsService } from './apps.ts';
 import { composeDown, composeJob, composeOf, composeProject, composeRef, isComposeRef, revisionOf } from './compose.ts';
-import { builderName, deployContainer, deployImage, JOB_APP_LABEL, jobDirOf, jobReader, jobVars, packFolder, startBuilder } from './job.ts';
+import { type BuilderStderr, builderName, deployContainer, deployImage, JOB_APP_LABEL, jobDirOf, jobReader, jobVars, packFolder, startBuilder } from './job.ts';
 import { toDeploy, type DeployRow, type DeployStore } from './store.ts';
 import { JobTracker, type TrackerOptions } from './tracker.ts';
 
@@ -140,6 +140,7 @@ export class DeployService {
       container, error: null, buildSeconds: null, jobDir: jobDirOf(settings, id), log: null, createdAt: now, finishedAt: null,
     };
     this.d.store.insertDeploy(deployRow);
+    let stderr: BuilderStderr | null;
     try {
       const { deployKey, env } = await this.d.apps.secretsOf(row);
       const upload = kind === 'deploy' && app.source.kind === 'upload' ? await packFolder(app.source.path) : null;
@@ -149,17 +150,18 @@ export class DeployService {
       const builder = resolveImage(DEFAULT_IMAGES.builder, settings.imageOverrides);
       const dockerSocket = await this.d.dockerSocket(row.serverId);
       const api = await liveApi(this.d.docker, row.serverId);
-      await guarded(this.d.docker, row.serverId, 'starting the deploy job', async () => {
+      const attach = (await this.d.docker.client(row.serverId)).streams;
+      ({ stderr } = await guarded(this.d.docker, row.serverId, 'starting the deploy job', async () => {
         await ensureNetwork(api);
         await ensureImage(api, builder);
-        await startBuilder(api, { deployId: id, image: builder, dockerSocket, settings, vars: job.vars, ...(job.script ? { script: job.script } : {}), binds: job.binds, upload });
-      }, 300_000);
+        return startBuilder(api, { deployId: id, image: builder, dockerSocket, settings, vars: job.vars, ...(job.script ? { script: job.script } : {}), binds: job.binds, upload, attach });
+      }, 300_000));
     } catch (e) {
       this.d.store.updateDeploy(id, { status: 'failed', error: `starting the job: ${errorMessage(e)}`, finishedAt: Date.now(), log: `!! starting the job failed: ${errorMessage(e)}\n` });
       throw e instanceof AppError ? e : new AppError('REMOTE_COMMAND_FAILED', `starting the deploy job: ${errorMessage(e)}`);
     }
     this.d.store.updateDeploy(id, { status: 'running', step: 'prepare' });
-    this.track(this.d.store.deploy(id));
+    this.track(this.d.store.deploy(id), stderr);
     return this.get(id);
   }
 
@@ -258,13 +260,14 @@ export class DeployService {
     }
   }
 
-  private track(row: DeployRow): void {
+  private track(row: DeployRow, stderr: BuilderStderr | null = null): void {
     if (this.closed || this.trackers.has(row.id)) return;
     const reader = jobReader(
       () => this.d.pool.acquire(row.serverId),
       (call) => guarded(this.d.docker, row.serverId, 'checking the deploy job', async () => call(await this.d.docker.api(row.serverId)), 10_000),
       row.jobDir,
       row.id,
+      stderr,
     );
     const t = new JobTracker(reader, this.d.tracker);
     this.trackers.set(row.id, t);
@@ -275,7 +278,7 @@ export class DeployService {
       if (t.outcome) {
         Object.assign(set, {
           status: t.outcome === 'succeeded' ? 'succeeded' : 'failed',
-          error: t.outcome === 'lost' ? 'the job stopped on the server without a result (builder killed?)' : s?.error || null,
+          error: t.outcome === 'lost' ? (t.lostReason ?? 'the job stopped on the server without a result (builder killed?)') : s?.error || null,
           log: t.log,
           finishedAt: Date.now(),
         });

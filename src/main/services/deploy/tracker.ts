@@ -22,6 +22,8 @@ export interface JobReader {
   read(offset: number): Promise<{ state: JobState | null; log: Buffer }>;
   /** Whether the builder container still exists. */
   builderAlive(): Promise<boolean>;
+  /** Why a builder that ended without a final state stopped, as it said on its stderr (null: unknown). */
+  exitReason?(): Promise<string | null>;
 }
 
 const SEP = '\x1e';
@@ -58,6 +60,8 @@ export class JobTracker extends EventEmitter<{ update: [] }> {
   /** Set when the job is over: its final status (or 'lost' when the builder vanished without a result). */
   outcome: 'succeeded' | 'failed' | 'lost' | null = null;
   lastError: string | null = null;
+  /** With outcome 'lost': the builder's own last words, when they were heard (e.g. its disk was full). */
+  lostReason: string | null = null;
   private bytes = 0;
   private readonly decoder = new StringDecoder('utf8');
   private stopped = false;
@@ -125,6 +129,7 @@ export class JobTracker extends EventEmitter<{ update: [] }> {
           if (!again.state || again.state.status === 'running') {
             this.bytes += again.log.length;
             this.log += this.decoder.write(again.log) + this.decoder.end();
+            this.lostReason = (await this.reader.exitReason?.().catch(() => null)) ?? null;
             this.outcome = 'lost';
             this.emit('update');
             return;
