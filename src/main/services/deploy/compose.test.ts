@@ -55,7 +55,7 @@ describe('Compose apps', () => {
     expect(v.OP_SITE_FILE).toBe('/openpanel/proxy/caddy/sites/shop.caddy');
     expect(v.OP_APP_ENV).toBe('TOKEN=x$y "z"');
     expect(v.OP_ROUTE).not.toContain('x$y');
-    expect(v).toMatchObject({ OP_DATA_DIR: '/srv/op', OP_CHECK_HOST: 'shop.example.com', OP_PROXY_PORT: '80' });
+    expect(v).toMatchObject({ OP_DATA_DIR: '/srv/op', OP_CHECK_HOST: 'plain.example.com', OP_PROXY_PORT: '80' });
   });
 
   it('are started (job and compose down) with the script and every variable it reads in the env actually sent', async () => {

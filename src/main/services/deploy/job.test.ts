@@ -64,6 +64,10 @@ describe('the Dockerfile deploy job', () => {
     expect(v).toMatchObject({ OP_MEMORY: '64m', OP_CPUS: '0.5', OP_RESTART: 'on-failure', OP_HEALTH_PATH: '/health', OP_HEALTH_TIMEOUT: '30', OP_SITE: '', OP_SITE_FILE: caddySiteFile('web') });
     expect(jobVars(input({ ...base, domains: [{ host: 'web.example.com' }] }, caddy)).OP_SITE_FILE).toBe(caddySiteFile('web'));
     expect(jobVars(input(base, traefik)).OP_SITE_FILE).toBe('');
-    expect(jobVars(input({ ...base, domains: [{ host: 'web.example.com' }] }, caddy))).toMatchObject({ OP_CHECK_HOST: 'web.example.com', OP_PROXY_PORT: '80' });
+    // the switch is confirmed on port 80 by a host it answers there: plain HTTP first, TLS only where port 80 redirects
+    const twoHosts = { ...base, domains: [{ host: 'web.example.com' }, { host: 'plain.example.com', tls: false }] };
+    expect(jobVars(input(twoHosts, caddy))).toMatchObject({ OP_CHECK_HOST: 'plain.example.com', OP_PROXY_PORT: '80' });
+    expect(jobVars(input({ ...base, domains: [{ host: 'web.example.com' }] }, caddy)).OP_CHECK_HOST).toBe('web.example.com');
+    expect(jobVars(input({ ...base, domains: [{ host: 'web.example.com' }] }, ShipSettings.parse({ httpsRedirect: false }))).OP_CHECK_HOST).toBe('');
   });
 });

@@ -38,9 +38,15 @@ export interface JobInput {
   upload: boolean;
 }
 
-/** What a job needs to name server paths in its errors and to confirm a switch with a request through the proxy. */
+/**
+ * What a job needs to name server paths in its errors and to confirm a switch with a request through the proxy on
+ * its HTTP port: a plain-HTTP domain, else a TLS one where port 80 answers it with a redirect (Caddy always,
+ * Traefik with httpsRedirect); none: not confirmed.
+ */
 export function routeCheckVars(app: Pick<StoredConfig, 'domains'>, settings: ShipSettings) {
-  return { OP_DATA_DIR: settings.dataDir, OP_CHECK_HOST: app.domains[0]?.host ?? '', OP_PROXY_PORT: String(settings.httpPort) };
+  const redirects = settings.driver === 'caddy' || settings.httpsRedirect;
+  const host = app.domains.find((d) => !d.tls)?.host ?? (redirects ? app.domains[0]?.host : undefined) ?? '';
+  return { OP_DATA_DIR: settings.dataDir, OP_CHECK_HOST: host, OP_PROXY_PORT: String(settings.httpPort) };
 }
 
 /** The job's environment: every OP_* variable, always set. */
