@@ -4,6 +4,9 @@ import type { ImportPlanItem } from '../../../shared/contract/profiles.ts';
 import { useUi } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
+import { pinKey, ProfileHostKeys, ProfileTrustNote, type PinConfirmation } from './ProfileHostKeys.tsx';
+
+type Action = 'create' | 'skip' | 'overwrite';
 
 function download(name: string, content: string) {
   const url = URL.createObjectURL(new Blob([content], { type: 'application/json' }));
@@ -25,7 +28,9 @@ export function ProfilesPanel() {
   const [file, setFile] = useState<string | null>(null);
   const [importPass, setImportPass] = useState('');
   const [plan, setPlan] = useState<ImportPlanItem[] | null>(null);
-  const [actions, setActions] = useState<Record<string, 'create' | 'skip' | 'overwrite'>>({});
+  // Maps, not objects: refs come from the file and may be named __proto__ or constructor.
+  const [actions, setActions] = useState<ReadonlyMap<string, Action>>(new Map());
+  const [pins, setPins] = useState<ReadonlyMap<string, PinConfirmation>>(new Map());
 
   const doExport = async () => {
     try {
@@ -40,7 +45,8 @@ export function ProfilesPanel() {
     try {
       const p = await api().profiles.preview({ content, ...(importPass ? { passphrase: importPass } : {}) });
       setPlan(p);
-      setActions(Object.fromEntries(p.map((i) => [i.ref, i.defaultAction])));
+      setActions(new Map(p.map((i) => [i.ref, i.defaultAction])));
+      setPins(new Map());
     } catch (e) {
       toast({ kind: 'error', title: 'Cannot import this file', detail: describeError(e).message });
     }
@@ -48,8 +54,9 @@ export function ProfilesPanel() {
   const apply = async () => {
     if (!file) return;
     try {
-      const r = await api().profiles.import({ content: file, ...(importPass ? { passphrase: importPass } : {}), actions });
-      toast({ kind: 'success', title: 'Imported', detail: `created ${r.created.length}, updated ${r.updated.length}, skipped ${r.skipped.length}${r.hostKeyConflicts.length ? `; kept local host keys for ${r.hostKeyConflicts.join(', ')}` : ''}` });
+      const r = await api().profiles.import({ content: file, ...(importPass ? { passphrase: importPass } : {}), actions: Object.fromEntries(actions), confirmHostKeys: [...pins.values()] });
+      const unconfirmed = r.unconfirmedHostKeys.length ? `; ${r.unconfirmedHostKeys.length} host key${r.unconfirmedHostKeys.length === 1 ? '' : 's'} not trusted (asked on first connect)` : '';
+      toast({ kind: 'success', title: 'Imported', detail: `created ${r.created.length}, updated ${r.updated.length}, skipped ${r.skipped.length}${r.hostKeyConflicts.length ? `; kept local host keys for ${r.hostKeyConflicts.join(', ')}` : ''}${unconfirmed}` });
       setPlan(null);
       setFile(null);
       void qc.invalidateQueries({ queryKey: orpc.servers.key() });
@@ -95,7 +102,8 @@ export function ProfilesPanel() {
       </div>
       {plan && (
         <>
-          <table className="table" style={{ marginTop: 10 }}>
+          <ProfileTrustNote authenticated={plan.every((p) => p.authenticated)} />
+          <table className="table" style={{ marginTop: 10 }} data-testid="profile-plan">
             <thead>
               <tr>
                 <th>Server</th>
@@ -106,15 +114,18 @@ export function ProfilesPanel() {
             </thead>
             <tbody>
               {plan.map((p) => (
-                <tr key={p.ref}>
+                <tr key={p.ref} data-ref={p.ref}>
                   <td>{p.name}</td>
-                  <td>{p.address}</td>
+                  <td>
+                    {p.address}
+                    <ProfileHostKeys item={p} confirmed={pins} onToggle={(c, on) => setPins((m) => toggled(m, c, on))} />
+                  </td>
                   <td className="small">
                     {p.existingId ? p.changes.join(', ') || 'same as existing' : 'new'}
                     {p.hostKeyConflict && <div className="field-error">{p.hostKeyConflict} (local pin kept)</div>}
                   </td>
                   <td>
-                    <select value={actions[p.ref]} onChange={(e) => setActions((a) => ({ ...a, [p.ref]: e.target.value as 'create' | 'skip' | 'overwrite' }))} aria-label={`Action for ${p.name}`}>
+                    <select value={actions.get(p.ref)} onChange={(e) => setActions((a) => new Map(a).set(p.ref, e.target.value as Action))} aria-label={`Action for ${p.name}`}>
                       {!p.existingId && <option value="create">create</option>}
                       <option value="skip">skip</option>
                       {p.existingId && <option value="overwrite">overwrite</option>}
@@ -134,4 +145,11 @@ export function ProfilesPanel() {
       )}
     </div>
   );
+}
+
+function toggled(m: ReadonlyMap<string, PinConfirmation>, c: PinConfirmation, on: boolean): ReadonlyMap<string, PinConfirmation> {
+  const next = new Map(m);
+  if (on) next.set(pinKey(c), c);
+  else next.delete(pinKey(c));
+  return next;
 }
