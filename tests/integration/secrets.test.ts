@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -141,6 +141,13 @@ describe('encrypted vault (scrypt + AES-256-GCM)', () => {
     await expect(again.unlock('wrong passphrase!')).rejects.toMatchObject({ code: 'VAULT_WRONG_PASSPHRASE' });
     await again.unlock('correct horse battery');
     expect(await again.get(ref.ref)).toBe(value);
+    // A tag cut to 12 bytes would still verify in GCM without a length check: refused, the vault stays locked.
+    const body = JSON.parse(file) as { tag: string };
+    writeFileSync(join(app.dataDir, 'vault.json'), JSON.stringify({ ...body, tag: Buffer.from(body.tag, 'base64').subarray(0, 12).toString('base64') }));
+    const truncated = new VaultSecretStore(join(app.dataDir, 'vault.json'));
+    await expect(truncated.unlock('correct horse battery')).rejects.toMatchObject({ code: 'PROFILE_INVALID', message: expect.stringMatching(/^tag: expected a 16-byte/) });
+    expect(truncated.unlocked).toBe(false);
+    writeFileSync(join(app.dataDir, 'vault.json'), file);
 
     const audit = await app.client.activity.list({ limit: 10 });
     expect(JSON.stringify(audit)).not.toContain('correct horse battery');
