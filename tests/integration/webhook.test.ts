@@ -24,7 +24,7 @@ describe(`push-to-deploy webhook through the ${DRIVER} proxy (real sshd + docker
   let path: string;
   const dataDir = mkdtempSync(join(tmpdir(), 'openpanel-hook-app-'));
 
-  const github = (body: string, key = secret, event = 'push') => postByHost(s.host, HOOK_HOST, path, body, { 'X-GitHub-Event': event, 'X-GitHub-Delivery': `gh-${Date.now()}-${Math.random()}`, 'X-Hub-Signature-256': `sha256=${hmac(key, body)}` });
+  const github = (body: string, key = secret, event = 'push', delivery = `gh-${Date.now()}-${Math.random()}`) => postByHost(s.host, HOOK_HOST, path, body, { 'X-GitHub-Event': event, 'X-GitHub-Delivery': delivery, 'X-Hub-Signature-256': `sha256=${hmac(key, body)}` });
   const jobsOnServer = async () => (await s.exec(['docker', 'ps', '-aq', '--filter', `label=openpanel.job.app=${appId}`], { check: true })).stdout.trim();
 
   beforeAll(async () => {
@@ -107,15 +107,19 @@ describe(`push-to-deploy webhook through the ${DRIVER} proxy (real sshd + docker
 
   it('a signed GitHub push of the branch starts the same deploy job, which succeeds and shows in the history', async () => {
     const head = repo.git(['rev-parse', 'HEAD']).trim();
-    const res = await github(pushBody('refs/heads/main', head));
+    const res = await github(pushBody('refs/heads/main', head), secret, 'push', 'gh-first');
     expect(res.status, res.body).toBe(202);
     const { deployId } = JSON.parse(res.body) as { deployId: string };
+    // the same signed payload again under a new delivery id (which is not signed) while the job runs
+    const replay = await github(pushBody('refs/heads/main', head), secret, 'push', 'gh-replay-1');
+    expect([replay.status, JSON.parse(replay.body)]).toEqual([202, { ignored: `commit ${head} is already being deployed (${deployId})` }]);
     expect(deployId).toMatch(/^d[a-z0-9]+$/);
     // a deploy from the app is refused while the webhook's job runs: looked up on the server, not only in SQLite
     const busy = await rpcError(app.client.apps.deploy({ id: appId }));
     expect(busy.code).toBe('CONFLICT');
-    const [latest] = await app.client.apps.webhook.deliveries({ id: appId, limit: 1 });
-    expect(latest).toMatchObject({ provider: 'github', result: 'started', deployId, ref: 'refs/heads/main', commit: head });
+    const [replayed, latest] = await app.client.apps.webhook.deliveries({ id: appId, limit: 2 });
+    expect(latest).toMatchObject({ provider: 'github', delivery: 'gh-first', result: 'started', deployId, ref: 'refs/heads/main', commit: head });
+    expect(replayed).toMatchObject({ delivery: 'gh-replay-1', result: 'ignored', status: 202, deployId: null });
     const { deploy, log } = await followDeploy(app.client, deployId, 120_000);
     expect(deploy.status, log).toBe('succeeded');
     expect(deploy).toMatchObject({ trigger: 'webhook', kind: 'deploy', commit: head, image: `openpanel/hooked:${deployId}` });
@@ -127,6 +131,28 @@ describe(`push-to-deploy webhook through the ${DRIVER} proxy (real sshd + docker
     expect(env.stdout).toContain('GREETING=from-the-keychain');
     expect((await app.client.apps.deploys({ id: appId })).map((d) => [d.id, d.trigger, d.status])).toEqual([[deployId, 'webhook', 'succeeded']]);
     expect(JSON.parse((await s.exec(['cat', `/tmp/openpanel/jobs/${deployId}/trigger.json`], { check: true })).stdout)).toMatchObject({ trigger: 'webhook', appId, provider: 'github' });
+
+    // Deployed: replays find the commit on the running container (the image's openpanel.commit label).
+    const late = await github(pushBody('refs/heads/main', head), secret, 'push', 'gh-replay-2');
+    expect([late.status, JSON.parse(late.body)]).toEqual([200, { ignored: `commit ${head} is already deployed` }]);
+    // The receiver restarts (a new process: its start time changes); the handled delivery ids were kept on disk.
+    const startedAt = async () => (await s.exec(['docker', 'inspect', '-f', '{{.State.StartedAt}}', 'openpanel-webhook'], { check: true })).stdout.trim();
+    const before = await startedAt();
+    await s.exec(['docker', 'restart', '-t', '5', 'openpanel-webhook'], { check: true, timeoutMs: 30_000 });
+    expect(await startedAt()).not.toBe(before);
+    const again = await waitFor(async () => {
+      const r = await github(pushBody('refs/heads/main', head), secret, 'push', 'gh-first');
+      return r.status === 502 || r.status === 0 ? null : r;
+    }, 'the restarted receiver to answer', 20_000, 200);
+    expect([again.status, JSON.parse(again.body)]).toEqual([202, { ignored: 'this delivery was already handled' }]);
+    expect((await app.client.apps.deploys({ id: appId })).map((d) => d.id)).toEqual([deployId]);
+    expect(await jobsOnServer()).toBe('');
+    // Behind the proxy the client is the one the proxy saw (its X-Forwarded-For), not the proxy's own address.
+    const proxyIp = (await s.exec(['docker', 'inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', 'openpanel-proxy'], { check: true })).stdout.trim().split(' ');
+    const [last] = await app.client.apps.webhook.deliveries({ id: appId, limit: 1 });
+    expect(last).toMatchObject({ delivery: 'gh-first', result: 'ignored' });
+    expect(last!.remote).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect(proxyIp).not.toContain(last!.remote);
   });
 
   it('a signed Gitea push while the app is closed deploys on the server; the app imports it with its log when it starts', async () => {
@@ -151,10 +177,12 @@ describe(`push-to-deploy webhook through the ${DRIVER} proxy (real sshd + docker
   });
 
   it('a push while a job of the app runs waits for it, then deploys the branch head', async () => {
-    repo.commit({ 'Dockerfile': SAMPLE_DOCKERFILE.replace('COPY', 'RUN sleep 3\nCOPY'), 'index.html': 'v3\n' }, 'v3 (slow build)');
-    const first = await github(pushBody('refs/heads/main', repo.git(['rev-parse', 'HEAD']).trim()));
+    const v3 = repo.commit({ 'Dockerfile': SAMPLE_DOCKERFILE.replace('COPY', 'RUN sleep 3\nCOPY'), 'index.html': 'v3\n' }, 'v3 (slow build)');
+    const first = await github(pushBody('refs/heads/main', v3));
     expect(first.status, first.body).toBe(202);
     const firstId = (JSON.parse(first.body) as { deployId: string }).deployId;
+    // v4 only after the job fetched v3: had it fetched v4, the queued push would rightly be dropped as deployed
+    await waitFor(async () => (await s.exec(['cat', `/tmp/openpanel/jobs/${firstId}/state.json`])).stdout.includes(`"commit":"${v3}"`), 'the first job to fetch v3', 60_000, 200);
     const head = repo.commit({ 'index.html': 'v4\n' }, 'v4');
     const second = await github(pushBody('refs/heads/main', head));
     expect(JSON.parse(second.body)).toEqual({ queued: true });

@@ -9,8 +9,15 @@
 // secret, deploy key and env values; never logged). Every delivery is appended to <data>/webhooks/deliveries.log
 // (one JSON object a line, no secret, no signature): the app reads it to show deliveries and to import the deploys
 // started here into its history. GET /healthz answers "ok".
+//
+// Replays: handled delivery ids are kept in <data>/webhooks/seen.json (the last OP_SEEN_MAX, replaced atomically),
+// and since the delivery id is not signed (and GitLab's token is a fixed header), a push of the commit that is
+// already deployed or being deployed starts nothing; deploy starts are rate-limited per app. Connections are capped
+// per client (the proxy's address carries everyone, so it gets its own cap and its X-Forwarded-For is believed;
+// nobody else's is), with header and request timeouts, so idle or slow clients cannot starve the others.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { appendFileSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { lookup } from 'node:dns/promises';
+import { appendFileSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 
 const env = process.env;
@@ -21,10 +28,23 @@ const DOCKER_SOCKET = env.OP_DOCKER_SOCKET || '/var/run/docker.sock';
 const BODY_LIMIT = Number(env.OP_BODY_LIMIT || 2 * 1024 * 1024);
 const RATE_PER_MIN = Number(env.OP_RATE_PER_MIN || 30);
 const QUEUE_POLL_MS = Number(env.OP_QUEUE_POLL_MS || 3000);
+const HEADERS_TIMEOUT_MS = Number(env.OP_HEADERS_TIMEOUT_MS || 10_000);
+const REQUEST_TIMEOUT_MS = Math.max(HEADERS_TIMEOUT_MS, Number(env.OP_REQUEST_TIMEOUT_MS || 30_000));
+const CONN_PER_CLIENT = Number(env.OP_CONN_PER_CLIENT || 8);
+const CONN_PER_PROXY = Number(env.OP_CONN_PER_PROXY || 256);
+const CONN_TOTAL = Number(env.OP_CONN_TOTAL || 1024);
+const INFLIGHT_PER_CLIENT = Number(env.OP_INFLIGHT_PER_CLIENT || 4);
+const TRUSTED_PROXIES = (env.OP_TRUSTED_PROXIES || '').split(',').map((s) => s.trim()).filter(Boolean);
+const DEPLOY_BURST = Number(env.OP_DEPLOY_BURST || 5);
+const DEPLOY_REFILL_S = Number(env.OP_DEPLOY_REFILL_SECONDS || 60);
+const SEEN_MAX = Number(env.OP_SEEN_MAX || 1000);
 const LOG_LIMIT = 2 * 1024 * 1024;
 const HOOKS = `${DATA}/webhooks`;
 const LOG = `${HOOKS}/deliveries.log`;
+const SEEN = `${HOOKS}/seen.json`;
 const APP_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const JOB_ID = /^d[a-z0-9]{4,40}$/;
+const COMMIT = /^[0-9a-f]{7,64}$/i;
 
 mkdirSync(HOOKS, { recursive: true, mode: 0o755 });
 
@@ -45,6 +65,42 @@ function record(entry) {
     console.error(`cannot write ${LOG}: ${e.message}`);
   }
   console.log(`${new Date().toISOString()} ${entry.result} app=${entry.appId} provider=${entry.provider || '-'} status=${entry.status} ${entry.reason || ''}`);
+}
+
+// ---- handled deliveries, kept across restarts --------------------------------------------------------------------
+
+/** `<appId>:<delivery id>` -> when it was handled; oldest first (Map order), at most SEEN_MAX. */
+const seen = loadSeen();
+
+function loadSeen() {
+  const m = new Map();
+  try {
+    const raw = JSON.parse(readFileSync(SEEN, 'utf8'));
+    for (const e of Array.isArray(raw?.deliveries) ? raw.deliveries : []) if (typeof e?.key === 'string' && typeof e.at === 'number') m.set(e.key, e.at);
+  } catch (e) {
+    if (e.code !== 'ENOENT') console.error(`cannot read ${SEEN}, starting with no handled deliveries: ${e.message}`);
+  }
+  return m;
+}
+
+/** Replaces the file atomically (written, synced, renamed); false if it could not be written. */
+function saveSeen() {
+  while (seen.size > SEEN_MAX) seen.delete(seen.keys().next().value);
+  const text = `${JSON.stringify({ version: 1, deliveries: [...seen].map(([key, at]) => ({ key, at })) })}\n`;
+  try {
+    const fd = openSync(`${SEEN}.tmp`, 'w', 0o644);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(`${SEEN}.tmp`, SEEN);
+    return true;
+  } catch (e) {
+    console.error(`cannot write ${SEEN}: ${e.message}`);
+    return false;
+  }
 }
 
 // ---- checks ------------------------------------------------------------------------------------------------------
@@ -110,6 +166,22 @@ function allowed(client) {
   return { ok: true, bucket: b };
 }
 
+/** Per app: a token bucket of deploy starts (DEPLOY_BURST at once, then one every DEPLOY_REFILL_S). 0 or seconds to wait. */
+const deployBuckets = new Map();
+function takeDeployStart(appId) {
+  const now = Date.now();
+  const b = deployBuckets.get(appId) || { tokens: DEPLOY_BURST, at: now };
+  b.tokens = Math.min(DEPLOY_BURST, b.tokens + (now - b.at) / (DEPLOY_REFILL_S * 1000));
+  b.at = now;
+  deployBuckets.set(appId, b);
+  if (b.tokens >= 1) {
+    b.tokens -= 1;
+    return 0;
+  }
+  return Math.max(1, Math.ceil((1 - b.tokens) * DEPLOY_REFILL_S));
+}
+const limitReason = (wait) => `more than ${DEPLOY_BURST} deploy starts of this app in a row (then one every ${DEPLOY_REFILL_S} s); retry in ${wait} s`;
+
 // ---- Docker Engine API over the mounted socket -----------------------------------------------------------------
 
 function docker(method, path, body) {
@@ -139,10 +211,45 @@ function docker(method, path, body) {
   });
 }
 
-async function jobRunning(appId) {
-  const filters = encodeURIComponent(JSON.stringify({ label: [`openpanel.job.app=${appId}`] }));
-  const list = await docker('GET', `/containers/json?filters=${filters}`);
-  return Array.isArray(list) && list.length > 0;
+const running = async (label) => {
+  const list = await docker('GET', `/containers/json?filters=${encodeURIComponent(JSON.stringify({ label: [label] }))}`);
+  return Array.isArray(list) ? list : [];
+};
+
+function readJson(path) {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** The commit a running job deploys: from its state (once fetched), else from what started it ('' if unknown yet). */
+function jobCommit(id) {
+  if (!JOB_ID.test(id || '')) return '';
+  for (const f of ['state.json', 'trigger.json']) {
+    const c = readJson(`${DATA}/jobs/${id}/${f}`)?.commit;
+    if (typeof c === 'string' && COMMIT.test(c)) return c;
+  }
+  return '';
+}
+
+/**
+ * What Docker says about the app, whoever started its deploys (this receiver or the app): the running jobs with
+ * the commit each deploys, and the commit of the newest running app container (its image's openpanel.commit label).
+ */
+async function appState(appId) {
+  const jobs = (await running(`openpanel.job.app=${appId}`)).map((c) => ({ id: c.Labels?.['openpanel.job'] || '', commit: jobCommit(c.Labels?.['openpanel.job']) }));
+  const apps = (await running(`openpanel.app=${appId}`)).sort((a, b) => (b.Created || 0) - (a.Created || 0));
+  return { jobs, deployed: apps[0]?.Labels?.['openpanel.commit'] || '' };
+}
+
+/** Same commit (a forge may send it abbreviated, at least 7 hex digits); unknown commits are never the same. */
+function sameCommit(a, b) {
+  if (!COMMIT.test(a || '') || !COMMIT.test(b || '')) return false;
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  return x.startsWith(y) || y.startsWith(x);
 }
 
 function loadSpec(appId) {
@@ -181,62 +288,159 @@ async function startJob(spec, trigger) {
   return { deployId: id, image: envOf('OP_IMAGE'), container: envOf('OP_CONTAINER') };
 }
 
-// ---- deploys: one at a time per app, later pushes wait for the running job ----------------------------------------
+// ---- deploys: one at a time per app, never twice the same commit, later pushes wait for the running job ------------
 
-const starting = new Set();
+/** appId -> the commit being started right now (between the look at Docker and the builder's start). */
+const starting = new Map();
 /** appId -> the newest waiting delivery (older waiting ones are superseded: the job deploys the branch head). */
 const pending = new Map();
-const seenDeliveries = [];
 
+/**
+ * What to do with a verified push: { kind: 'deploying', deployId } | 'deployed' | 'queued' | { kind: 'limited',
+ * wait } | { kind: 'started', deployId, image, container }. A delivery without a commit is never taken as a duplicate.
+ */
 async function deployOrQueue(spec, info) {
   const appId = spec.appId;
-  if (starting.has(appId) || (await jobRunning(appId))) {
+  if (starting.has(appId)) {
+    if (sameCommit(starting.get(appId), info.commit)) return { kind: 'deploying', deployId: 'starting' };
     pending.set(appId, info);
-    return { queued: true, deployId: null };
+    return { kind: 'queued' };
   }
-  starting.add(appId);
+  starting.set(appId, info.commit);
   try {
-    return { queued: false, ...(await startJob(spec, info)) };
+    const st = await appState(appId);
+    const same = st.jobs.find((j) => sameCommit(j.commit, info.commit));
+    if (same) return { kind: 'deploying', deployId: same.id };
+    if (st.jobs.length) {
+      pending.set(appId, info);
+      return { kind: 'queued' };
+    }
+    if (sameCommit(st.deployed, info.commit)) return { kind: 'deployed' };
+    const wait = takeDeployStart(appId);
+    if (wait) return { kind: 'limited', wait };
+    return { kind: 'started', ...(await startJob(spec, info)) };
+  } finally {
+    starting.delete(appId);
+  }
+}
+
+/** A waiting delivery, once no job of its app runs: dropped if its commit got deployed, else started (rate permitting). */
+async function startPending(appId) {
+  let info = pending.get(appId);
+  if (!info) return;
+  starting.set(appId, info.commit);
+  try {
+    const st = await appState(appId);
+    info = pending.get(appId);
+    if (!info || st.jobs.length) return;
+    const spec = loadSpec(appId);
+    if (!spec) return void pending.delete(appId);
+    if (sameCommit(st.deployed, info.commit)) {
+      pending.delete(appId);
+      return record({ ...info, result: 'ignored', status: 200, reason: `queued delivery: commit ${info.commit} is already deployed` });
+    }
+    if (takeDeployStart(appId)) return; // stays queued until a start is allowed
+    pending.delete(appId);
+    const job = await startJob(spec, info);
+    record({ ...info, result: 'started', status: 202, reason: 'queued delivery, started after the previous job ended', ...job });
+  } catch (e) {
+    pending.delete(appId);
+    if (info) record({ ...info, result: 'failed', status: 500, reason: `starting the queued deploy: ${e.message}`, deployId: null });
   } finally {
     starting.delete(appId);
   }
 }
 
 setInterval(() => {
-  for (const [appId, info] of pending) {
-    if (starting.has(appId)) continue;
-    void (async () => {
-      starting.add(appId);
-      try {
-        if (await jobRunning(appId)) return;
-        pending.delete(appId);
-        const spec = loadSpec(appId);
-        if (!spec) return;
-        const job = await startJob(spec, info);
-        record({ ...info, result: 'started', status: 202, reason: 'queued delivery, started after the previous job ended', ...job });
-      } catch (e) {
-        pending.delete(appId);
-        record({ ...info, result: 'failed', status: 500, reason: `starting the queued deploy: ${e.message}`, deployId: null });
-      } finally {
-        starting.delete(appId);
-      }
-    })();
-  }
+  for (const appId of pending.keys()) if (!starting.has(appId)) void startPending(appId);
 }, QUEUE_POLL_MS);
+
+// ---- clients: who is asking, how many connections and requests each may hold ---------------------------------------
+
+const norm = (address) => String(address || '').replace(/^::ffff:/, '');
+
+/**
+ * Addresses of the proxy (OP_TRUSTED_PROXIES: names or addresses, looked up again every 10 s and when an unknown
+ * peer reaches its cap, since the proxy's container may get a new address). Only these may name the client in
+ * X-Forwarded-For: Caddy (>= 2.5) and Traefik replace what an untrusted client sent with the address they saw.
+ */
+let trusted = new Set();
+let lookedUpAt = 0;
+async function lookUpProxies() {
+  lookedUpAt = Date.now();
+  const next = new Set();
+  for (const name of TRUSTED_PROXIES) {
+    try {
+      for (const a of await lookup(name, { all: true })) next.add(norm(a.address));
+    } catch {
+      // the proxy is not running (yet): nobody's X-Forwarded-For is believed meanwhile
+    }
+  }
+  trusted = next;
+}
+if (TRUSTED_PROXIES.length) setInterval(() => void lookUpProxies(), 10_000).unref();
+
+/** The client: the last X-Forwarded-For entry when the proxy sent the request, else the socket's peer. */
+function clientOf(req) {
+  const peer = norm(req.socket.remoteAddress);
+  if (!trusted.has(peer)) return peer.slice(0, 64);
+  const xff = typeof req.headers['x-forwarded-for'] === 'string' ? req.headers['x-forwarded-for'].split(',').map((s) => s.trim()).filter(Boolean) : [];
+  return norm(xff[xff.length - 1] || peer).slice(0, 64);
+}
+
+const connections = new Map();
+let connectionCount = 0;
+const warnedAt = new Map();
+/** Whether this is the first time in a minute: refusals are logged once a minute per client, not once each. */
+function firstInAMinute(key) {
+  if (Date.now() - (warnedAt.get(key) || 0) < 60_000) return false;
+  if (warnedAt.size > 10_000) warnedAt.clear();
+  warnedAt.set(key, Date.now());
+  return true;
+}
+
+/** Per peer: CONN_PER_CLIENT open connections (the proxy, which carries every client, CONN_PER_PROXY); CONN_TOTAL in all. */
+function admit(socket) {
+  const peer = norm(socket.remoteAddress);
+  const isProxy = trusted.has(peer);
+  const n = connections.get(peer) || 0;
+  if (n >= (isProxy ? CONN_PER_PROXY : CONN_PER_CLIENT) || connectionCount >= CONN_TOTAL) {
+    if (!isProxy && TRUSTED_PROXIES.length && Date.now() - lookedUpAt > 2000) void lookUpProxies();
+    if (firstInAMinute(`conn ${peer}`)) console.log(`${new Date().toISOString()} refused a connection from ${peer} (${n} open)`);
+    socket.destroy();
+    return;
+  }
+  connections.set(peer, n + 1);
+  connectionCount++;
+  socket.once('close', () => {
+    connectionCount--;
+    const left = (connections.get(peer) || 1) - 1;
+    if (left) connections.set(peer, left);
+    else connections.delete(peer);
+  });
+}
+
+/** Requests being handled per client (what the per-connection cap cannot see behind the proxy). */
+const inFlight = new Map();
+function enter(client, res) {
+  const n = inFlight.get(client) || 0;
+  if (n >= INFLIGHT_PER_CLIENT) return false;
+  inFlight.set(client, n + 1);
+  res.once('close', () => {
+    const left = (inFlight.get(client) || 1) - 1;
+    if (left) inFlight.set(client, left);
+    else inFlight.delete(client);
+  });
+  return true;
+}
 
 // ---- HTTP ----------------------------------------------------------------------------------------------------------
 
-function reply(res, status, body) {
+function reply(res, status, body, headers = {}) {
   if (res.headersSent) return;
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), Connection: 'close' });
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), Connection: 'close', ...headers });
   res.end(text);
-}
-
-/** The client as the proxy saw it (the proxy appends it to X-Forwarded-For), else the socket's peer. */
-function clientOf(req) {
-  const xff = typeof req.headers['x-forwarded-for'] === 'string' ? req.headers['x-forwarded-for'].split(',').map((s) => s.trim()).filter(Boolean) : [];
-  return (xff[xff.length - 1] || req.socket.remoteAddress || '').slice(0, 64);
 }
 
 function readBody(req) {
@@ -257,6 +461,7 @@ function readBody(req) {
     });
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
+    req.on('close', () => reject(Object.assign(new Error('the client went away before the end of the body'), { status: 400 })));
   });
 }
 
@@ -269,6 +474,10 @@ async function handle(req, res) {
   const remote = clientOf(req);
   const base = { appId, remote, provider: '', event: '', delivery: '', ref: '', commit: '', deployId: null };
   if (req.method !== 'POST') return reply(res, 405, { error: 'use POST' });
+  if (!enter(remote, res)) {
+    if (firstInAMinute(`req ${remote}`)) record({ ...base, result: 'refused', status: 429, reason: `more than ${INFLIGHT_PER_CLIENT} requests in flight from this client` });
+    return reply(res, 429, { error: 'too many requests in flight' }, { 'Retry-After': String(Math.ceil(REQUEST_TIMEOUT_MS / 1000)) });
+  }
   const rate = allowed(remote);
   if (!rate.ok) {
     // One log line per client and minute, not one per refused request.
@@ -276,7 +485,7 @@ async function handle(req, res) {
       rate.bucket.warned = Date.now();
       record({ ...base, result: 'refused', status: 429, reason: `more than ${RATE_PER_MIN} requests a minute from this client` });
     }
-    return reply(res, 429, { error: 'too many requests' });
+    return reply(res, 429, { error: 'too many requests' }, { 'Retry-After': String(Math.max(1, Math.ceil(((1 - rate.bucket.tokens) * 60) / RATE_PER_MIN))) });
   }
   let body;
   try {
@@ -313,7 +522,7 @@ async function handle(req, res) {
   }
   const ref = typeof payload?.ref === 'string' ? payload.ref.slice(0, 256) : '';
   const after = typeof payload?.after === 'string' ? payload.after : typeof payload?.checkout_sha === 'string' ? payload.checkout_sha : '';
-  const info = { ...who, ref, commit: /^[0-9a-f]{7,64}$/i.test(after) ? after : '' };
+  const info = { ...who, ref, commit: COMMIT.test(after) ? after : '' };
   const wanted = `refs/heads/${spec.branch}`;
   if (ref !== wanted) {
     record({ ...info, result: 'ignored', status: 202, reason: `push to ${ref || '(no ref)'}, the app deploys ${wanted}` });
@@ -323,38 +532,73 @@ async function handle(req, res) {
     record({ ...info, result: 'ignored', status: 202, reason: 'the branch was deleted' });
     return reply(res, 202, { ignored: 'the branch was deleted' });
   }
-  if (info.delivery) {
-    if (seenDeliveries.includes(info.delivery)) {
-      record({ ...info, result: 'ignored', status: 202, reason: 'this delivery was already handled (redelivery)' });
-      return reply(res, 202, { ignored: 'this delivery was already handled' });
-    }
-    seenDeliveries.push(info.delivery);
-    if (seenDeliveries.length > 500) seenDeliveries.shift();
+  // Remembered (on disk) before anything is started, forgotten again if nothing was: the forge may send it again.
+  const key = info.delivery ? `${appId}:${info.delivery}` : '';
+  if (key && seen.has(key)) {
+    record({ ...info, result: 'ignored', status: 202, reason: 'this delivery was already handled (redelivery)' });
+    return reply(res, 202, { ignored: 'this delivery was already handled' });
   }
-  try {
-    const r = await deployOrQueue(spec, info);
-    if (r.queued) {
-      record({ ...info, result: 'queued', status: 202, reason: 'a deploy of this app is running; this push deploys when it ends' });
-      return reply(res, 202, { queued: true });
+  const forget = () => {
+    if (key && seen.delete(key)) saveSeen();
+  };
+  if (key) {
+    seen.set(key, Date.now());
+    if (!saveSeen()) {
+      seen.delete(key);
+      record({ ...info, result: 'failed', status: 503, reason: `cannot record the delivery in ${SEEN} (is the disk full?); nothing started` });
+      return reply(res, 503, { error: 'the delivery could not be recorded; nothing started' }, { 'Retry-After': '60' });
     }
-    record({ ...info, result: 'started', status: 202, reason: '', deployId: r.deployId, image: r.image, container: r.container });
-    return reply(res, 202, { deployId: r.deployId });
+  }
+  let r;
+  try {
+    r = await deployOrQueue(spec, info);
   } catch (e) {
+    forget();
     record({ ...info, result: 'failed', status: 500, reason: `starting the deploy: ${e.message}` });
     return reply(res, 500, { error: 'the deploy could not be started; see the deliveries in OpenPanel' });
   }
+  if (r.kind === 'deployed') {
+    const reason = `commit ${info.commit} is already deployed`;
+    record({ ...info, result: 'ignored', status: 200, reason });
+    return reply(res, 200, { ignored: reason });
+  }
+  if (r.kind === 'deploying') {
+    const reason = `commit ${info.commit} is already being deployed (${r.deployId})`;
+    record({ ...info, result: 'ignored', status: 202, reason });
+    return reply(res, 202, { ignored: reason });
+  }
+  if (r.kind === 'limited') {
+    forget();
+    record({ ...info, result: 'refused', status: 429, reason: limitReason(r.wait) });
+    return reply(res, 429, { error: limitReason(r.wait) }, { 'Retry-After': String(r.wait) });
+  }
+  if (r.kind === 'queued') {
+    record({ ...info, result: 'queued', status: 202, reason: 'a deploy of this app is running; this push deploys when it ends' });
+    return reply(res, 202, { queued: true });
+  }
+  record({ ...info, result: 'started', status: 202, reason: '', deployId: r.deployId, image: r.image, container: r.container });
+  return reply(res, 202, { deployId: r.deployId });
 }
 
-const server = createServer((req, res) => {
-  handle(req, res).catch((e) => {
-    console.error(`request failed: ${e.message}`);
-    reply(res, 500, { error: 'internal error' });
-  });
-});
-server.headersTimeout = 10_000;
-server.requestTimeout = 30_000;
-server.keepAliveTimeout = 5_000;
+const server = createServer(
+  {
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    // How often those two are enforced (Node's default, 30 s, would let idle sockets stay up to 40 s).
+    connectionsCheckingInterval: Math.min(1000, HEADERS_TIMEOUT_MS),
+    keepAliveTimeout: 5_000,
+    maxHeaderSize: 16 * 1024,
+  },
+  (req, res) => {
+    handle(req, res).catch((e) => {
+      console.error(`request failed: ${e.message}`);
+      reply(res, 500, { error: 'internal error' });
+    });
+  },
+);
 server.maxHeadersCount = 100;
-server.maxConnections = 64;
+server.maxConnections = CONN_TOTAL + 1;
+server.on('connection', admit);
+await lookUpProxies();
 server.listen(PORT, LISTEN, () => console.log(`openpanel webhook receiver on :${server.address().port}, data ${DATA}`));
 for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => process.exit(0));

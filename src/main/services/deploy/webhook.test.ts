@@ -1,78 +1,14 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShipSettings } from '../../../shared/contract/proxy.ts';
 import { parseDeliveries, receiverContainer, tarball, webhookUrl } from './webhook.ts';
-import RECEIVER_SOURCE from './webhook-receiver.mjs?raw';
+import { HARNESS_SECRET, startReceiver, type Receiver } from './webhook-receiver.harness.ts';
 
-const SECRET = 'c0ffee'.repeat(10);
-
-interface Receiver {
-  port: number;
-  dir: string;
-  proc: ChildProcess;
-  post(path: string, body: string, headers: Record<string, string>): Promise<{ status: number; body: string }>;
-  log(): Record<string, unknown>[];
-  stop(): void;
-}
-
-/**
- * The receiver program itself, run with this machine's node on loopback. No Docker here: its socket path points
- * nowhere, so a delivery that passes every check fails at the start of the job and says so (the real start is
- * covered by tests/integration/webhook.test.ts on a test server).
- */
-async function startReceiver(env: Record<string, string> = {}): Promise<Receiver> {
-  const dir = mkdtempSync(join(tmpdir(), 'openpanel-hook-'));
-  mkdirSync(join(dir, 'webhooks/apps'), { recursive: true });
-  const spec = { version: 1, appId: 'app1', appName: 'sample', branch: 'main', secret: SECRET, placeholder: '__OP_DEPLOY_ID__', substitute: ['OP_JOB_ID'], name: 'openpanel-job-__OP_DEPLOY_ID__', builder: { Image: 'x', Env: ['OP_JOB_ID=__OP_DEPLOY_ID__'], Labels: {} } };
-  writeFileSync(join(dir, 'webhooks/apps/app1.json'), JSON.stringify(spec), { mode: 0o600 });
-  const proc = spawn(process.execPath, ['--input-type=module', '-e', RECEIVER_SOURCE], {
-    env: { PATH: process.env.PATH ?? '', OP_DATA: dir, OP_PORT: '0', OP_LISTEN: '127.0.0.1', OP_DOCKER_SOCKET: join(dir, 'no-docker.sock'), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`receiver did not start: ${out}`)), 10_000);
-    proc.stdout!.on('data', (b: Buffer) => {
-      out += b.toString();
-      const m = /receiver on :(\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    proc.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-    proc.once('exit', (code) => reject(new Error(`receiver exited (${code}): ${out}`)));
-  });
-  return {
-    port,
-    dir,
-    proc,
-    post: (path, body, headers) =>
-      new Promise((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, agent: false, timeout: 5000 }, (res) => {
-          let text = '';
-          res.on('data', (d: Buffer) => (text += d.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-        });
-        req.on('error', reject);
-        req.end(body);
-      }),
-    log: () =>
-      readFileSync(join(dir, 'webhooks/deliveries.log'), 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
-    stop: () => {
-      proc.kill('SIGTERM');
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
+const SECRET = HARNESS_SECRET;
 
 const sign = (body: string, secret = SECRET) => createHmac('sha256', secret).update(body).digest('hex');
 const push = (ref: string) => JSON.stringify({ ref, after: 'a'.repeat(40), repository: { full_name: 'me/sample' } });
@@ -80,9 +16,9 @@ const push = (ref: string) => JSON.stringify({ ref, after: 'a'.repeat(40), repos
 describe('webhook receiver (the program that runs on the server)', () => {
   let r: Receiver;
   beforeAll(async () => {
-    r = await startReceiver({ OP_BODY_LIMIT: '4096' });
+    r = await startReceiver({ env: { OP_BODY_LIMIT: '4096' } });
   });
-  afterAll(() => r?.stop());
+  afterAll(async () => r?.stop());
 
   it('refuses a GitHub delivery with a wrong or missing signature, and logs why without the secret', async () => {
     const body = push('refs/heads/main');
@@ -157,7 +93,7 @@ describe('webhook receiver (the program that runs on the server)', () => {
 
 describe('webhook receiver rate limit', () => {
   it('refuses a client sending more than the limit, and logs it once', async () => {
-    const r = await startReceiver({ OP_RATE_PER_MIN: '5' });
+    const r = await startReceiver({ env: { OP_RATE_PER_MIN: '5' } });
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 8; i++) statuses.push((await r.post('/hooks/app1', '{}', {})).status);
@@ -165,7 +101,7 @@ describe('webhook receiver rate limit', () => {
       expect(statuses.slice(5)).toEqual([429, 429, 429]);
       expect(r.log().filter((e) => e.status === 429)).toHaveLength(1);
     } finally {
-      r.stop();
+      await r.stop();
     }
   });
 });
@@ -201,6 +137,7 @@ describe('webhook pieces on the app side', () => {
     expect(a.Labels!['traefik.http.routers.op-_webhook.rule']).toBe('Host(`hooks.example.com`)');
     expect(a.Labels!['traefik.http.services.op-_webhook.loadbalancer.server.port']).toBe('9000');
     expect(a.HostConfig!.Binds).toEqual(['/var/run/docker.sock:/var/run/docker.sock', '/srv/op:/openpanel']);
+    expect(a.Env).toContain('OP_TRUSTED_PROXIES=openpanel-proxy');
     const b = receiverContainer(s, 'node:22-alpine', '/var/run/docker.sock', [{ host: 'hooks2.example.com', tls: true }]);
     expect(a.Labels!['openpanel.webhook.hash']).not.toBe(b.Labels!['openpanel.webhook.hash']);
     expect(webhookUrl({ host: 'hooks.example.com', tls: true }, s, 'app1')).toBe('https://hooks.example.com/hooks/app1');

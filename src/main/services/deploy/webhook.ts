@@ -78,7 +78,8 @@ export function receiverContainer(settings: ShipSettings, image: string, dockerS
     Image: image,
     Entrypoint: ['node', '--input-type=module', '-e', RECEIVER_SOURCE],
     Cmd: [],
-    Env: [`OP_DATA=${BUILDER_DATA}`, `OP_PORT=${RECEIVER_PORT}`],
+    // Only the proxy may name the client in X-Forwarded-For (per-client limits); its address is looked up by name.
+    Env: [`OP_DATA=${BUILDER_DATA}`, `OP_PORT=${RECEIVER_PORT}`, `OP_TRUSTED_PROXIES=${PROXY_CONTAINER}`],
     Labels: { [MANAGED_LABEL]: 'true', 'openpanel.webhook': 'receiver', ...routing } as Record<string, string>,
     HostConfig: {
       NetworkMode: PROXY_NETWORK,
@@ -417,7 +418,7 @@ export class WebhookService {
         const existing = await api.getContainer(RECEIVER_CONTAINER).inspect().catch(() => null);
         if (existing) {
           if (!existing.State.Running) await api.getContainer(RECEIVER_CONTAINER).start();
-          await execChecked(client, RECEIVER_CONTAINER, ['rm', '-rf', `${BUILDER_DATA}/webhooks/apps`], 'removing the webhook specs');
+          await execChecked(client, RECEIVER_CONTAINER, ['rm', '-rf', `${BUILDER_DATA}/webhooks/apps`, `${BUILDER_DATA}/webhooks/seen.json`], 'removing the webhook specs');
           await api.getContainer(RECEIVER_CONTAINER).remove({ force: true });
         }
         if (settings.driver === 'caddy') await this.caddyRoute(api, client, null);
