@@ -83,11 +83,33 @@ function withExitReason(socket: Duplex, channel: ClientChannel, argv: readonly s
   channel.stderr.on('data', (d: Buffer) => {
     if (stderr.length < 2_000) stderr += d.toString('utf8');
   });
+  // sshd sends EOF before the exit status: hold 'end' back until the status is known (bounded).
+  let exited = false;
+  let heldEnd: (() => void) | null = null;
+  const emit = socket.emit.bind(socket);
+  socket.emit = (event: string | symbol, ...args: unknown[]) => {
+    if (event === 'end' && !exited) {
+      heldEnd = () => emit(event, ...args);
+      setTimeout(() => release(), 1_000).unref();
+      return true;
+    }
+    return emit(event, ...args);
+  };
+  const release = () => {
+    exited = true;
+    const end = heldEnd;
+    heldEnd = null;
+    end?.();
+  };
   channel.once('exit', (code: number | null) => {
-    if (code === 0) return;
-    const reason = stderr.trim().split('\n').filter(Boolean).slice(-3).join(' / ') || 'no error output';
-    failSocket(socket, new AppError('REMOTE_COMMAND_FAILED', `${argv.join(' ')} exited with ${code ?? 'a signal'}: ${reason}`, { stderr: stderr.slice(0, 2_000) }));
+    if (code !== 0) {
+      const reason = stderr.trim().split('\n').filter(Boolean).slice(-3).join(' / ') || 'no error output';
+      heldEnd = null;
+      failSocket(socket, new AppError('REMOTE_COMMAND_FAILED', `${argv.join(' ')} exited with ${code ?? 'a signal'}: ${reason}`, { stderr: stderr.slice(0, 2_000) }));
+    }
+    release();
   });
+  channel.once('close', release);
   return socket;
 }
 

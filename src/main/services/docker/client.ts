@@ -74,10 +74,15 @@ export async function connectDocker(conn: SshConnection, opts: ConnectDockerOpti
       tried.push(`${describeTransport(transport)}: ${errorMessage(e).split('\n')[0]}`);
     }
   }
+  // Not Docker's fault: the SSH link went away while probing.
+  if (conn.state.state !== 'ready') {
+    throw conn.state.error ?? new AppError('CONNECT_FAILED', `${conn.options.label} is unreachable: the SSH connection was lost while looking for Docker.`);
+  }
   throw new AppError(
     'DOCKER_UNAVAILABLE',
     `Docker is not reachable on ${conn.options.label}. Tried:\n- ${tried.join('\n- ')}\n` +
-      `Fix one of: install Docker (Servers → Bootstrap), add ${conn.options.endpoint.username} to the "docker" group, allow passwordless "sudo docker", or set AllowStreamLocalForwarding yes in sshd_config.`,
+      `Fix one of: install Docker (Servers → Bootstrap), add ${conn.options.endpoint.username} to the "docker" group, allow passwordless "sudo docker", ` +
+      `set the server's Docker socket path (now ${socketPath}; a rootless Docker listens on /run/user/<uid>/docker.sock), or set AllowStreamLocalForwarding yes in sshd_config.`,
     { tried },
   );
 }
