@@ -76,7 +76,7 @@ describe('proxy certificates and upgrade in Chromium (real sshd + dockerd, Caddy
     const row = page.locator('[data-testid="cert-row"]', { hasText: 'nas.lan' });
     await row.waitFor();
     expect(await row.locator('.badge').textContent()).toBe('valid');
-    expect(await row.textContent()).toMatch(/Caddy Local Authority.*\(local\).*lan/);
+    expect(await row.textContent()).toMatch(/Caddy Local Authority.*\(internal CA: local\).*lan/);
     const shot = await screenshot(page, 'proxy-certificates');
     publishDocScreenshot(shot, 'proxy-certificates');
 

@@ -44,16 +44,40 @@ export const EnvName = z.string().min(1, 'expected a variable name').max(128).re
 export const TlsIssuer = z.enum(['acme', 'internal']);
 export type TlsIssuer = z.infer<typeof TlsIssuer>;
 
+/**
+ * The directory URL of an ACME server (a private CA such as step-ca, or a staging directory). It ends up in the
+ * Caddyfile and in Traefik's argv: https only, and none of the characters that would end or open a Caddyfile token
+ * (whitespace, quotes, braces, #).
+ */
+export const AcmeDirectoryUrl = z
+  .string()
+  .trim()
+  .max(500, 'expected at most 500 characters')
+  .regex(/^https:\/\/[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?(?:\/[A-Za-z0-9._~%/:@!$&'()*+,;=?-]*)?$/, 'expected the https URL of an ACME directory, like https://ca.internal:9000/acme/acme/directory');
+
+/** PEM certificates (one or more), e.g. the root that signed a private ACME server's own HTTPS certificate. */
+export const PemCertificates = z
+  .string()
+  .trim()
+  .max(20_000, 'expected at most 20000 characters')
+  .regex(/^(?:-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\s*)+$/, 'expected PEM certificates (-----BEGIN CERTIFICATE----- …)');
+
 export const AcmeSettings = z
   .object({
     email: z.email('expected an email address').nullable().default(null),
-    challenge: z.enum(['http', 'dns']).default('http'),
+    /** How the ACME server checks the domain: HTTP-01 (port 80), TLS-ALPN-01 (port 443 only) or DNS-01. */
+    challenge: z.enum(['http', 'tls-alpn', 'dns']).default('http'),
     /** lego provider code for DNS-01, e.g. cloudflare, route53, ovh. */
     dnsProvider: z.string().regex(/^[a-z0-9]+$/, 'expected a provider code like cloudflare').nullable().default(null),
-    /** Staging directory of Let's Encrypt (for trying things out). */
+    /** Staging directory of Let's Encrypt (for trying things out); ignored when directoryUrl is set. */
     staging: z.boolean().default(false),
+    /** The ACME server's directory URL; null: Let's Encrypt. */
+    directoryUrl: AcmeDirectoryUrl.nullable().default(null),
+    /** The root CA of the ACME server's HTTPS certificate when it is not publicly trusted (Caddy only). */
+    caRoot: PemCertificates.nullable().default(null),
   })
   .strict();
+export type AcmeSettings = z.infer<typeof AcmeSettings>;
 
 /** Per-server settings of the Ship feature (kept in SQLite; secrets are references). */
 export const ShipSettings = z
@@ -65,7 +89,7 @@ export const ShipSettings = z
     httpsPort: z.number().int().min(1, 'expected a port 1-65535').max(65535, 'expected a port 1-65535').default(443),
     /** Redirect every HTTP request to HTTPS (entry point level). */
     httpsRedirect: z.boolean().default(true),
-    acme: AcmeSettings.default({ email: null, challenge: 'http', dnsProvider: null, staging: false }),
+    acme: AcmeSettings.default({ email: null, challenge: 'http', dnsProvider: null, staging: false, directoryUrl: null, caRoot: null }),
     /** Names of the DNS provider's variables whose values are in the keychain. */
     dnsEnvNames: z.array(EnvName).max(16).default([]),
     imageOverrides: ImageOverrides.default({ prefix: null, images: {} }),
@@ -81,10 +105,18 @@ export const ShipSettings = z
   .strict();
 export type ShipSettings = z.infer<typeof ShipSettings>;
 
+type PatchShape<T extends z.ZodRawShape> = { [K in keyof T]: z.ZodOptional<T[K] extends z.ZodDefault<infer I> ? I : T[K]> };
+/** The same fields, each optional and without its default: a patch changes only what it names (`.partial()` would fill in the defaults). */
+function patchOf<T extends z.ZodRawShape>(schema: z.ZodObject<T>): z.ZodObject<PatchShape<T>> {
+  const shape = Object.fromEntries(Object.entries(schema.shape).map(([k, v]) => [k, (v instanceof z.ZodDefault ? (v.unwrap() as z.ZodType) : (v as z.ZodType)).optional()]));
+  return z.object(shape).strict() as unknown as z.ZodObject<PatchShape<T>>;
+}
+
 export const ShipSettingsUpdate = z
   .object({
     serverId: Id,
-    settings: ShipSettings.partial().strict(),
+    /** Only the fields to change; an object field (acme, imageOverrides, proxyImages) is replaced as a whole. */
+    settings: patchOf(ShipSettings),
     /** DNS provider credentials to store in the keychain (name -> value); null removes one. */
     dnsEnv: z.record(EnvName, z.string().max(4096).nullable()).optional(),
   })
@@ -119,6 +151,8 @@ export const ProxyCertificate = z.object({
   issuer: z.string(),
   /** Where the proxy keeps it: Caddy's issuer folder (e.g. `local`, `acme-v02.api.letsencrypt.org-directory`) or Traefik's resolver. */
   store: z.string(),
+  /** Who issued it: an ACME server (Let's Encrypt or the configured directory) or the proxy's internal CA. */
+  issuedBy: TlsIssuer,
   serial: z.string(),
   fingerprint256: z.string(),
   notBefore: z.number(),

@@ -13,12 +13,23 @@ export const CADDYFILE = `${CADDY_CONF_DIR}/Caddyfile`;
 /** Replaced by the deploy job with the new container's name:port when it switches traffic. */
 export const UPSTREAM_PLACEHOLDER = '__UPSTREAM__';
 
+/** The ACME server's root CA (settings.acme.caRoot), written there by CADDY_BOOT from OP_ACME_CA_ROOT. */
+export const CADDY_ACME_CA_ROOT = `${CADDY_CONF_DIR}/acme-ca-root.pem`;
+export const LE_STAGING = 'https://acme-staging-v02.api.letsencrypt.org/directory';
+/** The challenge type Caddy must not use, per chosen challenge (Caddy has no DNS provider modules here). */
+const DISABLED_CHALLENGE = { http: 'disable_tlsalpn_challenge', 'tls-alpn': 'disable_http_challenge', dns: null } as const;
+
 /** The main Caddyfile: global options, then every app's site file. */
 export function caddyfile(s: ShipSettings): string {
   // skip_install_trust: the internal CA's root stays in the data dir; never put into the container's trust store.
   const global = ['\tadmin localhost:2019', '\tskip_install_trust'];
   if (s.acme.email) global.push(`\temail ${s.acme.email}`);
-  if (s.acme.staging) global.push('\tacme_ca https://acme-staging-v02.api.letsencrypt.org/directory');
+  const ca = s.acme.directoryUrl ?? (s.acme.staging ? LE_STAGING : null);
+  if (ca) global.push(`\tacme_ca ${ca}`);
+  if (s.acme.caRoot) global.push(`\tacme_ca_root ${CADDY_ACME_CA_ROOT}`);
+  // one ACME issuer with the chosen challenge only (Caddy fills in the global acme_ca, root and email)
+  const disabled = DISABLED_CHALLENGE[s.acme.challenge];
+  if (disabled) global.push(`\tcert_issuer acme {\n\t\t${disabled}\n\t}`);
   if (!s.httpsRedirect) global.push('\tauto_https disable_redirects');
   return `{\n${global.join('\n')}\n}\n\nimport ${CADDY_CONF_DIR}/sites/*.caddy\n`;
 }
@@ -38,8 +49,13 @@ export function caddySite(app: { name: string; domains: RouteDomain[] }): string
   return out.join('\n');
 }
 
-/** Shell script the Caddy container runs: write the Caddyfile it was given, then run Caddy in the foreground. */
+/**
+ * Shell script the Caddy container runs: write the Caddyfile (and the ACME server's root, if any) it was given, then
+ * run Caddy in the foreground.
+ */
 export const CADDY_BOOT =
-  'set -e; mkdir -p /etc/openpanel/sites; printf "%s\\n" "$OP_CADDYFILE" > /etc/openpanel/Caddyfile; exec caddy run --config /etc/openpanel/Caddyfile --adapter caddyfile';
+  'set -e; mkdir -p /etc/openpanel/sites; printf "%s\\n" "$OP_CADDYFILE" > /etc/openpanel/Caddyfile; ' +
+  'if [ -n "${OP_ACME_CA_ROOT:-}" ]; then printf "%s\\n" "$OP_ACME_CA_ROOT" > /etc/openpanel/acme-ca-root.pem; else rm -f /etc/openpanel/acme-ca-root.pem; fi; ' +
+  'exec caddy run --config /etc/openpanel/Caddyfile --adapter caddyfile';
 
 export const CADDY_RELOAD = ['caddy', 'reload', '--config', CADDYFILE, '--adapter', 'caddyfile'];

@@ -140,6 +140,14 @@ describe('the certificate report', () => {
     { host: 'nas.lan', tls: true, issuer: 'internal', appId: 'a5', appName: 'nas', deployed: true },
   ];
 
+  it('says who issued each certificate: Caddy keeps its internal CA under local, every ACME directory elsewhere', () => {
+    const certs = [cert(['nas.lan'], now - DAY, now + DAY / 2, 'local'), cert(['shop.example.com'], now - DAY, now + 80 * DAY, 'pebble-14000-dir')];
+    const caddy = certificateReport({ serverId: 's', driver: 'caddy', certificates: certs, domains: served, errors: [], now });
+    expect(caddy.certificates.map((c) => [c.store, c.issuedBy])).toEqual([['local', 'internal'], ['pebble-14000-dir', 'acme']]);
+    const traefik = certificateReport({ serverId: 's', driver: 'traefik', certificates: [cert(['shop.example.com'], now - DAY, now + 80 * DAY, 'local')], domains: served, errors: [], now });
+    expect(traefik.certificates[0]!.issuedBy).toBe('acme');
+  });
+
   it('states: valid, expiring within 14 days (or a third of a short lifetime), expired, not yet valid', () => {
     expect(certificateState({ notBefore: now - 10 * DAY, notAfter: now + 80 * DAY }, now)).toBe('valid');
     expect(certificateState({ notBefore: now - 80 * DAY, notAfter: now + 13 * DAY }, now)).toBe('expiring');

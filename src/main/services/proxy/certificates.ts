@@ -253,7 +253,9 @@ export function certificateReport(input: {
       if (apps.length === 0) problems.push('not for a domain of a current app (left from a removed app or domain)');
       const err = c.domains.map((d) => errorFor(d, c.notBefore)).find(Boolean);
       if (err) problems.push(`last certificate error: ${err.message}`);
-      return { ...c, daysLeft: Math.floor((c.notAfter - now) / DAY), apps, state, problems };
+      // Caddy keeps its internal CA's certificates under `local`, each ACME directory's under a folder named after it
+      const issuedBy: TlsIssuer = input.driver === 'caddy' && c.store === 'local' ? 'internal' : 'acme';
+      return { ...c, issuedBy, daysLeft: Math.floor((c.notAfter - now) / DAY), apps, state, problems };
     })
     .sort((a, b) => a.notAfter - b.notAfter);
   const missing: MissingCertificate[] = [];

@@ -75,7 +75,7 @@ export const caddyDriver: ProxyDriver = {
       Image: image,
       Entrypoint: ['sh', '-c', CADDY_BOOT],
       Cmd: [],
-      Env: [`OP_CADDYFILE=${caddyfile(settings)}`, 'XDG_DATA_HOME=/data', 'XDG_CONFIG_HOME=/config'],
+      Env: [`OP_CADDYFILE=${caddyfile(settings)}`, ...(settings.acme.caRoot ? [`OP_ACME_CA_ROOT=${settings.acme.caRoot}`] : []), 'XDG_DATA_HOME=/data', 'XDG_CONFIG_HOME=/config'],
       Labels: { [MANAGED_LABEL]: 'true', 'openpanel.proxy': 'caddy' },
       ExposedPorts: p.ExposedPorts,
       HostConfig: {

@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { ShipSettings } from '../../../shared/contract/proxy.ts';
-import { caddyfile, caddySite, UPSTREAM_PLACEHOLDER } from './caddy.ts';
+import { ShipSettings, ShipSettingsUpdate } from '../../../shared/contract/proxy.ts';
+import { CADDY_ACME_CA_ROOT, CADDY_BOOT, caddyfile, caddySite, UPSTREAM_PLACEHOLDER } from './caddy.ts';
+import { caddyDriver } from './driver.ts';
 import { checkTraefikArgs, checkTraefikLabels, traefikArgs, traefikLabels } from './traefik.ts';
 
 const defaults = ShipSettings.parse({});
@@ -90,5 +92,64 @@ describe('Caddy configuration', () => {
     expect(s).toContain('nas.lan, b.lan {\n\ttls internal\n\treverse_proxy');
     expect(s.match(/tls internal/g)).toHaveLength(1);
     expect(caddyfile(defaults)).toContain('\tskip_install_trust\n');
+  });
+});
+
+const PEM = '-----BEGIN CERTIFICATE-----\nMIIBAA==\n-----END CERTIFICATE-----';
+const privateCa = ShipSettings.parse({ driver: 'caddy', acme: { email: 'ops@example.com', directoryUrl: 'https://ca.internal:9000/acme/acme/directory', caRoot: PEM } });
+
+describe('ACME server (a private CA or a staging directory)', () => {
+  it('Caddy: acme_ca, acme_ca_root and one ACME issuer with only the chosen challenge', () => {
+    const c = caddyfile(privateCa);
+    expect(c).toContain('\tacme_ca https://ca.internal:9000/acme/acme/directory\n');
+    expect(c).toContain(`\tacme_ca_root ${CADDY_ACME_CA_ROOT}\n`);
+    expect(c).toContain('\tcert_issuer acme {\n\t\tdisable_tlsalpn_challenge\n\t}\n');
+    const alpn = caddyfile({ ...privateCa, acme: { ...privateCa.acme, challenge: 'tls-alpn' } });
+    expect(alpn).toContain('\tcert_issuer acme {\n\t\tdisable_http_challenge\n\t}\n');
+    expect(alpn).not.toContain('disable_tlsalpn');
+    // the directory wins over the staging switch; without either, Let's Encrypt (no acme_ca line)
+    expect(caddyfile({ ...privateCa, acme: { ...privateCa.acme, staging: true } }).match(/acme_ca /g)).toHaveLength(1);
+    expect(caddyfile(defaults)).not.toMatch(/acme_ca/);
+  });
+  it('Caddy gets the root as an OP_ variable that its constant boot script writes to a file', () => {
+    const env = caddyDriver.container({ settings: privateCa, image: 'caddy:2', dockerSocket: '/run/docker.sock', dnsEnv: {} }).Env!;
+    expect(env).toContain(`OP_ACME_CA_ROOT=${PEM}`);
+    expect(caddyDriver.container({ settings: defaults, image: 'caddy:2', dockerSocket: '/run/docker.sock', dnsEnv: {} }).Env!.some((e) => e.startsWith('OP_ACME_CA_ROOT='))).toBe(false);
+    expect(CADDY_BOOT).toContain('"$OP_ACME_CA_ROOT" > /etc/openpanel/acme-ca-root.pem');
+    expect(CADDY_ACME_CA_ROOT).toBe('/etc/openpanel/acme-ca-root.pem');
+    expect(spawnSync('sh', ['-n', '-c', CADDY_BOOT]).status).toBe(0);
+  });
+  it('Traefik: caServer and the TLS-ALPN challenge, with documented options only', () => {
+    const t = ShipSettings.parse({ acme: { email: 'ops@example.com', directoryUrl: 'https://ca.internal/dir', challenge: 'tls-alpn' } });
+    const a = traefikArgs(t, 'openpanel');
+    expect(checkTraefikArgs(a)).toEqual([]);
+    expect(a).toContain('--certificatesResolvers.le.acme.caServer=https://ca.internal/dir');
+    expect(a).toContain('--certificatesResolvers.le.acme.tlsChallenge=true');
+    expect(a.some((x) => x.includes('httpChallenge'))).toBe(false);
+  });
+  it('accepts only an https URL with nothing that could end a Caddyfile token, naming the field', () => {
+    const issue = (directoryUrl: string) => {
+      const r = ShipSettingsUpdate.safeParse({ serverId: 's1', settings: { acme: { directoryUrl } } });
+      return r.success ? null : { path: r.error.issues[0]!.path.join('.'), message: r.error.issues[0]!.message };
+    };
+    expect(issue('https://acme-staging-v02.api.letsencrypt.org/directory')).toBeNull();
+    expect(issue('https://10.0.0.5:14000/dir')).toBeNull();
+    for (const bad of ['http://ca.internal/dir', 'ca.internal/dir', 'https://ca.internal/dir\n}\nimport /etc/passwd', 'https://ca.internal/{env.HOME}', 'https://ca.internal/a b', 'https://ca.internal/"x', 'https://ca.internal/#x', 'https://ca.internal/`x`', 'ftp://x']) {
+      expect(issue(bad), bad).toEqual({ path: 'settings.acme.directoryUrl', message: expect.stringContaining('https URL of an ACME directory') });
+    }
+    const root = ShipSettingsUpdate.safeParse({ serverId: 's1', settings: { acme: { caRoot: 'not a certificate\n}' } } });
+    expect(root.success ? null : [root.error.issues[0]!.path.join('.'), root.error.issues[0]!.message]).toEqual(['settings.acme.caRoot', expect.stringContaining('PEM certificates')]);
+    expect(ShipSettings.parse({ acme: {} }).acme).toMatchObject({ directoryUrl: null, caRoot: null, challenge: 'http' });
+  });
+});
+
+describe('settings update', () => {
+  it('a patch carries only the fields it names (no defaults that would reset the driver, data dir or overrides)', () => {
+    const u = ShipSettingsUpdate.parse({ serverId: 's1', settings: { acme: { challenge: 'tls-alpn' } } });
+    expect(Object.keys(u.settings)).toEqual(['acme']);
+    expect(u.settings.acme).toMatchObject({ challenge: 'tls-alpn', email: null });
+    expect(ShipSettingsUpdate.parse({ serverId: 's1', settings: {} }).settings).toEqual({});
+    expect(ShipSettingsUpdate.safeParse({ serverId: 's1', settings: { driver: 'nginx' } }).success).toBe(false);
+    expect(ShipSettingsUpdate.safeParse({ serverId: 's1', settings: { unknown: 1 } }).success).toBe(false);
   });
 });

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { ShipSettings } from '../../../shared/contract/proxy.ts';
 import { AppError } from '../core/errors.ts';
@@ -30,6 +31,7 @@ export class ShipSettingsStore {
 
   async update(serverId: string, patch: Partial<ShipSettings>, dnsEnv?: Record<string, string | null>): Promise<ShipSettings> {
     const next = ShipSettings.parse({ ...this.get(serverId), ...patch });
+    checkAcme(next);
     const refs: Record<string, string> = JSON.parse(this.row(serverId)?.dnsEnvRefs ?? '{}');
     for (const [name, value] of Object.entries(dnsEnv ?? {})) {
       const old = refs[name];
@@ -56,4 +58,19 @@ export class ShipSettingsStore {
     for (const [name, ref] of Object.entries(refs)) out[name] = await this.secrets.require(ref, `DNS credential ${name}`);
     return out;
   }
+}
+
+/** What the schema cannot see: the URL must parse (port range), the CA root as certificates, and only Caddy takes one. */
+function checkAcme(s: ShipSettings): void {
+  if (s.acme.directoryUrl && !URL.canParse(s.acme.directoryUrl)) throw new AppError('INPUT_INVALID', 'settings.acme.directoryUrl: expected the https URL of an ACME directory (this one does not parse)');
+  const pem = s.acme.caRoot;
+  if (!pem) return;
+  for (const block of pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []) {
+    try {
+      new X509Certificate(block);
+    } catch {
+      throw new AppError('INPUT_INVALID', 'settings.acme.caRoot: expected PEM certificates; one of them does not parse as a certificate');
+    }
+  }
+  if (s.driver !== 'caddy') throw new AppError('INPUT_INVALID', `settings.acme.caRoot: the ${s.driver} driver cannot be given an ACME server's root CA; use Caddy, or an ACME server with a publicly trusted certificate`);
 }

@@ -12,9 +12,10 @@ const LE_STAGING = 'https://acme-staging-v02.api.letsencrypt.org/directory';
 /**
  * Traefik's static configuration as CLI flags (Traefik reads `--a.b.c=value` exactly like the YAML keys).
  * Entry points web (:80) and websecure (:443); HTTP→HTTPS redirect at the entry point; Docker provider limited to
- * containers that opt in, reached on the dedicated network; ACME HTTP-01 or DNS-01 (the provider's credentials
- * arrive as environment variables); the dashboard on the `traefik` entry point, which the container publishes on
- * the server's loopback only (reach it through an SSH port forward).
+ * containers that opt in, reached on the dedicated network; ACME HTTP-01, TLS-ALPN-01 or DNS-01 (the provider's
+ * credentials arrive as environment variables) from Let's Encrypt or the configured directory; the dashboard on the
+ * `traefik` entry point, which the container publishes on the server's loopback only (reach it through an SSH port
+ * forward).
  */
 export function traefikArgs(s: ShipSettings, network: string): string[] {
   const a: string[] = [
@@ -37,8 +38,10 @@ export function traefikArgs(s: ShipSettings, network: string): string[] {
   if (s.acme.email) {
     const r = `--certificatesResolvers.${CERT_RESOLVER}.acme`;
     a.push(`${r}.email=${s.acme.email}`, `${r}.storage=${TRAEFIK_DATA}/acme.json`);
-    if (s.acme.staging) a.push(`${r}.caServer=${LE_STAGING}`);
+    const ca = s.acme.directoryUrl ?? (s.acme.staging ? LE_STAGING : null);
+    if (ca) a.push(`${r}.caServer=${ca}`);
     if (s.acme.challenge === 'dns' && s.acme.dnsProvider) a.push(`${r}.dnsChallenge.provider=${s.acme.dnsProvider}`);
+    else if (s.acme.challenge === 'tls-alpn') a.push(`${r}.tlsChallenge=true`);
     else a.push(`${r}.httpChallenge.entryPoint=web`);
     a.push(`--entryPoints.websecure.http.tls.certResolver=${CERT_RESOLVER}`);
   }
@@ -105,6 +108,7 @@ export const DOCUMENTED_STATIC: RegExp[] = [
   /^log\.(level|format)$/i,
   new RegExp(`^certificatesresolvers\\.${NAME}\\.acme\\.(email|storage|caserver|keytype)$`, 'i'),
   new RegExp(`^certificatesresolvers\\.${NAME}\\.acme\\.httpchallenge\\.entrypoint$`, 'i'),
+  new RegExp(`^certificatesresolvers\\.${NAME}\\.acme\\.tlschallenge$`, 'i'),
   new RegExp(`^certificatesresolvers\\.${NAME}\\.acme\\.dnschallenge\\.(provider|resolvers)$`, 'i'),
 ];
 

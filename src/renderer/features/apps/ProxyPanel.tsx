@@ -119,7 +119,7 @@ function CertificatesTable({ serverId }: { serverId: string }) {
                   <span className={`badge cert-${c.state}`}>{STATE_LABEL[c.state]}</span>
                 </td>
                 <td>
-                  {c.issuer || '—'} <span className="muted small">({c.store})</span>
+                  {c.issuer || '—'} <span className="muted small">({c.issuedBy === 'internal' ? 'internal CA' : 'ACME'}: {c.store})</span>
                 </td>
                 <td>
                   {day(c.notAfter)} <span className="muted small">({left(c)})</span>
@@ -157,6 +157,9 @@ function ProxyForm({ serverId, initial, installed }: { serverId: string; initial
   const [driver, setDriver] = useState<ProxyDriverName>(initial.driver);
   const [overrides, setOverrides] = useState(() => Object.entries(initial.imageOverrides.images).map(([a, b]) => `${a}=${b}`).join('\n'));
   const [prefix, setPrefix] = useState(initial.imageOverrides.prefix ?? '');
+  const [acmeUrl, setAcmeUrl] = useState(initial.acme.directoryUrl ?? '');
+  const [caRoot, setCaRoot] = useState(initial.acme.caRoot ?? '');
+  const [challenge, setChallenge] = useState(initial.acme.challenge);
   const refresh = () => void qc.invalidateQueries({ queryKey: orpc.proxy.key() });
   const save = useMutation({
     mutationFn: () =>
@@ -164,6 +167,7 @@ function ProxyForm({ serverId, initial, installed }: { serverId: string; initial
         serverId,
         settings: {
           driver,
+          acme: { ...initial.acme, directoryUrl: acmeUrl.trim() || null, caRoot: driver === 'caddy' ? caRoot.trim() || null : null, challenge },
           imageOverrides: {
             prefix: prefix.trim() || null,
             images: Object.fromEntries(overrides.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')).trim(), l.slice(l.indexOf('=') + 1).trim()])),
@@ -195,6 +199,26 @@ function ProxyForm({ serverId, initial, installed }: { serverId: string; initial
           Mirror prefix <input value={prefix} onChange={(e) => setPrefix(e.target.value)} placeholder="mirror.example:5000" aria-label="Mirror prefix" />
         </label>
       </div>
+      <div className="row">
+        <label>
+          ACME server{' '}
+          <input value={acmeUrl} onChange={(e) => setAcmeUrl(e.target.value)} placeholder="Let's Encrypt" aria-label="ACME server" data-testid="proxy-acme-url" title="The directory URL of a private ACME CA (e.g. step-ca) or a staging directory; empty: Let's Encrypt" />
+        </label>
+        <label>
+          Challenge{' '}
+          <select value={challenge} onChange={(e) => setChallenge(e.target.value as ShipSettings['acme']['challenge'])} aria-label="ACME challenge" data-testid="proxy-acme-challenge">
+            <option value="http">HTTP-01 (port 80)</option>
+            <option value="tls-alpn">TLS-ALPN-01 (port 443 only)</option>
+            <option value="dns">DNS-01 (Traefik)</option>
+          </select>
+        </label>
+      </div>
+      {driver === 'caddy' && (
+        <label className="field">
+          Root CA of the ACME server&apos;s HTTPS certificate (PEM; only for a private ACME server)
+          <textarea value={caRoot} onChange={(e) => setCaRoot(e.target.value)} rows={2} aria-label="ACME server root CA" data-testid="proxy-acme-ca-root" />
+        </label>
+      )}
       <label className="field">
         Image overrides (image=replacement per line; for the proxy, the builder docker:27-cli and your base images)
         <textarea value={overrides} onChange={(e) => setOverrides(e.target.value)} rows={3} aria-label="Image overrides" data-testid="proxy-overrides" />
