@@ -9,7 +9,8 @@ export const CANARY = '/tmp/openpanel-canary';
 /** A container a Docker API path traversal would hit (`/volumes/../containers/<VICTIM>`). */
 export const VICTIM = 'openpanel-victim';
 
-export function hostileStrings(): string[] {
+/** Each hostile string with the payload it wraps (a test that cannot afford them all picks per payload). */
+export function hostileVariants(): { payload: string; value: string }[] {
   const payloads = [
     `$(touch ${CANARY})`,
     `\`touch ${CANARY}\``,
@@ -46,9 +47,20 @@ export function hostileStrings(): string[] {
     `%2e%2e%2fcontainers%2f${VICTIM}`,
   ];
   const wrappers = [(p: string) => p, (p: string) => `x${p}`, (p: string) => `${p}x`, (p: string) => ` ${p} `, (p: string) => `é€😀${p}`, (p: string) => `"${p}"`, (p: string) => `'${p}'`];
-  const out = new Set<string>();
-  for (const p of payloads) for (const w of wrappers) out.add(w(p));
-  return [...out];
+  const seen = new Set<string>();
+  const out: { payload: string; value: string }[] = [];
+  for (const payload of payloads) {
+    for (const w of wrappers) {
+      const value = w(payload);
+      if (!seen.has(value)) out.push({ payload, value });
+      seen.add(value);
+    }
+  }
+  return out;
+}
+
+export function hostileStrings(): string[] {
+  return hostileVariants().map((v) => v.value);
 }
 
 /**

@@ -14,7 +14,13 @@ export const S3Endpoint = z
   .regex(/^https?:\/\/[A-Za-z0-9.\-[\]:]+(:\d+)?\/?$/, 'expected an endpoint URL like https://s3.eu-west-1.amazonaws.com');
 
 const Bucket = z.string().trim().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected a bucket name (3-63 lowercase letters, digits, . or -)');
-const Prefix = z.string().trim().max(200).regex(/^([A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*)?$/, 'expected a key prefix like backups/prod (no leading or trailing /)');
+const Prefix = z
+  .string()
+  .trim()
+  .max(200)
+  .regex(/^([A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*)?$/, 'expected a key prefix like backups/prod (no leading or trailing /)')
+  // Path-style S3 URLs are normalised: a '..' segment would move the key into another bucket.
+  .refine((p) => !p.includes('..') && !p.split('/').includes('.'), 'expected a key prefix without ".." or "." segments');
 
 export const BackupTarget = z.object({
   id: z.string(),

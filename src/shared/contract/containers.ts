@@ -5,6 +5,14 @@ import { base, Id } from './base.ts';
 /** A container id or name as Docker accepts it (never passed to a shell; still validated). */
 export const ContainerIdOrName = z.string().min(1).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a container id or name');
 export const ContainerName = z.string().min(2).max(128).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]+$/, 'expected letters, digits, _ . - (starting with a letter or digit)');
+// These become Docker API URL paths (/volumes/<name>): a '/', '..', '?' or '%' would reach another object.
+const VolumeOrNetwork = z.string().min(1).max(200).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a Docker name or id (letters, digits, _ . -)');
+const ImageRef = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/, 'expected an image id or reference like nginx:1.27 or sha256:…')
+  .refine((r) => !r.split('/').some((seg) => seg === '.' || seg === '..'), 'expected an image reference without . or .. segments');
 
 export const PortMapping = z.object({ privatePort: z.number(), publicPort: z.number().nullable(), type: z.string(), ip: z.string().nullable() });
 
@@ -67,9 +75,9 @@ export const containers = {
   images: base.input(z.object({ serverId: Id }).strict()).output(z.array(ImageInfo)),
   volumes: base.input(z.object({ serverId: Id }).strict()).output(z.array(VolumeInfo)),
   networks: base.input(z.object({ serverId: Id }).strict()).output(z.array(NetworkInfo)),
-  removeImage: base.meta({ mutating: true }).input(z.object({ serverId: Id, id: z.string().min(1).max(200), force: z.boolean().default(false) }).strict()).output(z.object({ ok: z.boolean() })),
-  removeVolume: base.meta({ mutating: true }).input(z.object({ serverId: Id, name: z.string().min(1).max(200) }).strict()).output(z.object({ ok: z.boolean() })),
-  removeNetwork: base.meta({ mutating: true }).input(z.object({ serverId: Id, id: z.string().min(1).max(200) }).strict()).output(z.object({ ok: z.boolean() })),
+  removeImage: base.meta({ mutating: true }).input(z.object({ serverId: Id, id: ImageRef, force: z.boolean().default(false) }).strict()).output(z.object({ ok: z.boolean() })),
+  removeVolume: base.meta({ mutating: true }).input(z.object({ serverId: Id, name: VolumeOrNetwork }).strict()).output(z.object({ ok: z.boolean() })),
+  removeNetwork: base.meta({ mutating: true }).input(z.object({ serverId: Id, id: VolumeOrNetwork }).strict()).output(z.object({ ok: z.boolean() })),
   /** What a prune would remove and the space it would free, before confirming. */
   prunePreview: base.input(z.object({ serverId: Id, kind: z.enum(['images', 'volumes', 'networks']) }).strict()).output(PrunePreview),
   prune: base.meta({ mutating: true }).input(z.object({ serverId: Id, kind: z.enum(['images', 'volumes', 'networks']) }).strict()).output(z.object({ removed: z.array(z.string()), reclaimedBytes: z.number() })),
