@@ -38,4 +38,25 @@ describe('why Docker is unavailable: the real reason of each attempt (real sshd 
     expect(err.code).toBe('DOCKER_UNAVAILABLE');
     expect(err.message).toMatch(/a password is required/);
   });
+
+  it('ends the Docker event stream with DOCKER_UNAVAILABLE instead of retrying it forever', async () => {
+    const id = (await addServer(app.client, s, { kind: 'sudo', name: 'dr-events' })).id;
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), 30_000);
+    const items: unknown[] = [];
+    const ended = await (async () => {
+      try {
+        for await (const item of await app.client.servers.dockerEvents({ id }, { signal: ac.signal })) items.push(item);
+        return { code: 'ENDED_WITHOUT_ERROR', message: '' };
+      } catch (e) {
+        return e as { code: string; message: string };
+      } finally {
+        clearTimeout(timer);
+      }
+    })();
+    expect(ac.signal.aborted, 'the stream was still retrying after 30 s').toBe(false);
+    expect(ended.code).toBe('DOCKER_UNAVAILABLE');
+    expect(ended.message).toMatch(/a password is required/);
+    expect(items).toEqual([]);
+  });
 });

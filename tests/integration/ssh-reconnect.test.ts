@@ -33,10 +33,14 @@ describe('link cut during a Docker event stream (real sshd + dockerd)', () => {
     app.services.pool.on('state', (id, st) => id === serverId && states.push(st.state));
     const ac = new AbortController();
     const events: Ev[] = [];
+    const statuses: { state: string; errorCode: string | null }[] = [];
     const stream = await app.client.servers.dockerEvents({ id: serverId }, { signal: ac.signal });
     const consumer = (async () => {
       try {
-        for await (const e of stream) events.push(e);
+        for await (const e of stream) {
+          if ('kind' in e) statuses.push(e);
+          else events.push(e);
+        }
       } catch {
         /* aborted at the end */
       }
@@ -81,6 +85,10 @@ describe('link cut during a Docker event stream (real sshd + dockerd)', () => {
     }
     const nanos = containerEvents.map((e) => BigInt(e.timeNano));
     expect(nanos.every((n, i) => i === 0 || n >= nanos[i - 1]!)).toBe(true);
+    // The caller was told: reconnecting (transient), then live again, and nothing else.
+    expect(statuses.map((st) => st.state)).toContain('reconnecting');
+    expect(statuses.at(-1)?.state).toBe('live');
+    expect(statuses.filter((st) => st.state === 'reconnecting').every((st) => st.errorCode && st.errorCode !== 'DOCKER_UNAVAILABLE')).toBe(true);
     // The connection really dropped and came back on its own.
     expect(states).toContain('reconnecting');
     expect(states.at(-1)).toBe('ready');

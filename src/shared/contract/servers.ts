@@ -3,13 +3,18 @@ import { z } from 'zod';
 import { base, Id } from './base.ts';
 
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-const IPV6 = /^[0-9A-Fa-f:]+(?:%[A-Za-z0-9]+)?$/;
+const isIpv6 = (h: string) => z.ipv6().safeParse(h.replace(/%[A-Za-z0-9_.-]+$/, '')).success;
 
+/** A hostname, IPv4 or IPv6 address; an IPv6 address in brackets (`[fd00::1]`, as users paste it) is stored bare. */
 export const Host = z
   .string()
   .trim()
   .min(1, 'expected a hostname or IP address')
-  .refine((h) => HOSTNAME.test(h) || z.ipv4().safeParse(h).success || (h.includes(':') && IPV6.test(h)), 'expected a hostname or IP address (letters, digits, dots, hyphens)');
+  .transform((h) => {
+    const inner = /^\[([^\]]+)\]$/.exec(h)?.[1];
+    return inner && isIpv6(inner) ? inner : h;
+  })
+  .refine((h) => HOSTNAME.test(h) || z.ipv4().safeParse(h).success || (h.includes(':') && isIpv6(h)), 'expected a hostname or IP address (letters, digits, dots, hyphens; IPv6 with or without brackets)');
 export const Port = z.number().int('expected a whole number').min(1, 'expected a port 1-65535').max(65535, 'expected a port 1-65535');
 export const Username = z
   .string()
@@ -164,6 +169,17 @@ export const DockerEventSchema = z.object({
   timeNano: z.string(),
 });
 
+/** Between events, the stream says when it lost the engine (transient: it retries) and when it is live again. */
+export const DockerEventsStatusSchema = z.object({
+  serverId: z.string(),
+  kind: z.literal('status'),
+  state: z.enum(['reconnecting', 'live']),
+  errorCode: z.string().nullable(),
+  error: z.string().nullable(),
+  attempt: z.number().int(),
+  retryAt: z.number().nullable(),
+});
+
 export const ContainerSummary = z.object({
   id: z.string(),
   name: z.string(),
@@ -228,5 +244,6 @@ export const servers = {
   /** Reads ~/.ssh/config of the user running OpenPanel. */
   readLocalSshConfig: base.output(z.object({ path: z.string(), text: z.string() })),
   containers: base.input(z.object({ id: Id, all: z.boolean().default(true) }).strict()).output(z.array(ContainerSummary)),
-  dockerEvents: base.input(z.object({ id: Id }).strict()).output(eventIterator(DockerEventSchema)),
+  /** Engine events, and status items (`kind: 'status'`) while it reconnects; ends with the error when retrying cannot help. */
+  dockerEvents: base.input(z.object({ id: Id }).strict()).output(eventIterator(z.union([DockerEventSchema, DockerEventsStatusSchema]))),
 };

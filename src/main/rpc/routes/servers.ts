@@ -41,7 +41,7 @@ export function serversRoutes(os: Os, services: AppServices) {
       const ac = new AbortController();
       signal?.addEventListener('abort', () => ac.abort(), { once: true });
       try {
-        for await (const ev of services.docker.events(input.id, ac.signal)) yield { serverId: input.id, ...ev };
+        for await (const ev of services.docker.eventStream(input.id, ac.signal)) yield { serverId: input.id, ...ev };
       } finally {
         ac.abort();
       }

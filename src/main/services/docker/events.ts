@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { AppError, errorMessage } from '../core/errors.ts';
 import { backoffDelay } from '../ssh/backoff.ts';
 import type { DockerClient } from './client.ts';
 
@@ -40,12 +41,36 @@ function sinceArg(timeNano: string): string {
   return `${n / 1_000_000_000n}.${(n % 1_000_000_000n).toString().padStart(9, '0')}`;
 }
 
+/** The stream's own state, between events: reconnecting after a transient failure, then live again. */
+export interface DockerEventsStatus {
+  kind: 'status';
+  state: 'reconnecting' | 'live';
+  errorCode: string | null;
+  error: string | null;
+  attempt: number;
+  retryAt: number | null;
+}
+
+export type DockerEventsItem = DockerEvent | DockerEventsStatus;
+
+/** Failures that only the user can fix: retrying cannot help (no Docker access, refused host key…). */
+const PERMANENT = new Set(['DOCKER_UNAVAILABLE', 'AUTH_FAILED', 'HOST_KEY_CHANGED', 'HOST_KEY_UNKNOWN', 'NOT_FOUND', 'INPUT_INVALID', 'VAULT_LOCKED', 'KEYCHAIN_UNAVAILABLE']);
+
+export function isPermanent(e: unknown): boolean {
+  return e instanceof AppError && PERMANENT.has(e.code);
+}
+
 export interface FollowOptions {
   signal: AbortSignal;
   /** Start from this engine time (nanoseconds); default: now. */
   sinceNano?: string;
   onGap?: (error: unknown, attempt: number) => void;
   maxBackoffMs?: number;
+  /**
+   * true: a permanent failure ends the stream with that error. false: keep waiting for the user to fix it,
+   * checking at most once a minute (background watchers that must come back by themselves).
+   */
+  endOnPermanent?: boolean;
 }
 
 /**
@@ -53,7 +78,7 @@ export interface FollowOptions {
  * the last event seen, and events already delivered (same timeNano, same key) are dropped — nothing is
  * lost or delivered twice while the engine keeps its event log.
  */
-export async function* followDockerEvents(getClient: () => Promise<DockerClient>, opts: FollowOptions): AsyncGenerator<DockerEvent> {
+export async function* followDockerEvents(getClient: () => Promise<DockerClient>, opts: FollowOptions): AsyncGenerator<DockerEventsItem> {
   let lastNano: string | null = opts.sinceNano ?? null;
   let seenAtLast = new Set<string>();
   let attempt = 0;
@@ -63,6 +88,7 @@ export async function* followDockerEvents(getClient: () => Promise<DockerClient>
       const client = await getClient();
       const since = lastNano ? sinceArg(lastNano) : undefined;
       stream = (await client.streams.getEvents(since ? { since, abortSignal: opts.signal } as object : { abortSignal: opts.signal } as object)) as unknown as Readable;
+      if (attempt > 0) yield { kind: 'status', state: 'live', errorCode: null, error: null, attempt: 0, retryAt: null };
       attempt = 0;
       let buffer = '';
       for await (const chunk of stream) {
@@ -89,10 +115,14 @@ export async function* followDockerEvents(getClient: () => Promise<DockerClient>
     } catch (e) {
       stream?.destroy();
       if (opts.signal.aborted) return;
+      const permanent = isPermanent(e);
+      if (permanent && opts.endOnPermanent) throw e;
       attempt++;
       opts.onGap?.(e, attempt);
+      const delay = permanent ? 60_000 : backoffDelay(attempt, 250, opts.maxBackoffMs ?? 5_000) + 100;
+      yield { kind: 'status', state: 'reconnecting', errorCode: e instanceof AppError ? e.code : 'CONNECT_FAILED', error: errorMessage(e), attempt, retryAt: Date.now() + delay };
       // If nothing was seen yet, resume from "now minus a little" is unknowable: start from the engine's now.
-      await sleep(backoffDelay(attempt, 250, opts.maxBackoffMs ?? 5_000) + 100, opts.signal);
+      await sleep(delay, opts.signal);
     }
   }
 }
@@ -107,4 +137,9 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+/** Only the engine's events (for consumers that do not show the stream's state). */
+export async function* onlyEvents(items: AsyncGenerator<DockerEventsItem>): AsyncGenerator<DockerEvent> {
+  for await (const item of items) if (!('kind' in item)) yield item;
 }

@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import type { ConnectionPool } from '../ssh/pool.ts';
 import { connectDocker, type DockerClient } from './client.ts';
-import { followDockerEvents, type DockerEvent } from './events.ts';
+import { followDockerEvents, onlyEvents, type DockerEvent, type DockerEventsItem } from './events.ts';
 
 export interface ContainerSummary {
   id: string;
@@ -68,8 +68,14 @@ export class DockerService {
     }));
   }
 
+  /** Engine events for background watchers: across drops, and waiting for the user to fix a permanent failure. */
   events(serverId: string, signal: AbortSignal, sinceNano?: string): AsyncGenerator<DockerEvent> {
-    return followDockerEvents(() => this.client(serverId), { signal, ...(sinceNano ? { sinceNano } : {}) });
+    return onlyEvents(followDockerEvents(() => this.client(serverId), { signal, ...(sinceNano ? { sinceNano } : {}) }));
+  }
+
+  /** Engine events plus the stream's state (reconnecting/live), for a caller; a permanent failure ends it with the error. */
+  eventStream(serverId: string, signal: AbortSignal): AsyncGenerator<DockerEventsItem> {
+    return followDockerEvents(() => this.client(serverId), { signal, endOnPermanent: true });
   }
 
   invalidate(serverId: string): void {
