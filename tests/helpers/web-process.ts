@@ -22,9 +22,9 @@ export interface WebProcess {
 }
 
 /** Starts the built CLI (`openpanel web`) as its own process, exactly as a user would. */
-export async function startWebProcess(opts: { dataDir?: string; env?: NodeJS.ProcessEnv; args?: string[] } = {}): Promise<WebProcess> {
+export async function startWebProcess(opts: { dataDir?: string; env?: NodeJS.ProcessEnv; args?: string[]; bin?: string } = {}): Promise<WebProcess> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'openpanel-web-'));
-  const child = spawn(process.execPath, [join(ROOT, 'bin/openpanel.mjs'), 'web', '--data-dir', dataDir, ...(opts.args ?? [])], {
+  const child = spawn(process.execPath, [opts.bin ?? join(ROOT, 'bin/openpanel.mjs'), 'web', '--data-dir', dataDir, ...(opts.args ?? [])], {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,7 +1,16 @@
-import { ORPCError } from '@orpc/client';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createORPCClient, ORPCError } from '@orpc/client';
+import { RPCLink } from '@orpc/client/websocket';
+import type { ContractRouterClient } from '@orpc/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { startWebServer, WS_CLOSE_MALFORMED } from '../../src/main/transport/web-server.ts';
+import type { Contract } from '../../src/shared/contract/index.ts';
+import { startWebServer } from '../../src/main/transport/web-server.ts';
+import { WS_CLOSE_MALFORMED } from '../../src/main/transport/ws-peer.ts';
+import { rawExchange } from '../helpers/raw-http.ts';
 import { rpcError, startTestApp, waitFor, type TestApp } from '../helpers/app.ts';
 
 function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
@@ -18,6 +27,31 @@ function upgradeStatus(url: string, headers: Record<string, string> = {}): Promi
     });
     ws.on('error', () => {});
   });
+}
+
+/** Runs the built CLI to its end (it must end by itself within 20 s) and returns its exit code and output. */
+function runCli(args: string[]): Promise<{ code: number | null; out: string; dataDir: string }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'openpanel-cli-'));
+  const child = spawn(process.execPath, [join(import.meta.dirname, '../../bin/openpanel.mjs'), 'web', '--data-dir', join(dataDir, 'd'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`openpanel web ${args.join(' ')} kept running:\n${out}`));
+    }, 20_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, dataDir });
+    });
+  });
+}
+
+/** A GET with exactly the Host headers given, on a raw socket so nothing is added or checked on the way. */
+async function httpGet(port: number, path: string, hosts: string[]): Promise<{ status: number | null; body: string }> {
+  const a = await rawExchange(port, `GET ${path} HTTP/1.1\r\n${hosts.map((h) => `Host: ${h}\r\n`).join('')}Connection: close\r\n\r\n`);
+  return { status: a.status, body: a.body.toString() };
 }
 
 function closeOf(ws: WebSocket): Promise<{ code: number; reason: string }> {
@@ -59,6 +93,23 @@ describe('web mode transport', () => {
       ok.once('error', reject);
     });
     ok.close();
+    const crossPort = await upgradeStatus(app.rpcUrl(), { Origin: `http://127.0.0.1:${app.server.port + 1}` });
+    expect(crossPort.status).toBe(403);
+  });
+
+  it('accepts a WebSocket through an SSH local forward (Host and Origin name the forward\'s port)', async () => {
+    const { client, close } = await (async () => {
+      const ws = new WebSocket(app.rpcUrl(), { headers: { Host: '127.0.0.1:8080', Origin: 'http://127.0.0.1:8080' } });
+      await new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('error', reject);
+      });
+      return { client: createORPCClient<ContractRouterClient<Contract>>(new RPCLink({ websocket: ws as never })), close: () => ws.close() };
+    })();
+    expect((await client.system.info()).mode).toBe('web');
+    close();
+    const mismatch = await upgradeStatus(app.rpcUrl(), { Host: '127.0.0.1:8080', Origin: `http://127.0.0.1:${app.server.port}` });
+    expect(mismatch.status).toBe(403);
   });
 
   it('closes the socket with MALFORMED_MESSAGE on frames that are not protocol messages', async () => {
@@ -121,7 +172,74 @@ describe('web mode transport', () => {
     await waitFor(async () => (await app.client.system.diagnostics()).activeStreams === 0, 'aborted stream to stop');
   });
 
-  it('refuses to listen on a non-loopback address unless asked', async () => {
-    await expect(startWebServer({ services: app.services, staticDir: '/nonexistent', host: '0.0.0.0' })).rejects.toMatchObject({ code: 'INPUT_INVALID', message: expect.stringMatching(/host: .*--allow-remote/) });
+  it('refuses to listen on a non-loopback address, pointing at an SSH local forward', async () => {
+    for (const host of ['0.0.0.0', '::', '192.168.1.10', 'example.com']) {
+      await expect(startWebServer({ services: app.services, staticDir: '/nonexistent', host }), host).rejects.toMatchObject({
+        code: 'INPUT_INVALID',
+        message: expect.stringMatching(/^host: web mode listens on loopback only.*ssh -L 8080:127\.0\.0\.1:<port>/),
+      });
+    }
+  });
+
+  it('answers a foreign, empty or duplicated Host on plain HTTP with 4xx and this server\'s Host with the app', async () => {
+    const port = app.server.port;
+    const own = await httpGet(port, '/', [`127.0.0.1:${port}`]);
+    expect(own.status).toBe(200);
+    expect(own.body).toContain('<div id="root">');
+    // Through `ssh -L 8080:127.0.0.1:<port>` the browser names the forward's port.
+    for (const host of [`localhost:${port}`, '127.0.0.1:8080', '[::1]:8080']) expect((await httpGet(port, '/', [host])).status, host).toBe(200);
+    for (const host of ['evil.example', `evil.example:${port}`, `127.0.0.1.nip.io:${port}`, `localhost.evil.example:${port}`, '']) {
+      const res = await httpGet(port, '/', [host]);
+      expect(res.status, `Host "${host}"`).toBe(403);
+      expect(res.body).toBe('Host not allowed');
+    }
+    expect((await httpGet(port, '/', [`127.0.0.1:${port}`, 'evil.example'])).status).toBe(400);
+  });
+
+  it('sends the CSP, nosniff and no-referrer on HTML and JavaScript', async () => {
+    const base = `http://127.0.0.1:${app.server.port}`;
+    const js = readdirSync(join(import.meta.dirname, '../../out/renderer/assets')).find((f) => f.endsWith('.js'));
+    expect(js).toBeDefined();
+    const csp =
+      "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; " +
+      `connect-src 'self' ws://127.0.0.1:${app.server.port}; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+    for (const [path, type] of [['/', 'text/html; charset=utf-8'], ['/servers/some-deep-link', 'text/html; charset=utf-8'], [`/assets/${js}`, 'text/javascript; charset=utf-8']] as const) {
+      const res = await fetch(`${base}${path}`);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('content-type'), path).toBe(type);
+      expect(res.headers.get('content-security-policy'), path).toBe(csp);
+      expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(res.headers.get('referrer-policy'), path).toBe('no-referrer');
+    }
+  });
+});
+
+describe('openpanel web command line', () => {
+  it('refuses the removed --allow-remote with exit code 2, naming the SSH local forward, and opens nothing', async () => {
+    const { code, out, dataDir } = await runCli(['--allow-remote']);
+    expect(code).toBe(2);
+    expect(out).toMatch(/^openpanel: --allow-remote: this option was removed; web mode listens on loopback only\..*ssh -L 8080:127\.0\.0\.1:<port> you@this-machine/m);
+    expect(out).toMatch(/^usage: openpanel web /m);
+    expect(out).not.toMatch(/Open: http/);
+    expect(readdirSync(dataDir)).toEqual([]);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('refuses a non-loopback --host and other bad options with exit code 2', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--host', '0.0.0.0'], /^openpanel: host: web mode listens on loopback only .*got "0\.0\.0\.0".*ssh -L 8080:127\.0\.0\.1:<port>/m],
+      [['--host', '10.1.2.3'], /^openpanel: host: .*"10\.1\.2\.3"/m],
+      [['--port', '70000'], /^openpanel: --port: expected an integer 0-65535, got "70000"/m],
+      [['--port', '-1'], /^openpanel: .*port/m],
+      [['--secret-backend', 'plain'], /^openpanel: --secret-backend: expected auto, keychain or vault, got "plain"/m],
+      [['--bogus'], /^openpanel: Unknown option '--bogus'/m],
+    ];
+    for (const [args, message] of cases) {
+      const { code, out, dataDir } = await runCli(args);
+      expect(code, args.join(' ')).toBe(2);
+      expect(out, args.join(' ')).toMatch(message);
+      expect(readdirSync(dataDir), args.join(' ')).toEqual([]);
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { isWellFormedPeerMessage } from './message-guard.ts';
-import { isLoopback } from './web-server.ts';
 
 describe('peer message guard', () => {
   it('accepts the oRPC peer message kinds', () => {
@@ -13,12 +12,5 @@ describe('peer message guard', () => {
       expect(isWellFormedPeerMessage(bad), bad).toBe(false);
     }
     expect(isWellFormedPeerMessage(new Uint8Array([1, 2, 3]))).toBe(false);
-  });
-});
-
-describe('isLoopback', () => {
-  it('knows loopback from the rest', () => {
-    expect(['127.0.0.1', '127.1.2.3', '::1', 'localhost'].map(isLoopback)).toEqual([true, true, true, true]);
-    expect(['0.0.0.0', '10.0.0.1', '::', '192.168.1.1', 'example.com'].map(isLoopback)).toEqual([false, false, false, false, false]);
   });
 });
