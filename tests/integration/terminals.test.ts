@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TerminalEvent } from '../../src/shared/contract/index.ts';
 import { BUSYBOX_TAG, Testbed, type TestServer } from '../testbed/index.ts';
@@ -234,21 +235,69 @@ describe('terminals on servers and in containers (real sshd + dockerd)', () => {
     await app.client.terminals.close({ id: t.id });
   });
 
-  it('survives a 5 s link cut: the same shell keeps working afterwards', async () => {
+  it('a 4 s link cut, shorter than the keep-alive limit, stalls but does not drop: the same shell keeps working', async () => {
     const t = await app.client.terminals.open({ serverId });
     const f = follow(app, t.id);
     await app.client.terminals.input({ id: t.id, data: 'echo before-$((2+2))\n' });
     await f.until(/before-4/);
+    const conn = app.services.pool.peek(serverId)!;
+    const generation = conn.generation;
+    const states: string[] = [];
+    const onState = (sid: string, st: { state: string }) => sid === serverId && states.push(st.state);
+    app.services.pool.on('state', onState);
     await s.cutLink();
+    const cutAt = Date.now();
     await app.client.terminals.input({ id: t.id, data: 'echo during-$((3+3))\n' });
-    await new Promise((r) => setTimeout(r, 5_000));
+    // The cut is real: nothing crosses the link while it is down.
+    const probe = await Promise.race([conn.exec(['true']).then(() => 'answered', () => 'failed'), new Promise((r) => setTimeout(() => r('no answer'), 1_500))]);
+    expect(probe).toBe('no answer');
+    expect(f.state.text).not.toMatch(/during-6/);
+    await new Promise((r) => setTimeout(r, Math.max(0, 4_000 - (Date.now() - cutAt))));
     await s.restoreLink();
     await f.until(/during-6/, 'typed during the cut', 30_000);
     await app.client.terminals.input({ id: t.id, data: 'echo after-$((4+4))\n' });
     await f.until(/after-8/, 'typed after the cut', 30_000);
+    app.services.pool.off('state', onState);
+    // Same connection throughout (the keep-alive limit is 5 s × 3): what this test claims is a stall, not a reconnect.
+    expect(states).toEqual([]);
+    expect(conn.generation).toBe(generation);
     expect(f.state.exit).toBeNull();
     await f.stop();
     await app.client.terminals.close({ id: t.id });
+  });
+
+  it('a cut longer than the keep-alive limit drops the connection: the shell ends with the reason, the pool reconnects by itself, a new shell works', async () => {
+    const fast = await startTestApp({ ssh: { keepaliveIntervalMs: 1_000, keepaliveCountMax: 2, reconnect: { baseMs: 200, maxMs: 1_000, maxAttempts: 100 } } });
+    try {
+      const id = (await addServer(fast.client, s, { name: 'term-fast' })).id;
+      const t = await fast.client.terminals.open({ serverId: id });
+      const f = follow(fast, t.id);
+      await fast.client.terminals.input({ id: t.id, data: 'echo up-$((1+1))\n' });
+      await f.until(/up-2/);
+      const states: string[] = [];
+      fast.services.pool.on('state', (sid, st) => sid === id && states.push(st.state));
+      const accepted = () => (readFileSync(s.sshdLog, 'utf8').match(/Accepted publickey for root/g) ?? []).length;
+      const acceptedBefore = accepted();
+      await s.cutLink();
+      await waitFor(() => states.includes('reconnecting'), 'the pool to notice the drop', 20_000);
+      await f.ended();
+      expect(f.state.exit).toMatchObject({ exitCode: null, reason: expect.stringMatching(/SSH connection .* was lost/) });
+      await s.restoreLink();
+      await waitFor(() => fast.services.pool.state(id).state === 'ready', 'the pool to reconnect by itself', 60_000);
+      // A new SSH connection really was made (sshd accepted another login; the connection's generation moved on).
+      await waitFor(() => accepted() > acceptedBefore, 'a new login in the sshd log', 10_000);
+      expect(fast.services.pool.peek(id)!.generation).toBeGreaterThanOrEqual(2);
+      const again = await fast.client.terminals.open({ serverId: id });
+      const g = follow(fast, again.id);
+      await fast.client.terminals.input({ id: again.id, data: 'echo back-$((5+5))\n' });
+      await g.until(/back-10/);
+      await g.stop();
+      await fast.client.terminals.close({ id: again.id });
+      await fast.client.terminals.close({ id: t.id });
+    } finally {
+      await s.restoreLink();
+      await fast.close();
+    }
   });
 
   it('ends with a clear reason when the SSH link drops, and counts no stream after the client leaves', async () => {
