@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUSYBOX_TAG, Testbed, type TestServer } from '../testbed/index.ts';
@@ -68,16 +69,31 @@ describe('terminals in Chromium (web mode, real test server)', () => {
     expect(Number(small?.[2])).toBeLessThan(Number(size?.[2]));
     expect(Number(small?.[2])).toBeGreaterThan(40);
 
-    // A 5 s link cut: the same shell is usable afterwards, with what was typed during the cut.
+    // A 5 s link cut, under the default keep-alive limit (5 s x 3): a stall, not a drop. Prove the cut was real
+    // (an API call gets no answer) and that the connection stayed (no state change), then the same shell works.
+    const { client, close } = await web.client();
+    const serverId = (await client.servers.list()).find((x) => x.name === 'e2e-term')!.id;
+    const states: string[] = [];
+    const ac = new AbortController();
+    const watching = (async () => {
+      for await (const st of await client.servers.watchStatus(undefined, { signal: ac.signal })) if (st.serverId === serverId) states.push(st.state);
+    })().catch(() => undefined);
     await s.cutLink();
+    const cutAt = Date.now();
     await page.keyboard.type('echo "during=$((7*7))"');
     await page.keyboard.press('Enter');
-    await new Promise((r) => setTimeout(r, 5_000));
+    const probe = await Promise.race([client.servers.facts({ id: serverId }).then(() => 'answered', () => 'failed'), new Promise((r) => setTimeout(() => r('no answer'), 1_500))]);
+    expect(probe).toBe('no answer');
+    await new Promise((r) => setTimeout(r, Math.max(0, 5_000 - (Date.now() - cutAt))));
     await s.restoreLink();
     await waitText(page, /during=49/);
     await page.keyboard.type('echo "after=$((8*8))"');
     await page.keyboard.press('Enter');
     await waitText(page, /after=64/);
+    expect(states.filter((st) => st !== 'ready')).toEqual([]);
+    ac.abort();
+    await watching;
+    close();
 
     // A reload reattaches to the same session and replays its output.
     const hash = new URL(page.url()).hash;
@@ -90,6 +106,50 @@ describe('terminals in Chromium (web mode, real test server)', () => {
     await page.keyboard.press('Enter');
     await page.waitForSelector('[data-testid="terminal"][data-state="exited"]', { timeout: 20_000 });
     expect(await page.innerText('.terminal-ended')).toContain('exited with code 5');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('a cut past the keep-alive limit drops the connection: the terminal says so, the app reconnects by itself, a new terminal works', async () => {
+    const { client, close } = await web.client();
+    const serverId = (await client.servers.list()).find((x) => x.name === 'e2e-term')!.id;
+    const states: string[] = [];
+    const ac = new AbortController();
+    const watching = (async () => {
+      for await (const st of await client.servers.watchStatus(undefined, { signal: ac.signal })) if (st.serverId === serverId) states.push(st.state);
+    })().catch(() => undefined);
+    const { page, errors } = await open();
+    await page.selectOption('[data-testid="terminal-server"]', { label: 'e2e-term' });
+    await page.click('text=Open terminal');
+    await page.waitForSelector('[data-testid="terminal"][data-state="open"] .xterm-rows');
+    await page.click('[data-testid="terminal"] .terminal-host');
+    await page.keyboard.type('echo "up=$((2*3))"');
+    await page.keyboard.press('Enter');
+    await waitText(page, /up=6/);
+    const logins = () => (readFileSync(s.sshdLog, 'utf8').match(/Accepted publickey for root/g) ?? []).length;
+    const loginsBefore = logins();
+    await s.cutLink();
+    try {
+      // Keep-alive 5 s x 3: the app declares the link dead within ~25 s.
+      await page.waitForSelector('[data-testid="terminal"][data-state="exited"]', { timeout: 45_000 });
+      expect(await page.innerText('.terminal-ended')).toMatch(/SSH connection .* was lost/);
+      expect(states).toContain('reconnecting');
+    } finally {
+      await s.restoreLink();
+    }
+    const deadline = Date.now() + 60_000;
+    while (states.at(-1) !== 'ready' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    expect(states.at(-1)).toBe('ready');
+    ac.abort();
+    await watching;
+    close();
+    expect(logins()).toBeGreaterThan(loginsBefore); // a new SSH connection really was made
+    await page.click('text=Open terminal');
+    await page.waitForSelector('[data-testid="terminal"][data-state="open"] .xterm-rows');
+    await page.click('[data-testid="terminal"] .terminal-host');
+    await page.keyboard.type('echo "back=$((3*4))"');
+    await page.keyboard.press('Enter');
+    await waitText(page, /back=12/);
     expect(errors).toEqual([]);
     await page.close();
   });
