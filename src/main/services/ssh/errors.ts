@@ -24,6 +24,13 @@ export function sshError(e: unknown, label: string): AppError {
     return new AppError('CONNECT_FAILED', `Cannot reach ${label}: ${err.code}${err.code === 'ECONNREFUSED' ? ' (nothing listens on that port)' : ''}.`);
   }
   if (/Keepalive timeout/i.test(msg)) return new AppError('CONNECT_FAILED', `Lost the connection to ${label}: no answer to keep-alives.`);
+  if (/Connection lost before handshake/i.test(msg)) {
+    return new AppError('CONNECT_FAILED', `SSH connection to ${label} failed: the other side closed the connection before the SSH handshake (is it an SSH server?).`);
+  }
+  if (/no matching/i.test(msg)) return new AppError('CONNECT_FAILED', `SSH connection to ${label} failed: the server and OpenPanel share no algorithm (${msg}).`);
+  if (err.level === 'protocol' || err.level === 'handshake' || /Handshake failed|Bad packet|Invalid typed array|unable to authenticate data/i.test(msg)) {
+    return new AppError('CONNECT_FAILED', `SSH connection to ${label} failed during the handshake: the data received is not valid SSH (${msg}). Is the port right, or is something in between altering the connection?`);
+  }
   return new AppError('CONNECT_FAILED', `SSH connection to ${label} failed: ${msg}`);
 }
 
