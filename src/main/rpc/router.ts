@@ -42,5 +42,3 @@ export function createRouter(services: AppServices) {
     backups: backupsRoutes(os, services),
   });
 }
-
-export type AppRouter = ReturnType<typeof createRouter>;

@@ -1,4 +1,5 @@
 import type { AppServices } from '../../app.ts';
+import { linkedStream } from '../../services/core/async.ts';
 import type { Os } from '../os.ts';
 
 export function appsRoutes(os: Os, services: AppServices) {
@@ -32,18 +33,11 @@ export function appsRoutes(os: Os, services: AppServices) {
       deliveries: os.apps.webhook.deliveries.handler(({ input }) => webhooks.deliveries(input.id, input.limit)),
     },
     // Not a generator itself: an unknown id fails the call at once.
-    watchDeploy: os.apps.watchDeploy.handler(({ input, signal }) => {
-      deploys.get(input.deployId);
-      const ac = new AbortController();
-      signal?.addEventListener('abort', () => ac.abort(), { once: true });
-      const events = deploys.watch(input.deployId, input.since, ac.signal);
-      return (async function* () {
-        try {
-          yield* events;
-        } finally {
-          ac.abort();
-        }
-      })();
-    }),
+    watchDeploy: os.apps.watchDeploy.handler(({ input, signal }) =>
+      linkedStream(signal, (linked) => {
+        deploys.get(input.deployId);
+        return deploys.watch(input.deployId, input.since, linked);
+      }),
+    ),
   };
 }

@@ -1,6 +1,6 @@
-import { on } from 'node:events';
 import type { BackupNotice } from '../../../shared/contract/backups.ts';
 import type { AppServices } from '../../app.ts';
+import { eventQueue } from '../../services/core/async.ts';
 import type { Os } from '../os.ts';
 
 export function backupsRoutes(os: Os, services: AppServices) {
@@ -16,15 +16,7 @@ export function backupsRoutes(os: Os, services: AppServices) {
     removeJob: os.backups.removeJob.handler(async ({ input }) => ({ removed: await s.removeJob(input.id) })),
     status: os.backups.status.handler(({ input }) => s.status(input.serverId)),
     failures: os.backups.failures.handler(() => s.failures()),
-    notices: os.backups.notices.handler(async function* ({ signal }) {
-      const stream = on(s.notices, 'notice', signal ? { signal } : {});
-      for (const n of s.notices.take()) yield n;
-      try {
-        for await (const [n] of stream) yield n as BackupNotice;
-      } catch (e) {
-        if (!(e instanceof Error && e.name === 'AbortError')) throw e;
-      }
-    }),
+    notices: os.backups.notices.handler(({ signal }) => eventQueue<BackupNotice>(s.notices, 'notice', { signal, what: 'backups.notices', initial: s.notices.take() })),
     runNow: os.backups.runNow.handler(async function* ({ input, signal }) {
       yield* s.runNow(input.jobId, signal ?? new AbortController().signal);
     }),

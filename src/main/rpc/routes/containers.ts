@@ -1,6 +1,5 @@
-import { on } from 'node:events';
 import type { AppServices } from '../../app.ts';
-import { watchContainers } from '../../services/docker/watch.ts';
+import { watchServersContainers } from '../../services/docker/watch.ts';
 import { AppError, errorMessage } from '../../services/core/errors.ts';
 import type { Os } from '../os.ts';
 
@@ -16,26 +15,7 @@ export function containersRoutes(os: Os, services: AppServices) {
         errors: results.flatMap((r, i) => (r.status === 'rejected' ? [{ serverId: ids[i]!, code: r.reason instanceof AppError ? r.reason.code : 'INTERNAL', message: errorMessage(r.reason) }] : [])),
       };
     }),
-    watch: os.containers.watch.handler(async function* ({ input, signal }) {
-      const ac = new AbortController();
-      signal?.addEventListener('abort', () => ac.abort(), { once: true });
-      const merged = new EventTarget();
-      const pumps = serverIds(input.serverIds).map(async (serverId) => {
-        try {
-          for await (const list of watchContainers(services.docker, c, serverId, ac.signal)) merged.dispatchEvent(Object.assign(new Event('change'), { detail: { serverId, containers: list } }));
-        } catch {
-          /* that server is unreachable: the others keep streaming */
-        }
-      });
-      try {
-        for await (const [ev] of on(merged, 'change', { signal: ac.signal })) yield (ev as Event & { detail: { serverId: string; containers: never[] } }).detail;
-      } catch (e) {
-        if (!(e instanceof Error && e.name === 'AbortError')) throw e;
-      } finally {
-        ac.abort();
-        await Promise.allSettled(pumps);
-      }
-    }),
+    watch: os.containers.watch.handler(({ input, signal }) => watchServersContainers(services.docker, c, serverIds(input.serverIds), signal)),
     action: os.containers.action.handler(async ({ input }) => {
       await c.action(input.serverId, input.id, input.action, { force: input.force, removeVolumes: input.removeVolumes });
       return { ok: true };
@@ -44,10 +24,8 @@ export function containersRoutes(os: Os, services: AppServices) {
       await c.rename(input.serverId, input.id, input.name);
       return { ok: true };
     }),
-    inspect: os.containers.inspect.handler(({ input }) => {
-      if (input.reveal) services.audit.record({ at: Date.now(), actor: 'user', action: 'containers.revealEnv', target: input.id, input: JSON.stringify({ serverId: input.serverId, id: input.id }), result: 'ok', errorCode: null, durationMs: 0 });
-      return c.inspect(input.serverId, input.id, input.reveal);
-    }),
+    // A reveal is audited by the interceptor (rpc/audit.ts), as containers.revealEnv.
+    inspect: os.containers.inspect.handler(({ input }) => c.inspect(input.serverId, input.id, input.reveal)),
     images: os.containers.images.handler(({ input }) => c.images(input.serverId)),
     volumes: os.containers.volumes.handler(({ input }) => c.volumes(input.serverId)),
     networks: os.containers.networks.handler(({ input }) => c.networks(input.serverId)),

@@ -1,3 +1,4 @@
+import { linkedStream } from '../../services/core/async.ts';
 import { LogsService } from '../../services/docker/logs.ts';
 import type { AppServices } from '../../app.ts';
 import type { Os } from '../os.ts';
@@ -6,15 +7,7 @@ export function logsRoutes(os: Os, services: AppServices) {
   // One per router (per transport): acks arrive on the same connection as the stream they acknowledge.
   const logs = new LogsService((id) => services.docker.client(id));
   return {
-    follow: os.logs.follow.handler(async function* ({ input, signal }) {
-      const ac = new AbortController();
-      signal?.addEventListener('abort', () => ac.abort(), { once: true });
-      try {
-        yield* logs.follow(input.serverId, input, ac.signal);
-      } finally {
-        ac.abort();
-      }
-    }),
+    follow: os.logs.follow.handler(({ input, signal }) => linkedStream(signal, (linked) => logs.follow(input.serverId, input, linked))),
     ack: os.logs.ack.handler(({ input }) => ({ ok: logs.ack(input.flowId, input.seq) })),
   };
 }

@@ -1,7 +1,13 @@
+import { linkedStream } from '../../services/core/async.ts';
 import { bootstrapDocker } from '../../services/hosts/bootstrap.ts';
+import { removeServer } from '../../services/hosts/removal.ts';
 import { hostKeyPrompts, serverListings, watchStatus } from '../servers-routes.ts';
 import type { AppServices } from '../../app.ts';
 import type { Os } from '../os.ts';
+
+async function* ofServer<T extends object>(serverId: string, items: AsyncIterable<T>): AsyncGenerator<T & { serverId: string }> {
+  for await (const item of items) yield { serverId, ...item };
+}
 
 export function serversRoutes(os: Os, services: AppServices) {
   const srv = services.servers;
@@ -17,12 +23,7 @@ export function serversRoutes(os: Os, services: AppServices) {
     get: os.servers.get.handler(({ input }) => srv.get(input.id)),
     create: os.servers.create.handler(({ input }) => srv.create(input)),
     update: os.servers.update.handler(({ input }) => srv.update(input)),
-    remove: os.servers.remove.handler(async ({ input }) => {
-      // Its terminals and forwards go first, while the connection still exists.
-      await services.terminals.closeServer(input.id);
-      for (const f of services.forwards.list().filter((f) => f.serverId === input.id)) await services.forwards.stop(f.id);
-      return { removed: await srv.remove(input.id) };
-    }),
+    remove: os.servers.remove.handler(async ({ input }) => ({ removed: await removeServer(services, input.id) })),
     test: os.servers.test.handler(({ input }) => srv.test(input.id)),
     facts: os.servers.facts.handler(({ input }) => srv.facts(input.id)),
     disconnect: os.servers.disconnect.handler(({ input }) => {
@@ -37,14 +38,6 @@ export function serversRoutes(os: Os, services: AppServices) {
     parseSshConfig: os.servers.parseSshConfig.handler(({ input }) => sr.parseSshConfig(input.text)),
     readLocalSshConfig: os.servers.readLocalSshConfig.handler(() => srv.readLocalSshConfig()),
     containers: os.servers.containers.handler(({ input }) => services.docker.listContainers(input.id, input.all)),
-    dockerEvents: os.servers.dockerEvents.handler(async function* ({ input, signal }) {
-      const ac = new AbortController();
-      signal?.addEventListener('abort', () => ac.abort(), { once: true });
-      try {
-        for await (const ev of services.docker.eventStream(input.id, ac.signal)) yield { serverId: input.id, ...ev };
-      } finally {
-        ac.abort();
-      }
-    }),
+    dockerEvents: os.servers.dockerEvents.handler(({ input, signal }) => linkedStream(signal, (linked) => ofServer(input.id, services.docker.eventStream(input.id, linked)))),
   };
 }

@@ -1,4 +1,5 @@
 import type { AppServices } from '../../app.ts';
+import { linkedStream } from '../../services/core/async.ts';
 import type { Os } from '../os.ts';
 
 export function terminalsRoutes(os: Os, services: AppServices) {
@@ -7,18 +8,7 @@ export function terminalsRoutes(os: Os, services: AppServices) {
     open: os.terminals.open.handler(({ input }) => t.open(input)),
     list: os.terminals.list.handler(() => t.list()),
     // Not a generator itself: an unknown id fails the call at once instead of the first read.
-    attach: os.terminals.attach.handler(({ input, signal }) => {
-      const ac = new AbortController();
-      signal?.addEventListener('abort', () => ac.abort(), { once: true });
-      const events = t.attach(input.id, input.since, ac.signal, input.window ?? null);
-      return (async function* () {
-        try {
-          yield* events;
-        } finally {
-          ac.abort();
-        }
-      })();
-    }),
+    attach: os.terminals.attach.handler(({ input, signal }) => linkedStream(signal, (linked) => t.attach(input.id, input.since, linked, input.window ?? null))),
     ack: os.terminals.ack.handler(({ input }) => ({ ok: t.ack(input.id, input.reader, input.upTo) })),
     input: os.terminals.input.handler(({ input }) => {
       t.input(input.id, input.data);

@@ -1,7 +1,8 @@
 import type { AiProviderId } from '../../../shared/contract/assistant.ts';
 import { RateLimitedError, type RateLimiter } from './rate-limit.ts';
 import { backoffMs, sleep } from './retry.ts';
-import { isAbort, ProviderError, type AiProvider, type ChatMessage } from './types.ts';
+import { isAbort, linkSignals } from '../core/async.ts';
+import { ProviderError, type AiProvider, type ChatMessage } from './types.ts';
 
 export interface Candidate {
   id: AiProviderId;
@@ -80,24 +81,13 @@ export async function* runWithFallback(candidates: Candidate[], messages: ChatMe
         throw e;
       }
       yield { type: 'attempt', provider: c.id, model: c.model, attempt };
-      const ac = new AbortController();
-      const onOuter = () => ac.abort(opts.signal.reason);
-      opts.signal.addEventListener('abort', onOuter, { once: true });
-      let timedOut = false;
-      let timer: NodeJS.Timeout | undefined;
-      const arm = () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => {
-          timedOut = true;
-          ac.abort(new DOMException('timeout', 'TimeoutError'));
-        }, opts.timeoutMs);
-      };
+      // A watchdog for the first token and for pauses mid-stream: re-armed at each token.
+      const link = linkSignals({ timeoutMs: opts.timeoutMs, what: `${c.id} answering` }, opts.signal);
       let emitted = 0;
       let truncated = false;
       try {
-        arm();
-        for await (const text of c.provider.chat({ model: c.model, messages, maxOutputTokens: opts.maxOutputTokens, signal: ac.signal })) {
-          arm();
+        for await (const text of c.provider.chat({ model: c.model, messages, maxOutputTokens: opts.maxOutputTokens, signal: link.signal })) {
+          link.restartTimeout();
           const piece = emitted + text.length > outputCap ? text.slice(0, Math.max(0, outputCap - emitted)) : text;
           if (piece) yield { type: 'token', text: piece };
           emitted += piece.length;
@@ -106,12 +96,12 @@ export async function* runWithFallback(candidates: Candidate[], messages: ChatMe
             break;
           }
         }
-        if (timedOut) throw new ProviderError(c.id, `no data for ${opts.timeoutMs} ms`, { retryable: true });
+        if (link.timedOut) throw new ProviderError(c.id, `no data for ${opts.timeoutMs} ms`, { retryable: true });
         return { provider: c.id, model: c.model, truncated };
       } catch (e) {
         if (opts.signal.aborted) throw e;
         const err =
-          timedOut && !(e instanceof ProviderError && e.status !== null)
+          link.timedOut && !(e instanceof ProviderError && e.status !== null)
             ? new ProviderError(c.id, emitted ? `the stream stalled for ${opts.timeoutMs} ms` : `no answer within ${opts.timeoutMs} ms`, { retryable: true })
             : e instanceof ProviderError
               ? e
@@ -126,9 +116,7 @@ export async function* runWithFallback(candidates: Candidate[], messages: ChatMe
         yield fail(err.message);
         break;
       } finally {
-        clearTimeout(timer);
-        opts.signal.removeEventListener('abort', onOuter);
-        ac.abort();
+        link.abort();
       }
     }
   }

@@ -1,3 +1,5 @@
+import { sleep as waitFor } from '../core/async.ts';
+
 /** Parses a Retry-After header: delay-seconds or an HTTP date. Null when absent or unreadable. */
 export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | null {
   if (!value) return null;
@@ -19,17 +21,7 @@ export function backoffMs(attempt: number, baseMs = 500, capMs = 8000, random = 
 }
 
 /** Waits, or rejects with an AbortError as soon as `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason instanceof Error ? signal.reason : new DOMException('aborted', 'AbortError'));
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new DOMException('aborted', 'AbortError'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new DOMException('aborted', 'AbortError');
+  if (!(await waitFor(ms, signal))) throw new DOMException('aborted', 'AbortError');
 }

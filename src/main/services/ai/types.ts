@@ -39,7 +39,3 @@ export class ProviderError extends Error {
     this.retryable = opts.retryable ?? (this.status === null || this.status === 429 || this.status >= 500);
   }
 }
-
-export function isAbort(e: unknown): boolean {
-  return !!e && typeof e === 'object' && ((e as Error).name === 'AbortError' || (e as Error).name === 'APIUserAbortError');
-}

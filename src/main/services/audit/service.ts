@@ -1,6 +1,7 @@
-import { EventEmitter, on } from 'node:events';
+import { EventEmitter } from 'node:events';
 import { and, desc, like, lt, type SQL } from 'drizzle-orm';
 import type { AuditEntry } from '../../../shared/contract/activity.ts';
+import { eventQueue, type AsyncQueue } from '../core/async.ts';
 import type { Db } from '../db/index.ts';
 import { auditLog } from '../db/schema.ts';
 
@@ -36,11 +37,8 @@ export class AuditService {
       .all() as AuditEntry[];
   }
 
-  async *watch(signal?: AbortSignal): AsyncGenerator<AuditEntry> {
-    try {
-      for await (const [entry] of on(this.events, 'entry', signal ? { signal } : {})) yield entry as AuditEntry;
-    } catch (e) {
-      if (!(e instanceof Error && e.name === 'AbortError')) throw e;
-    }
+  /** Every entry recorded from now on, until `signal` aborts or the reader stops. */
+  watch(signal?: AbortSignal): AsyncQueue<AuditEntry> {
+    return eventQueue<AuditEntry>(this.events, 'entry', { signal, what: 'activity.watch' });
   }
 }

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { sleep } from '../core/async.ts';
 import { AppError, errorMessage } from '../core/errors.ts';
 import { backoffDelay } from '../ssh/backoff.ts';
 import type { DockerClient } from './client.ts';
@@ -125,18 +126,6 @@ export async function* followDockerEvents(getClient: () => Promise<DockerClient>
       await sleep(delay, opts.signal);
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** Only the engine's events (for consumers that do not show the stream's state). */

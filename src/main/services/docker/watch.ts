@@ -1,4 +1,5 @@
 import type { Container } from '../../../shared/contract/containers.ts';
+import { AsyncQueue, linkSignals, within } from '../core/async.ts';
 import type { ContainersService } from './containers.ts';
 import type { DockerService } from './service.ts';
 
@@ -27,9 +28,7 @@ export async function* watchContainers(docker: DockerService, containers: Contai
   yield last;
   const next = async (ms: number): Promise<IteratorResult<unknown> | null> => {
     pending ??= events.next();
-    let timer: NodeJS.Timeout | undefined;
-    const raced = await Promise.race([pending, new Promise<null>((r) => (timer = setTimeout(() => r(null), ms)))]);
-    clearTimeout(timer);
+    const raced = await within(pending, ms);
     if (raced !== null) pending = null;
     return raced;
   };
@@ -55,5 +54,28 @@ export async function* watchContainers(docker: DockerService, containers: Contai
     if (signal.aborted) return;
     yield (last = await containers.list(serverId));
     unsettled = true;
+  }
+}
+
+/**
+ * Several servers' container lists merged into one stream, each change tagged with its server. A server that
+ * fails (unreachable, no Docker) drops out silently; the others keep streaming until `signal` aborts.
+ */
+export async function* watchServersContainers(docker: DockerService, containers: ContainersService, serverIds: readonly string[], signal?: AbortSignal): AsyncGenerator<{ serverId: string; containers: Container[] }> {
+  const link = linkSignals(signal);
+  const merged = new AsyncQueue<{ serverId: string; containers: Container[] }>({ signal: link.signal, what: 'containers.watch' });
+  const pumps = serverIds.map(async (serverId) => {
+    try {
+      for await (const list of watchContainers(docker, containers, serverId, link.signal)) merged.push({ serverId, containers: list });
+    } catch {
+      /* that server is unreachable: the others keep streaming */
+    }
+  });
+  // It stays open (empty) when every server dropped out, until cancelled; it ends once every watch has stopped.
+  try {
+    yield* merged;
+  } finally {
+    link.abort();
+    await Promise.allSettled(pumps);
   }
 }

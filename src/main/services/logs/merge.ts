@@ -1,3 +1,4 @@
+import { waitAny } from '../core/async.ts';
 import type { LogSource } from './source.ts';
 
 /** One line on the wire: [container index, 0 stdout | 1 stderr, time in ms or null, text]. */
@@ -75,16 +76,10 @@ export class LogMerger {
       }
       // Nothing (more) to take now: wait for data, a blocked source's grace period, or the batch deadline.
       const until = Math.min(blockedUntil, deadline ?? Infinity);
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          if (timer) clearTimeout(timer);
-          signal.removeEventListener('abort', done);
-          resolve();
-        };
-        const timer = until !== Infinity ? setTimeout(done, Math.max(0, until - now)) : null;
-        signal.addEventListener('abort', done, { once: true });
-        for (const src of this.sources) if (!src.ended) src.onChange(done);
-      });
+      await waitAny(
+        this.sources.filter((src) => !src.ended).map((src) => src.changed),
+        { signal, timeoutMs: until - now },
+      );
     }
     if (lines.length === 0 && ended.length === 0) return null;
     return { lines, ended, bytes };

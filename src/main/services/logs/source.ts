@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { Notifier } from '../core/async.ts';
 import { LogStreamParser, type ParsedLine } from './parse.ts';
 
 /** Lines a source parses ahead of the consumer at most (plus one chunk's worth): the source stream waits beyond. */
@@ -19,7 +20,8 @@ export class LogSource {
   error: Error | null = null;
   /** When the queue last ran dry while the stream was still open (for the interleaving wait). */
   emptySince: number | null = null;
-  private wake: (() => void) | null = null;
+  /** Notified when the stream has something new: data, end or error. */
+  readonly changed = new Notifier();
 
   constructor(index: number, stream: Readable, opts: { multiplexed: boolean; timestamps: boolean }) {
     this.index = index;
@@ -74,15 +76,8 @@ export class LogSource {
     else this.emptySince ??= now;
   }
 
-  /** Calls `fn` once when the stream has something new (data, end or error); replaces an earlier `fn`. */
-  onChange(fn: () => void): void {
-    this.wake = fn;
-  }
-
   private notify(): void {
-    const w = this.wake;
-    this.wake = null;
-    w?.();
+    this.changed.notify();
   }
 
   destroy(): void {

@@ -4,8 +4,6 @@ import type { CertificateReport, CertificateState, MissingCertificate, ProxyCert
 /** Where the proxies keep their certificates, inside the proxy container (both are bind mounts of the data dir). */
 export const CADDY_CERT_DIR = '/data/caddy/certificates';
 export const TRAEFIK_ACME_FILE = '/data/acme.json';
-/** Caddy's internal CA root (its `tls internal` issuer), to trust the certificates it issues. */
-export const CADDY_LOCAL_ROOT = '/data/caddy/pki/authorities/local/root.crt';
 
 const DAY = 86_400_000;
 /** A certificate is "expiring" when less than this is left (or a third of its lifetime, for short-lived ones). */

@@ -9,7 +9,6 @@ export const DEFAULT_IMAGES = {
   /** The push-to-deploy receiver (only while an app has it on): needs `node` >= 18, nothing else. */
   webhook: 'node:22-alpine',
 } as const;
-export type ImageRole = keyof typeof DEFAULT_IMAGES;
 
 /** Whether the first path component of a reference names a registry (has a dot or a port, or is localhost). */
 function hasRegistry(ref: string): boolean {

@@ -1,4 +1,5 @@
 import type { ClientChannel, PseudoTtyOptions } from 'ssh2';
+import { abortable, linkSignals, withTimeout } from '../core/async.ts';
 import { AppError } from '../core/errors.ts';
 
 export interface ExecOptions {
@@ -22,6 +23,10 @@ export interface ExecResult {
 
 /** Drives an exec channel to completion: collects output, enforces the timeout, honours cancellation. */
 export function runExec(channel: ClientChannel, argv: readonly string[], opts: ExecOptions): Promise<ExecResult> {
+  return withTimeout((timeout) => drive(channel, argv, opts, timeout), opts.timeoutMs, argv[0] ?? 'the command');
+}
+
+function drive(channel: ClientChannel, argv: readonly string[], opts: ExecOptions, timeout: AbortSignal): Promise<ExecResult> {
   const max = opts.maxBuffer ?? 8 * 1024 * 1024;
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -30,32 +35,17 @@ export function runExec(channel: ClientChannel, argv: readonly string[], opts: E
   let truncated = false;
   let code: number | null = null;
   let signal: string | null = null;
-  return new Promise<ExecResult>((resolve, reject) => {
-    let settled = false;
-    const finish = (e?: AppError) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
-      if (e) {
-        stop();
-        reject(e);
-      } else resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), truncated });
-    };
-    const stop = () => {
-      try {
-        channel.signal('TERM');
-      } catch {
-        /* not supported by every server */
-      }
-      channel.close();
-    };
-    const onAbort = () => finish(new AppError('TIMEOUT', `Cancelled: ${argv[0]}`, { cancelled: true }));
-    const timer = opts.timeoutMs
-      ? setTimeout(() => finish(new AppError('TIMEOUT', `${argv[0]} did not finish within ${Math.round(opts.timeoutMs! / 1000)} s`)), opts.timeoutMs)
-      : undefined;
-    if (opts.signal?.aborted) return onAbort();
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const stop = () => {
+    try {
+      channel.signal('TERM');
+    } catch {
+      /* not supported by every server */
+    }
+    channel.close();
+  };
+  // The timeout rejects with its own TIMEOUT error (withTimeout); a cancellation says it was cancelled.
+  const stopped = linkSignals(timeout, opts.signal);
+  return abortable<ExecResult>(stopped.signal, (resolve, reject) => {
     channel.on('data', (chunk: Buffer) => {
       opts.onStdout?.(chunk);
       if (outLen < max) {
@@ -80,12 +70,19 @@ export function runExec(channel: ClientChannel, argv: readonly string[], opts: E
         if (typeof c === 'number') code = c;
         if (typeof s === 'string') signal = s;
       }
-      finish();
+      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), truncated });
     });
-    channel.on('error', (e: Error) => finish(new AppError('REMOTE_COMMAND_FAILED', `${argv[0]}: ${e.message}`)));
+    channel.on('error', (e: Error) => {
+      reject(new AppError('REMOTE_COMMAND_FAILED', `${argv[0]}: ${e.message}`));
+      stop();
+    });
     if (opts.stdin !== undefined) channel.end(opts.stdin);
     else channel.end();
-  });
+  }).catch((e: unknown) => {
+    if (!stopped.signal.aborted) throw e;
+    stop();
+    throw timeout.aborted ? timeout.reason : new AppError('TIMEOUT', `Cancelled: ${argv[0]}`, { cancelled: true });
+  }).finally(() => stopped.abort());
 }
 
 /** Throws REMOTE_COMMAND_FAILED with the command's stderr when it did not exit 0. */

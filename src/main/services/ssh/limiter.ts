@@ -1,3 +1,5 @@
+import { abortable } from '../core/async.ts';
+
 /**
  * A counting semaphore for SSH session channels (exec, shell, sftp, dial-stdio), so a server with a low
  * `MaxSessions` still works: requests queue instead of failing. The limit can shrink when the server
@@ -35,18 +37,13 @@ export class ChannelLimiter {
       this.active++;
     } else {
       // Woken only by a release that hands its slot over: `active` already counts us.
-      await new Promise<void>((resolve, reject) => {
-        const wake = () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        };
-        const onAbort = () => {
-          const i = this.waiting.indexOf(wake);
+      await abortable<void>(signal, (wake) => {
+        const w = () => wake();
+        this.waiting.push(w);
+        return () => {
+          const i = this.waiting.indexOf(w);
           if (i >= 0) this.waiting.splice(i, 1);
-          reject(signal?.reason ?? new Error('aborted'));
         };
-        signal?.addEventListener('abort', onAbort, { once: true });
-        this.waiting.push(wake);
       });
     }
     let released = false;

@@ -1,6 +1,6 @@
-import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
+import { Notifier } from '../core/async.ts';
 
 /** What a terminal runs on: an SSH pty channel or a Docker exec stream. */
 export interface TerminalBackend {
@@ -42,7 +42,6 @@ interface Reader {
   /** Acknowledged (rendered) up to here: only for readers with a window. */
   acked: number;
   window: number | null;
-  wake: (() => void) | null;
 }
 
 /**
@@ -51,7 +50,7 @@ interface Reader {
  * when the slowest reader (or, with none attached, the last one) lags more than `highWater`, the backend
  * is paused, which stops the SSH window and in the end blocks the remote process's writes, like a real tty.
  */
-export class TerminalSession extends EventEmitter<{ change: [] }> {
+export class TerminalSession {
   readonly backend: TerminalBackend;
   readonly limits: SessionLimits;
   private readonly decoder = new StringDecoder('utf8');
@@ -64,13 +63,13 @@ export class TerminalSession extends EventEmitter<{ change: [] }> {
   /** Where the last reader stopped, for flow control while nobody is attached. */
   private lastRead = 0;
   private paused = false;
+  /** New output, the end, an ack, a reader coming or going: readers re-check what they can send. */
+  private readonly changed = new Notifier();
   end: TerminalEnd | null = null;
   cols: number;
   rows: number;
 
   constructor(backend: TerminalBackend, size: { cols: number; rows: number }, limits: Partial<SessionLimits> = {}) {
-    super();
-    this.setMaxListeners(0);
     this.backend = backend;
     this.limits = { ...DEFAULT_LIMITS, ...limits };
     this.cols = size.cols;
@@ -81,7 +80,7 @@ export class TerminalSession extends EventEmitter<{ change: [] }> {
       const tail = this.decoder.end();
       if (tail) this.push(tail);
       this.end = end;
-      this.emit('change');
+      this.changed.notify();
     });
   }
 
@@ -100,7 +99,7 @@ export class TerminalSession extends EventEmitter<{ change: [] }> {
     this.total += s.length;
     this.trim();
     this.flow();
-    this.emit('change');
+    this.changed.notify();
   }
 
   private slowest(): number {
@@ -154,7 +153,7 @@ export class TerminalSession extends EventEmitter<{ change: [] }> {
       r.acked = Math.max(r.acked, Math.min(upTo, r.cursor));
       this.trim();
       this.flow();
-      r.wake?.();
+      this.changed.notify();
       return true;
     }
     return false;
@@ -163,13 +162,10 @@ export class TerminalSession extends EventEmitter<{ change: [] }> {
   /** Follows the output from `since`, then yields the exit; ends early when `signal` aborts. */
   async *follow(since: number, signal?: AbortSignal, window: number | null = null): AsyncGenerator<SessionEvent> {
     const start = Math.min(Math.max(0, since), this.total);
-    const reader: Reader = { id: randomUUID(), cursor: start, acked: start, window, wake: null };
+    const reader: Reader = { id: randomUUID(), cursor: start, acked: start, window };
     this.readers.add(reader);
     if (window !== null) yield { type: 'attached', reader: reader.id };
-    this.emit('change');
-    const onChange = () => reader.wake?.();
-    this.on('change', onChange);
-    signal?.addEventListener('abort', onChange);
+    this.changed.notify();
     try {
       while (!signal?.aborted) {
         const credit = reader.window === null ? Infinity : reader.window - (reader.cursor - reader.acked);
@@ -185,16 +181,13 @@ export class TerminalSession extends EventEmitter<{ change: [] }> {
           yield { type: 'exit', ...this.end };
           return;
         }
-        await new Promise<void>((resolve) => (reader.wake = resolve));
-        reader.wake = null;
+        await this.changed.wait({ signal });
       }
     } finally {
-      this.off('change', onChange);
-      signal?.removeEventListener('abort', onChange);
       this.readers.delete(reader);
       this.lastRead = Math.max(this.lastRead, reader.window === null ? reader.cursor : reader.acked);
       this.flow();
-      this.emit('change');
+      this.changed.notify();
     }
   }
 

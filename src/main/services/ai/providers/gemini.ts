@@ -1,6 +1,7 @@
 import { GoogleGenAI } from '@google/genai';
 import { parseRetryAfter, parseRetryDelay } from '../retry.ts';
-import { isAbort, ProviderError, type AiProvider, type ChatRequest } from '../types.ts';
+import { isAbort } from '../../core/async.ts';
+import { ProviderError, type AiProvider, type ChatRequest } from '../types.ts';
 
 /** Gemini through Google's maintained SDK (`@google/genai`): `:streamGenerateContent?alt=sse`. */
 export class GeminiProvider implements AiProvider {

@@ -1,6 +1,7 @@
 import Groq from 'groq-sdk';
 import { parseRetryAfter } from '../retry.ts';
-import { isAbort, ProviderError, type AiProvider, type ChatRequest } from '../types.ts';
+import { isAbort } from '../../core/async.ts';
+import { ProviderError, type AiProvider, type ChatRequest } from '../types.ts';
 
 function normalise(e: unknown): unknown {
   if (isAbort(e) || e instanceof ProviderError) return e;

@@ -1,6 +1,7 @@
 import { Ollama } from 'ollama';
 import { parseRetryAfter } from '../retry.ts';
-import { isAbort, ProviderError, type AiProvider, type ChatRequest } from '../types.ts';
+import { isAbort } from '../../core/async.ts';
+import { ProviderError, type AiProvider, type ChatRequest } from '../types.ts';
 
 /** A fetch that also honours `signal`, so every request of the library is cancellable from outside. */
 export function fetchWith(signal: AbortSignal | null): typeof fetch {
