@@ -1,5 +1,6 @@
 import { eventIterator } from '@orpc/contract';
 import { z } from 'zod';
+import { JobProgress } from './jobs.ts';
 import { base, Id } from './base.ts';
 import { EnvName, TlsIssuer } from './proxy.ts';
 import { LocalPath } from './servers.ts';
@@ -164,7 +165,7 @@ export type DeployStatus = z.infer<typeof DeployStatus>;
 export const DeployStep = z.enum(['queued', 'prepare', 'fetch', 'build', 'start', 'health', 'switch', 'cleanup', 'done']);
 export type DeployStep = z.infer<typeof DeployStep>;
 
-export const Deploy = z.object({
+export const Deploy = JobProgress.extend({
   id: z.string(),
   appId: z.string(),
   serverId: z.string(),

@@ -37,3 +37,4 @@ export * from './apps.ts';
 export * from './proxy.ts';
 export * from './databases.ts';
 export * from './backups.ts';
+export * from './jobs.ts';

@@ -1,6 +1,7 @@
 import { eventIterator } from '@orpc/contract';
 import { z } from 'zod';
 import { base, Id } from './base.ts';
+import { JobProgress } from './jobs.ts';
 
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const isIpv6 = (h: string) => z.ipv6().safeParse(h.replace(/%[A-Za-z0-9_.-]+$/, '')).success;
@@ -201,12 +202,13 @@ export const forwards = {
   stop: base.meta({ mutating: true }).input(z.object({ id: z.string().uuid() }).strict()).output(z.object({ stopped: z.boolean() })),
 };
 
-export const BootstrapProgress = z.object({
+/** The Docker install's progress; `log` is the text since the previous event. */
+export const BootstrapProgress = JobProgress.extend({
   phase: z.enum(['checking', 'present', 'installing', 'done', 'failed']),
-  step: z.string().nullable(),
   log: z.string(),
   exitCode: z.number().nullable(),
 });
+export type BootstrapProgress = z.infer<typeof BootstrapProgress>;
 
 export const servers = {
   /** Installs Docker from the distribution's packages (idempotent; the install runs detached on the server; re-attaches). */

@@ -11,7 +11,7 @@ import { DEFAULT_IMAGES, resolveImage } from '../proxy/images.ts';
 import { removeServerFiles } from './remove.ts';
 import { DeployService, guarded, liveApi } from './service.ts';
 import { DeployStore } from './store.ts';
-import type { TrackerOptions } from './tracker.ts';
+import type { TrackerOptions } from '../jobs/tracker.ts';
 import { WebhookService } from './webhook.ts';
 
 export interface ShipDeps {
@@ -55,7 +55,7 @@ export class ShipService {
     for (const row of this.store.apps(serverId)) {
       const deployed = this.store.deploys(row.id, 200).some((dep) => dep.status === 'succeeded');
       for (const dm of this.store.config(row).domains) out.push({ host: dm.host, tls: dm.tls, issuer: dm.issuer ?? 'acme', appId: row.id, appName: row.name, deployed });
-      const hook = row.webhook ? (JSON.parse(row.webhook) as { host?: unknown; tls?: unknown }) : null;
+      const hook = typeof row.webhook === 'object' ? (row.webhook as { host?: unknown; tls?: unknown } | null) : null;
       if (typeof hook?.host === 'string') out.push({ host: hook.host, tls: hook.tls !== false, issuer: 'acme', appId: row.id, appName: `${row.name} (push-to-deploy)`, deployed: true });
     }
     return out;

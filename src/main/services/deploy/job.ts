@@ -2,18 +2,20 @@ import { execFile } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type Docker from 'dockerode';
+import { z } from 'zod';
 import type { ShipSettings } from '../../../shared/contract/proxy.ts';
 import { AppError, errorMessage } from '../core/errors.ts';
 import { DATA_NETWORK } from '../databases/network.ts';
 import { MANAGED_LABEL } from '../docker/containers.ts';
-import { demuxStreams } from '../docker/demux.ts';
 import { BUILDER_DATA, PROXY_CONTAINER, PROXY_NETWORK, proxyDriver } from '../proxy/driver.ts';
 import { baseImageAliases } from '../proxy/images.ts';
+import { containerJobSpec, containerReader, type ContainerStderr, startContainerJob } from '../jobs/container.ts';
+import { JobState } from '../jobs/state.ts';
+import type { JobReader } from '../jobs/tracker.ts';
 import type { SshConnection } from '../ssh/connection.ts';
 import { overrideVars } from './override.ts';
 import { JOB_SCRIPT, JOB_VARS, type JobVars } from './script.ts';
 import type { StoredConfig } from './store.ts';
-import { parseRead, READ_SCRIPT, type JobReader } from './tracker.ts';
 
 export const builderName = (deployId: string) => `openpanel-job-${deployId}`;
 export const jobDirOf = (s: ShipSettings, deployId: string) => `${s.dataDir}/jobs/${deployId}`;
@@ -107,6 +109,15 @@ export async function packFolder(path: string): Promise<Buffer> {
   return stdout;
 }
 
+/** What a deploy job (Dockerfile or Compose) writes to state.json: the job state plus what it built and ran. */
+export const DeployJobState = JobState.extend({
+  image: z.string(),
+  commit: z.string(),
+  container: z.string(),
+  buildMs: z.number().nullable(),
+});
+export type DeployJobState = z.infer<typeof DeployJobState>;
+
 /** A builder: the Dockerfile job by default; a Compose app passes its own script, variables and bind mounts. */
 export interface BuilderOpts {
   deployId: string;
@@ -123,90 +134,25 @@ export const JOB_APP_LABEL = 'openpanel.job.app';
 
 /** The builder's create options (the webhook receiver on the server starts the very same ones). */
 export function builderSpec(opts: BuilderOpts): Docker.ContainerCreateOptions & { name: string } {
-  return {
+  return containerJobSpec({
     name: builderName(opts.deployId),
-    Image: opts.image,
-    Entrypoint: ['sh', '-c', opts.script ?? JOB_SCRIPT],
-    Cmd: [],
-    Env: Object.entries(opts.vars).map(([k, v]) => `${k}=${v}`),
-    Labels: { [MANAGED_LABEL]: 'true', 'openpanel.job': opts.deployId, [JOB_APP_LABEL]: opts.vars.OP_APP_ID },
-    HostConfig: {
-      NetworkMode: 'host',
-      AutoRemove: true,
-      Binds: [`${opts.dockerSocket}:/var/run/docker.sock`, `${opts.settings.dataDir}:${BUILDER_DATA}`, ...(opts.binds ?? [])],
-    },
-  };
+    image: opts.image,
+    script: opts.script ?? JOB_SCRIPT,
+    env: opts.vars,
+    labels: { [MANAGED_LABEL]: 'true', 'openpanel.job': opts.deployId, [JOB_APP_LABEL]: opts.vars.OP_APP_ID },
+    binds: [`${opts.dockerSocket}:/var/run/docker.sock`, `${opts.settings.dataDir}:${BUILDER_DATA}`, ...(opts.binds ?? [])],
+  });
 }
 
 /**
- * Creates and starts the detached builder; from here on the job lives on the server. With `attach` (the Docker API
- * for long streams) the builder's own stderr is followed from before its start, as `docker run` does: a job that
- * cannot write its files says why there and exits (75); `stderr` gives that text once the stream ends.
+ * Creates and starts the detached builder; from here on the job lives on the server. With `attach` its stderr is
+ * followed: a job that cannot write its files says why there and exits (75).
  */
-export async function startBuilder(api: Docker, opts: BuilderOpts & { upload: Buffer | null; attach?: Docker }): Promise<{ stderr: BuilderStderr | null }> {
-  const c = await api.createContainer(builderSpec(opts));
-  try {
-    const stderr = opts.attach ? (await followStderr(opts.attach, c.id)).ended : null;
-    if (opts.upload) await c.putArchive(opts.upload, { path: '/' });
-    await c.start();
-    return { stderr };
-  } catch (e) {
-    await c.remove({ force: true }).catch(() => undefined);
-    throw e;
-  }
+export function startBuilder(api: Docker, opts: BuilderOpts & { upload: Buffer | null; attach?: Docker }): Promise<{ stderr: ContainerStderr | null }> {
+  return startContainerJob(api, builderSpec(opts), { upload: opts.upload, ...(opts.attach ? { attach: opts.attach } : {}) });
 }
 
-/** The builder's stderr, once its stream ended (the builder exited); null when the stream broke first (link cut). */
-export type BuilderStderr = Promise<string | null>;
-
-// The text's promise comes wrapped: awaiting a bare one would wait for the builder's end.
-async function followStderr(streams: Docker, id: string): Promise<{ ended: BuilderStderr }> {
-  const stream = (await streams.getContainer(id).attach({ stream: true, stdout: false, stderr: true, logs: false })) as NodeJS.ReadableStream;
-  const chunks: Buffer[] = [];
-  stream.on('data', (b: Buffer) => chunks.push(b));
-  const text = () => demuxStreams(Buffer.concat(chunks)).stderr.toString('utf8');
-  return {
-    ended: new Promise((resolve) => {
-      stream.once('end', () => resolve(text()));
-      stream.once('close', () => resolve(text()));
-      stream.once('error', () => resolve(null));
-    }),
-  };
-}
-
-/** Reads a job's files over the server's SSH connection (and, when the app started it, the builder's stderr). */
-export function jobReader(conn: () => Promise<SshConnection>, docker: <T>(call: (api: Docker) => Promise<T>) => Promise<T>, jobDir: string, deployId: string, stderr: BuilderStderr | null = null): JobReader {
-  return {
-    async exitReason() {
-      if (!stderr) return null;
-      const text = await Promise.race([stderr, new Promise<null>((r) => setTimeout(() => r(null), 5_000).unref())]);
-      const reason = text?.split('\n').map((l) => l.replace(/^!! /, '').trim()).filter(Boolean).pop();
-      return reason ?? null;
-    },
-    async read(offset) {
-      // Own deadline around the whole read: opening a channel on a connection that died silently never settles.
-      const ac = new AbortController();
-      const timer = setTimeout(() => ac.abort(), 12_000);
-      try {
-        const chunks: Buffer[] = [];
-        const read = (async () => {
-          const c = await conn();
-          await c.exec(['sh', '-c', READ_SCRIPT, 'sh', jobDir, String(offset + 1)], { timeoutMs: 10_000, signal: ac.signal, maxBuffer: 0, onStdout: (b) => chunks.push(b) });
-        })();
-        await Promise.race([read, new Promise<never>((_, reject) => ac.signal.addEventListener('abort', () => reject(new AppError('TIMEOUT', 'reading the job state: no answer within 12 s')), { once: true }))]);
-        return parseRead(Buffer.concat(chunks));
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-    async builderAlive() {
-      try {
-        const info = await docker((api) => api.getContainer(builderName(deployId)).inspect());
-        return info.State.Running;
-      } catch (e) {
-        if ((e as { statusCode?: number }).statusCode === 404) return false;
-        throw e;
-      }
-    },
-  };
+/** Reads a deploy job's files over the server's SSH connection (and, when the app started it, the builder's stderr). */
+export function jobReader(conn: () => Promise<SshConnection>, docker: <T>(call: (api: Docker) => Promise<T>) => Promise<T>, jobDir: string, deployId: string, stderr: ContainerStderr | null = null): JobReader<DeployJobState> {
+  return containerReader({ conn, docker, dir: jobDir, container: builderName(deployId), schema: DeployJobState, stderr });
 }

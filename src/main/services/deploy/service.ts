@@ -9,9 +9,10 @@ import type { ShipSettingsStore } from '../proxy/settings.ts';
 import type { ConnectionPool } from '../ssh/pool.ts';
 import type { AppsService } from './apps.ts';
 import { composeDown, composeJob, composeOf, composeProject, composeRef, isComposeRef, revisionOf } from './compose.ts';
-import { type BuilderStderr, builderName, deployContainer, deployImage, JOB_APP_LABEL, jobDirOf, jobReader, jobVars, packFolder, startBuilder } from './job.ts';
+import { builderName, deployContainer, deployImage, JOB_APP_LABEL, jobDirOf, jobReader, jobVars, packFolder, startBuilder } from './job.ts';
 import { toDeploy, type DeployRow, type DeployStore } from './store.ts';
-import { JobTracker, type TrackerOptions } from './tracker.ts';
+import type { ContainerStderr } from '../jobs/container.ts';
+import { JobTracker, type TrackerOptions } from '../jobs/tracker.ts';
 
 export interface DeployServiceDeps {
   store: DeployStore;
@@ -140,7 +141,7 @@ export class DeployService {
       container, error: null, buildSeconds: null, jobDir: jobDirOf(settings, id), log: null, createdAt: now, finishedAt: null,
     };
     this.d.store.insertDeploy(deployRow);
-    let stderr: BuilderStderr | null;
+    let stderr: ContainerStderr | null;
     try {
       const { deployKey, env } = await this.d.apps.secretsOf(row);
       const upload = kind === 'deploy' && app.source.kind === 'upload' ? await packFolder(app.source.path) : null;
@@ -260,7 +261,7 @@ export class DeployService {
     }
   }
 
-  private track(row: DeployRow, stderr: BuilderStderr | null = null): void {
+  private track(row: DeployRow, stderr: ContainerStderr | null = null): void {
     if (this.closed || this.trackers.has(row.id)) return;
     const reader = jobReader(
       () => this.d.pool.acquire(row.serverId),
@@ -275,7 +276,9 @@ export class DeployService {
       const s = t.state;
       const set: Partial<DeployRow> = {};
       if (s) Object.assign(set, { step: s.step, progress: s.progress, commit: s.commit || null, buildSeconds: s.buildMs === null ? null : s.buildMs / 1000 });
-      if (t.outcome) {
+      // A tracker that timed out leaves the deploy running, as it is on the server as far as anyone knows.
+      const ended = t.outcome !== null && t.outcome !== 'timeout';
+      if (ended) {
         Object.assign(set, {
           status: t.outcome === 'succeeded' ? 'succeeded' : 'failed',
           error: t.outcome === 'lost' ? (t.lostReason ?? 'the job stopped on the server without a result (builder killed?)') : s?.error || null,
@@ -287,7 +290,7 @@ export class DeployService {
       this.d.store.updateDeploy(row.id, set);
     });
     void t.finished.then(() => {
-      if (t.outcome) this.trackers.delete(row.id);
+      if (t.outcome && t.outcome !== 'timeout') this.trackers.delete(row.id);
       t.emit('update');
     });
   }
