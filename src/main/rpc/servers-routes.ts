@@ -5,7 +5,7 @@ import { parseSshConfig } from '../services/hosts/ssh-config.ts';
 import type { StateEvent } from '../services/ssh/connection.ts';
 import type { HostKeyPrompt } from '../services/ssh/host-keys.ts';
 
-export function toStatus(serverId: string, s: StateEvent): ConnectionStatus {
+function toStatus(serverId: string, s: StateEvent): ConnectionStatus {
   return { serverId, state: s.state, errorCode: s.error?.code ?? null, error: s.error?.message ?? null, attempt: s.attempt, retryAt: s.retryAt };
 }
 

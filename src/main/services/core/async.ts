@@ -8,11 +8,11 @@ export function isAbort(e: unknown): boolean {
   return !!e && typeof e === 'object' && ABORT_NAMES.has((e as Error).name);
 }
 
-export function formatDuration(ms: number): string {
+function formatDuration(ms: number): string {
   return ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms)} ms`;
 }
 
-export function timeoutError(what: string, ms: number): AppError {
+function timeoutError(what: string, ms: number): AppError {
   return new AppError('TIMEOUT', `${what} did not finish within ${formatDuration(ms)}`);
 }
 
@@ -37,6 +37,19 @@ export async function withTimeout<T>(work: Promise<T> | ((signal: AbortSignal) =
   });
   try {
     return await Promise.race([run, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * `promise`'s value if it settles within `ms`, else null; the promise is not cancelled (wait on it again later).
+ * For values that are never null.
+ */
+export async function within<T>(promise: Promise<T>, ms: number): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)))]);
   } finally {
     clearTimeout(timer);
   }

@@ -31,7 +31,7 @@ export interface SessionLimits {
   maxEvent: number;
 }
 
-export const DEFAULT_LIMITS: SessionLimits = { scrollback: 512 * 1024, highWater: 1024 * 1024, maxEvent: 256 * 1024 };
+const DEFAULT_LIMITS: SessionLimits = { scrollback: 512 * 1024, highWater: 1024 * 1024, maxEvent: 256 * 1024 };
 
 export type SessionEvent = { type: 'attached'; reader: string } | { type: 'output'; from: number; to: number; data: string } | ({ type: 'exit' } & TerminalEnd);
 

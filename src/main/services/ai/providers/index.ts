@@ -7,7 +7,7 @@ import { OllamaProvider } from './ollama.ts';
 export { GeminiProvider, GroqProvider, OllamaProvider };
 
 /** True when `url` points at this machine (then nothing leaves it). */
-export function isLoopbackUrl(url: string): boolean {
+function isLoopbackUrl(url: string): boolean {
   try {
     const h = new URL(url).hostname.replace(/^\[|\]$/g, '');
     return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);

@@ -4,7 +4,7 @@ import { isAbort } from '../../core/async.ts';
 import { ProviderError, type AiProvider, type ChatRequest } from '../types.ts';
 
 /** A fetch that also honours `signal`, so every request of the library is cancellable from outside. */
-export function fetchWith(signal: AbortSignal | null): typeof fetch {
+function fetchWith(signal: AbortSignal | null): typeof fetch {
   return (input, init) => fetch(input, { ...init, signal: signal ? (init?.signal ? AbortSignal.any([init.signal, signal]) : signal) : (init?.signal ?? null) });
 }
 
