@@ -1,4 +1,8 @@
 import type { ShipSettings, TlsIssuer } from '../../../shared/contract/proxy.ts';
+import CADDY_BOOT from './caddy-boot.sh?raw';
+
+/** The Caddy container's entrypoint script (caddy-boot.sh): writes the Caddyfile from OP_CADDYFILE, runs Caddy. */
+export { CADDY_BOOT };
 
 /** A host the proxy routes (an app's domain, or the push-to-deploy receiver's host); no issuer means ACME. */
 export interface RouteDomain {
@@ -49,13 +53,5 @@ export function caddySite(app: { name: string; domains: RouteDomain[] }): string
   return out.join('\n');
 }
 
-/**
- * Shell script the Caddy container runs: write the Caddyfile (and the ACME server's root, if any) it was given, then
- * run Caddy in the foreground.
- */
-export const CADDY_BOOT =
-  'set -e; mkdir -p /etc/openpanel/sites; printf "%s\\n" "$OP_CADDYFILE" > /etc/openpanel/Caddyfile; ' +
-  'if [ -n "${OP_ACME_CA_ROOT:-}" ]; then printf "%s\\n" "$OP_ACME_CA_ROOT" > /etc/openpanel/acme-ca-root.pem; else rm -f /etc/openpanel/acme-ca-root.pem; fi; ' +
-  'exec caddy run --config /etc/openpanel/Caddyfile --adapter caddyfile';
-
+/** For an exec in the proxy container; scripts use caddy_reload in deploy/shell-lib.sh (the same argv, tested). */
 export const CADDY_RELOAD = ['caddy', 'reload', '--config', CADDYFILE, '--adapter', 'caddyfile'];

@@ -1,0 +1,114 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, extname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { COMPOSE_DOWN_SCRIPT, COMPOSE_JOB_SCRIPT } from './deploy/compose-script.ts';
+import { JOB_SCRIPT } from './deploy/script.ts';
+import { assemble, SHELL_LIB } from './deploy/shell-lib.ts';
+import { CADDY_BOOT, CADDY_RELOAD } from './proxy/caddy.ts';
+import { PROXY_CONTAINER } from './proxy/driver.ts';
+
+const MAIN = fileURLToPath(new URL('..', import.meta.url));
+const SCRIPTS = (readdirSync(MAIN, { recursive: true }) as string[])
+  .filter((f) => extname(f) === '.sh' || extname(f) === '.bash')
+  .map((f) => join(MAIN, f))
+  .sort();
+
+/**
+ * Files whose owner is still moving them (issue 11): shellcheck findings are reported, not failed, until the owner
+ * is done. Each entry says whose and why; a listed file that passes fails the test, so the list cannot go stale.
+ */
+const SHELLCHECK_PENDING: Record<string, string> = {};
+
+const tmp = mkdtempSync(join(tmpdir(), 'op-shell-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const kind = (file: string) => (extname(file) === '.bash' ? 'bash' : 'sh');
+/** The script as sent: its `# @include` lines filled with the files of its own folder. */
+function assembled(file: string): string {
+  const dir = dirname(file);
+  const parts = Object.fromEntries(readdirSync(dir).filter((f) => /\.(sh|bash|awk)$/.test(f)).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+  return assemble(readFileSync(file, 'utf8'), parts);
+}
+/** Parse-only runs: `sh -n` for .sh with dash and with busybox ash (servers and builder images have either), `bash -n` for .bash. */
+function syntaxErrors(text: string, shell: 'sh' | 'bash'): string[] {
+  const shells = shell === 'bash' ? [['bash']] : [['sh'], ['busybox', 'sh']];
+  return shells.flatMap(([cmd, ...pre]) => {
+    const r = spawnSync(cmd!, [...pre, '-n'], { input: text, encoding: 'utf8' });
+    return r.status === 0 ? [] : [`${[cmd, ...pre].join(' ')}: ${r.stderr.trim() || `exit ${r.status}`}`];
+  });
+}
+const hasShellcheck = spawnSync('shellcheck', ['--version']).status === 0;
+function shellcheck(text: string, shell: 'sh' | 'bash'): string {
+  const r = spawnSync('shellcheck', ['-S', 'warning', '-s', shell, '-f', 'gcc', '-'], { input: text, encoding: 'utf8' });
+  return r.status === 0 ? '' : r.stdout.trim() || r.stderr.trim() || `exit ${r.status}`;
+}
+
+describe('every shell script under src/main', () => {
+  it('is found (the deploy, proxy and job scripts at least)', () => {
+    const names = SCRIPTS.map((f) => relative(MAIN, f));
+    expect(names).toEqual(expect.arrayContaining(['services/deploy/job.sh', 'services/deploy/shell-lib.sh', 'services/proxy/caddy-boot.sh']));
+  });
+
+  it.each(SCRIPTS.map((f) => [relative(MAIN, f), f]))('%s parses, as a file and as sent', (_name, file) => {
+    expect(syntaxErrors(readFileSync(file, 'utf8'), kind(file))).toEqual([]);
+    expect(syntaxErrors(assembled(file), kind(file))).toEqual([]);
+  });
+
+  it.skipIf(!hasShellcheck).each(SCRIPTS.map((f) => [relative(MAIN, f), f]))('%s passes shellcheck -S warning', (name, file) => {
+    const findings = shellcheck(assembled(file), kind(file));
+    if (name in SHELLCHECK_PENDING) {
+      expect(findings, `${name} passes now: remove it from SHELLCHECK_PENDING`).not.toBe('');
+      console.warn(`shellcheck findings in ${name} (pending: ${SHELLCHECK_PENDING[name]}):\n${findings}`);
+      return;
+    }
+    expect(findings).toBe('');
+  });
+
+  it('the checks reject what they guard against (positive controls)', () => {
+    const broken = 'if true; then\n  echo unclosed\n';
+    expect(syntaxErrors(broken, 'sh')).toHaveLength(2);
+    expect(syntaxErrors(broken, 'bash')).toHaveLength(1);
+    expect(syntaxErrors('echo fine\n', 'sh')).toEqual([]);
+    const file = join(tmp, 'broken.bash');
+    writeFileSync(file, 'f() { echo "x"\n');
+    expect(syntaxErrors(readFileSync(file, 'utf8'), kind(file))[0]).toMatch(/^bash: /);
+    if (hasShellcheck) {
+      expect(shellcheck('unused=1\necho done\n', 'sh')).toMatch(/SC2034/);
+      expect(shellcheck('echo "$1"\n', 'sh')).toBe('');
+    }
+    expect(() => assemble('# @include nowhere.sh\n', {})).toThrow(/nowhere\.sh/);
+  });
+});
+
+describe('the scripts as sent', () => {
+  it('have the shared library in place of their include lines and parse', () => {
+    for (const script of [JOB_SCRIPT, COMPOSE_JOB_SCRIPT, COMPOSE_DOWN_SCRIPT]) {
+      expect(script).not.toMatch(/^\s*# @include/m);
+      expect(script).toContain(SHELL_LIB.trim());
+      expect(syntaxErrors(script, 'sh')).toEqual([]);
+      if (hasShellcheck) expect(shellcheck(script, 'sh')).toBe('');
+    }
+    expect(syntaxErrors(CADDY_BOOT, 'sh')).toEqual([]);
+    // the command is written once: every script reloads Caddy through the library's function
+    for (const script of [JOB_SCRIPT, COMPOSE_JOB_SCRIPT, COMPOSE_DOWN_SCRIPT]) expect(script.match(/caddy reload/g)).toHaveLength(1);
+  });
+
+  /** A `docker` first on PATH that records its argv and answers `exec` with $DOCKER_EXEC_RC. */
+  function recordingDocker(): { env: Record<string, string>; log: string } {
+    const bin = mkdtempSync(join(tmp, 'bin-'));
+    const log = join(bin, 'argv');
+    writeFileSync(join(bin, 'docker'), ['#!/bin/sh', 'printf "%s\\n" "$@" > "$DOCKER_ARGV"', '[ "$1" = exec ] && exit "${DOCKER_EXEC_RC:-0}"', 'exit 0', ''].join('\n'));
+    chmodSync(join(bin, 'docker'), 0o755);
+    return { env: { PATH: `${bin}:${process.env.PATH}`, DOCKER_ARGV: log }, log };
+  }
+
+  it("caddy_reload runs the same command as CADDY_RELOAD (the app's own exec in the proxy container)", () => {
+    const docker = recordingDocker();
+    const r = spawnSync('sh', ['-c', [SHELL_LIB, 'caddy_reload'].join('\n')], { env: { ...docker.env, OP_PROXY_CONTAINER: PROXY_CONTAINER }, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(readFileSync(docker.log, 'utf8').trimEnd().split('\n')).toEqual(['exec', PROXY_CONTAINER, ...CADDY_RELOAD]);
+  });
+});
