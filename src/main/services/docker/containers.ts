@@ -1,9 +1,11 @@
 import type Docker from 'dockerode';
 import type { Container, ContainerInspect } from '../../../shared/contract/containers.ts';
-import { AppError, errorMessage } from '../core/errors.ts';
+import { dockerError, isDockerNotModified } from './errors.ts';
+import { LABELS } from './labels.ts';
 import type { DockerService } from './service.ts';
 
-export const MANAGED_LABEL = 'dev.openpanel.managed';
+/** Kept for deploy/job.ts (being reworked in parallel); use LABELS.managed from labels.ts. */
+export const MANAGED_LABEL = LABELS.managed;
 
 /** Live CPU/memory of containers, filled in by the metrics sampler (latest sample per container). */
 export interface ContainerStatsSource {
@@ -25,15 +27,6 @@ function maskEnv(env: string[], reveal: boolean): ContainerInspect['env'] {
     const value = i >= 0 ? kv.slice(i + 1) : '';
     return reveal ? { name, value, masked: false } : { name, value: null, masked: true };
   });
-}
-
-function dockerError(e: unknown, what: string): AppError {
-  if (e instanceof AppError) return e;
-  const err = e as { statusCode?: number; json?: { message?: string }; message?: string };
-  const msg = err.json?.message ?? errorMessage(e);
-  if (err.statusCode === 404) return new AppError('NOT_FOUND', `${what}: ${msg}`);
-  if (err.statusCode === 409) return new AppError('CONFLICT', `${what}: ${msg}`);
-  return new AppError('REMOTE_COMMAND_FAILED', `${what}: ${msg}`);
 }
 
 /** Containers, images, volumes and networks of one server, through its Docker tunnel. */
@@ -64,7 +57,7 @@ export class ContainersService {
         health: health(c.Status),
         ports: (c.Ports ?? []).map((p) => ({ privatePort: p.PrivatePort, publicPort: p.PublicPort ?? null, type: p.Type, ip: p.IP ?? null })),
         created: c.Created * 1000,
-        managed: c.Labels?.[MANAGED_LABEL] === 'true',
+        managed: c.Labels?.[LABELS.managed] === 'true',
         cpuPercent: c.State === 'running' ? (s?.cpuPercent ?? null) : null,
         memUsed: c.State === 'running' ? (s?.memUsed ?? null) : null,
         memLimit: c.State === 'running' ? (s?.memLimit ?? null) : null,
@@ -82,7 +75,7 @@ export class ContainersService {
       else await c.remove({ force: !!opts.force, v: !!opts.removeVolumes });
     } catch (e) {
       // Docker answers 304 for "already started/stopped": that is success for the user.
-      if ((e as { statusCode?: number }).statusCode === 304) return;
+      if (isDockerNotModified(e)) return;
       throw dockerError(e, `${action} ${id}`);
     }
   }

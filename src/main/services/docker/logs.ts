@@ -1,10 +1,11 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { AppError, errorMessage } from '../core/errors.ts';
+import { AppError } from '../core/errors.ts';
 import { LogMerger, type LogBatch, type MergeOptions } from '../logs/merge.ts';
 import { dockerSince } from '../logs/parse.ts';
 import { LogSource } from '../logs/source.ts';
 import type { DockerClient } from './client.ts';
+import { dockerError } from './errors.ts';
 
 export type { WireLine } from '../logs/merge.ts';
 
@@ -140,7 +141,7 @@ export class LogsService {
     try {
       const client = await this.client(serverId);
       const containers = await Promise.all(opts.containerIds.map((id) => inspect(client.api, id)));
-      const streams = await Promise.all(containers.map((c) => openLogStream(client.streams, c.id, opts, ac.signal).catch((e: unknown) => Promise.reject(dockerError(e, c.id)))));
+      const streams = await Promise.all(containers.map((c) => openLogStream(client.streams, c.id, opts, ac.signal).catch((e: unknown) => Promise.reject(logsError(e, c.id)))));
       streams.forEach((stream, i) => sources.push(new LogSource(i, stream, { multiplexed: !containers[i]!.tty, timestamps: true })));
       const merger = new LogMerger(sources, { ...MERGE, timestamps: opts.timestamps ?? true }, ac.signal);
       let seq = 0;
@@ -150,7 +151,7 @@ export class LogsService {
         const batch = await merger.next();
         if (!batch) return;
         const failed = sources.find((s) => s.error && s.endReported);
-        if (failed?.error) throw dockerError(failed.error, containers[failed.index]!.id);
+        if (failed?.error) throw logsError(failed.error, containers[failed.index]!.id);
         flow.sentBatch(seq, batch.bytes + LINE_OVERHEAD * batch.lines.length);
         yield { seq: seq++, ...batch };
       }
@@ -168,13 +169,14 @@ async function inspect(api: Docker, id: string): Promise<LogsContainer> {
     const info = await api.getContainer(id).inspect();
     return { id: info.Id, name: info.Name.replace(/^\//, ''), tty: !!info.Config?.Tty };
   } catch (e) {
-    throw dockerError(e, id);
+    throw logsError(e, id);
   }
 }
 
-function dockerError(e: unknown, id: string): AppError {
-  if (e instanceof AppError) return e;
-  const status = (e as { statusCode?: number }).statusCode;
-  if (status === 404) return new AppError('NOT_FOUND', `containerIds: no container ${id} on this server.`);
-  return new AppError('REMOTE_COMMAND_FAILED', `Logs of container ${id}: ${errorMessage(e)}`);
+function logsError(e: unknown, id: string): AppError {
+  return dockerError(e, id, {
+    notFound: () => `containerIds: no container ${id} on this server.`,
+    conflict: (why) => `Logs of container ${id}: ${why}`,
+    other: (why) => `Logs of container ${id}: ${why}`,
+  });
 }

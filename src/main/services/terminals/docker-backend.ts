@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
-import { AppError, errorMessage } from '../core/errors.ts';
+import { type AppError, errorMessage } from '../core/errors.ts';
 import type { DockerClient } from '../docker/client.ts';
+import { dockerError } from '../docker/errors.ts';
 import type { SshConnection } from '../ssh/connection.ts';
 import type { TerminalBackend } from './session.ts';
 import { streamBackend, TERM } from './ssh-backend.ts';
@@ -8,13 +9,12 @@ import { streamBackend, TERM } from './ssh-backend.ts';
 /** The default in a container: bash when the image has it, else sh (a constant script; no user input in it). */
 export const DEFAULT_CONTAINER_SHELL = ['/bin/sh', '-c', 'if command -v bash >/dev/null 2>&1; then exec bash; else exec sh; fi'];
 
-function dockerError(e: unknown, containerId: string): AppError {
-  const status = (e as { statusCode?: number }).statusCode;
-  const msg = errorMessage(e).replace(/^\(HTTP code \d+\) [\w ]+ - /, '');
-  if (status === 404) return new AppError('NOT_FOUND', `containerId: no container "${containerId}" on this server.`);
-  if (status === 409) return new AppError('CONFLICT', `containerId: the container "${containerId}" is not running (${msg.trim()}).`);
-  if (e instanceof AppError) return e;
-  return new AppError('REMOTE_COMMAND_FAILED', `Docker could not start a terminal in "${containerId}": ${msg}`);
+function terminalError(e: unknown, containerId: string): AppError {
+  return dockerError(e, containerId, {
+    notFound: () => `containerId: no container "${containerId}" on this server.`,
+    conflict: (why) => `containerId: the container "${containerId}" is not running (${why}).`,
+    other: (why) => `Docker could not start a terminal in "${containerId}": ${why}`,
+  });
 }
 
 async function retry<T>(fn: () => Promise<T>, tries: number, delayMs: number): Promise<T> {
@@ -55,7 +55,7 @@ export async function openContainerTerminal(
     execId = exec.id;
     stream = (await docker.streams.getExec(execId).start({ hijack: true, stdin: true, Tty: true })) as Duplex;
   } catch (e) {
-    throw dockerError(e, target.containerId);
+    throw terminalError(e, target.containerId);
   }
   const resize = (cols: number, rows: number) => docker.api.getExec(execId).resize({ h: rows, w: cols }) as Promise<unknown>;
   // The process may not be running the instant the stream is up; Docker's CLI retries the same way. Wait for it

@@ -1,0 +1,49 @@
+/**
+ * Every Docker label key OpenPanel sets or reads. The keys (and the values given below) are persistent state on
+ * users' servers: containers, images, volumes and networks created by earlier versions carry them, so none may
+ * change. Shell scripts and webhook-receiver.mjs spell some of them out too (noted per key).
+ */
+export const LABELS = {
+  /** 'true' on everything OpenPanel created (the containers list's "managed" flag). */
+  managed: 'dev.openpanel.managed',
+  /** An app's containers and images (also in deploy/script.ts, compose-script.ts, webhook-receiver.mjs). */
+  app: 'openpanel.app',
+  /** The deploy that made an app container or image (also in deploy/script.ts). */
+  deploy: 'openpanel.deploy',
+  /** The commit an app image was built from (set and read in deploy/script.ts, read in webhook-receiver.mjs). */
+  commit: 'openpanel.commit',
+  /** A deploy or compose job's builder container: the job id (also read in webhook-receiver.mjs). */
+  job: 'openpanel.job',
+  /** A builder's app (not `app`: the job stops that app's other containers; also in webhook-receiver.mjs). */
+  jobApp: 'openpanel.job.app',
+  /** The proxy container: its driver, 'caddy' or 'traefik'. */
+  proxy: 'openpanel.proxy',
+  /** The proxy network: 'proxy'. */
+  network: 'openpanel.network',
+  /** The push-to-deploy receiver: 'receiver'. */
+  webhook: 'openpanel.webhook',
+  /** The receiver's spec hash: a change recreates it. */
+  webhookHash: 'openpanel.webhook.hash',
+  /** The assistant's throwaway containers: 'repository'. */
+  assistant: 'openpanel.assistant',
+  /** What a data container or network is: see ROLES. */
+  role: 'openpanel.role',
+  /** A database container: its id and engine. */
+  databaseId: 'openpanel.database.id',
+  databaseEngine: 'openpanel.database.engine',
+  /** A database image's version, when its image says (read only). */
+  version: 'openpanel.version',
+  /** A volume made by a restore: the backup key it came from. */
+  restoredFrom: 'openpanel.restored-from',
+} as const;
+
+/** The values of LABELS.role. */
+export const ROLES = {
+  database: 'database',
+  dataNetwork: 'data-network',
+  backupScheduler: 'backup-scheduler',
+  backupVerify: 'backup-verify',
+} as const;
+
+/** The label every container OpenPanel creates carries. */
+export const MANAGED: Record<string, string> = { [LABELS.managed]: 'true' };
