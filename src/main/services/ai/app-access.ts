@@ -3,16 +3,18 @@ import type Docker from 'dockerode';
 import type { DockerfileOverride } from '../../../shared/contract/apps.ts';
 import { AppError, errorMessage } from '../core/errors.ts';
 import type { Db } from '../db/index.ts';
-import { MANAGED_LABEL } from '../docker/containers.ts';
-import { demuxStreams } from '../docker/demux.ts';
+import { ensureImage } from '../docker/images.ts';
+import { LABELS, MANAGED } from '../docker/labels.ts';
+import { runOnce } from '../docker/run-once.ts';
 import type { DockerService } from '../docker/service.ts';
 import type { ShipService } from '../deploy/index.ts';
 import { liveApi } from '../deploy/service.ts';
 import { DeployStore } from '../deploy/store.ts';
 import { BUILDER_DATA } from '../proxy/driver.ts';
 import { DEFAULT_IMAGES, resolveImage } from '../proxy/images.ts';
-import { ensureImage } from '../proxy/service.ts';
+import { SHIP_IMAGE_MAPPING } from '../proxy/service.ts';
 import { MANIFESTS, MAX_DEPTH, MAX_FILES, SKIP, summariseRepo, summaryOf, type RepoSummary } from './context.ts';
+import REPO_SCRIPT from './repo-read.sh?raw';
 
 /** What the assistant knows of an app (no secrets). */
 export interface AppInfo {
@@ -47,42 +49,7 @@ export interface AppAccess {
 
 const MAX_BYTES = 20_000;
 
-/**
- * Runs in a throwaway container of the deploy builder image on the app's server (host network, like the deploy
- * job): a shallow clone of the branch, then a bounded listing (shallow entries first) and the manifests, the
- * app's Dockerfile and .dockerignore, each as `@@FILE <bytes> <name>` and exactly that many bytes. Nothing stays
- * on the server: the container (and its clone) is removed afterwards. Values arrive in OP_* variables only.
- */
-export const REPO_SCRIPT = String.raw`
-set -u
-set -f
-if [ -n "$OP_DEPLOY_KEY" ]; then
-  umask 077; printf '%s\n' "$OP_DEPLOY_KEY" > /tmp/deploy_key; umask 022
-  export GIT_SSH_COMMAND="ssh -i /tmp/deploy_key -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=/openpanel/known_hosts"
-fi
-OP_DEPLOY_KEY=
-git clone -q --depth 1 --branch "$OP_GIT_BRANCH" -- "$OP_GIT_URL" /src >&2 || { echo "git clone of branch $OP_GIT_BRANCH failed" >&2; exit 3; }
-rm -f /tmp/deploy_key
-cd /src || exit 3
-printf '@@COMMIT %s\n' "$(git rev-parse HEAD)"
-echo '@@FILES'
-set --
-for n in $OP_SKIP; do set -- "$@" -o -name "$n"; done
-shift
-find . -mindepth 1 -maxdepth "$OP_MAX_DEPTH" -type d \( "$@" \) -prune -o -print | awk -F/ '{ d = NF; sub(/^\.\//, ""); print d " " $0 }' | LC_ALL=C sort -k1,1n -k2 | cut -d' ' -f2- | head -n "$((OP_MAX_FILES + 1))" | while IFS= read -r f; do
-  if [ -d "$f" ]; then printf '%s/\n' "$f"; else printf '%s\n' "$f"; fi
-done
-echo '@@END'
-for f in $OP_MANIFESTS "$OP_DOCKERFILE" .dockerignore; do
-  if [ -f "$f" ] && [ ! -L "$f" ]; then
-    printf '@@FILE %s %s\n' "$(head -c "$OP_MAX_BYTES" "$f" | wc -c | tr -d ' ')" "$f"
-    head -c "$OP_MAX_BYTES" "$f"
-    echo
-  fi
-done
-`;
-
-/** Reads REPO_SCRIPT's output. */
+/** Reads the output of repo-read.sh. */
 export function parseRepoOutput(out: Buffer): { commit: string; files: string[]; truncated: boolean; contents: Map<string, string> } {
   const text = (from: number, to: number) => out.subarray(from, to).toString('utf8');
   const filesAt = out.indexOf('@@FILES\n');
@@ -105,7 +72,11 @@ export function parseRepoOutput(out: Buffer): { commit: string; files: string[];
   return { commit, files: listed.slice(0, MAX_FILES), truncated, contents };
 }
 
-/** Clones the branch in a throwaway builder container on the server and reads the summary's files. */
+/**
+ * Clones the branch in a throwaway container of the deploy builder image on the app's server (host network, like
+ * the deploy job) and reads the summary's files (repo-read.sh). Nothing stays on the server: the container (and
+ * its clone) is removed afterwards. Values reach the script in OP_* variables only.
+ */
 export async function fetchRepoOnServer(
   api: Docker,
   opts: { image: string; dataDir: string; url: string; branch: string; deployKey: string | null; dockerfile: string; timeoutMs: number; signal: AbortSignal },
@@ -121,36 +92,18 @@ export async function fetchRepoOnServer(
     OP_MAX_FILES: String(MAX_FILES),
     OP_MAX_BYTES: String(MAX_BYTES),
   };
-  const c = await api.createContainer({
+  const what = 'fetching the repository on the server';
+  const spec = {
     name: `openpanel-ai-repo-${randomBytes(6).toString('hex')}`,
     Image: opts.image,
     Entrypoint: ['sh', '-c', REPO_SCRIPT],
     Cmd: [],
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-    Labels: { [MANAGED_LABEL]: 'true', 'openpanel.assistant': 'repository' },
+    Labels: { ...MANAGED, [LABELS.assistant]: 'repository' },
     HostConfig: { NetworkMode: 'host', Binds: [`${opts.dataDir}:${BUILDER_DATA}`] },
-  });
-  let timer: NodeJS.Timeout | undefined;
-  const onAbort = () => void c.kill().catch(() => undefined);
-  try {
-    opts.signal.addEventListener('abort', onAbort, { once: true });
-    await c.start();
-    const result = await Promise.race([
-      c.wait() as Promise<{ StatusCode: number }>,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new AppError('TIMEOUT', `fetching the repository on the server: not done within ${Math.round(opts.timeoutMs / 1000)} s`)), opts.timeoutMs);
-      }),
-    ]);
-    if (opts.signal.aborted) throw new DOMException('fetching the repository was cancelled', 'AbortError');
-    const logs = (await c.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
-    const { stdout, stderr } = demuxStreams(Buffer.isBuffer(logs) ? logs : Buffer.from(String(logs)));
-    if (result.StatusCode !== 0) throw new AppError('REMOTE_COMMAND_FAILED', `fetching the repository on the server failed (exit ${result.StatusCode}): ${stderr.toString('utf8').trim().slice(-500)}`);
-    return parseRepoOutput(stdout);
-  } finally {
-    clearTimeout(timer);
-    opts.signal.removeEventListener('abort', onAbort);
-    await c.remove({ force: true }).catch(() => undefined);
-  }
+  };
+  const r = await runOnce(api, spec, { what, timeoutMs: opts.timeoutMs, signal: opts.signal, detail: (res) => res.stderr.toString('utf8').trim().slice(-500) });
+  return parseRepoOutput(r.stdout);
 }
 
 /** AppAccess over the Ship service: apps from SQLite, repositories fetched through the server's Docker API. */
@@ -174,7 +127,7 @@ export function shipAppAccess(d: { db: Db; ship: ShipService; docker: DockerServ
       const settings = d.ship.settings.get(a.serverId);
       const image = resolveImage(DEFAULT_IMAGES.builder, settings.imageOverrides);
       const api = await liveApi(d.docker, a.serverId);
-      await ensureImage(api, image);
+      await ensureImage(api, image, SHIP_IMAGE_MAPPING);
       const { deployKey } = await d.ship.apps.secretsOf(store.app(appId));
       const r = await fetchRepoOnServer(api, { image, dataDir: settings.dataDir, url: a.source.url, branch: a.source.branch, deployKey, dockerfile: a.dockerfile, timeoutMs: 120_000, signal });
       const root = `git ${a.source.url}, branch ${a.source.branch}, commit ${r.commit.slice(0, 12)}, fetched on server "${d.serverName(a.serverId)}"`;

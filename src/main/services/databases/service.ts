@@ -8,15 +8,20 @@ import type { Db } from '../db/index.ts';
 import { dataDatabases, dataServerImages } from '../db/schema.ts';
 import type { DockerService } from '../docker/service.ts';
 import type { DockerClient } from '../docker/client.ts';
+import { isDockerNotFound, isDockerNotModified } from '../docker/errors.ts';
+import { execChecked, execInContainer } from '../docker/exec.ts';
+import { ensureImage as ensureDockerImage } from '../docker/images.ts';
+import { LABELS, ROLES } from '../docker/labels.ts';
 import type { SecretsService } from '../secrets/service.ts';
 import type { ForwardsService } from '../ssh/forwards.ts';
 import { resolveImage } from '../proxy/images.ts';
-import { execChecked, execInContainer } from './docker-exec.ts';
 import { engineOf, type EngineSpec } from './engines.ts';
 
 export { DATA_NETWORK } from './network.ts';
-import { DATA_NETWORK } from './network.ts';
+import { DATA_NETWORK, ensureDataNetwork } from './network.ts';
 const FIRST_HOST_PORT = 15432;
+/** Where a database or backup image is mapped to a mirror or a local one (named when a pull fails). */
+export const DATA_IMAGE_MAPPING = { mapping: "the server's image mapping" };
 type Row = typeof dataDatabases.$inferSelect;
 
 export interface DatabasesDeps {
@@ -83,10 +88,10 @@ export class DatabasesService {
       const info = await c.api.getContainer(row.containerName).inspect();
       containerId = info.Id;
       state = info.State.Status;
-      version = info.Config.Labels?.['openpanel.version'] ?? null;
+      version = info.Config.Labels?.[LABELS.version] ?? null;
       if (info.State.Running) version = await this.version(c, row).catch(() => version);
     } catch (e) {
-      state = /no such container/i.test(errorMessage(e)) ? 'missing' : 'unreachable';
+      state = isDockerNotFound(e) ? 'missing' : 'unreachable';
     }
     return {
       id: row.id,
@@ -157,7 +162,7 @@ export class DatabasesService {
     const image = `${spec.repo}:${input.version ?? spec.defaultVersion}`;
     const resolved = this.resolve(input.serverId, image);
     await ensureImage(client.api, resolved);
-    await ensureNetwork(client.api, DATA_NETWORK);
+    await ensureDataNetwork(client.api);
     const password = randomBytes(18).toString('base64url');
     const secret = await this.d.secrets.put(`database ${input.name}`, 'database-password', password);
     const row: Row = {
@@ -197,7 +202,7 @@ export class DatabasesService {
       Image: image,
       Env: spec.env(row.database, row.username, password),
       ...(cmd ? { Cmd: cmd } : {}),
-      Labels: { 'openpanel.role': 'database', 'openpanel.database.id': row.id, 'openpanel.database.engine': row.engine },
+      Labels: { [LABELS.role]: ROLES.database, [LABELS.databaseId]: row.id, [LABELS.databaseEngine]: row.engine },
       ExposedPorts: { [port]: {} },
       HostConfig: {
         Mounts: [{ Type: 'volume', Source: row.volume, Target: spec.dataDir }],
@@ -297,16 +302,15 @@ export class DatabasesService {
     const row = this.row(id);
     const client = await this.d.docker.client(row.serverId);
     await client.api.getContainer(row.containerName).remove({ force: true }).catch((e: unknown) => {
-      if (!/no such container/i.test(errorMessage(e))) throw e;
+      if (!isDockerNotFound(e)) throw e;
     });
     if (removeVolume) {
       await client.api
         .getVolume(row.volume)
         .remove()
         .catch((e: unknown) => {
-          const m = errorMessage(e);
-          if (/no such volume/i.test(m)) return;
-          throw new AppError('CONFLICT', `removeVolume: the volume ${row.volume} could not be removed (${m}); the container is gone, the database is still listed`);
+          if (isDockerNotFound(e)) return;
+          throw new AppError('CONFLICT', `removeVolume: the volume ${row.volume} could not be removed (${errorMessage(e)}); the container is gone, the database is still listed`);
         });
     }
     await this.d.secrets.remove(row.passwordRef);
@@ -342,30 +346,11 @@ export class DatabasesService {
 }
 
 function ignoreNotModified(e: unknown): void {
-  if ((e as { statusCode?: number }).statusCode === 304) return;
+  if (isDockerNotModified(e)) return;
   throw e;
 }
 
-export async function ensureNetwork(api: Docker, name: string): Promise<void> {
-  const nets = await api.listNetworks({ filters: { name: [name] } });
-  if (nets.some((n) => n.Name === name)) return;
-  await api.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: { 'openpanel.role': 'data-network' } }).catch((e: unknown) => {
-    if (!/already exists/i.test(errorMessage(e))) throw e;
-  });
-}
-
 /** The image must be on the server: pulled when missing (with a clear error when no registry is reachable). */
-export async function ensureImage(api: Docker, image: string): Promise<void> {
-  try {
-    await api.getImage(image).inspect();
-    return;
-  } catch {
-    // not there: pull
-  }
-  try {
-    const stream = await api.pull(image);
-    await new Promise<void>((resolve, reject) => api.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
-  } catch (e) {
-    throw new AppError('REMOTE_COMMAND_FAILED', `image ${image} is not on the server and could not be pulled (${errorMessage(e)}); map it to a mirror or a local image in the server's image mapping`);
-  }
+export function ensureImage(api: Docker, image: string): Promise<void> {
+  return ensureDockerImage(api, image, DATA_IMAGE_MAPPING);
 }

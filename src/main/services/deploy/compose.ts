@@ -2,12 +2,12 @@ import type Docker from 'dockerode';
 import type { ComposeBuild } from '../../../shared/contract/apps.ts';
 import type { ShipSettings } from '../../../shared/contract/proxy.ts';
 import { AppError } from '../core/errors.ts';
-import { MANAGED_LABEL } from '../docker/containers.ts';
+import { LABELS, MANAGED } from '../docker/labels.ts';
+import { runOnce } from '../docker/run-once.ts';
 import { BUILDER_DATA, PROXY_CONTAINER, PROXY_NETWORK, proxyDriver } from '../proxy/driver.ts';
 import { baseImageAliases } from '../proxy/images.ts';
 import { COMPOSE_DOWN_SCRIPT, COMPOSE_JOB_SCRIPT, COMPOSE_VARS, type ComposeVars } from './compose-script.ts';
 import { routeCheckVars } from './job.ts';
-import { runOnce } from './run-once.ts';
 import type { StoredConfig } from './store.ts';
 
 /** A Compose app's stored config (old rows have no `compose` key). */
@@ -93,7 +93,7 @@ export function composeVars(j: ComposeJobInput): ComposeVars {
     OP_GIT_URL: src.kind === 'git' ? src.url : '',
     OP_GIT_BRANCH: src.kind === 'git' ? src.branch : '',
     OP_BASE_IMAGES: baseImageAliases(j.settings.imageOverrides).map(([a, b]) => `${a}=${b}`).join('\n'),
-    OP_LABELS: [`${MANAGED_LABEL}=true`, `openpanel.app=${j.appId}`].join('\n'),
+    OP_LABELS: [`${LABELS.managed}=true`, `${LABELS.app}=${j.appId}`].join('\n'),
     OP_APP_ENV: Object.entries(j.env).map(([k, v]) => `${k}=${v}`).join('\n'),
     OP_PORT: String(app.port),
     OP_HEALTH_PATH: app.health.path,
@@ -134,7 +134,7 @@ export async function composeDown(api: Docker, opts: { image: string; dockerSock
   const dir = `${settings.dataDir}/stacks`;
   const vars = composeVars(opts.input);
   const timeoutMs = opts.timeoutMs ?? 180_000;
-  return runOnce(
+  const r = await runOnce(
     api,
     {
       name: `openpanel-down-${opts.input.deployId}`,
@@ -142,7 +142,7 @@ export async function composeDown(api: Docker, opts: { image: string; dockerSock
       Entrypoint: ['sh', '-c', COMPOSE_DOWN_SCRIPT],
       Cmd: [],
       Env: Object.entries(vars).map(([k, v]) => `${k}=${v}`),
-      Labels: { [MANAGED_LABEL]: 'true', 'openpanel.job': opts.input.deployId },
+      Labels: { ...MANAGED, [LABELS.job]: opts.input.deployId },
       HostConfig: {
         NetworkMode: 'host',
         Binds: [`${opts.dockerSocket}:/var/run/docker.sock`, `${settings.dataDir}:${BUILDER_DATA}`, `${dir}:${dir}`],
@@ -150,4 +150,5 @@ export async function composeDown(api: Docker, opts: { image: string; dockerSock
     },
     { what: `compose down of ${composeProject(opts.input.app)}`, timeoutMs, tailLines: 8 },
   );
+  return r.output;
 }

@@ -1,27 +1,10 @@
 import type Docker from 'dockerode';
-import { AppError } from '../core/errors.ts';
-import { demuxLogs } from '../docker/demux.ts';
+import { runOnce as runContainerOnce, type RunOnceOptions } from '../docker/run-once.ts';
 
 /**
- * Runs a one-off container in the foreground (create, start, wait bounded, read its output, remove it) and
- * returns its output; a non-zero exit fails with the last `tailLines` lines of that output. `what` names the
- * work in both errors ("compose down of x", "removing the app's files on the server").
+ * Moved to docker/run-once.ts. This wrapper (the combined output, as before) remains only while deploy/remove.ts,
+ * reworked in parallel, still imports it at HEAD; it goes once that file is committed with the new import.
  */
-export async function runOnce(api: Docker, spec: Docker.ContainerCreateOptions, opts: { what: string; timeoutMs: number; tailLines: number }): Promise<string> {
-  const c = await api.createContainer(spec);
-  try {
-    await c.start();
-    let timer: NodeJS.Timeout | undefined;
-    const result = (await Promise.race([
-      c.wait(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new AppError('TIMEOUT', `${opts.what}: not finished within ${Math.round(opts.timeoutMs / 1000)} s`)), opts.timeoutMs);
-      }),
-    ]).finally(() => clearTimeout(timer))) as { StatusCode: number };
-    const out = demuxLogs((await c.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer);
-    if (result.StatusCode !== 0) throw new AppError('REMOTE_COMMAND_FAILED', `${opts.what} failed (exit ${result.StatusCode}): ${out.trim().split('\n').slice(-opts.tailLines).join('\n')}`);
-    return out;
-  } finally {
-    await c.remove({ force: true }).catch(() => undefined);
-  }
+export async function runOnce(api: Docker, spec: Docker.ContainerCreateOptions, opts: RunOnceOptions): Promise<string> {
+  return (await runContainerOnce(api, spec, opts)).output;
 }

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { WebhookDelivery, type Webhook, type WebhookWithSecret } from '../../../shared/contract/apps.ts';
 import type { ShipSettings } from '../../../shared/contract/proxy.ts';
 import { AppError, errorMessage } from '../core/errors.ts';
-import { execChecked } from '../databases/docker-exec.ts';
-import { MANAGED_LABEL } from '../docker/containers.ts';
+import { execChecked } from '../docker/exec.ts';
+import { LABELS, MANAGED } from '../docker/labels.ts';
 import type { DockerService } from '../docker/service.ts';
 import { UPSTREAM_PLACEHOLDER, CADDY_RELOAD } from '../proxy/caddy.ts';
 import { BUILDER_DATA, PROXY_CONTAINER, PROXY_NETWORK, caddyDriver, proxyDriver } from '../proxy/driver.ts';
@@ -80,7 +80,7 @@ export function receiverContainer(settings: ShipSettings, image: string, dockerS
     Cmd: [],
     // Only the proxy may name the client in X-Forwarded-For (per-client limits); its address is looked up by name.
     Env: [`OP_DATA=${BUILDER_DATA}`, `OP_PORT=${RECEIVER_PORT}`, `OP_TRUSTED_PROXIES=${PROXY_CONTAINER}`],
-    Labels: { [MANAGED_LABEL]: 'true', 'openpanel.webhook': 'receiver', ...routing } as Record<string, string>,
+    Labels: { ...MANAGED, [LABELS.webhook]: 'receiver', ...routing } as Record<string, string>,
     HostConfig: {
       NetworkMode: PROXY_NETWORK,
       RestartPolicy: { Name: 'unless-stopped' },
@@ -88,7 +88,7 @@ export function receiverContainer(settings: ShipSettings, image: string, dockerS
       Binds: [`${dockerSocket}:/var/run/docker.sock`, `${settings.dataDir}:${BUILDER_DATA}`],
     },
   };
-  spec.Labels['openpanel.webhook.hash'] = sha256(JSON.stringify(spec)).slice(0, 16);
+  spec.Labels[LABELS.webhookHash] = sha256(JSON.stringify(spec)).slice(0, 16);
   return spec;
 }
 
@@ -374,7 +374,7 @@ export class WebhookService {
     const specs: { row: AppRow; state: WebhookState; spec: ReceiverSpec; hash: string }[] = [];
     for (const { row, state } of enabled) {
       const spec = await this.specFor(row, state, settings, dockerSocket, builderImage);
-      specs.push({ row, state, spec, hash: sha256(JSON.stringify(spec) + receiver.Labels!['openpanel.webhook.hash']) });
+      specs.push({ row, state, spec, hash: sha256(JSON.stringify(spec) + receiver.Labels![LABELS.webhookHash]) });
     }
     return { settings, receiver, receiverImage, builderImage, specs, hosts: [...hosts].map(([host, tls]) => ({ host, tls })) };
   }
@@ -443,7 +443,7 @@ export class WebhookService {
   private async ensureReceiver(api: Docker, spec: Docker.ContainerCreateOptions & { name: string }): Promise<void> {
     const c = api.getContainer(RECEIVER_CONTAINER);
     const info = await c.inspect().catch(() => null);
-    if (info && info.Config.Labels?.['openpanel.webhook.hash'] === spec.Labels!['openpanel.webhook.hash']) {
+    if (info && info.Config.Labels?.[LABELS.webhookHash] === spec.Labels![LABELS.webhookHash]) {
       if (!info.State.Running) await c.start();
       if (info.State.Running) return;
     } else {

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import type { ProxyDriverName, ShipSettings } from '../../../shared/contract/proxy.ts';
-import { MANAGED_LABEL } from '../docker/containers.ts';
+import { LABELS, MANAGED } from '../docker/labels.ts';
 import { CADDY_BOOT, caddyfile, caddySite, type RouteDomain } from './caddy.ts';
 import { TRAEFIK_DASHBOARD_PORT, TRAEFIK_DATA, traefikArgs, traefikLabels } from './traefik.ts';
 
@@ -50,7 +50,7 @@ export const traefikDriver: ProxyDriver = {
       Image: image,
       Cmd: traefikArgs(settings, PROXY_NETWORK),
       Env: Object.entries(dnsEnv).map(([k, v]) => `${k}=${v}`),
-      Labels: { [MANAGED_LABEL]: 'true', 'openpanel.proxy': 'traefik' },
+      Labels: { ...MANAGED, [LABELS.proxy]: 'traefik' },
       ExposedPorts: p.ExposedPorts,
       HostConfig: {
         NetworkMode: PROXY_NETWORK,
@@ -76,7 +76,7 @@ export const caddyDriver: ProxyDriver = {
       Entrypoint: ['sh', '-c', CADDY_BOOT],
       Cmd: [],
       Env: [`OP_CADDYFILE=${caddyfile(settings)}`, ...(settings.acme.caRoot ? [`OP_ACME_CA_ROOT=${settings.acme.caRoot}`] : []), 'XDG_DATA_HOME=/data', 'XDG_CONFIG_HOME=/config'],
-      Labels: { [MANAGED_LABEL]: 'true', 'openpanel.proxy': 'caddy' },
+      Labels: { ...MANAGED, [LABELS.proxy]: 'caddy' },
       ExposedPorts: p.ExposedPorts,
       HostConfig: {
         NetworkMode: PROXY_NETWORK,

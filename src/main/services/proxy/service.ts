@@ -2,47 +2,26 @@ import type Docker from 'dockerode';
 import type { CertificateReport, ProxyDriverName, ProxyStatus, ShipSettings } from '../../../shared/contract/proxy.ts';
 import { AppError, errorMessage } from '../core/errors.ts';
 import { demuxLogs } from '../docker/demux.ts';
+import { dockerError, isDockerNotFound, isDockerNotModified } from '../docker/errors.ts';
+import { ensureImage as ensureDockerImage } from '../docker/images.ts';
+import { LABELS } from '../docker/labels.ts';
+import { ensureNetwork as ensureDockerNetwork } from '../docker/networks.ts';
 import type { DockerService } from '../docker/service.ts';
 import { acmeErrors, CADDY_CERT_DIR, caddyCertificates, certificateReport, type ServedDomain, TRAEFIK_ACME_FILE, traefikCertificates, untar } from './certificates.ts';
 import { PROXY_CONTAINER, PROXY_NETWORK, proxyDriver } from './driver.ts';
 import { DEFAULT_IMAGES, resolveImage } from './images.ts';
 import type { ShipSettingsStore } from './settings.ts';
 
-function statusCode(e: unknown): number | undefined {
-  return (e as { statusCode?: number }).statusCode;
-}
-
-function dockerFailure(e: unknown, what: string): AppError {
-  if (e instanceof AppError) return e;
-  const msg = (e as { json?: { message?: string } }).json?.message ?? errorMessage(e);
-  return new AppError('REMOTE_COMMAND_FAILED', `${what}: ${msg}`);
-}
+/** Where a proxy, builder or receiver image is mapped to a mirror or a local one (named when a pull fails). */
+export const SHIP_IMAGE_MAPPING = { mapping: 'the image overrides' };
 
 /** Makes sure `ref` is on the server: a local image (e.g. an override to a locally built one) or a pull. */
-export async function ensureImage(api: Docker, ref: string): Promise<void> {
-  try {
-    await api.getImage(ref).inspect();
-    return;
-  } catch (e) {
-    if (statusCode(e) !== 404) throw dockerFailure(e, `image ${ref}`);
-  }
-  try {
-    const stream = await api.pull(ref);
-    await new Promise<void>((resolve, reject) => api.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
-  } catch (e) {
-    throw new AppError('REMOTE_COMMAND_FAILED', `image ${ref} is not on the server and cannot be pulled (${errorMessage(e)}); map it to a mirror or a local image in the image overrides`);
-  }
+export function ensureImage(api: Docker, ref: string): Promise<void> {
+  return ensureDockerImage(api, ref, SHIP_IMAGE_MAPPING);
 }
 
-export async function ensureNetwork(api: Docker): Promise<void> {
-  try {
-    await api.getNetwork(PROXY_NETWORK).inspect();
-  } catch (e) {
-    if (statusCode(e) !== 404) throw dockerFailure(e, `network ${PROXY_NETWORK}`);
-    await api.createNetwork({ Name: PROXY_NETWORK, Driver: 'bridge', Labels: { 'openpanel.network': 'proxy' } }).catch((err: unknown) => {
-      if (statusCode(err) !== 409) throw dockerFailure(err, `network ${PROXY_NETWORK}`);
-    });
-  }
+export function ensureNetwork(api: Docker): Promise<void> {
+  return ensureDockerNetwork(api, PROXY_NETWORK, { [LABELS.network]: 'proxy' });
 }
 
 /** Name the current proxy container is given while its replacement starts (kept until the new one runs). */
@@ -78,7 +57,7 @@ export class ProxyService {
       const info = await api.getContainer(PROXY_CONTAINER).inspect();
       return { ...base, installed: true, running: info.State.Running, containerId: info.Id, containerImage: info.Config.Image, status: info.State.Status };
     } catch (e) {
-      if (statusCode(e) !== 404) throw dockerFailure(e, 'proxy container');
+      if (!isDockerNotFound(e)) throw dockerError(e, 'proxy container');
       return { ...base, installed: false, running: false, containerId: null, containerImage: null, status: null };
     }
   }
@@ -141,7 +120,7 @@ export class ProxyService {
         if (current) await api.getContainer(old.Id).rename({ name: PROXY_PREVIOUS });
         if (old.State.Running) await api.getContainer(old.Id).stop({ t: 5 });
       } catch (e) {
-        if (statusCode(e) !== 304) throw dockerFailure(e, 'moving the current proxy aside');
+        if (!isDockerNotModified(e)) throw dockerError(e, 'moving the current proxy aside');
       }
     }
     let createdId: string | null = null;
@@ -163,7 +142,7 @@ export class ProxyService {
           restored = `; putting the previous proxy back failed too: ${errorMessage(err)}`;
         }
       }
-      const why = e instanceof AppError ? e.message : dockerFailure(e, 'start').message;
+      const why = e instanceof AppError ? e.message : dockerError(e, 'start').message;
       throw new AppError('REMOTE_COMMAND_FAILED', `the ${s.driver} proxy (${image}) did not start: ${why}${restored}${output.trim() ? `. Its output:\n${output.trim()}` : ''}`);
     }
     if (old) await api.getContainer(old.Id).remove({ force: true }).catch(() => undefined);
@@ -175,8 +154,8 @@ export class ProxyService {
     try {
       await api.getContainer(PROXY_CONTAINER).restart({ t: 5 });
     } catch (e) {
-      if (statusCode(e) === 404) throw new AppError('NOT_FOUND', 'serverId: the proxy is not installed on this server');
-      throw dockerFailure(e, 'restarting the proxy');
+      if (isDockerNotFound(e)) throw new AppError('NOT_FOUND', 'serverId: the proxy is not installed on this server');
+      throw dockerError(e, 'restarting the proxy');
     }
     return this.status(serverId);
   }
@@ -187,8 +166,8 @@ export class ProxyService {
       await api.getContainer(PROXY_CONTAINER).remove({ force: true });
       return true;
     } catch (e) {
-      if (statusCode(e) === 404) return false;
-      throw dockerFailure(e, 'removing the proxy');
+      if (isDockerNotFound(e)) return false;
+      throw dockerError(e, 'removing the proxy');
     }
   }
 
@@ -197,8 +176,8 @@ export class ProxyService {
     try {
       return await containerLogs(api, PROXY_CONTAINER, tail);
     } catch (e) {
-      if (statusCode(e) === 404) throw new AppError('NOT_FOUND', 'serverId: the proxy is not installed on this server');
-      throw dockerFailure(e, 'proxy logs');
+      if (isDockerNotFound(e)) throw new AppError('NOT_FOUND', 'serverId: the proxy is not installed on this server');
+      throw dockerError(e, 'proxy logs');
     }
   }
 
@@ -214,7 +193,7 @@ export class ProxyService {
     const domains = this.domains(serverId);
     const info = await inspectOrNull(api, PROXY_CONTAINER);
     if (!info) return certificateReport({ serverId, driver: s.driver, certificates: [], domains, errors: [], now, note: 'the proxy is not installed on this server' });
-    const driver: ProxyDriverName = info.Config.Labels?.['openpanel.proxy'] === 'caddy' ? 'caddy' : 'traefik';
+    const driver: ProxyDriverName = info.Config.Labels?.[LABELS.proxy] === 'caddy' ? 'caddy' : 'traefik';
     const container = api.getContainer(info.Id);
     const path = driver === 'caddy' ? CADDY_CERT_DIR : TRAEFIK_ACME_FILE;
     let files: { name: string; data: Buffer }[] = [];
@@ -222,7 +201,7 @@ export class ProxyService {
       const tar = await readStream(await container.getArchive({ path }), 64 * 1024 * 1024);
       files = untar(tar, driver === 'caddy' ? (n) => n.endsWith('.crt') : (n) => n.endsWith('acme.json'));
     } catch (e) {
-      if (statusCode(e) !== 404) throw dockerFailure(e, `reading ${path} in the proxy container`);
+      if (!isDockerNotFound(e)) throw dockerError(e, `reading ${path} in the proxy container`);
     }
     const certificates = driver === 'caddy' ? caddyCertificates(files) : files.flatMap((f) => traefikCertificates(f.data.toString('utf8')));
     const errors = acmeErrors(await containerLogs(api, info.Id, 5000).catch(() => ''));
@@ -235,8 +214,8 @@ async function inspectOrNull(api: Docker, name: string): Promise<Docker.Containe
   try {
     return await api.getContainer(name).inspect();
   } catch (e) {
-    if (statusCode(e) === 404) return null;
-    throw dockerFailure(e, `container ${name}`);
+    if (isDockerNotFound(e)) return null;
+    throw dockerError(e, `container ${name}`);
   }
 }
 

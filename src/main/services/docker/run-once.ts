@@ -1,0 +1,62 @@
+import type Docker from 'dockerode';
+import { AppError } from '../core/errors.ts';
+import { demuxLogs, demuxStreams } from './demux.ts';
+
+export interface RunOnceOptions {
+  /** Names the work in every error: "compose down of x", "fetching the repository on the server". */
+  what: string;
+  timeoutMs: number;
+  /** Aborting kills the container; the call then rejects with an AbortError. */
+  signal?: AbortSignal;
+  /** A non-zero exit fails with the last `tailLines` lines of the output (default 10), unless `detail` is given. */
+  tailLines?: number;
+  /** The text a non-zero exit fails with, instead of the output's tail. */
+  detail?: (result: RunOnceResult) => string;
+}
+
+export interface RunOnceResult {
+  code: number;
+  stdout: Buffer;
+  stderr: Buffer;
+  /** Both streams as one text, in the order written (what `docker logs` prints). */
+  output: string;
+}
+
+function cancelled(what: string): DOMException {
+  return new DOMException(`${what} was cancelled`, 'AbortError');
+}
+
+/**
+ * Runs a one-off container in the foreground: create, start, wait (bounded by `timeoutMs`, cut short by
+ * `signal`), read its output, remove it whatever happened. A non-zero exit fails with REMOTE_COMMAND_FAILED.
+ */
+export async function runOnce(api: Docker, spec: Docker.ContainerCreateOptions, opts: RunOnceOptions): Promise<RunOnceResult> {
+  if (opts.signal?.aborted) throw cancelled(opts.what);
+  const c = await api.createContainer(spec);
+  let timer: NodeJS.Timeout | undefined;
+  const onAbort = () => void c.kill().catch(() => undefined);
+  try {
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    await c.start();
+    if (opts.signal?.aborted) throw cancelled(opts.what);
+    const waited = (await Promise.race([
+      c.wait(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new AppError('TIMEOUT', `${opts.what}: not finished within ${Math.round(opts.timeoutMs / 1000)} s`)), opts.timeoutMs);
+      }),
+    ])) as { StatusCode: number };
+    if (opts.signal?.aborted) throw cancelled(opts.what);
+    const raw = (await c.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer | string;
+    const logs = Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw));
+    const result: RunOnceResult = { code: waited.StatusCode, ...demuxStreams(logs), output: demuxLogs(logs) };
+    if (result.code !== 0) {
+      const detail = opts.detail ? opts.detail(result) : result.output.trim().split('\n').slice(-(opts.tailLines ?? 10)).join('\n');
+      throw new AppError('REMOTE_COMMAND_FAILED', `${opts.what} failed (exit ${result.code}): ${detail}`);
+    }
+    return result;
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onAbort);
+    await c.remove({ force: true }).catch(() => undefined);
+  }
+}
