@@ -27,7 +27,7 @@ export interface AppOptions {
   version: string;
   secretBackend?: SecretBackendChoice;
   /** Connection tuning (tests use short keep-alives and backoff). */
-  ssh?: Pick<PoolOptions, 'reconnect' | 'keepaliveIntervalMs' | 'keepaliveCountMax'>;
+  ssh?: Pick<PoolOptions, 'reconnect' | 'keepaliveIntervalMs' | 'keepaliveCountMax' | 'readyTimeoutMs'>;
   /** Background sampling of every server with a pinned host key (default on; tests opt in). */
   monitor?: boolean | { unreachableAfterMs?: number };
 }

@@ -147,7 +147,9 @@ export const ServerFacts = z.object({
 });
 export type ServerFacts = z.infer<typeof ServerFacts>;
 
-export const HostKeyPrompt = z.object({ id: z.string(), host: z.string(), port: z.number(), keyType: z.string(), fingerprint: z.string(), expiresAt: z.number() });
+/** A first-use host-key prompt; sent again with `withdrawn` (why, in words) once it no longer waits for an answer. */
+export const HostKeyPrompt = z.object({ id: z.string(), host: z.string(), port: z.number(), keyType: z.string(), fingerprint: z.string(), expiresAt: z.number(), withdrawn: z.string().optional() });
+export type HostKeyPrompt = z.infer<typeof HostKeyPrompt>;
 
 export const SshConfigCandidate = z.object({
   alias: z.string(),

@@ -24,10 +24,12 @@ export interface SshAuth {
   agent?: string;
 }
 
-export type HostKeyDecision = { ok: true } | { ok: false; error: AppError };
+/** `asked`: the user was asked (a first-use prompt), so the handshake may have waited long. */
+export type HostKeyDecision = { ok: true; asked?: boolean } | { ok: false; error: AppError };
 
 export interface HostKeyVerifier {
-  verify(endpoint: SshEndpoint, key: HostKeyInfo): Promise<HostKeyDecision>;
+  /** May wait for the user (a first-use prompt); `signal` aborts when the connection is closed meanwhile. */
+  verify(endpoint: SshEndpoint, key: HostKeyInfo, signal?: AbortSignal): Promise<HostKeyDecision>;
   /** Host-key algorithms to prefer (the pinned key's type first), so a pin is compared with a key of its type. */
   preferredAlgorithms(endpoint: SshEndpoint): string[] | undefined;
 }
@@ -52,6 +54,7 @@ export interface SshConnectionOptions {
   maxSessions?: number;
   keepaliveIntervalMs?: number;
   keepaliveCountMax?: number;
+  /** Handshake and authentication time limit; paused while a host-key prompt waits for the user. */
   readyTimeoutMs?: number;
   reconnect?: { baseMs: number; maxMs: number; maxAttempts: number };
 }
@@ -59,6 +62,9 @@ export interface SshConnectionOptions {
 const NO_RETRY = new Set(['AUTH_FAILED', 'HOST_KEY_CHANGED', 'HOST_KEY_UNKNOWN', 'INPUT_INVALID', 'NOT_FOUND', 'VAULT_LOCKED', 'KEYCHAIN_UNAVAILABLE']);
 /** Failures only the user can fix: no caller starts another handshake until they act (edit, trust, test, disconnect: a new connection). */
 const STICKY = new Set(['AUTH_FAILED', 'HOST_KEY_CHANGED', 'HOST_KEY_UNKNOWN']);
+
+/** The user trusted the key after the server had stopped waiting (sshd's LoginGraceTime): connect again, now pinned. */
+class TrustedAfterClose extends Error {}
 
 /**
  * One SSH connection to one server, shared by everything that talks to it (Docker API, exec, SFTP,
@@ -74,6 +80,8 @@ export class SshConnection extends EventEmitter<{ state: [StateEvent]; ready: [C
   private current: StateEvent = { state: 'idle', error: null, attempt: 0, retryAt: null };
   private reconnectTimer: NodeJS.Timeout | null = null;
   private closedByUser = false;
+  /** Aborted by close(): withdraws a host-key prompt this connection is waiting on. */
+  private readonly lifetime = new AbortController();
   /** How many times this connection became ready (1 = first connect). */
   generation = 0;
   /** Whether Nagle is off on the TCP socket (true for direct connections; a jump channel has no socket of its own). */
@@ -114,19 +122,60 @@ export class SshConnection extends EventEmitter<{ state: [StateEvent]; ready: [C
   }
 
   private async connectOnce(attempt: number): Promise<Client> {
-    const { endpoint, label } = this.options;
+    const { label } = this.options;
     this.setState({ state: attempt > 0 ? 'reconnecting' : 'connecting', attempt });
-    let hostKeyError: AppError | null = null;
-    let client: Client | null = null;
-    let sock: Duplex | undefined;
     try {
       const auth = await this.options.resolveAuth();
+      let client: Client;
+      try {
+        client = await this.handshake(auth);
+      } catch (e) {
+        if (!(e instanceof TrustedAfterClose) || this.closedByUser) throw e;
+        client = await this.handshake(auth);
+      }
+      this.adopt(client);
+      return client;
+    } catch (e) {
+      const error = e instanceof TrustedAfterClose ? new AppError('CONNECT_FAILED', `The connection to ${label} was closed.`) : e instanceof AppError ? e : sshError(e, label);
+      this.setState({ state: 'failed', error, attempt });
+      if (attempt > 0 && !NO_RETRY.has(error.code)) this.scheduleReconnect(attempt + 1, error);
+      throw error;
+    }
+  }
+
+  /**
+   * One ssh2 handshake up to authenticated. The time limit is ours (ssh2's own is off) so that it can pause while a
+   * host-key prompt waits for the user; if the server gives up meanwhile, the answer still decides the outcome.
+   */
+  private async handshake(auth: SshAuth): Promise<Client> {
+    const { endpoint, label } = this.options;
+    const limitMs = this.options.readyTimeoutMs ?? 20_000;
+    let sock: Duplex | undefined;
+    const client = new ssh2.Client();
+    let hostKeyError: AppError | null = null;
+    let deciding: Promise<HostKeyDecision> | null = null;
+    let settled = false;
+    let fail: (e: unknown) => void = () => {};
+    let timer: NodeJS.Timeout | null = null;
+    let remainingMs = limitMs;
+    let timerStartedAt = 0;
+    const startTimer = () => {
+      timerStartedAt = Date.now();
+      timer = setTimeout(() => {
+        fail(Object.assign(new Error('Timed out while waiting for handshake'), { level: 'client-timeout' }));
+        client.destroy();
+      }, remainingMs);
+    };
+    const pauseTimer = () => {
+      if (!timer) return;
+      clearTimeout(timer);
+      timer = null;
+      remainingMs = Math.max(0, remainingMs - (Date.now() - timerStartedAt));
+    };
+    // ssh2 may emit several errors for one failure (a reset, then "lost before handshake"): listen for the client's whole life.
+    client.on('error', (e: Error) => fail(e));
+    try {
       sock = this.options.openSocket ? await this.options.openSocket() : undefined;
-      client = new ssh2.Client();
-      const c = client;
-      let fail: ((e: AppError) => void) | null = null;
-      // ssh2 may emit several errors for one failure (a reset, then "lost before handshake"): listen for the client's whole life.
-      c.on('error', (e: Error) => fail?.(hostKeyError ?? sshError(e, label)));
       const methods: AuthenticationType[] = [];
       if (auth.agent) methods.push('agent');
       if (auth.privateKey) methods.push('publickey');
@@ -143,56 +192,62 @@ export class SshConnection extends EventEmitter<{ state: [StateEvent]; ready: [C
         ...(auth.agent ? { agent: auth.agent } : {}),
         // Skip the "none" method round trip: offer exactly what we have, in a fixed order.
         authHandler: methods,
-        readyTimeout: this.options.readyTimeoutMs ?? 20_000,
+        readyTimeout: 0,
         keepaliveInterval: this.options.keepaliveIntervalMs ?? 5_000,
         keepaliveCountMax: this.options.keepaliveCountMax ?? 3,
         ...(preferred ? { algorithms: { serverHostKey: { prepend: preferred } as never } } : {}),
         hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
-          const answer = (ok: boolean) => {
+          pauseTimer();
+          const decision = this.options.hostKeys.verify(endpoint, hostKeyInfo(key), this.lifetime.signal).catch((e: unknown): HostKeyDecision => ({ ok: false, error: sshError(e, label) }));
+          deciding = decision;
+          void decision.then((d) => {
+            deciding = null;
+            if (!d.ok) hostKeyError = d.error;
+            if (settled) return;
+            startTimer();
             try {
-              verify(ok);
+              verify(d.ok);
             } catch {
               /* the connection is already gone */
             }
-          };
-          this.options.hostKeys.verify(endpoint, hostKeyInfo(key)).then(
-            (d) => {
-              if (!d.ok) hostKeyError = d.error;
-              answer(d.ok);
-            },
-            (e: unknown) => {
-              hostKeyError = sshError(e, label);
-              answer(false);
-            },
-          );
+          });
         },
       };
       if (auth.password) {
-        c.on('keyboard-interactive', (_name, _instr, _lang, prompts, finish) => finish(prompts.map(() => auth.password!)));
+        client.on('keyboard-interactive', (_name, _instr, _lang, prompts, finish) => finish(prompts.map(() => auth.password!)));
       }
       await new Promise<void>((resolve, reject) => {
-        fail = reject;
-        c.once('ready', () => resolve());
-        c.once('close', () => reject(hostKeyError ?? new AppError('CONNECT_FAILED', `SSH connection to ${label} closed during the handshake.`)));
+        fail = (e) => {
+          if (settled) return;
+          settled = true;
+          pauseTimer();
+          // The server gave up while the user was deciding: the answer decides between "connect again" and the refusal.
+          if (deciding) void deciding.then((d) => reject(d.ok ? (d.asked ? new TrustedAfterClose() : sshError(e, label)) : d.error));
+          else reject(hostKeyError ?? sshError(e, label));
+        };
+        client.once('ready', () => {
+          if (settled) return;
+          settled = true;
+          pauseTimer();
+          resolve();
+        });
+        client.once('close', () => fail(new AppError('CONNECT_FAILED', `SSH connection to ${label} closed during the handshake.`)));
+        startTimer();
         try {
-          c.connect(config);
+          client.connect(config);
         } catch (e) {
-          reject(sshError(e, label));
+          fail(e);
         }
       }).finally(() => {
-        fail = null;
-        c.removeAllListeners('ready');
-        c.removeAllListeners('close');
+        client.removeAllListeners('ready');
+        client.removeAllListeners('close');
       });
-      this.adopt(client);
       return client;
     } catch (e) {
-      client?.destroy();
+      pauseTimer();
+      client.destroy();
       sock?.destroy();
-      const error = e instanceof AppError ? e : sshError(e, label);
-      this.setState({ state: 'failed', error, attempt });
-      if (attempt > 0 && !NO_RETRY.has(error.code)) this.scheduleReconnect(attempt + 1, error);
-      throw error;
+      throw e;
     }
   }
 
@@ -314,6 +369,7 @@ export class SshConnection extends EventEmitter<{ state: [StateEvent]; ready: [C
 
   close(): void {
     this.closedByUser = true;
+    this.lifetime.abort();
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
     const c = this.client;

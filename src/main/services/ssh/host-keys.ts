@@ -14,7 +14,11 @@ export interface HostKeyPrompt {
   keyType: string;
   fingerprint: string;
   expiresAt: number;
+  /** Set when the prompt stopped waiting without an answer from this window (answered elsewhere, expired, connection closed): why. */
+  withdrawn?: string;
 }
+
+type Outcome = 'accepted' | 'rejected' | 'expired' | 'cancelled';
 
 export type PinSource = 'tofu' | 'known_hosts' | 'profile' | 'user';
 
@@ -32,10 +36,10 @@ export interface Pin {
  * SHA-256 fingerprint shown; a changed key is refused with both fingerprints, never accepted silently.
  */
 export class HostKeyService extends EventEmitter<{ prompt: [HostKeyPrompt]; resolved: [string] }> implements HostKeyVerifier {
-  private readonly waiting = new Map<string, { prompt: HostKeyPrompt; resolve: (ok: boolean) => void }>();
+  private readonly waiting = new Map<string, { prompt: HostKeyPrompt; resolve: (outcome: Outcome) => void }>();
   private readonly db: Db;
-  /** How long a connection waits for the user to answer a first-use prompt. */
-  promptTimeoutMs = 120_000;
+  /** How long a connection waits for the user to answer a first-use prompt (the handshake timeout is paused meanwhile). */
+  promptTimeoutMs = 600_000;
   /** Listeners that can show prompts (UI subscriptions); without any, unknown keys fail with HOST_KEY_UNKNOWN at once. */
   promptListeners = 0;
 
@@ -62,7 +66,8 @@ export class HostKeyService extends EventEmitter<{ prompt: [HostKeyPrompt]; reso
     return pins.length ? pins.flatMap((p) => algorithmsForKeyType(p.keyType)) : undefined;
   }
 
-  async verify(endpoint: SshEndpoint, key: HostKeyInfo): Promise<HostKeyDecision> {
+  /** `signal`: the connection attempt was given up (closed by the user); an open prompt is withdrawn. */
+  async verify(endpoint: SshEndpoint, key: HostKeyInfo, signal?: AbortSignal): Promise<HostKeyDecision> {
     const pins = this.pins(endpoint.host, endpoint.port);
     const same = pins.find((p) => p.keyType === key.keyType);
     if (same) {
@@ -70,32 +75,27 @@ export class HostKeyService extends EventEmitter<{ prompt: [HostKeyPrompt]; reso
       return { ok: false, error: changed(endpoint, same, key) };
     }
     if (pins.length > 0) return { ok: false, error: changed(endpoint, pins[0]!, key) };
-    const accepted = await this.ask(endpoint, key);
-    if (!accepted) {
-      return {
-        ok: false,
-        error: new AppError(
-          'HOST_KEY_UNKNOWN',
-          `The host key of ${endpoint.host}:${endpoint.port} is not trusted yet (${key.keyType} ${key.fingerprint}). Compare the fingerprint with the server's (ssh-keygen -lf /etc/ssh/ssh_host_${key.keyType.replace(/^ssh-|-.*$/g, '')}_key.pub) and trust it.`,
-          { host: endpoint.host, port: endpoint.port, keyType: key.keyType, fingerprint: key.fingerprint },
-        ),
-      };
-    }
+    const outcome = await this.ask(endpoint, key, signal);
+    if (outcome !== 'accepted') return { ok: false, error: unknown(endpoint, key, outcome, this.promptTimeoutMs) };
     this.pin({ host: endpoint.host, port: endpoint.port, keyType: key.keyType, fingerprint: key.fingerprint, source: 'tofu' });
-    return { ok: true };
+    return { ok: true, asked: true };
   }
 
-  private ask(endpoint: SshEndpoint, key: HostKeyInfo): Promise<boolean> {
-    if (this.promptListeners <= 0) return Promise.resolve(false);
-    const prompt: HostKeyPrompt = { id: randomUUID(), host: endpoint.host, port: endpoint.port, keyType: key.keyType, fingerprint: key.fingerprint, expiresAt: Date.now() + this.promptTimeoutMs };
+  private ask(endpoint: SshEndpoint, key: HostKeyInfo, signal?: AbortSignal): Promise<Outcome> {
+    if (this.promptListeners <= 0 || signal?.aborted) return Promise.resolve('rejected');
+    const limitMs = this.promptTimeoutMs;
+    const prompt: HostKeyPrompt = { id: randomUUID(), host: endpoint.host, port: endpoint.port, keyType: key.keyType, fingerprint: key.fingerprint, expiresAt: Date.now() + limitMs };
     return new Promise((resolve) => {
-      const timer = setTimeout(() => this.settle(prompt.id, false), this.promptTimeoutMs);
+      const timer = setTimeout(() => this.settle(prompt.id, 'expired', `No answer within ${duration(limitMs)}: the connection attempt was given up. Test the connection again to be asked again.`), limitMs);
       timer.unref?.();
+      const onAbort = () => this.settle(prompt.id, 'cancelled', `The connection attempt to ${endpoint.host}:${endpoint.port} was closed before an answer.`);
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.waiting.set(prompt.id, {
         prompt,
-        resolve: (ok) => {
+        resolve: (outcome) => {
           clearTimeout(timer);
-          resolve(ok);
+          signal?.removeEventListener('abort', onAbort);
+          resolve(outcome);
         },
       });
       this.emit('prompt', prompt);
@@ -113,17 +113,30 @@ export class HostKeyService extends EventEmitter<{ prompt: [HostKeyPrompt]; reso
     if (accept && fingerprint !== w.prompt.fingerprint) {
       throw new AppError('INPUT_INVALID', 'fingerprint: does not match the key the server presented');
     }
-    return this.settle(id, accept);
+    return this.settle(id, accept ? 'accepted' : 'rejected', accept ? 'Trusted in another window.' : 'Rejected in another window.');
   }
 
-  private settle(id: string, ok: boolean): boolean {
+  /** Ends a prompt; every listening window is told it is no longer open, and why. */
+  private settle(id: string, outcome: Outcome, why: string): boolean {
     const w = this.waiting.get(id);
     if (!w) return false;
     this.waiting.delete(id);
-    w.resolve(ok);
+    w.resolve(outcome);
     this.emit('resolved', id);
+    this.emit('prompt', { ...w.prompt, withdrawn: why });
     return true;
   }
+}
+
+function duration(ms: number): string {
+  return ms < 90_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} minutes`;
+}
+
+function unknown(endpoint: SshEndpoint, key: HostKeyInfo, outcome: Exclude<Outcome, 'accepted'>, limitMs: number): AppError {
+  const compare = `Compare the fingerprint with the server's (ssh-keygen -lf /etc/ssh/ssh_host_${key.keyType.replace(/^ssh-|-.*$/g, '')}_key.pub) and trust it.`;
+  const what = `The host key of ${endpoint.host}:${endpoint.port} is not trusted yet (${key.keyType} ${key.fingerprint})`;
+  const why = outcome === 'expired' ? ` and the prompt got no answer within ${duration(limitMs)}` : outcome === 'cancelled' ? ' and the connection attempt was closed while the prompt was open' : '';
+  return new AppError('HOST_KEY_UNKNOWN', `${what}${why}. ${compare}`, { host: endpoint.host, port: endpoint.port, keyType: key.keyType, fingerprint: key.fingerprint });
 }
 
 function changed(endpoint: SshEndpoint, pinned: Pin, key: HostKeyInfo): AppError {

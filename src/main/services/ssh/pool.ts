@@ -17,6 +17,8 @@ export interface PoolOptions {
   reconnect?: { baseMs: number; maxMs: number; maxAttempts: number };
   keepaliveIntervalMs?: number;
   keepaliveCountMax?: number;
+  /** How long a handshake may take, not counting the time a host-key prompt waits for the user. */
+  readyTimeoutMs?: number;
 }
 
 const MAX_JUMP_DEPTH = 8;
@@ -77,6 +79,7 @@ export class ConnectionPool extends EventEmitter<{ state: [string, StateEvent] }
       ...(this.opts.reconnect ? { reconnect: this.opts.reconnect } : {}),
       ...(this.opts.keepaliveIntervalMs ? { keepaliveIntervalMs: this.opts.keepaliveIntervalMs } : {}),
       ...(this.opts.keepaliveCountMax ? { keepaliveCountMax: this.opts.keepaliveCountMax } : {}),
+      ...(this.opts.readyTimeoutMs ? { readyTimeoutMs: this.opts.readyTimeoutMs } : {}),
       ...(jump ? { openSocket: () => jump.forwardOut(info.endpoint.host, info.endpoint.port) } : {}),
     });
     conn.on('state', (s) => this.emit('state', serverId, s));
