@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { JobStatus } from '../../../shared/contract/backups.ts';
-import { errorMessage } from '../core/errors.ts';
 import type { DockerClient } from '../docker/client.ts';
+import { isDockerNotFound } from '../docker/errors.ts';
 import { execChecked, execInContainer, type ExecInContainerOptions } from '../databases/docker-exec.ts';
 import { ensureImage } from '../databases/service.ts';
 import { BACKUP_SCRIPT, renderCrontab, renderJobFile } from './script.ts';
@@ -110,7 +110,7 @@ export class BackupScheduler {
     try {
       text = await execChecked(this.client, SCHEDULER_NAME, ['sh', '-c', 'for f in /openpanel/status/*.json; do [ -f "$f" ] && cat "$f"; done; true'], 'reading backup status');
     } catch (e) {
-      if (/no such container/i.test(errorMessage(e))) return [];
+      if (isDockerNotFound(e)) return [];
       throw e;
     }
     const out: JobStatus[] = [];
@@ -132,7 +132,7 @@ export class BackupScheduler {
     try {
       text = await execChecked(this.client, SCHEDULER_NAME, ['sh', '-c', 'for f in /openpanel/status/*.history; do [ -f "$f" ] && cat "$f"; done; true'], 'reading backup history');
     } catch (e) {
-      if (/no such container/i.test(errorMessage(e))) return [];
+      if (isDockerNotFound(e)) return [];
       throw e;
     }
     const out: RunRecord[] = [];

@@ -2,10 +2,18 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { BACKUP_SCRIPT, renderCrontab, renderJobFile } from './script.ts';
 
+const hasShellcheck = spawnSync('shellcheck', ['--version']).status === 0;
+
 describe('backup script', () => {
   it('is valid bash and reads values without evaluating them', () => {
+    expect(BACKUP_SCRIPT).toMatch(/^#!\/bin\/bash\n/);
     expect(spawnSync('bash', ['-n'], { input: BACKUP_SCRIPT }).status).toBe(0);
     expect(BACKUP_SCRIPT).not.toMatch(/\beval\b|\bsource\b|^\. /m);
+  });
+  it.skipIf(!hasShellcheck)('passes shellcheck (and the check would catch a finding)', () => {
+    const check = (text: string) => spawnSync('shellcheck', ['-S', 'warning', '-s', 'bash', '-f', 'gcc', '-'], { input: text, encoding: 'utf8' }).stdout.trim();
+    expect(check(BACKUP_SCRIPT)).toBe('');
+    expect(check(`${BACKUP_SCRIPT}\nexport X=$(get KIND)\n`)).toMatch(/SC2155/);
   });
   it('renders job files as base64 lines and refuses odd keys', () => {
     const f = renderJobFile({ DB_PASSWORD: "x'; rm -rf / #", KIND: 'postgres' });

@@ -1,8 +1,10 @@
 import { Readable } from 'node:stream';
-import { AppError } from '../core/errors.ts';
-import type { DockerClient } from '../docker/client.ts';
-import { execChecked, execInContainer } from '../databases/docker-exec.ts';
-import { DumpStats } from './dump-stats.ts';
+import { AppError } from '../../core/errors.ts';
+import type { DockerClient } from '../../docker/client.ts';
+import { execChecked, execInContainer } from '../../databases/docker-exec.ts';
+import { DumpStats } from '../dump-stats.ts';
+import { checkDbName, compareTables } from './common.ts';
+import type { DatabaseDriver, DatabaseOps } from './types.ts';
 
 export interface PgTarget {
   container: string;
@@ -20,14 +22,11 @@ function psql(t: PgTarget, db: string, sql: string): string[] {
   return ['psql', '-v', 'ON_ERROR_STOP=1', '-U', t.username, '-d', db, '-At', '-c', sql];
 }
 
-/** `name` must match ^[a-z][a-z0-9_]*$ (checked here again): safe as a quoted identifier. */
-function ident(name: string): string {
-  if (!/^[a-z][a-z0-9_]{0,62}$/.test(name)) throw new AppError('INPUT_INVALID', `dbName: expected a database name like shop_restored, got ${name}`);
-  return `"${name}"`;
-}
+/** A checked database name, quoted as an identifier. */
+const ident = (name: string) => `"${checkDbName(name)}"`;
 
 export async function databaseExists(client: DockerClient, t: PgTarget, name: string): Promise<boolean> {
-  const out = await execChecked(client, t.container, psql(t, t.maintenanceDb, `select 1 from pg_database where datname = '${ident(name).slice(1, -1)}'`), 'checking the database');
+  const out = await execChecked(client, t.container, psql(t, t.maintenanceDb, `select 1 from pg_database where datname = '${checkDbName(name)}'`), 'checking the database');
   return out.trim() === '1';
 }
 
@@ -44,7 +43,7 @@ export async function loadDump(client: DockerClient, t: PgTarget, db: string, gz
   const r = await execInContainer(
     client,
     t.container,
-    ['sh', '-c', 'gunzip -c | psql -q -v ON_ERROR_STOP=1 --single-transaction -U "$1" -d "$2" > /dev/null', 'sh', t.username, ident(db).slice(1, -1)],
+    ['sh', '-c', 'gunzip -c | psql -q -v ON_ERROR_STOP=1 --single-transaction -U "$1" -d "$2" > /dev/null', 'sh', t.username, checkDbName(db)],
     { stdin: gzip, maxCollect: 20_000 },
   );
   if (r.code !== 0) throw new AppError('REMOTE_COMMAND_FAILED', `restoring into ${db} failed (exit ${r.code}): ${r.stderr.trim().slice(-800)}`);
@@ -66,7 +65,7 @@ export async function swapDatabases(client: DockerClient, t: PgTarget, live: str
   if (live === t.maintenanceDb) {
     throw new AppError('CONFLICT', `dbName: ${live} is the database the credentials connect to; restore it side by side under another name instead`);
   }
-  const sql = `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${ident(live).slice(1, -1)}' and pid <> pg_backend_pid()`;
+  const sql = `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${checkDbName(live)}' and pid <> pg_backend_pid()`;
   await execChecked(client, t.container, psql(t, t.maintenanceDb, sql), 'closing connections');
   await execChecked(client, t.container, psql(t, t.maintenanceDb, `alter database ${ident(live)} rename to ${ident(old)}`), 'renaming the live database');
   try {
@@ -98,7 +97,7 @@ order by n.nspname, c.relname \gexec
 
 export async function pgContent(client: DockerClient, t: PgTarget, db: string): Promise<DumpStats> {
   const stats = new DumpStats();
-  const r = await execInContainer(client, t.container, ['psql', '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-U', t.username, '-d', ident(db).slice(1, -1)], {
+  const r = await execInContainer(client, t.container, ['psql', '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-U', t.username, '-d', checkDbName(db)], {
     stdin: Readable.from([CONTENT_SCRIPT]),
     onStdout: (c) => stats.update(c),
     maxCollect: 20_000,
@@ -107,3 +106,26 @@ export async function pgContent(client: DockerClient, t: PgTarget, db: string): 
   stats.digest();
   return stats;
 }
+
+/** PostgreSQL: restored into a fresh database; `replace` swaps it in, keeping the old one under another name. */
+export const postgresDriver: DatabaseDriver = {
+  scope: 'database',
+  kinds: ['postgres'],
+  what: 'a PostgreSQL dump',
+  async ops(ctx, row): Promise<DatabaseOps> {
+    const client = await ctx.client(row.serverId);
+    const t: PgTarget = { container: row.containerName, username: row.username, maintenanceDb: 'postgres' };
+    return {
+      exists: (name) => databaseExists(client, t, name),
+      create: (name) => createDatabase(client, t, name),
+      drop: (name) => dropDatabase(client, t, name),
+      load: (name, gzip) => loadDump(client, t, name, gzip),
+      count: (name) => countRows(client, t, name),
+      check: async (name, restored, at) => compareTables(restored, await pgContent(client, t, name), at),
+      replace: async (live, restored, stamp) => {
+        if (await databaseExists(client, t, live)) await swapDatabases(client, t, live, restored, stamp);
+        else await execChecked(client, t.container, psql(t, t.maintenanceDb, `alter database ${ident(restored)} rename to ${ident(live)}`), 'renaming');
+      },
+    };
+  },
+};

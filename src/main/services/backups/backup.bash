@@ -1,0 +1,144 @@
+#!/bin/bash
+set -u -o pipefail
+ROOT=/openpanel
+JOB="${1:-}"
+case "$JOB" in ''|*[!A-Za-z0-9_-]*) echo "usage: backup.sh <job-id>" >&2; exit 2;; esac
+JOBFILE="$ROOT/jobs/$JOB.job"
+[ -f "$JOBFILE" ] || { echo "no such job: $JOB" >&2; exit 2; }
+mkdir -p "$ROOT/status" "$ROOT/locks"
+STATUS="$ROOT/status/$JOB.json"
+get() { sed -n "s/^$1=//p" "$JOBFILE" | base64 -d; }
+jstr() { printf '%s' "$1" | tr '\000-\037' ' ' | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g'; }
+exec 9>"$ROOT/locks/$JOB.lock"
+flock -n 9 || { echo "a backup of this job is already running" >&2; exit 3; }
+
+START_S=$(date +%s); START_MS=$(date +%s%3N); TS=$(date -u +%Y%m%dT%H%M%SZ)
+status() { # state key size error
+  local now; now=$(date +%s%3N)
+  local line
+  line="{\"job\":\"$JOB\",\"state\":\"$1\",\"startedAt\":$START_MS,\"finishedAt\":$now,\"key\":\"$(jstr "$2")\",\"size\":$3,\"error\":\"$(jstr "$4")\"}"
+  printf '%s\n' "$line" > "$STATUS.tmp" && mv "$STATUS.tmp" "$STATUS"
+  if [ "$1" != running ]; then
+    printf '%s\n' "$line" >> "$ROOT/status/$JOB.history"
+    tail -n 50 "$ROOT/status/$JOB.history" > "$ROOT/status/$JOB.history.tmp" && mv "$ROOT/status/$JOB.history.tmp" "$ROOT/status/$JOB.history"
+  fi
+}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail() { echo "backup failed: $1" >&2; status failed "${KEY:-}" 0 "$1"; exit 1; }
+status running "" 0 ""
+
+KIND=$(get KIND); BUCKET=$(get BUCKET); PREFIX=$(get PREFIX); RECIPIENT=$(get RECIPIENT)
+export RCLONE_CONFIG_DST_TYPE=s3 RCLONE_CONFIG_DST_PROVIDER=Other
+RCLONE_CONFIG_DST_ENDPOINT=$(get ENDPOINT); RCLONE_CONFIG_DST_REGION=$(get REGION)
+RCLONE_CONFIG_DST_ACCESS_KEY_ID=$(get ACCESS_KEY); RCLONE_CONFIG_DST_SECRET_ACCESS_KEY=$(get SECRET_KEY)
+RCLONE_CONFIG_DST_FORCE_PATH_STYLE=$(get PATH_STYLE)
+export RCLONE_CONFIG_DST_ENDPOINT RCLONE_CONFIG_DST_REGION RCLONE_CONFIG_DST_ACCESS_KEY_ID RCLONE_CONFIG_DST_SECRET_ACCESS_KEY RCLONE_CONFIG_DST_FORCE_PATH_STYLE
+RC_OPTS=(-q --s3-no-check-bucket --contimeout 10s --timeout 60s --retries 1 --low-level-retries 2)
+
+case "$KIND" in
+  postgres)
+    EXT=sql
+    PGHOST=$(get DB_HOST); PGPORT=$(get DB_PORT); PGUSER=$(get DB_USER); PGPASSWORD=$(get DB_PASSWORD); PGDATABASE=$(get DB_NAME)
+    export PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE
+    VERSION=$(psql -At -c 'show server_version' 2>"$T/err") || fail "cannot reach the database: $(tail -c 400 "$T/err")"
+    EST=$(psql -At -c 'select pg_database_size(current_database())' 2>/dev/null || echo 0)
+    dump() { pg_dump --no-owner --no-privileges; } ;;
+  mariadb|mysql)
+    EXT=sql
+    DBN=$(get DB_NAME)
+    case "$DBN" in ''|*[!a-z0-9_]*) fail "bad database name";; esac
+    export MYSQL_PWD; MYSQL_PWD=$(get DB_PASSWORD)
+    MY=(--protocol=TCP -h "$(get DB_HOST)" -P "$(get DB_PORT)" -u "$(get DB_USER)")
+    if [ "$KIND" = mysql ]; then CLI=mysql; DUMPER=mysqldump; else CLI=mariadb; DUMPER=mariadb-dump; fi
+    command -v "$CLI" >/dev/null 2>&1 || CLI=$([ "$CLI" = mysql ] && echo mariadb || echo mysql)
+    command -v "$DUMPER" >/dev/null 2>&1 || DUMPER=$([ "$DUMPER" = mysqldump ] && echo mariadb-dump || echo mysqldump)
+    VERSION=$("$CLI" "${MY[@]}" -N -B -e 'select version()' 2>"$T/err") || fail "cannot reach the database: $(tail -c 400 "$T/err")"
+    EST=$("$CLI" "${MY[@]}" -N -B -e "select coalesce(sum(data_length + index_length), 0) from information_schema.tables where table_schema = '$DBN'" 2>/dev/null || echo 0)
+    # One consistent snapshot (InnoDB); no CREATE DATABASE/USE, so the dump restores into any database name.
+    dump() { "$DUMPER" "${MY[@]}" --single-transaction --routines --triggers --events --hex-blob --skip-dump-date --no-tablespaces "$DBN"; } ;;
+  redis)
+    EXT=rdb
+    export REDISCLI_AUTH; REDISCLI_AUTH=$(get DB_PASSWORD)
+    RARGS=(-h "$(get DB_HOST)" -p "$(get DB_PORT)" --no-auth-warning)
+    VERSION=$(redis-cli "${RARGS[@]}" info server 2>"$T/err" | tr -d '\r' | sed -n 's/^redis_version://p')
+    [ -n "$VERSION" ] || fail "cannot reach redis: $(tail -c 400 "$T/err")"
+    EST=$(redis-cli "${RARGS[@]}" info memory 2>/dev/null | tr -d '\r' | sed -n 's/^used_memory://p')
+    # The RDB snapshot as a replica receives it (the server forks a BGSAVE), written to stdout.
+    dump() { redis-cli "${RARGS[@]}" --rdb -; } ;;
+  mongo)
+    EXT=archive
+    DBN=$(get DB_NAME)
+    case "$DBN" in ''|*[!a-z0-9_]*) fail "bad database name";; esac
+    # The password goes to mongodump in a config file (0600, removed with $T), not on its command line.
+    (umask 077; printf 'password: "%s"\n' "$(get DB_PASSWORD)" > "$T/mongo.yaml")
+    MG=(--host "$(get DB_HOST)" --port "$(get DB_PORT)" --username "$(get DB_USER)" --authenticationDatabase admin --config "$T/mongo.yaml")
+    command -v mongodump >/dev/null 2>&1 || fail "mongodump is not in the backup tools image"
+    VERSION=$(mongodump --version 2>/dev/null | head -n 1 | tr -d '\r')
+    EST=0
+    dump() { mongodump "${MG[@]}" --db "$DBN" --archive --quiet; } ;;
+  volume)
+    EXT=tar
+    VOL=$(get VOLUME)
+    [ -d "/volumes/$VOL" ] || fail "volume $VOL is not mounted in the scheduler"
+    VERSION=tar; EST=$(du -sb "/volumes/$VOL" | cut -f1)
+    dump() { tar --numeric-owner -C "/volumes/$VOL" -cf - .; } ;;
+  *) fail "unknown kind $KIND" ;;
+esac
+
+# Keys have a one-second resolution: a run in the same second as the previous one (runs of a job never overlap: flock)
+# waits for the next second instead of overwriting that backup (or deleting it, should this run fail).
+for _ in 1 2 3; do
+  [ "$(cat "$ROOT/status/$JOB.lastkey" 2>/dev/null)" = "$TS" ] || break
+  sleep 1; TS=$(date -u +%Y%m%dT%H%M%SZ)
+done
+printf '%s\n' "$TS" > "$ROOT/status/$JOB.lastkey"
+DIR="${PREFIX:+$PREFIX/}$JOB"
+KEY="$DIR/$TS.$EXT.gz.age"
+echo "estimate $EST" >&2
+mkfifo "$T/plain" "$T/obj"
+sha256sum < "$T/plain" | cut -d' ' -f1 > "$T/plain.sha" & P1=$!
+tee >(wc -c > "$T/obj.size") < "$T/obj" | sha256sum | cut -d' ' -f1 > "$T/obj.sha" & P2=$!
+if [ "${OP_PROGRESS:-}" = 1 ]; then
+  progress() { dd bs=1M iflag=fullblock status=progress 2> >(tr '\r' '\n' | grep --line-buffered -o '^[0-9]* bytes' >&2); }
+else
+  progress() { cat; }
+fi
+dump 2>>"$T/err" | progress | tee "$T/plain" | gzip -c 2>>"$T/err" | age -r "$RECIPIENT" 2>>"$T/err" | tee "$T/obj" \
+  | rclone rcat "${RC_OPTS[@]}" "dst:$BUCKET/$KEY" 2>>"$T/err"
+RC=$?
+wait $P1 $P2
+if [ $RC -ne 0 ]; then
+  rclone deletefile "${RC_OPTS[@]}" "dst:$BUCKET/$KEY" >/dev/null 2>&1
+  fail "pipeline exit $RC: $(tail -c 600 "$T/err")"
+fi
+SIZE=$(tr -d ' ' < "$T/obj.size")
+REMOTE=$(rclone lsjson "${RC_OPTS[@]}" "dst:$BUCKET/$KEY" 2>>"$T/err" | grep -o '"Size":[0-9]*' | cut -d: -f2)
+[ "$REMOTE" = "$SIZE" ] || { rclone deletefile "${RC_OPTS[@]}" "dst:$BUCKET/$KEY" >/dev/null 2>&1; fail "uploaded size ${REMOTE:-none} != $SIZE: $(tail -c 400 "$T/err")"; }
+DUR=$(( $(date +%s%3N) - START_MS ))
+MANIFEST="{\"format\":1,\"job\":\"$JOB\",\"kind\":\"$KIND\",\"key\":\"$(jstr "$KEY")\",\"createdAt\":$START_MS,\"size\":$SIZE,\"plainSha256\":\"$(cat "$T/plain.sha")\",\"objectSha256\":\"$(cat "$T/obj.sha")\",\"dbVersion\":\"$(jstr "$VERSION")\",\"durationMs\":$DUR,\"recipient\":\"$(jstr "$RECIPIENT")\"}"
+printf '%s\n' "$MANIFEST" | rclone rcat "${RC_OPTS[@]}" "dst:$BUCKET/$KEY.manifest.json" 2>>"$T/err" || {
+  rclone deletefile "${RC_OPTS[@]}" "dst:$BUCKET/$KEY" >/dev/null 2>&1; fail "manifest upload failed: $(tail -c 400 "$T/err")"; }
+
+# Retention, only now that the upload and its manifest are in place. A backup is deleted only when no rule keeps it.
+KEEP_LAST=$(get KEEP_LAST); KEEP_DAYS=$(get KEEP_DAYS)
+if [ -n "$KEEP_LAST" ] || [ -n "$KEEP_DAYS" ]; then
+  CUTOFF=""
+  [ -n "$KEEP_DAYS" ] && CUTOFF=$(date -u -d "@$(( START_S - KEEP_DAYS * 86400 ))" +%Y%m%dT%H%M%SZ)
+  rclone lsf "${RC_OPTS[@]}" --files-only "dst:$BUCKET/$DIR/" 2>>"$T/err" | grep '\.manifest\.json$' | sort -r > "$T/all" || true
+  N=0
+  while IFS= read -r M; do
+    N=$((N + 1))
+    OBJ="${M%.manifest.json}"
+    [ "$DIR/$OBJ" = "$KEY" ] && continue
+    KEEP=0
+    [ -n "$KEEP_LAST" ] && [ "$N" -le "$KEEP_LAST" ] && KEEP=1
+    [ -n "$CUTOFF" ] && [[ ! "$OBJ" < "$CUTOFF" ]] && KEEP=1
+    if [ $KEEP = 0 ]; then
+      rclone deletefile "${RC_OPTS[@]}" "dst:$BUCKET/$DIR/$M" 2>>"$T/err" && rclone deletefile "${RC_OPTS[@]}" "dst:$BUCKET/$DIR/$OBJ" 2>>"$T/err"
+      echo "retention: deleted $OBJ" >&2
+    fi
+  done < "$T/all"
+fi
+status ok "$KEY" "$SIZE" ""
+echo "done $KEY $SIZE" >&2

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { RunLines } from './runs.ts';
+
+describe('RunLines (stderr of backup.sh during "back up now")', () => {
+  it('turns byte counts into progress with the estimate, across chunk boundaries, and keeps the key and the failure', () => {
+    const lines = new RunLines();
+    expect(lines.feed('estimate 4096\n10')).toEqual([]);
+    expect(lines.feed('48576 bytes (1.0 MB, 1.0 MiB) copied\n2097152 bytes\n')).toEqual([
+      { phase: 'running', bytes: 1048576, estimate: 4096, key: null, error: null },
+      { phase: 'running', bytes: 2097152, estimate: 4096, key: null, error: null },
+    ]);
+    expect(lines.feed('retention: deleted x\ndone prod/job_a/20260101T000000Z.sql.gz.age 1234\n')).toEqual([]);
+    expect(lines.key).toBe('prod/job_a/20260101T000000Z.sql.gz.age');
+    expect(lines.failure).toBeNull();
+    lines.feed('backup failed: pipeline exit 1: no route\n');
+    expect(lines.failure).toBe('pipeline exit 1: no route');
+  });
+
+  it('an estimate of 0 is unknown (null)', () => {
+    const lines = new RunLines();
+    lines.feed('estimate 0\n5 bytes\n');
+    expect(lines.estimate).toBeNull();
+  });
+});
