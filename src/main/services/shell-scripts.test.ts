@@ -5,6 +5,7 @@ import { dirname, extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { COMPOSE_DOWN_SCRIPT, COMPOSE_JOB_SCRIPT } from './deploy/compose-script.ts';
+import { REMOVE_SCRIPT } from './deploy/remove.ts';
 import { JOB_SCRIPT } from './deploy/script.ts';
 import { assemble, SHELL_LIB } from './deploy/shell-lib.ts';
 import { CADDY_BOOT, CADDY_RELOAD } from './proxy/caddy.ts';
@@ -46,7 +47,8 @@ function shellcheck(text: string, shell: 'sh' | 'bash'): string {
   return r.status === 0 ? '' : r.stdout.trim() || r.stderr.trim() || `exit ${r.status}`;
 }
 
-describe('every shell script under src/main', () => {
+// shellcheck takes a second or more per script on a loaded machine
+describe('every shell script under src/main', { timeout: 60_000 }, () => {
   it('is found (the deploy, proxy and job scripts at least)', () => {
     const names = SCRIPTS.map((f) => relative(MAIN, f));
     expect(names).toEqual(expect.arrayContaining(['services/deploy/job.sh', 'services/deploy/shell-lib.sh', 'services/proxy/caddy-boot.sh']));
@@ -83,9 +85,9 @@ describe('every shell script under src/main', () => {
   });
 });
 
-describe('the scripts as sent', () => {
+describe('the scripts as sent', { timeout: 60_000 }, () => {
   it('have the shared library in place of their include lines and parse', () => {
-    for (const script of [JOB_SCRIPT, COMPOSE_JOB_SCRIPT, COMPOSE_DOWN_SCRIPT]) {
+    for (const script of [JOB_SCRIPT, COMPOSE_JOB_SCRIPT, COMPOSE_DOWN_SCRIPT, REMOVE_SCRIPT]) {
       expect(script).not.toMatch(/^\s*# @include/m);
       expect(script).toContain(SHELL_LIB.trim());
       expect(syntaxErrors(script, 'sh')).toEqual([]);
@@ -93,7 +95,7 @@ describe('the scripts as sent', () => {
     }
     expect(syntaxErrors(CADDY_BOOT, 'sh')).toEqual([]);
     // the command is written once: every script reloads Caddy through the library's function
-    for (const script of [JOB_SCRIPT, COMPOSE_JOB_SCRIPT, COMPOSE_DOWN_SCRIPT]) expect(script.match(/caddy reload/g)).toHaveLength(1);
+    for (const script of [JOB_SCRIPT, COMPOSE_JOB_SCRIPT, COMPOSE_DOWN_SCRIPT, REMOVE_SCRIPT]) expect(script.match(/caddy reload/g)).toHaveLength(1);
   });
 
   /** A `docker` first on PATH that records its argv and answers `exec` with $DOCKER_EXEC_RC. */
@@ -110,5 +112,22 @@ describe('the scripts as sent', () => {
     const r = spawnSync('sh', ['-c', [SHELL_LIB, 'caddy_reload'].join('\n')], { env: { ...docker.env, OP_PROXY_CONTAINER: PROXY_CONTAINER }, encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(readFileSync(docker.log, 'utf8').trimEnd().split('\n')).toEqual(['exec', PROXY_CONTAINER, ...CADDY_RELOAD]);
+  });
+
+  it('the app removal still fails with exit 3 when Caddy does not reload, and not when it does', () => {
+    const run = (rc: number) => {
+      const docker = recordingDocker();
+      const site = join(tmp, `site-${rc}.caddy`);
+      writeFileSync(site, 'x');
+      const env = { ...docker.env, DOCKER_EXEC_RC: String(rc), OP_SITE_FILE: site, OP_PROXY_CONTAINER: PROXY_CONTAINER, OP_DATA: tmp, OP_JOB_IDS: '' };
+      const r = spawnSync('sh', ['-c', REMOVE_SCRIPT], { env, encoding: 'utf8' });
+      return { status: r.status, out: r.stdout, reloaded: readFileSync(docker.log, 'utf8').startsWith('exec\n') };
+    };
+    const failed = run(1);
+    expect(failed).toMatchObject({ status: 3, reloaded: true });
+    expect(failed.out).toContain('!! the proxy did not reload');
+    const ok = run(0);
+    expect(ok).toMatchObject({ status: 0, reloaded: true });
+    expect(ok.out).toContain('proxy reloaded');
   });
 });
