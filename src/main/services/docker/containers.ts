@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import type { Container, ContainerInspect } from '../../../shared/contract/containers.ts';
 import { dockerError, isDockerNotModified } from './errors.ts';
 import { LABELS } from './labels.ts';
+import { containerName, containerSummary } from './names.ts';
 import type { DockerService } from './service.ts';
 
 /** Kept for deploy/job.ts (being reworked in parallel); use LABELS.managed from labels.ts. */
@@ -49,14 +50,9 @@ export class ContainersService {
       const s = this.stats?.latest(serverId, c.Id) ?? null;
       return {
         serverId,
-        id: c.Id,
-        name: (c.Names[0] ?? c.Id.slice(0, 12)).replace(/^\//, ''),
-        image: c.Image,
-        state: c.State,
-        status: c.Status,
+        ...containerSummary(c),
         health: health(c.Status),
         ports: (c.Ports ?? []).map((p) => ({ privatePort: p.PrivatePort, publicPort: p.PublicPort ?? null, type: p.Type, ip: p.IP ?? null })),
-        created: c.Created * 1000,
         managed: c.Labels?.[LABELS.managed] === 'true',
         cpuPercent: c.State === 'running' ? (s?.cpuPercent ?? null) : null,
         memUsed: c.State === 'running' ? (s?.memUsed ?? null) : null,
@@ -102,7 +98,7 @@ export class ContainersService {
     const h = i.State.Health;
     return {
       id: i.Id,
-      name: i.Name.replace(/^\//, ''),
+      name: containerName(i),
       image: i.Config.Image,
       command: [...(i.Config.Entrypoint ? ([] as string[]).concat(i.Config.Entrypoint) : []), ...(i.Config.Cmd ?? [])],
       created: i.Created,

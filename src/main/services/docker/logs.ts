@@ -1,13 +1,14 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { AppError } from '../core/errors.ts';
-import { LogMerger, type LogBatch, type MergeOptions } from '../logs/merge.ts';
-import { dockerSince } from '../logs/parse.ts';
-import { LogSource } from '../logs/source.ts';
+import { LogMerger, type LogBatch, type MergeOptions } from './log-merge.ts';
+import { dockerSince } from './log-parse.ts';
+import { LogSource } from './log-source.ts';
 import type { DockerClient } from './client.ts';
 import { dockerError } from './errors.ts';
+import { containerName } from './names.ts';
 
-export type { WireLine } from '../logs/merge.ts';
+export type { WireLine } from './log-merge.ts';
 
 export interface FollowLogsOptions {
   containerIds: string[];
@@ -167,7 +168,7 @@ export class LogsService {
 async function inspect(api: Docker, id: string): Promise<LogsContainer> {
   try {
     const info = await api.getContainer(id).inspect();
-    return { id: info.Id, name: info.Name.replace(/^\//, ''), tty: !!info.Config?.Tty };
+    return { id: info.Id, name: containerName(info), tty: !!info.Config?.Tty };
   } catch (e) {
     throw logsError(e, id);
   }

@@ -2,15 +2,8 @@ import type Docker from 'dockerode';
 import type { ConnectionPool } from '../ssh/pool.ts';
 import { connectDocker, type DockerClient } from './client.ts';
 import { followDockerEvents, onlyEvents, type DockerEvent, type DockerEventsItem } from './events.ts';
+import { containerSummary, type ContainerSummary } from './names.ts';
 
-export interface ContainerSummary {
-  id: string;
-  name: string;
-  image: string;
-  state: string;
-  status: string;
-  created: number;
-}
 
 /** The Docker API of every server, each reached through that server's one SSH connection. */
 export class DockerService {
@@ -58,14 +51,7 @@ export class DockerService {
 
   async listContainers(serverId: string, all = true): Promise<ContainerSummary[]> {
     const list = await (await this.api(serverId)).listContainers({ all });
-    return list.map((c) => ({
-      id: c.Id,
-      name: (c.Names[0] ?? c.Id.slice(0, 12)).replace(/^\//, ''),
-      image: c.Image,
-      state: c.State,
-      status: c.Status,
-      created: c.Created * 1000,
-    }));
+    return list.map(containerSummary);
   }
 
   /** Engine events for background watchers: across drops, and waiting for the user to fix a permanent failure. */

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { Notifier } from '../core/async.ts';
-import { LogStreamParser, type ParsedLine } from './parse.ts';
+import { LogStreamParser, type ParsedLine } from './log-parse.ts';
 
 /** Lines a source parses ahead of the consumer at most (plus one chunk's worth): the source stream waits beyond. */
 const QUEUE_LINES = 4096;

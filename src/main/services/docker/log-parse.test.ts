@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LogStreamParser, splitTimestamp, type ParsedLine } from './parse.ts';
+import { LogStreamParser, splitTimestamp, type ParsedLine } from './log-parse.ts';
 
 function frame(stream: 1 | 2, text: string): Buffer {
   const payload = Buffer.from(text, 'utf8');

@@ -1,5 +1,5 @@
 import { waitAny } from '../core/async.ts';
-import type { LogSource } from './source.ts';
+import type { LogSource } from './log-source.ts';
 
 /** One line on the wire: [container index, 0 stdout | 1 stderr, time in ms or null, text]. */
 export type WireLine = [number, 0 | 1, number | null, string];
