@@ -1,20 +1,12 @@
 import type { AppServices } from '../../app.ts';
-import { watchServersContainers } from '../../services/docker/watch.ts';
-import { AppError, errorMessage } from '../../services/core/errors.ts';
+import { listServersContainers, watchServersContainers } from '../../services/docker/watch.ts';
 import type { Os } from '../os.ts';
 
 export function containersRoutes(os: Os, services: AppServices) {
   const c = services.containers;
   const serverIds = (ids?: string[]) => ids ?? services.servers.list().map((s) => s.id);
   return {
-    list: os.containers.list.handler(async ({ input }) => {
-      const results = await Promise.allSettled(serverIds(input.serverIds).map(async (id) => c.list(id)));
-      const ids = serverIds(input.serverIds);
-      return {
-        containers: results.flatMap((r) => (r.status === 'fulfilled' ? r.value : [])),
-        errors: results.flatMap((r, i) => (r.status === 'rejected' ? [{ serverId: ids[i]!, code: r.reason instanceof AppError ? r.reason.code : 'INTERNAL', message: errorMessage(r.reason) }] : [])),
-      };
-    }),
+    list: os.containers.list.handler(({ input }) => listServersContainers(c, serverIds(input.serverIds))),
     watch: os.containers.watch.handler(({ input, signal }) => watchServersContainers(services.docker, c, serverIds(input.serverIds), signal)),
     action: os.containers.action.handler(async ({ input }) => {
       await c.action(input.serverId, input.id, input.action, { force: input.force, removeVolumes: input.removeVolumes });

@@ -1,5 +1,6 @@
 import type { Container } from '../../../shared/contract/containers.ts';
 import { AsyncQueue, linkSignals, within } from '../core/async.ts';
+import { AppError, errorMessage } from '../core/errors.ts';
 import type { ContainersService } from './containers.ts';
 import type { DockerService } from './service.ts';
 
@@ -78,4 +79,13 @@ export async function* watchServersContainers(docker: DockerService, containers:
     link.abort();
     await Promise.allSettled(pumps);
   }
+}
+
+/** Several servers' containers at once: what every reachable one has, and one error per server that failed. */
+export async function listServersContainers(containers: ContainersService, serverIds: readonly string[]): Promise<{ containers: Container[]; errors: { serverId: string; code: string; message: string }[] }> {
+  const results = await Promise.allSettled(serverIds.map(async (id) => containers.list(id)));
+  return {
+    containers: results.flatMap((r) => (r.status === 'fulfilled' ? r.value : [])),
+    errors: results.flatMap((r, i) => (r.status === 'rejected' ? [{ serverId: serverIds[i]!, code: r.reason instanceof AppError ? r.reason.code : 'INTERNAL', message: errorMessage(r.reason) }] : [])),
+  };
 }
