@@ -57,6 +57,10 @@ export const AiProviderStatus = z.object({
   models: z.array(z.string()),
   error: z.string().nullable(),
   model: z.string(),
+  /** The configured model is among those the provider lists; null when unknown (not reachable, or no list). */
+  modelAvailable: z.boolean().nullable(),
+  /** What the probe found, in words ("Ollama: reachable, model qwen2.5-coder:7b"). */
+  summary: z.string(),
 });
 export type AiProviderStatus = z.infer<typeof AiProviderStatus>;
 
@@ -189,6 +193,7 @@ export const assistant = {
     .meta({ mutating: true, secretFields: ['apiKey'] })
     .input(z.object({ provider: z.enum(['gemini', 'groq']), apiKey: z.string().max(500).describe('empty removes the key') }).strict())
     .output(z.object({ hasKey: z.boolean() })),
+  /** Probes every provider now (lists its models): the Test button, and whether Explain can work. */
   status: base.output(z.array(AiProviderStatus)),
   /** Downloads an Ollama model, with progress. Audited. */
   pullModel: base.meta({ mutating: true }).input(z.object({ model: ModelName }).strict()).output(eventIterator(PullProgress)),

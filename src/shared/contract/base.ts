@@ -36,6 +36,8 @@ export const ErrorCode = {
   PROFILE_INVALID: 'PROFILE_INVALID',
   /** Assistant: a remote AI provider needs the user's consent for this conversation first. */
   CONSENT_REQUIRED: 'CONSENT_REQUIRED',
+  /** Assistant: no provider can take the request (none reachable, no key); the message says what each lacks. */
+  AI_UNAVAILABLE: 'AI_UNAVAILABLE',
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

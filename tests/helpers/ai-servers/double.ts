@@ -58,7 +58,8 @@ export async function writeChunks(res: ServerResponse, rec: RecordedRequest, chu
   }
 }
 
-export async function startDouble(routes: Route[], fallback: Reply): Promise<ProtocolDouble> {
+/** `port`: listen on this loopback port (default: any free one). */
+export async function startDouble(routes: Route[], fallback: Reply, port = 0): Promise<ProtocolDouble> {
   const requests: RecordedRequest[] = [];
   const chatPaths = new WeakSet<RecordedRequest>();
   const hanging = new Set<ServerResponse>();
@@ -101,7 +102,10 @@ export async function startDouble(routes: Route[], fallback: Reply): Promise<Pro
       void Promise.resolve(route.handle({ req, res, rec, reply, path: url.pathname, body: rec.body })).catch(() => res.destroy());
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
   double.port = (server.address() as AddressInfo).port;
   double.url = `http://127.0.0.1:${double.port}`;
   return double;

@@ -3,7 +3,7 @@ import { startDouble, writeChunks, type ProtocolDouble, type Reply } from './dou
 /**
  * Protocol double of Ollama's HTTP API: `/api/chat` (NDJSON stream), `/api/tags`, `/api/pull` (NDJSON progress).
  */
-export async function startOllamaDouble(opts: { models?: string[]; fallback?: Reply } = {}): Promise<ProtocolDouble> {
+export async function startOllamaDouble(opts: { models?: string[]; fallback?: Reply; port?: number } = {}): Promise<ProtocolDouble> {
   const models = opts.models ?? ['qwen2.5-coder:7b', 'llama3.2:3b'];
   return startDouble(
     [
@@ -46,5 +46,6 @@ export async function startOllamaDouble(opts: { models?: string[]; fallback?: Re
       },
     ],
     opts.fallback ?? { kind: 'stream', tokens: ['Hello', ' from', ' Ollama'] },
+    opts.port,
   );
 }

@@ -11,6 +11,7 @@ import { AllProvidersFailed, runWithFallback, StreamBroken, type Candidate } fro
 import { estimateTokens, fitBudget, parseDockerfileAnswer, systemPrompt } from './prompts.ts';
 import { isRemote, makeProvider, OllamaProvider } from './providers/index.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { modelAvailable, summarise, unavailable, type Probe } from './readiness.ts';
 import { Redactor } from './redact.ts';
 import { containerFailure, serverContext, type ServerContextDeps } from './server-context.ts';
 import { AssistantStore } from './store.ts';
@@ -97,20 +98,32 @@ export class AssistantService {
 
   async status(): Promise<AiProviderStatus[]> {
     const s = this.settings();
-    return Promise.all(
-      PROVIDERS.map(async (id) => {
-        const key = await this.apiKey(id);
-        const provider = makeProvider(id, s, key);
-        const base = { id, remote: isRemote(id, s), hasKey: id === 'ollama' || !!key, model: s.providers[id].model };
-        if (!provider) return { ...base, reachable: null, models: [], error: 'no API key' };
-        try {
-          const models = await provider.listModels(AbortSignal.timeout(Math.min(5000, s.timeoutMs)));
-          return { ...base, reachable: true, models, error: null };
-        } catch (e) {
-          return { ...base, reachable: false, models: [], error: errorMessage(e) };
-        }
-      }),
-    );
+    const probes = await Promise.all(PROVIDERS.map((id) => this.probe(id, s)));
+    return probes.map((p) => ({ id: p.id, remote: isRemote(p.id, s), hasKey: p.hasKey, reachable: p.reachable, models: p.models, error: p.error, model: p.model, modelAvailable: modelAvailable(p), summary: summarise(p) }));
+  }
+
+  /** Lists the provider's models: the same request whether it comes from Test or before a request. */
+  private async probe(id: AiProviderId, s: AssistantSettings): Promise<Probe> {
+    const key = await this.apiKey(id);
+    const provider = makeProvider(id, s, key);
+    const base = { id, baseUrl: s.providers[id].baseUrl, model: s.providers[id].model, hasKey: id === 'ollama' || !!key };
+    if (!provider) return { ...base, reachable: null, models: [], error: 'no API key' };
+    try {
+      return { ...base, reachable: true, models: await provider.listModels(AbortSignal.timeout(Math.min(5000, s.timeoutMs))), error: null };
+    } catch (e) {
+      return { ...base, reachable: false, models: [], error: errorMessage(e) };
+    }
+  }
+
+  /**
+   * One clear error before any work when no provider in `order` can take a request: a cloud provider with a key
+   * (and consent, when asked for) counts as usable; Ollama is probed, being local and cheap to ask.
+   */
+  private async requireProvider(order: readonly AiProviderId[], s: AssistantSettings, consent: readonly AiProviderId[] | null): Promise<void> {
+    for (const id of order) if (id !== 'ollama' && (await this.apiKey(id)) && (!consent || !isRemote(id, s) || consent.includes(id))) return;
+    const probes = await Promise.all(order.map((id) => this.probe(id, s)));
+    // Reachable is enough here: a request may name another model than the configured one.
+    if (!probes.some((p) => p.reachable)) throw unavailable(probes);
   }
 
   async *pull(model: string, signal: AbortSignal): AsyncGenerator<{ status: string; completed: number | null; total: number | null }> {
@@ -248,6 +261,7 @@ export class AssistantService {
 
   async preview(input: AskInput): Promise<AiPreview> {
     const s = this.settings();
+    await this.requireProvider(input.provider ? [input.provider] : s.fallbackOrder, s, null);
     const provider = await this.firstProvider(input, s);
     const model = input.model ?? s.providers[provider].model;
     const b = await this.build(input, s, model, await this.context(this.store.get(input.conversationId).scope, input, AbortSignal.timeout(180_000)));
@@ -270,6 +284,7 @@ export class AssistantService {
     if (input.provider && isRemote(input.provider, s) && !conversation.consent.includes(input.provider)) {
       throw new AppError('CONSENT_REQUIRED', `provider: ${input.provider} sends data off this machine; review the preview and consent for this conversation first`);
     }
+    await this.requireProvider(order, s, conversation.consent);
     const requests = new Map<AiProviderId, BuiltRequest>();
     const candidates: Candidate[] = [];
     const ctx = await this.context(conversation.scope, input, signal);

@@ -5,6 +5,7 @@ import { useUi } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
 import { assistantHash } from '../assistant/intent.ts';
+import { ExplainLink } from '../assistant/ExplainLink.tsx';
 import { AppForm } from './AppForm.tsx';
 import { useDeployWatch } from './useDeployWatch.ts';
 import { WebhookPanel } from './WebhookPanel.tsx';
@@ -112,9 +113,7 @@ export function DeployPanel({ app, deployId, onDeploy }: { app: App; deployId: s
             {!deploy.attached && running && <span className="muted">re-attaching to the job on the server…</span>}
             {deploy.error && <span className="error-text">{deploy.error}</span>}
             {deploy.status === 'failed' && (
-              <a className="button-link" href={assistantHash({ app: app.id, deploy: deploy.id })} data-testid="explain-deploy">
-                Explain with the assistant
-              </a>
+              <ExplainLink href={assistantHash({ app: app.id, deploy: deploy.id })} testId="explain-deploy" label="Explain with the assistant" />
             )}
           </div>
           <div className="deploy-progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={deploy.progress} data-testid="deploy-progress">

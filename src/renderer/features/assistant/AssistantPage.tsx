@@ -6,7 +6,9 @@ import { describeError } from '../../lib/errors.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
 import { ChatView } from './ChatView.tsx';
 import { intentFromHash } from './intent.ts';
-import { ProviderSettings, useAssistantStatus } from './ProviderSettings.tsx';
+import { ProviderSettings } from './ProviderSettings.tsx';
+import { useAssistantStatus } from './readiness.ts';
+import { SetupGuide } from './SetupGuide.tsx';
 
 const sameScope = (a: ConversationScope, b: ConversationScope) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -15,7 +17,10 @@ export function AssistantPage() {
   const orpc = queryUtils();
   const qc = useQueryClient();
   const toast = useUi((s) => s.toast);
-  const { settings, status } = useAssistantStatus();
+  const { settings, status, readiness } = useAssistantStatus();
+  /** The guide stays open once shown (so Test's result can be read), until closed. */
+  const [guide, setGuide] = useState<'unseen' | 'open' | 'closed'>('unseen');
+  if (guide === 'unseen' && readiness.ready === false) setGuide('open');
   const conversations = useQuery(orpc.assistant.conversations.queryOptions({ input: {} }));
   const servers = useQuery(orpc.servers.list.queryOptions());
   const apps = useQuery(orpc.apps.list.queryOptions({ input: {} }));
@@ -88,6 +93,7 @@ export function AssistantPage() {
           {showSettings ? 'Close settings' : 'Providers…'}
         </button>
       </div>
+      {guide === 'open' && settings && <SetupGuide settings={settings} reason={readiness.reason} onOpenProviders={() => setShowSettings(true)} onClose={readiness.ready ? () => setGuide('closed') : null} />}
       {showSettings && settings && <ProviderSettings key={JSON.stringify(settings)} settings={settings} status={status} />}
       <div className="assistant-layout">
         <aside className="assistant-side">

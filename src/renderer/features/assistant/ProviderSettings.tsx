@@ -1,4 +1,4 @@
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { AiProviderId, AiProviderStatus, AssistantSettings } from '../../../shared/contract/assistant.ts';
 import { useUi } from '../../app/store.ts';
@@ -116,11 +116,4 @@ export function ProviderSettings({ settings, status }: { settings: AssistantSett
       </div>
     </div>
   );
-}
-
-export function useAssistantStatus() {
-  const orpc = queryUtils();
-  const settings = useQuery(orpc.assistant.settings.queryOptions());
-  const status = useQuery({ ...orpc.assistant.status.queryOptions(), refetchInterval: 30_000 });
-  return { settings: settings.data, status: status.data ?? [] };
 }

@@ -8,6 +8,7 @@ import { api, queryUtils } from '../../lib/rpc.ts';
 import { InspectDrawer } from './InspectDrawer.tsx';
 import { useLiveContainers } from './useContainers.ts';
 import { assistantHash } from '../assistant/intent.ts';
+import { ExplainLink } from '../assistant/ExplainLink.tsx';
 import { confirmDialog } from '../../app/confirm.tsx';
 
 type SortKey = 'name' | 'server' | 'state' | 'image' | 'cpu' | 'mem';
@@ -136,9 +137,7 @@ export function ContainersTable() {
                   )}
                   {c.state === 'running' && <button onClick={() => void shell(c)}>Shell</button>}
                   {(c.health === 'unhealthy' || c.state === 'dead' || c.state === 'restarting' || (c.state === 'exited' && !/\(0\)/.test(c.status))) && (
-                    <a className="button-link" href={assistantHash({ server: c.serverId, container: c.name })} data-testid="explain-container">
-                      Explain
-                    </a>
+                    <ExplainLink href={assistantHash({ server: c.serverId, container: c.name })} testId="explain-container" />
                   )}
                   <a className="button-link" href={`#/logs?server=${c.serverId}&containers=${c.id}`}>
                     Logs

@@ -4,6 +4,7 @@ import { useTheme } from '../../app/theme.ts';
 import { useUi } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
 import { queryUtils } from '../../lib/rpc.ts';
+import { AssistantSettingsCard } from '../assistant/SetupGuide.tsx';
 import { AlertsPanel } from './AlertsPanel.tsx';
 import { ProfilesPanel } from './ProfilesPanel.tsx';
 
@@ -78,6 +79,7 @@ export function SettingsPage() {
       <AlertsPanel />
       <SecretsPanel />
       <ProfilesPanel />
+      <AssistantSettingsCard />
       {info.data && (
         <div className="card">
           <h2>About</h2>
