@@ -1,11 +1,25 @@
 import type Docker from 'dockerode';
 import { dockerError, isDockerNotFound } from './errors.ts';
 
+/** Calls in flight per engine and network name: the engine does not refuse a second network of the same name. */
+const inFlight = new WeakMap<Docker, Map<string, Promise<void>>>();
+
 /**
- * Makes sure the bridge network `name` exists, created with `labels` when the engine answers 404. Two callers
- * racing to create it both succeed: a failed create is fine when the network exists afterwards.
+ * Makes sure the bridge network `name` exists, created with `labels` when the engine answers 404. Concurrent calls
+ * for the same engine and name share one check-and-create (Docker would make a duplicate per caller); a failed
+ * create is fine when the network exists after it (another process made it).
  */
-export async function ensureNetwork(api: Docker, name: string, labels: Record<string, string>): Promise<void> {
+export function ensureNetwork(api: Docker, name: string, labels: Record<string, string>): Promise<void> {
+  let calls = inFlight.get(api);
+  if (!calls) inFlight.set(api, (calls = new Map()));
+  const pending = calls.get(name);
+  if (pending) return pending;
+  const call = checkAndCreate(api, name, labels).finally(() => calls.delete(name));
+  calls.set(name, call);
+  return call;
+}
+
+async function checkAndCreate(api: Docker, name: string, labels: Record<string, string>): Promise<void> {
   try {
     await api.getNetwork(name).inspect();
     return;
