@@ -12,7 +12,7 @@ import { composeDown, composeJob, composeOf, composeProject, composeRef, isCompo
 import { builderName, deployContainer, deployImage, JOB_APP_LABEL, jobDirOf, jobReader, jobVars, packFolder, startBuilder } from './job.ts';
 import { toDeploy, type DeployRow, type DeployStore } from './store.ts';
 import type { ContainerStderr } from '../jobs/container.ts';
-import { JobTracker, type TrackerOptions } from '../jobs/tracker.ts';
+import { followTracker, JobTracker, type TrackerOptions } from '../jobs/tracker.ts';
 
 export interface DeployServiceDeps {
   store: DeployStore;
@@ -235,29 +235,24 @@ export class DeployService {
   /** State and log of a deploy, live until it is over. */
   async *watch(deployId: string, since: number, signal: AbortSignal): AsyncGenerator<DeployEvent> {
     let sent = since;
-    const emitLog = (text: string): DeployEvent | null => {
-      if (text.length <= sent) return null;
-      const ev: DeployEvent = { type: 'log', from: sent, data: text.slice(sent) };
-      sent = text.length;
-      return ev;
+    const snapshot = (): DeployEvent[] => {
+      const events: DeployEvent[] = [{ type: 'state', deploy: this.get(deployId) }];
+      const text = this.trackers.get(deployId)?.log ?? this.d.store.deploy(deployId).log ?? '';
+      if (text.length > sent) {
+        events.push({ type: 'log', from: sent, data: text.slice(sent) });
+        sent = text.length;
+      }
+      return events;
     };
-    for (let i = 0; i < 1_000_000 && !signal.aborted; i++) {
-      const t = this.trackers.get(deployId);
-      const deploy = this.get(deployId);
-      yield { type: 'state', deploy };
-      const ev = emitLog(t?.log ?? this.d.store.deploy(deployId).log ?? '');
-      if (ev) yield ev;
-      if (!t) return;
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          t.off('update', done);
-          signal.removeEventListener('abort', done);
-          resolve();
-        };
-        t.on('update', done);
-        signal.addEventListener('abort', done, { once: true });
-        if (!this.trackers.has(deployId) || signal.aborted) done();
-      });
+    const t = this.trackers.get(deployId);
+    if (!t) {
+      if (!signal.aborted) yield* snapshot();
+      return;
+    }
+    try {
+      for await (const _ of followTracker(t, signal)) yield* snapshot();
+    } catch (e) {
+      if (!signal.aborted) throw e;
     }
   }
 

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { App, Deploy } from '../../../shared/contract/apps.ts';
 import { useUi } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
@@ -10,6 +10,7 @@ import { AppForm } from './AppForm.tsx';
 import { useDeployWatch } from './useDeployWatch.ts';
 import { WebhookPanel } from './WebhookPanel.tsx';
 import { ask } from '../../app/confirm.tsx';
+import { LongOperation } from '../../components/LongOperation.tsx';
 
 const STEP_LABEL: Record<string, string> = {
   queued: 'Queued', prepare: 'Preparing', fetch: 'Fetching source', build: 'Building image', start: 'Starting container',
@@ -24,10 +25,6 @@ export function DeployPanel({ app, deployId, onDeploy }: { app: App; deployId: s
   const shown = deployId ?? app.lastDeploy?.id ?? null;
   const { deploy, log } = useDeployWatch(shown);
   const history = useQuery(orpc.apps.deploys.queryOptions({ input: { id: app.id, limit: 20 } }));
-  const logRef = useRef<HTMLPreElement>(null);
-  useEffect(() => {
-    if (logRef.current) logRef.current.scrollTop = logRef.current.scrollHeight;
-  }, [log]);
   useEffect(() => {
     if (deploy && deploy.status !== 'running' && deploy.status !== 'queued') {
       void qc.invalidateQueries({ queryKey: orpc.apps.key() });
@@ -79,11 +76,6 @@ export function DeployPanel({ app, deployId, onDeploy }: { app: App; deployId: s
         <button className="primary" disabled={!!running || run.isPending} onClick={() => run.mutate()} data-testid="deploy-button">
           Deploy
         </button>
-        {running && deploy && (
-          <button onClick={() => cancel.mutate(deploy.id)} data-testid="cancel-button">
-            Cancel
-          </button>
-        )}
       </div>
       <AppSummary app={app} />
       {editing && (
@@ -105,24 +97,21 @@ export function DeployPanel({ app, deployId, onDeploy }: { app: App; deployId: s
       )}
       {app.dockerfileOverride && <DockerfileOverrideNote app={app} />}
       {deploy && (
-        <div className="deploy-status">
-          <div className="row">
-            <strong data-testid="deploy-status">{deploy.status}</strong>
-            <span data-testid="deploy-step">{STEP_LABEL[deploy.step] ?? deploy.step}</span>
-            <span className="muted">{deploy.kind === 'rollback' ? 'rollback' : deploy.commit ? `commit ${deploy.commit.slice(0, 10)}` : ''}</span>
-            {!deploy.attached && running && <span className="muted">re-attaching to the job on the server…</span>}
-            {deploy.error && <span className="error-text">{deploy.error}</span>}
-            {deploy.status === 'failed' && (
-              <ExplainLink href={assistantHash({ app: app.id, deploy: deploy.id })} testId="explain-deploy" label="Explain with the assistant" />
-            )}
-          </div>
-          <div className="deploy-progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={deploy.progress} data-testid="deploy-progress">
-            <div className={`deploy-progress-bar deploy-${deploy.status}`} style={{ width: `${deploy.progress}%` }} />
-          </div>
-          <pre className="deploy-log" ref={logRef} data-testid="deploy-log">
-            {log}
-          </pre>
-        </div>
+        <LongOperation
+          status={deploy.status}
+          step={STEP_LABEL[deploy.step] ?? deploy.step}
+          progress={deploy.progress}
+          log={log}
+          error={deploy.error}
+          onCancel={running ? () => cancel.mutate(deploy.id) : undefined}
+          ids={{ status: 'deploy-status', step: 'deploy-step', progress: 'deploy-progress', log: 'deploy-log', cancel: 'cancel-button' }}
+        >
+          <span className="muted">{deploy.kind === 'rollback' ? 'rollback' : deploy.commit ? `commit ${deploy.commit.slice(0, 10)}` : ''}</span>
+          {!deploy.attached && running && <span className="muted">re-attaching to the job on the server…</span>}
+          {deploy.status === 'failed' && (
+            <ExplainLink href={assistantHash({ app: app.id, deploy: deploy.id })} testId="explain-deploy" label="Explain with the assistant" />
+          )}
+        </LongOperation>
       )}
       <h3>History</h3>
       <table className="table" data-testid="deploy-history">
