@@ -15,7 +15,6 @@ import INSTALL_SCRIPT from './bootstrap-install.sh?raw';
 export const BOOTSTRAP_DIR = '/var/lib/openpanel/bootstrap';
 export { INSTALL_SCRIPT };
 
-const PRESENT_SCRIPT = 'docker version >/dev/null 2>&1 && echo present || echo absent';
 /** The steps the install script announces and how far each is (as the script's own `step` calls say). */
 const STEPS: [prefix: string, progress: number][] = [
   ['apt-update', 25],
@@ -42,8 +41,8 @@ export async function* bootstrapDocker(conn: SshConnection, opts: { signal?: Abo
   yield event('checking', null, '');
   const sudo = await asRoot(conn);
   const signal = opts.signal ? { signal: opts.signal } : {};
-  const present = await conn.exec([...sudo, 'sh', '-c', PRESENT_SCRIPT], { timeoutMs: 30_000, ...signal });
-  if (present.stdout.trim() === 'present') {
+  const present = await conn.exec([...sudo, 'docker', 'version'], { timeoutMs: 30_000, ...signal });
+  if (present.code === 0) {
     yield event('present', null, 'Docker is already installed and running.', { progress: 100, exitCode: 0 });
     return;
   }
