@@ -106,7 +106,7 @@ export function App({ connection }: { connection: Connection }) {
       </nav>
       <div className="main">
         <header className="topbar">
-          <button className="search" onClick={() => setPaletteOpen(true)} aria-label="Open command palette">
+          <button className="search" onClick={() => setPaletteOpen(true)} aria-keyshortcuts="Control+K" data-testid="palette-open">
             Search or run a command… <kbd>Ctrl K</kbd>
           </button>
           <div className="spacer" />

@@ -1,5 +1,6 @@
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import { create } from 'zustand';
+import { Dialog } from '../components/Dialog.tsx';
 
 export interface Ask {
   title: string;
@@ -25,7 +26,7 @@ interface Pending extends Ask {
 
 const useConfirmStore = create<{ pending: Pending | null; set(p: Pending | null): void }>((set) => ({ pending: null, set: (pending) => set({ pending }) }));
 
-/** Asks in a real dialog (focus trapped, Esc cancels, focus restored); resolves when the user answers. */
+/** Asks in a real dialog (Radix: focus trapped, Esc cancels, focus restored); resolves when the user answers. */
 export function ask(q: Ask): Promise<Answer> {
   return new Promise((resolve) => {
     useConfirmStore.getState().pending?.resolve({ ok: false, value: '', option: false });
@@ -50,64 +51,40 @@ export function ConfirmHost() {
 function ConfirmDialog({ q }: { q: Pending }) {
   const [value, setValue] = useState(q.input?.initial ?? '');
   const [option, setOption] = useState(q.option?.initial ?? false);
-  const box = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const before = document.activeElement as HTMLElement | null;
-    box.current?.querySelector<HTMLElement>(q.input ? 'input' : 'button[data-cancel]')?.focus();
-    return () => before?.focus?.();
-  }, [q.input]);
   const done = (ok: boolean) => {
+    if (useConfirmStore.getState().pending !== q) return;
     useConfirmStore.getState().set(null);
     q.resolve({ ok, value, option });
   };
-  const onKeyDown = (e: React.KeyboardEvent) => {
-    if (e.key === 'Escape') {
-      e.stopPropagation();
-      done(false);
-    }
-    if (e.key !== 'Tab' || !box.current) return;
-    const items = [...box.current.querySelectorAll<HTMLElement>('input, button')];
-    const first = items[0];
-    const last = items[items.length - 1];
-    const wrapTo = e.shiftKey ? (document.activeElement === first ? last : null) : document.activeElement === last ? first : null;
-    if (wrapTo) {
-      e.preventDefault();
-      wrapTo.focus();
-    }
-  };
   return (
-    <div className="overlay" onMouseDown={(e) => e.target === e.currentTarget && done(false)}>
-      <div ref={box} className="dialog" role="alertdialog" aria-modal="true" aria-labelledby="confirm-title" aria-describedby={q.detail ? 'confirm-detail' : undefined} onKeyDown={onKeyDown} data-testid="confirm-dialog">
-        <h2 id="confirm-title">{q.title}</h2>
-        {q.detail && <p id="confirm-detail">{q.detail}</p>}
-        <form
-          className="form"
-          onSubmit={(e) => {
-            e.preventDefault();
-            done(true);
-          }}
-        >
-          {q.input && (
-            <>
-              <label htmlFor="confirm-input">{q.input.label}</label>
-              <input id="confirm-input" value={value} onChange={(e) => setValue(e.target.value)} />
-            </>
-          )}
-          {q.option && (
-            <label className="full">
-              <input type="checkbox" checked={option} onChange={(e) => setOption(e.target.checked)} /> {q.option.label}
-            </label>
-          )}
-          <div className="actions full">
-            <button type="button" data-cancel onClick={() => done(false)}>
-              Cancel
-            </button>
-            <button type="submit" className={q.danger ? 'danger' : 'primary'} disabled={!!q.input && !value.trim()}>
-              {q.confirmLabel ?? 'OK'}
-            </button>
-          </div>
-        </form>
-      </div>
-    </div>
+    <Dialog role="alertdialog" title={q.title} description={q.detail} onClose={() => done(false)} dismissOnOutside initialFocus={q.input ? 'input' : 'button[data-cancel]'} testId="confirm-dialog">
+      <form
+        className="form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          done(true);
+        }}
+      >
+        {q.input && (
+          <>
+            <label htmlFor="confirm-input">{q.input.label}</label>
+            <input id="confirm-input" value={value} onChange={(e) => setValue(e.target.value)} />
+          </>
+        )}
+        {q.option && (
+          <label className="full">
+            <input type="checkbox" checked={option} onChange={(e) => setOption(e.target.checked)} /> {q.option.label}
+          </label>
+        )}
+        <div className="actions full">
+          <button type="button" data-cancel onClick={() => done(false)}>
+            Cancel
+          </button>
+          <button type="submit" className={q.danger ? 'danger' : 'primary'} disabled={!!q.input && !value.trim()}>
+            {q.confirmLabel ?? 'OK'}
+          </button>
+        </div>
+      </form>
+    </Dialog>
   );
 }

@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
+import { useUiRequest } from '../../app/store.ts';
 import { queryUtils } from '../../lib/rpc.ts';
 import { AppForm } from './AppForm.tsx';
 import { DeployPanel } from './DeployPanel.tsx';
@@ -15,6 +16,15 @@ export function AppsPage() {
   const [selected, setSelected] = useState<string | null>(null);
   const [deployId, setDeployId] = useState<string | null>(null);
   const [creating, setCreating] = useState(false);
+  // The palette asks for an app: show it; "deploy" is then run by its DeployPanel's own deploy action.
+  const show = (r: { serverId: string; appId: string }) => {
+    setServerId(r.serverId);
+    setSelected(r.appId);
+    setCreating(false);
+    setDeployId(null);
+  };
+  useUiRequest('show-app', () => true, show);
+  useUiRequest('deploy-app', () => true, show, true);
   const app = apps.data?.find((a) => a.id === selected) ?? (creating ? undefined : apps.data?.[0]);
 
   if (servers.data && servers.data.length === 0)

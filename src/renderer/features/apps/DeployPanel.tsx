@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import type { App, Deploy } from '../../../shared/contract/apps.ts';
-import { useUi } from '../../app/store.ts';
+import { useUi, useUiRequest } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
 import { assistantHash } from '../assistant/intent.ts';
@@ -39,6 +39,7 @@ export function DeployPanel({ app, deployId, onDeploy }: { app: App; deployId: s
   const rollback = useMutation({ mutationFn: (to: string) => api().apps.rollback({ id: app.id, toDeployId: to }), onSuccess: started, onError: onError('Could not roll back') });
   const cancel = useMutation({ mutationFn: (id: string) => api().apps.cancel({ deployId: id }), onSuccess: () => void qc.invalidateQueries({ queryKey: orpc.apps.key() }), onError: onError('Could not cancel') });
   const running = deploy && (deploy.status === 'running' || deploy.status === 'queued');
+  useUiRequest('deploy-app', (r) => r.appId === app.id, () => run.mutate());
   const [editing, setEditing] = useState(false);
   const remove = useMutation({
     mutationFn: (removeImages: boolean) => api().apps.remove({ id: app.id, removeImages }),

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { describeError } from '../../lib/errors.ts';
 import { api } from '../../lib/rpc.ts';
+import { Dialog } from '../../components/Dialog.tsx';
 
 /** Running a proposed command needs the server's name typed in; it runs as argv (no shell) and is audited, as is a decline. */
 export function RunCommandDialog({ serverId, serverName, argv, messageId, conversationId, onClose }: { serverId: string; serverName: string; argv: string[]; messageId: string; conversationId: string; onClose: () => void }) {
@@ -19,45 +20,41 @@ export function RunCommandDialog({ serverId, serverName, argv, messageId, conver
       setBusy(false);
     }
   };
+  const close = () => {
+    // Declining is a decision too: recorded (server and argv) in the audit log; nothing runs.
+    if (!result) void api().assistant.decide({ messageId, decision: 'declined', what: 'command', serverId, argv }).catch(() => undefined);
+    onClose();
+  };
   return (
-    <div className="overlay" role="dialog" aria-modal="true">
-      <div className="dialog" data-testid="run-command-dialog">
-        <h2>Run on {serverName}?</h2>
-        <p>This command was proposed by the assistant. It runs on <strong>{serverName}</strong> as the server's SSH user, exactly as these arguments:</p>
-        <pre className="consent-payload">{JSON.stringify(argv)}</pre>
+    // Esc is Cancel (a recorded decline).
+    <Dialog testId="run-command-dialog" title={`Run on ${serverName}?`} onClose={close}>
+      <p>This command was proposed by the assistant. It runs on <strong>{serverName}</strong> as the server's SSH user, exactly as these arguments:</p>
+      <pre className="consent-payload">{JSON.stringify(argv)}</pre>
+      {!result && (
+        <label>
+          Type <strong>{serverName}</strong> to confirm
+          <input value={typed} onChange={(e) => setTyped(e.target.value)} aria-label="Server name" autoFocus />
+        </label>
+      )}
+      {error && <p className="error-text">{error}</p>}
+      {result && (
+        <pre className="consent-payload" data-testid="run-result">
+          exit {String(result.code)}
+          {'\n'}
+          {result.stdout}
+          {result.stderr}
+        </pre>
+      )}
+      <div className="actions">
+        <button onClick={close} data-testid="run-cancel">
+          {result ? 'Close' : 'Cancel'}
+        </button>
         {!result && (
-          <label>
-            Type <strong>{serverName}</strong> to confirm
-            <input value={typed} onChange={(e) => setTyped(e.target.value)} aria-label="Server name" autoFocus />
-          </label>
-        )}
-        {error && <p className="error-text">{error}</p>}
-        {result && (
-          <pre className="consent-payload" data-testid="run-result">
-            exit {String(result.code)}
-            {'\n'}
-            {result.stdout}
-            {result.stderr}
-          </pre>
-        )}
-        <div className="actions">
-          <button
-            onClick={() => {
-              // Declining is a decision too: recorded (server and argv) in the audit log; nothing runs.
-              if (!result) void api().assistant.decide({ messageId, decision: 'declined', what: 'command', serverId, argv }).catch(() => undefined);
-              onClose();
-            }}
-            data-testid="run-cancel"
-          >
-            {result ? 'Close' : 'Cancel'}
+          <button className="primary" disabled={busy || typed !== serverName} onClick={() => void run()}>
+            Run on {serverName}
           </button>
-          {!result && (
-            <button className="primary" disabled={busy || typed !== serverName} onClick={() => void run()}>
-              Run on {serverName}
-            </button>
-          )}
-        </div>
+        )}
       </div>
-    </div>
+    </Dialog>
   );
 }

@@ -1,11 +1,12 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { BackupJob } from '../../../shared/contract/backups.ts';
-import { useUi } from '../../app/store.ts';
+import { useUi, useUiRequest } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
 import { bytes } from '../../lib/format.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
 import { promptDialog } from '../../app/confirm.tsx';
+import { runBackupNow } from './actions.ts';
 
 const KIND_LABELS: Record<string, string> = { postgres: 'PostgreSQL', mariadb: 'MariaDB', mysql: 'MySQL', redis: 'Redis', mongo: 'MongoDB', volume: 'volume' };
 
@@ -23,16 +24,10 @@ export function JobCard({ job, lastRun }: { job: BackupJob; lastRun: { state: st
   };
 
   const runNow = async () => {
-    try {
-      for await (const p of await api().backups.runNow({ jobId: job.id })) {
-        setProgress((prev) => ({ phase: p.phase, bytes: Math.max(p.bytes, prev?.bytes ?? 0), estimate: p.estimate }));
-        if (p.phase === 'failed') toast({ kind: 'error', title: 'Backup failed', detail: p.error ?? undefined });
-      }
-    } catch (e) {
-      toast({ kind: 'error', title: 'Backup failed', detail: describeError(e).message });
-    }
+    await runBackupNow(job.id, (p) => setProgress((prev) => ({ ...p, bytes: Math.max(p.bytes, prev?.bytes ?? 0) })));
     refresh();
   };
+  useUiRequest('backup-now', (r) => r.jobId === job.id, () => void runNow());
   const dbs = useQuery(orpc.databases.list.queryOptions({ input: {} }));
   const source = job.source.kind === 'database' ? dbs.data?.find((d) => d.id === (job.source as { databaseId: string }).databaseId) : undefined;
   const restore = async (key: string) => {

@@ -1,22 +1,18 @@
 import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import type { Container } from '../../../shared/contract/containers.ts';
-import { useUi } from '../../app/store.ts';
-import { describeError } from '../../lib/errors.ts';
 import { bytes, percent } from '../../lib/format.ts';
-import { api, queryUtils } from '../../lib/rpc.ts';
+import { queryUtils } from '../../lib/rpc.ts';
 import { InspectDrawer } from './InspectDrawer.tsx';
 import { useLiveContainers } from './useContainers.ts';
 import { assistantHash } from '../assistant/intent.ts';
 import { ExplainLink } from '../assistant/ExplainLink.tsx';
-import { confirmDialog } from '../../app/confirm.tsx';
+import { containerAction, containerLogsHash, openContainerShell, type ContainerAction } from './actions.ts';
 
 type SortKey = 'name' | 'server' | 'state' | 'image' | 'cpu' | 'mem';
-type Action = 'start' | 'stop' | 'restart' | 'kill' | 'remove';
 
 export function ContainersTable() {
   const orpc = queryUtils();
-  const toast = useUi((s) => s.toast);
   const servers = useQuery(orpc.servers.list.queryOptions());
   const { containers, loading } = useLiveContainers();
   const [q, setQ] = useState('');
@@ -46,22 +42,7 @@ export function ContainersTable() {
       .sort((a, b) => (val(a) > val(b) ? sort.dir : val(a) < val(b) ? -sort.dir : 0));
   }, [containers, q, server, state, sort, serverName]);
 
-  const act = async (c: Container, action: Action) => {
-    if (action === 'remove' && !(await confirmDialog({ title: `Remove container ${c.name} on ${serverName.get(c.serverId)}?`, ...(c.state === 'running' ? { detail: 'It is running and will be stopped.' } : {}), confirmLabel: 'Remove container', danger: true }))) return;
-    try {
-      await api().containers.action({ serverId: c.serverId, id: c.id, action, force: action === 'remove' && c.state === 'running' });
-    } catch (e) {
-      toast({ kind: 'error', title: `${action} ${c.name} failed`, detail: describeError(e).message });
-    }
-  };
-  const shell = async (c: Container) => {
-    try {
-      const t = await api().terminals.open({ serverId: c.serverId, target: { kind: 'container', containerId: c.id } });
-      window.location.hash = `#/terminals/${t.id}`;
-    } catch (e) {
-      toast({ kind: 'error', title: `Shell in ${c.name} failed`, detail: describeError(e).message });
-    }
-  };
+  const act = (c: Container, action: ContainerAction) => containerAction(c, action, serverName.get(c.serverId));
   const th = (key: SortKey, label: string) => (
     <th onClick={() => setSort((s) => ({ key, dir: s.key === key ? (-s.dir as 1 | -1) : 1 }))} style={{ cursor: 'pointer' }} aria-sort={sort.key === key ? (sort.dir === 1 ? 'ascending' : 'descending') : 'none'}>
       {label}
@@ -109,7 +90,9 @@ export function ContainersTable() {
           {rows.map((c) => (
             <tr key={`${c.serverId}/${c.id}`} className="clickable" data-container={c.name} onClick={() => setOpen(c)}>
               <td>
-                {c.name}
+                <button className="link-button" onClick={() => setOpen(c)} data-testid="inspect-open">
+                  {c.name}
+                </button>
                 {c.managed && <span className="badge">managed</span>}
               </td>
               <td>{serverName.get(c.serverId)}</td>
@@ -135,11 +118,11 @@ export function ContainersTable() {
                   ) : (
                     <button onClick={() => void act(c, 'start')}>Start</button>
                   )}
-                  {c.state === 'running' && <button onClick={() => void shell(c)}>Shell</button>}
+                  {c.state === 'running' && <button onClick={() => void openContainerShell(c)}>Shell</button>}
                   {(c.health === 'unhealthy' || c.state === 'dead' || c.state === 'restarting' || (c.state === 'exited' && !/\(0\)/.test(c.status))) && (
                     <ExplainLink href={assistantHash({ server: c.serverId, container: c.name })} testId="explain-container" />
                   )}
-                  <a className="button-link" href={`#/logs?server=${c.serverId}&containers=${c.id}`}>
+                  <a className="button-link" href={containerLogsHash(c)}>
                     Logs
                   </a>
                   <button onClick={() => void act(c, 'remove')}>Remove</button>
@@ -149,7 +132,7 @@ export function ContainersTable() {
           ))}
         </tbody>
       </table>
-      {open && <InspectDrawer container={open} onClose={() => setOpen(null)} />}
+      {open && <InspectDrawer key={`${open.serverId}/${open.id}`} container={open} onClose={() => setOpen(null)} />}
     </>
   );
 }

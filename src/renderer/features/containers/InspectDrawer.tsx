@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { Container } from '../../../shared/contract/containers.ts';
 import { useUi } from '../../app/store.ts';
+import { Drawer } from '../../components/Dialog.tsx';
 import { describeError } from '../../lib/errors.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
 
@@ -21,14 +22,7 @@ export function InspectDrawer({ container, onClose }: { container: Container; on
   };
   const i = info.data;
   return (
-    <aside className="drawer" role="dialog" aria-label={`Container ${container.name}`} data-testid="inspect">
-      <div className="row">
-        <h2 style={{ margin: 0 }}>{container.name}</h2>
-        <div className="spacer" />
-        <button onClick={onClose} aria-label="Close">
-          ✕
-        </button>
-      </div>
+    <Drawer title={container.name} label={`Container ${container.name}`} testId="inspect" onClose={onClose}>
       {info.error && <p className="field-error">{describeError(info.error).message}</p>}
       {i && (
         <>
@@ -84,6 +78,6 @@ export function InspectDrawer({ container, onClose }: { container: Container; on
           </div>
         </>
       )}
-    </aside>
+    </Drawer>
   );
 }

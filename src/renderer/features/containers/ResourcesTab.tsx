@@ -7,6 +7,7 @@ import { describeError } from '../../lib/errors.ts';
 import { bytes } from '../../lib/format.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
 import { confirmDialog } from '../../app/confirm.tsx';
+import { Dialog } from '../../components/Dialog.tsx';
 
 type Kind = 'images' | 'volumes' | 'networks';
 
@@ -93,27 +94,24 @@ export function ResourcesTab({ kind }: { kind: Kind }) {
         </tbody>
       </table>
       {preview && (
-        <div className="overlay">
-          <div className="dialog" role="dialog" aria-modal="true" aria-label="Prune preview">
-            <h2>Prune {preview.items.length} unused {kind}?</h2>
-            {kind !== 'networks' && (
-              <p>
-                This frees <strong data-testid="reclaimable">{bytes(preview.reclaimableBytes)}</strong>.
-              </p>
-            )}
-            <ul className="small mono" style={{ maxHeight: 200, overflow: 'auto' }}>
-              {preview.items.map((i) => (
-                <li key={i}>{i}</li>
-              ))}
-            </ul>
-            <div className="actions">
-              <button onClick={() => setPreview(null)}>Cancel</button>
-              <button className="primary" disabled={preview.items.length === 0} onClick={() => void prune()}>
-                Prune
-              </button>
-            </div>
+        <Dialog label="Prune preview" title={`Prune ${preview.items.length} unused ${kind}?`} onClose={() => setPreview(null)}>
+          {kind !== 'networks' && (
+            <p>
+              This frees <strong data-testid="reclaimable">{bytes(preview.reclaimableBytes)}</strong>.
+            </p>
+          )}
+          <ul className="small mono" style={{ maxHeight: 200, overflow: 'auto' }}>
+            {preview.items.map((i) => (
+              <li key={i}>{i}</li>
+            ))}
+          </ul>
+          <div className="actions">
+            <button onClick={() => setPreview(null)}>Cancel</button>
+            <button className="primary" disabled={preview.items.length === 0} onClick={() => void prune()}>
+              Prune
+            </button>
           </div>
-        </div>
+        </Dialog>
       )}
     </>
   );

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { HostKeyPrompt } from '../../../shared/contract/servers.ts';
 import { useUi } from '../../app/store.ts';
 import { api } from '../../lib/rpc.ts';
+import { Dialog } from '../../components/Dialog.tsx';
 import { useSubscription } from '../../lib/subscription.ts';
 
 /**
@@ -33,26 +34,24 @@ export function HostKeyPrompts() {
     if (!result.ok) toast({ kind: 'error', title: `The prompt for ${current.host}:${current.port} was no longer open`, detail: 'Test the connection again to be asked again.' });
   };
   return (
-    <div className="overlay">
-      <div className="dialog" role="dialog" aria-modal="true" aria-label="Unknown host key">
-        <h2>Trust this server’s host key?</h2>
-        <p>
-          First connection to <strong>{current.host}:{current.port}</strong>. Compare this fingerprint with the one the server shows (<code>ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub</code>):
-        </p>
-        <div className="fingerprint" data-testid="prompt-fingerprint">
-          {current.keyType} {current.fingerprint}
-        </div>
-        <p className="small muted" data-testid="prompt-wait">
-          The connection waits for your answer, <Remaining until={current.expiresAt} />.
-        </p>
-        <div className="actions">
-          <button onClick={() => void answer(false)}>Reject</button>
-          <button className="primary" onClick={() => void answer(true)}>
-            Trust and connect
-          </button>
-        </div>
+    // Esc answers Reject, as the Reject button does: the connection waiting on this key is refused.
+    <Dialog key={current.id} label="Unknown host key" title="Trust this server’s host key?" onClose={() => void answer(false)}>
+      <p>
+        First connection to <strong>{current.host}:{current.port}</strong>. Compare this fingerprint with the one the server shows (<code>ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub</code>):
+      </p>
+      <div className="fingerprint" data-testid="prompt-fingerprint">
+        {current.keyType} {current.fingerprint}
       </div>
-    </div>
+      <p className="small muted" data-testid="prompt-wait">
+        The connection waits for your answer, <Remaining until={current.expiresAt} />.
+      </p>
+      <div className="actions">
+        <button onClick={() => void answer(false)}>Reject</button>
+        <button className="primary" onClick={() => void answer(true)}>
+          Trust and connect
+        </button>
+      </div>
+    </Dialog>
   );
 }
 

@@ -4,6 +4,7 @@ import type { Server, SshConfigCandidate } from '../../../shared/contract/server
 import { useUi } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
+import { Dialog } from '../../components/Dialog.tsx';
 
 /** Imports hosts from an OpenSSH client config: jump hosts first, so ProxyJump becomes a link between servers. */
 export function ImportSshConfigDialog({ onClose }: { onClose(): void }) {
@@ -68,67 +69,64 @@ export function ImportSshConfigDialog({ onClose }: { onClose(): void }) {
   });
 
   return (
-    <div className="overlay">
-      <div className="dialog" role="dialog" aria-modal="true" aria-label="Import from SSH config" style={{ width: 720 }}>
-        <h2>Import from ~/.ssh/config</h2>
-        {!candidates ? (
-          <>
-            <p className="muted">Paste an OpenSSH client config, or read the one of the user running OpenPanel. Nothing is saved until you import.</p>
-            <textarea rows={10} style={{ width: '100%' }} className="mono" value={text} onChange={(e) => setText(e.target.value)} aria-label="SSH config text" placeholder={'Host web-1\n  HostName 203.0.113.10\n  User deploy\n  IdentityFile ~/.ssh/id_ed25519'} />
-            <div className="actions">
-              <button onClick={onClose}>Cancel</button>
-              <button onClick={() => void readLocal()}>Read ~/.ssh/config</button>
-              <button className="primary" onClick={() => void parse(text)} disabled={!text.trim()}>
-                Preview
-              </button>
-            </div>
-          </>
-        ) : (
-          <>
-            <table className="table" data-testid="import-candidates">
-              <thead>
-                <tr>
-                  <th />
-                  <th>Alias</th>
-                  <th>Address</th>
-                  <th>User</th>
-                  <th>Key</th>
-                  <th>Jump</th>
-                  <th>Result</th>
+    <Dialog label="Import from SSH config" title="Import from ~/.ssh/config" width={720} onClose={onClose}>
+      {!candidates ? (
+        <>
+          <p className="muted">Paste an OpenSSH client config, or read the one of the user running OpenPanel. Nothing is saved until you import.</p>
+          <textarea rows={10} style={{ width: '100%' }} className="mono" value={text} onChange={(e) => setText(e.target.value)} aria-label="SSH config text" placeholder={'Host web-1\n  HostName 203.0.113.10\n  User deploy\n  IdentityFile ~/.ssh/id_ed25519'} />
+          <div className="actions">
+            <button onClick={onClose}>Cancel</button>
+            <button onClick={() => void readLocal()}>Read ~/.ssh/config</button>
+            <button className="primary" onClick={() => void parse(text)} disabled={!text.trim()}>
+              Preview
+            </button>
+          </div>
+        </>
+      ) : (
+        <>
+          <table className="table" data-testid="import-candidates">
+            <thead>
+              <tr>
+                <th />
+                <th>Alias</th>
+                <th>Address</th>
+                <th>User</th>
+                <th>Key</th>
+                <th>Jump</th>
+                <th>Result</th>
+              </tr>
+            </thead>
+            <tbody>
+              {candidates.map((c) => (
+                <tr key={c.alias}>
+                  <td>
+                    <input
+                      type="checkbox"
+                      aria-label={`Import ${c.alias}`}
+                      checked={selected.has(c.alias)}
+                      onChange={(e) => setSelected((s) => (e.target.checked ? new Set([...s, c.alias]) : new Set([...s].filter((x) => x !== c.alias))))}
+                    />
+                  </td>
+                  <td>{c.alias}</td>
+                  <td>
+                    {c.host}:{c.port}
+                  </td>
+                  <td>{c.username ?? 'root'}</td>
+                  <td className="small mono">{c.identityFile ?? 'agent'}</td>
+                  <td>{c.proxyJump ?? '—'}</td>
+                  <td className="small">{results[c.alias] ?? c.problems.join('; ')}</td>
                 </tr>
-              </thead>
-              <tbody>
-                {candidates.map((c) => (
-                  <tr key={c.alias}>
-                    <td>
-                      <input
-                        type="checkbox"
-                        aria-label={`Import ${c.alias}`}
-                        checked={selected.has(c.alias)}
-                        onChange={(e) => setSelected((s) => (e.target.checked ? new Set([...s, c.alias]) : new Set([...s].filter((x) => x !== c.alias))))}
-                      />
-                    </td>
-                    <td>{c.alias}</td>
-                    <td>
-                      {c.host}:{c.port}
-                    </td>
-                    <td>{c.username ?? 'root'}</td>
-                    <td className="small mono">{c.identityFile ?? 'agent'}</td>
-                    <td>{c.proxyJump ?? '—'}</td>
-                    <td className="small">{results[c.alias] ?? c.problems.join('; ')}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-            <div className="actions">
-              <button onClick={onClose}>Close</button>
-              <button className="primary" onClick={() => run.mutate()} disabled={run.isPending || selected.size === 0}>
-                Import {selected.size} server{selected.size === 1 ? '' : 's'}
-              </button>
-            </div>
-          </>
-        )}
-      </div>
-    </div>
+              ))}
+            </tbody>
+          </table>
+          <div className="actions">
+            <button onClick={onClose}>Close</button>
+            <button className="primary" onClick={() => run.mutate()} disabled={run.isPending || selected.size === 0}>
+              Import {selected.size} server{selected.size === 1 ? '' : 's'}
+            </button>
+          </div>
+        </>
+      )}
+    </Dialog>
   );
 }

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { Server, TestStep } from '../../../shared/contract/servers.ts';
-import { useUi } from '../../app/store.ts';
+import { useUi, useUiRequest } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
 import { bytes } from '../../lib/format.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
@@ -11,6 +11,7 @@ import { MetricsCharts } from './MetricsCharts.tsx';
 import { ServerDialog } from './ServerDialog.tsx';
 import { StatusBadge, useStatus } from './status.tsx';
 import { confirmDialog } from '../../app/confirm.tsx';
+import { openTerminal } from '../terminals/open.ts';
 
 
 export function ServerDetail({ server }: { server: Server }) {
@@ -20,6 +21,7 @@ export function ServerDetail({ server }: { server: Server }) {
   const status = useStatus((s) => s.byId[server.id]);
   const [steps, setSteps] = useState<TestStep[] | null>(null);
   const [editing, setEditing] = useState(false);
+  useUiRequest('edit-server', (r) => r.serverId === server.id, () => setEditing(true));
   const facts = useQuery({ ...orpc.servers.facts.queryOptions({ input: { id: server.id } }), retry: false });
   const test = useMutation({
     mutationFn: () => api().servers.test({ id: server.id }),
@@ -46,14 +48,7 @@ export function ServerDetail({ server }: { server: Server }) {
         <StatusBadge status={status} />
         <div className="spacer" />
         <button
-          onClick={() =>
-            void api()
-              .terminals.open({ serverId: server.id })
-              .then(
-                (t) => (window.location.hash = `#/terminals/${t.id}`),
-                (e: unknown) => toast({ kind: 'error', title: 'Terminal failed', detail: describeError(e).message }),
-              )
-          }
+          onClick={() => void openTerminal({ serverId: server.id }, 'Terminal failed')}
         >
           Terminal
         </button>

@@ -1,0 +1,120 @@
+import { AxeBuilder } from '@axe-core/playwright';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUSYBOX_TAG, Testbed, type TestServer } from '../testbed/index.ts';
+import { launchBrowser, watchErrors } from '../helpers/browser.ts';
+import { addServer } from '../helpers/servers.ts';
+import { startWebProcess, type WebProcess } from '../helpers/web-process.ts';
+
+interface Finding {
+  rule: string;
+  impact: string;
+  targets: string[];
+  summary: string;
+}
+
+/** axe-core on the page as it is now; only serious and critical violations count. */
+async function scan(page: Page): Promise<Finding[]> {
+  const results = await new AxeBuilder({ page }).analyze();
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({ rule: v.id, impact: v.impact ?? '', targets: v.nodes.map((n) => n.target.join(' ')), summary: v.nodes[0]?.failureSummary ?? '' }));
+}
+
+/** Like openApp, but in a context of its own: AxeBuilder opens a helper page in the page's context. */
+async function openApp(browser: Browser, url: string): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  const page = await context.newPage();
+  const errors = watchErrors(page);
+  await page.goto(url);
+  await page.waitForSelector('nav[aria-label="Main"]');
+  return { page, errors };
+}
+
+describe('accessibility scan with axe-core (Chromium, web mode, real server)', () => {
+  let bed: Testbed;
+  let s: TestServer;
+  let web: WebProcess;
+  let browser: Browser;
+  let serverId: string;
+
+  beforeAll(async () => {
+    bed = await Testbed.create({ prefix: 'e2ea11y' });
+    s = await bed.addServer({ name: 'a11y', images: ['busybox'] });
+    await s.exec(['docker', 'run', '-d', '--name', 'web', BUSYBOX_TAG, 'sh', '-c', 'while :; do echo "line $(date +%s)"; sleep 1; done'], { check: true });
+    web = await startWebProcess();
+    const { client, close } = await web.client();
+    serverId = (await addServer(client, s, { name: 'a11y-1' })).id;
+    close();
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await web?.stop();
+    await bed?.teardown();
+  });
+
+  it('positive controls: an unlabeled button and unreadable text injected into the page are reported', async () => {
+    const { page } = await openApp(browser, web.url);
+    await page.evaluate(() => {
+      const b = document.createElement('button');
+      b.id = 'axe-control-button';
+      document.querySelector('main')!.append(b);
+      const p = document.createElement('p');
+      p.id = 'axe-control-contrast';
+      p.textContent = 'barely visible';
+      p.style.cssText = 'color: #777; background: #888;';
+      document.querySelector('main')!.append(p);
+    });
+    const findings = await scan(page);
+    expect(findings.find((f) => f.rule === 'button-name')?.targets).toContain('#axe-control-button');
+    expect(findings.find((f) => f.rule === 'color-contrast')?.targets).toContain('#axe-control-contrast');
+  });
+
+  const ROUTES = ['servers', 'servers/$id', 'containers', 'logs', 'terminals', 'apps', 'databases', 'backups', 'assistant', 'activity', 'settings'];
+
+  for (const theme of ['light', 'dark'] as const) {
+    it(`main pages, a dialog, the palette, a drawer and a confirmation have no serious violations (${theme} theme)`, async () => {
+      const { page, errors } = await openApp(browser, web.url);
+      const current = await page.evaluate(() => document.documentElement.dataset.theme);
+      if (current !== theme) await page.click('[data-testid="theme-toggle"]');
+      await page.waitForFunction((t) => document.documentElement.dataset.theme === t, theme);
+      const base = web.url.replace(/#.*/, '');
+      const report: Record<string, Finding[]> = {};
+      for (const route of ROUTES) {
+        await page.goto(`${base}#/${route.replace('$id', serverId)}`);
+        await page.waitForSelector(`main[data-page="${route.split('/')[0]}"]`);
+        // Let the page's first data arrive (lists, facts), so the scan sees it filled in, not only its loading state.
+        await page.waitForLoadState('networkidle').catch(() => undefined);
+        await page.waitForTimeout(1500);
+        report[route] = await scan(page);
+      }
+      await page.goto(`${base}#/servers`);
+      await page.click('button:has-text("Add server")');
+      await page.waitForSelector('[role="dialog"][aria-label="Add server"]');
+      report['add-server dialog'] = await scan(page);
+      await page.keyboard.press('Escape');
+      await page.click('[data-testid="palette-open"]');
+      await page.waitForSelector('[data-testid="palette"] [cmdk-item]');
+      await page.keyboard.type('web');
+      await page.waitForSelector('[data-testid="palette"] [data-command^="container-"]', { timeout: 20_000 });
+      report.palette = await scan(page);
+      await page.keyboard.press('Escape');
+      await page.goto(`${base}#/containers`);
+      await page.click('tr[data-container="web"] [data-testid="inspect-open"]', { timeout: 30_000 });
+      await page.waitForSelector('[data-testid="inspect"] [data-env]', { timeout: 20_000 }).catch(() => undefined);
+      await page.waitForSelector('[data-testid="inspect"]');
+      report['inspect drawer'] = await scan(page);
+      await page.keyboard.press('Escape');
+      await page.click('tr[data-container="web"] button:has-text("Remove")');
+      await page.waitForSelector('[data-testid="confirm-dialog"]');
+      report['confirm dialog'] = await scan(page);
+      await page.keyboard.press('Escape');
+      const failing = Object.fromEntries(Object.entries(report).filter(([, f]) => f.length > 0));
+      expect(failing).toEqual({});
+      // The scans covered what they claim: every route and overlay was scanned.
+      expect(Object.keys(report)).toHaveLength(ROUTES.length + 4);
+      expect(errors).toEqual([]);
+    });
+  }
+});
