@@ -1,11 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditService } from './services/audit/service.ts';
+import { Disposables } from './services/core/lifecycle.ts';
 import { StreamRegistry } from './services/core/streams.ts';
 import { openStorage, type Storage } from './services/db/index.ts';
 import { SecretsService, type SecretBackendChoice } from './services/secrets/service.ts';
 import { SettingsService } from './services/settings/service.ts';
 import { DockerService } from './services/docker/service.ts';
+import { ServerDirectory } from './services/hosts/directory.ts';
 import { ServersService } from './services/hosts/service.ts';
 import { HostKeyService } from './services/ssh/host-keys.ts';
 import { ConnectionPool, type PoolOptions } from './services/ssh/pool.ts';
@@ -58,84 +60,81 @@ export interface AppServices {
   databases: DatabasesService;
   /** Encrypted backups to S3, scheduled on the servers (Data). */
   backups: BackupsService;
+  /** Stops everything started, in reverse order of creation (see Disposables). */
   close(): Promise<void>;
 }
 
 export async function createApp(options: AppOptions): Promise<AppServices> {
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  const storage = openStorage(join(options.dataDir, 'openpanel.db'));
-  const secrets = await SecretsService.open(storage.db, options.dataDir, options.secretBackend ?? 'auto');
-  const hostKeys = new HostKeyService(storage.db);
-  // The pool asks the servers service for endpoints and credentials; both are built here, once.
-  let serversRef: ServersService | null = null;
-  const pool = new ConnectionPool({ describe: (id) => serversRef!.describe(id), hostKeys, ...options.ssh });
-  const docker = new DockerService(pool, (id) => serversRef!.dockerSocket(id));
-  const serversService = new ServersService({ db: storage.db, secrets, hostKeys, pool, docker });
-  serversRef = serversService;
-  const settings = new SettingsService(storage.db);
-  let monitorRef: FleetMonitor | null = null;
-  const containers = new ContainersService(docker, { latest: (sid, cid) => monitorRef?.latest(sid, cid) ?? null });
-  const metrics = new MetricsStore(storage.db);
+  // Constructors only wire; start() below begins timers and subscriptions; close() disposes in reverse order.
+  const disposables = new Disposables();
+  try {
+    return await build(options, disposables);
+  } catch (e) {
+    await disposables.dispose().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function build(options: AppOptions, disposables: Disposables): Promise<AppServices> {
+  const add = disposables.add.bind(disposables);
+  const storage = add('storage', openStorage(join(options.dataDir, 'openpanel.db')), (service) => service.close());
+  const db = storage.db;
+  const secrets = await SecretsService.open(db, options.dataDir, options.secretBackend ?? 'auto');
+  const hostKeys = new HostKeyService(db);
+  const directory = new ServerDirectory({ db, secrets });
+  const pool = add('ssh pool', new ConnectionPool({ describe: (id) => directory.describe(id), hostKeys, ...options.ssh }), (service) => service.closeAll());
+  const docker = add('docker', new DockerService(pool, (id) => directory.dockerSocket(id)), (service) => service.closeAll());
+  const servers = new ServersService({ db, secrets, hostKeys, pool, docker });
+  const serverName = (id: string) => servers.get(id).name;
+  const settings = new SettingsService(db);
+  const metrics = new MetricsStore(db);
+  const containers = new ContainersService(docker, metrics);
+  const terminals = add('terminals', new TerminalsService({ pool, docker, serverName: async (id) => serverName(id) }), (service) => service.closeAll());
+  const forwards = add('forwards', new ForwardsService(pool), (service) => service.closeAll());
+  const streams = add('streams', new StreamRegistry(), (service) => service.cancelAll());
+  const databases = new DatabasesService({ db, docker, secrets, forwards });
+  const backups = add('backups', new BackupsService({ db, docker, secrets, databases, pool }), (service) => service.close());
+  const ship = add('ship', new ShipService({ db, secrets, docker, pool, serverExists: (id) => directory.exists(id), dockerSocket: (id) => directory.dockerSocket(id) }), (service) => service.close());
   const monitorOpts = typeof options.monitor === 'object' ? options.monitor : {};
-  const monitor = new FleetMonitor({ servers: serversService, pool, docker, containers, store: metrics, settings: () => settings.get(), ...monitorOpts });
-  monitorRef = monitor;
-  const audit = new AuditService(storage.db);
-  const ship = new ShipService({
-    db: storage.db,
+  const monitor = add('monitor', new FleetMonitor({ servers, pool, docker, containers, store: metrics, settings: () => settings.get(), ...monitorOpts }), (service) => service.stop());
+  const audit = new AuditService(db);
+  const assistant = new AssistantService({
+    db,
     secrets,
-    docker,
-    pool,
-    serverExists: (id) => serversService.list().some((s) => s.id === id),
-    dockerSocket: (id) => serversService.dockerSocket(id),
+    audit,
+    serverName,
+    facts: (id) => servers.facts(id),
+    containers: (id) => containers.list(id),
+    docker: (id) => docker.api(id),
+    exec: async (id, argv) => (await pool.acquire(id)).exec(argv, { timeoutMs: 120_000, maxBuffer: 256 * 1024 }),
+    apps: shipAppAccess({ db, ship, docker, serverName }),
   });
-  const forwards = new ForwardsService(pool);
-  const databases = new DatabasesService({ db: storage.db, docker, secrets, forwards });
-  const backups = new BackupsService({ db: storage.db, docker, secrets, databases, pool });
   const services: AppServices = {
     options,
-    hostKeys,
-    pool,
-    docker,
-    servers: serversService,
-    profiles: new ProfilesService(serversService, hostKeys),
-    forwards,
-    databases,
-    backups,
-    terminals: new TerminalsService({ pool, docker, serverName: async (id) => serversService.get(id).name }),
     startedAt: Date.now(),
     storage,
     audit,
-    assistant: new AssistantService({
-      db: storage.db,
-      secrets,
-      audit,
-      serverName: (id) => serversService.get(id).name,
-      facts: (id) => serversService.facts(id),
-      containers: (id) => containers.list(id),
-      docker: (id) => docker.api(id),
-      exec: async (id, argv) => (await pool.acquire(id)).exec(argv, { timeoutMs: 120_000, maxBuffer: 256 * 1024 }),
-      apps: shipAppAccess({ db: storage.db, ship, docker, serverName: (id) => serversService.get(id).name }),
-    }),
     settings,
-    ship,
+    secrets,
+    streams,
+    hostKeys,
+    pool,
+    docker,
+    servers,
+    profiles: new ProfilesService(servers, hostKeys),
+    forwards,
+    terminals,
     containers,
     metrics,
     monitor,
-    secrets,
-    streams: new StreamRegistry(),
-    async close() {
-      monitor.stop();
-      ship.close();
-      backups.close();
-      services.streams.cancelAll();
-      await services.forwards.closeAll();
-      await services.terminals.closeAll();
-      docker.closeAll();
-      pool.closeAll();
-      storage.close();
-    },
+    assistant,
+    ship,
+    databases,
+    backups,
+    close: () => disposables.dispose(),
   };
   if (options.monitor !== false) monitor.start();
-  ship.deploys.resume();
+  ship.start();
   return services;
 }

@@ -107,10 +107,10 @@ export async function fetchRepoOnServer(
 }
 
 /** AppAccess over the Ship service: apps from SQLite, repositories fetched through the server's Docker API. */
-export function shipAppAccess(d: { db: Db; ship: ShipService; docker: DockerService; serverName(id: string): string }): AppAccess {
-  const store = new DeployStore(d.db);
+export function shipAppAccess(deps: { db: Db; ship: ShipService; docker: DockerService; serverName(id: string): string }): AppAccess {
+  const store = new DeployStore(deps.db);
   const info = (appId: string): AppInfo => {
-    const a = d.ship.apps.get(appId);
+    const a = deps.ship.apps.get(appId);
     const source = a.source.kind === 'git' ? { kind: 'git' as const, url: a.source.url, branch: a.source.branch } : { kind: 'upload' as const, path: a.source.path };
     const last = a.lastDeploy ? { id: a.lastDeploy.id, status: a.lastDeploy.status, step: a.lastDeploy.step, error: a.lastDeploy.error } : null;
     return { id: a.id, name: a.name, serverId: a.serverId, source, dockerfile: a.dockerfile, dockerfileOverride: a.dockerfileOverride ?? null, lastDeploy: last };
@@ -124,21 +124,21 @@ export function shipAppAccess(d: { db: Db; ship: ShipService; docker: DockerServ
           throw new AppError('NOT_FOUND', `source.path: the app's folder cannot be read: ${errorMessage(e)}`);
         });
       }
-      const settings = d.ship.settings.get(a.serverId);
+      const settings = deps.ship.settings.get(a.serverId);
       const image = resolveImage(DEFAULT_IMAGES.builder, settings.imageOverrides);
-      const api = await liveApi(d.docker, a.serverId);
+      const api = await liveApi(deps.docker, a.serverId);
       await ensureImage(api, image, SHIP_IMAGE_MAPPING);
-      const { deployKey } = await d.ship.apps.secretsOf(store.app(appId));
+      const { deployKey } = await deps.ship.apps.secretsOf(store.app(appId));
       const r = await fetchRepoOnServer(api, { image, dataDir: settings.dataDir, url: a.source.url, branch: a.source.branch, deployKey, dockerfile: a.dockerfile, timeoutMs: 120_000, signal });
-      const root = `git ${a.source.url}, branch ${a.source.branch}, commit ${r.commit.slice(0, 12)}, fetched on server "${d.serverName(a.serverId)}"`;
+      const root = `git ${a.source.url}, branch ${a.source.branch}, commit ${r.commit.slice(0, 12)}, fetched on server "${deps.serverName(a.serverId)}"`;
       return summaryOf(root, r.files, r.truncated, r.contents, a.dockerfile);
     },
     async setDockerfileOverride(appId, override) {
-      await d.ship.apps.update({ id: appId, dockerfileOverride: override });
+      await deps.ship.apps.update({ id: appId, dockerfileOverride: override });
     },
     deploy(deployId) {
-      const dep = d.ship.deploys.get(deployId);
-      return { id: dep.id, appId: dep.appId, serverId: dep.serverId, status: dep.status, step: dep.step, error: dep.error, log: d.ship.deploys.log(deployId) };
+      const dep = deps.ship.deploys.get(deployId);
+      return { id: dep.id, appId: dep.appId, serverId: dep.serverId, status: dep.status, step: dep.step, error: dep.error, log: deps.ship.deploys.log(deployId) };
     },
   };
 }

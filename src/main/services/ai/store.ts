@@ -11,13 +11,14 @@ type MsgRow = typeof aiMessages.$inferSelect;
 const toConversation = (r: ConvRow): Conversation => ({
   id: r.id,
   title: r.title,
-  scope: JSON.parse(r.scope) as ConversationScope,
-  consent: JSON.parse(r.consent) as AiProviderId[],
+  scope: r.scope,
+  consent: r.consent,
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
 });
 
-const toMessage = (r: MsgRow): AiMessage => ({ ...r, proposal: r.proposal ? (JSON.parse(r.proposal) as DockerfileProposal) : null });
+const toMessage = (r: MsgRow): AiMessage => ({ ...r, proposal: r.proposal ?? null });
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export const DEFAULT_SETTINGS: AssistantSettings = {
   providers: {
@@ -43,13 +44,13 @@ export class AssistantStore {
 
   settings(): AssistantSettings {
     const row = this.db.select().from(settingsTable).where(eq(settingsTable.key, SETTINGS_KEY)).get();
-    const parsed = row ? AssistantSettings.safeParse({ ...DEFAULT_SETTINGS, ...(JSON.parse(row.value) as object) }) : null;
+    const parsed = row ? AssistantSettings.safeParse({ ...DEFAULT_SETTINGS, ...(isRecord(row.value) ? row.value : {}) }) : null;
     return parsed?.success ? parsed.data : DEFAULT_SETTINGS;
   }
 
   updateSettings(patch: Partial<AssistantSettings>): AssistantSettings {
     const next = AssistantSettings.parse({ ...this.settings(), ...patch });
-    const value = JSON.stringify(next);
+    const value = next;
     this.db
       .insert(settingsTable)
       .values({ key: SETTINGS_KEY, value, updatedAt: Date.now() })
@@ -59,14 +60,14 @@ export class AssistantStore {
   }
 
   list(scope?: ConversationScope): Conversation[] {
-    const rows = this.db.select().from(aiConversations).orderBy(desc(aiConversations.updatedAt)).all();
-    const key = scope ? JSON.stringify(scope) : null;
-    return rows.filter((r) => key === null || r.scope === key).map(toConversation);
+    // The scope column holds JSON.stringify(scope): the same text is matched, as before.
+    const q = this.db.select().from(aiConversations);
+    return (scope ? q.where(eq(aiConversations.scope, scope)) : q).orderBy(desc(aiConversations.updatedAt)).all().map(toConversation);
   }
 
   create(title: string, scope: ConversationScope): Conversation {
     const now = Date.now();
-    const row = { id: randomUUID(), title, scope: JSON.stringify(scope), consent: '[]', createdAt: now, updatedAt: now };
+    const row = { id: randomUUID(), title, scope, consent: [] as AiProviderId[], createdAt: now, updatedAt: now };
     this.db.insert(aiConversations).values(row).run();
     return toConversation(row);
   }
@@ -84,7 +85,7 @@ export class AssistantStore {
   setConsent(id: string, provider: AiProviderId, granted: boolean): Conversation {
     const c = this.get(id);
     const consent = granted ? [...new Set([...c.consent, provider])] : c.consent.filter((p) => p !== provider);
-    this.db.update(aiConversations).set({ consent: JSON.stringify(consent), updatedAt: Date.now() }).where(eq(aiConversations.id, id)).run();
+    this.db.update(aiConversations).set({ consent, updatedAt: Date.now() }).where(eq(aiConversations.id, id)).run();
     return this.get(id);
   }
 
@@ -102,14 +103,14 @@ export class AssistantStore {
     // Strictly increasing times keep the order of a fast exchange.
     const last = this.db.select({ at: aiMessages.createdAt }).from(aiMessages).where(eq(aiMessages.conversationId, m.conversationId)).orderBy(desc(aiMessages.createdAt)).limit(1).get();
     const createdAt = Math.max(Date.now(), (last?.at ?? 0) + 1);
-    const row = { ...m, id: randomUUID(), createdAt, proposal: m.proposal ? JSON.stringify(m.proposal) : null };
+    const row = { ...m, id: randomUUID(), createdAt, proposal: m.proposal ?? null };
     this.db.insert(aiMessages).values(row).run();
     this.db.update(aiConversations).set({ updatedAt: createdAt }).where(eq(aiConversations.id, m.conversationId)).run();
     return toMessage(row);
   }
 
   setProposal(id: string, proposal: DockerfileProposal): AiMessage {
-    this.db.update(aiMessages).set({ proposal: JSON.stringify(proposal) }).where(eq(aiMessages.id, id)).run();
+    this.db.update(aiMessages).set({ proposal }).where(eq(aiMessages.id, id)).run();
     return this.message(id);
   }
 }

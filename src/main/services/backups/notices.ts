@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { eq } from 'drizzle-orm';
+import { z } from 'zod';
 import type { BackupNotice } from '../../../shared/contract/backups.ts';
 import type { Db } from '../db/index.ts';
 import { settings as settingsTable } from '../db/schema.ts';
@@ -14,6 +15,8 @@ export interface RunRecord {
 }
 
 const KEY = 'backups.noticed';
+/** job id → finishedAt of the newest run seen. */
+const SeenRuns = z.record(z.string(), z.number());
 const MAX_PENDING = 100;
 
 /**
@@ -33,16 +36,17 @@ export class BackupNotices extends EventEmitter<{ notice: [BackupNotice] }> {
   }
 
   private seen(): Record<string, number> {
-    const row = this.db.select().from(settingsTable).where(eq(settingsTable.key, KEY)).get();
     try {
-      return row ? (JSON.parse(row.value) as Record<string, number>) : {};
+      const row = this.db.select().from(settingsTable).where(eq(settingsTable.key, KEY)).get();
+      const parsed = row ? SeenRuns.safeParse(row.value) : null;
+      return parsed?.success ? parsed.data : {};
     } catch {
       return {};
     }
   }
 
   private save(seen: Record<string, number>): void {
-    const value = JSON.stringify(seen);
+    const value = seen;
     this.db.insert(settingsTable).values({ key: KEY, value, updatedAt: Date.now() }).onConflictDoUpdate({ target: settingsTable.key, set: { value, updatedAt: Date.now() } }).run();
   }
 

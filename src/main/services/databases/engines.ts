@@ -1,13 +1,11 @@
 import type { DatabaseEngine } from '../../../shared/contract/databases.ts';
+import { ENGINE_CATALOGUE, type EngineInfo } from '../../../shared/contract/engines.ts';
 
-/** What OpenPanel needs to know about an engine's official image: its env/volume/port contract and its tools. */
-export interface EngineSpec {
-  engine: DatabaseEngine;
-  label: string;
-  /** Official image repository on Docker Hub (`<repo>:<version>`), mappable per server. */
-  repo: string;
-  defaultVersion: string;
-  port: number;
+/**
+ * What OpenPanel needs to know about an engine's official image: the catalogue the UI shows too (name, image,
+ * default version, port, dump kind) plus its env/volume contract and its tools.
+ */
+export interface EngineSpec extends EngineInfo {
   dataDir: string;
   /** The user the generated password belongs to (the engine's superuser, as POSTGRES_USER is for PostgreSQL). */
   username: string;
@@ -16,14 +14,11 @@ export interface EngineSpec {
   /** Command of the official image (Redis takes its password as a server argument); null = the image's default. */
   cmd(password: string): string[] | null;
   /** Connection URL; host/port are where the client connects. */
-  url(o: { username: string; password: string; host: string; port: number; database: string }): string;
+  url(opts: { username: string; password: string; host: string; port: number; database: string }): string;
   /** A readiness probe run in the container: exit 0 and stdout matching `ok` once the real server answers over TCP. */
   probe(database: string, username: string): { cmd: string[]; env: (password: string) => string[]; ok: RegExp };
   /** Prints the server version (run in the container). */
   version(database: string, username: string): { cmd: string[]; env: (password: string) => string[]; parse(out: string): string };
-  /** What the backup makes: file extension of the dump and whether it is a whole instance (Redis) or one database. */
-  dumpExt: string;
-  wholeInstance: boolean;
 }
 
 const auth = (u: string, p: string) => `${encodeURIComponent(u)}:${encodeURIComponent(p)}`;
@@ -37,16 +32,12 @@ function mysqlFamily(engine: 'mariadb' | 'mysql'): EngineSpec {
   const client = engine === 'mariadb' ? 'mariadb' : 'mysql';
   const envPrefix = engine === 'mariadb' ? 'MARIADB' : 'MYSQL';
   return {
-    engine,
-    label: engine === 'mariadb' ? 'MariaDB' : 'MySQL',
-    repo: engine,
-    defaultVersion: engine === 'mariadb' ? '11' : '8',
-    port: 3306,
+    ...ENGINE_CATALOGUE[engine],
     dataDir: '/var/lib/mysql',
     username: 'root',
     env: (database, _u, password) => [`${envPrefix}_ROOT_PASSWORD=${password}`, `${envPrefix}_DATABASE=${database}`],
     cmd: () => null,
-    url: (o) => `mysql://${auth(o.username, o.password)}@${o.host}:${o.port}/${o.database}`,
+    url: (opts) => `mysql://${auth(opts.username, opts.password)}@${opts.host}:${opts.port}/${opts.database}`,
     probe: (database, username) => ({
       cmd: [client, '--protocol=TCP', '-h', '127.0.0.1', '-u', username, '-N', '-B', '-D', database, '-e', 'select 1'],
       env: (p) => [`MYSQL_PWD=${p}`],
@@ -57,29 +48,21 @@ function mysqlFamily(engine: 'mariadb' | 'mysql'): EngineSpec {
       env: (p) => [`MYSQL_PWD=${p}`],
       parse: (out) => out.trim(),
     }),
-    dumpExt: 'sql',
-    wholeInstance: false,
   };
 }
 
 export const ENGINES: Record<DatabaseEngine, EngineSpec> = {
   postgres: {
-    engine: 'postgres',
-    label: 'PostgreSQL',
-    repo: 'postgres',
-    defaultVersion: '16',
-    port: 5432,
+    ...ENGINE_CATALOGUE.postgres,
     dataDir: '/var/lib/postgresql/data',
     username: 'app',
     env: (database, username, password) => [`POSTGRES_PASSWORD=${password}`, `POSTGRES_USER=${username}`, `POSTGRES_DB=${database}`],
     cmd: () => null,
-    url: (o) => `postgresql://${auth(o.username, o.password)}@${o.host}:${o.port}/${o.database}`,
+    url: (opts) => `postgresql://${auth(opts.username, opts.password)}@${opts.host}:${opts.port}/${opts.database}`,
     // pg_isready answers during the first-start init too; the query through the socket confirms the real server
     // (the init server listens on the socket only after the entrypoint restarted it for real).
     probe: (database, username) => ({ cmd: ['sh', '-c', 'pg_isready -h 127.0.0.1 -U "$0" -d "$1" >/dev/null && psql -U "$0" -d "$1" -At -c "select 1"', username, database], env: () => [], ok: /^1$/m }),
     version: (database, username) => ({ cmd: ['psql', '-U', username, '-d', database, '-At', '-c', 'show server_version'], env: () => [], parse: (out) => out.trim() }),
-    dumpExt: 'sql',
-    wholeInstance: false,
   },
   mariadb: mysqlFamily('mariadb'),
   mysql: mysqlFamily('mysql'),
@@ -88,40 +71,30 @@ export const ENGINES: Record<DatabaseEngine, EngineSpec> = {
    * Data in /data (RDB snapshots with the image's default save points). Clients authenticate as `default`.
    */
   redis: {
-    engine: 'redis',
-    label: 'Redis',
-    repo: 'redis',
-    defaultVersion: '7',
-    port: 6379,
+    ...ENGINE_CATALOGUE.redis,
     dataDir: '/data',
     username: 'default',
     env: () => [],
     cmd: (password) => ['redis-server', '--requirepass', password],
-    url: (o) => `redis://${auth(o.username, o.password)}@${o.host}:${o.port}/0`,
+    url: (opts) => `redis://${auth(opts.username, opts.password)}@${opts.host}:${opts.port}/0`,
     probe: () => ({ cmd: ['redis-cli', '-h', '127.0.0.1', '--no-auth-warning', 'ping'], env: (p) => [`REDISCLI_AUTH=${p}`], ok: /^PONG$/m }),
     version: () => ({
       cmd: ['redis-cli', '-h', '127.0.0.1', '--no-auth-warning', 'info', 'server'],
       env: (p) => [`REDISCLI_AUTH=${p}`],
       parse: (out) => /redis_version:(\S+)/.exec(out)?.[1] ?? out.trim().slice(0, 40),
     }),
-    dumpExt: 'rdb',
-    wholeInstance: true,
   },
   /**
    * `mongo:7`: MONGO_INITDB_ROOT_USERNAME/PASSWORD create a root user in `admin`, MONGO_INITDB_DATABASE the first
    * database; data in /data/db. Not exercised by the tests here (no MongoDB package in Debian 12 to build a stand-in).
    */
   mongo: {
-    engine: 'mongo',
-    label: 'MongoDB',
-    repo: 'mongo',
-    defaultVersion: '7',
-    port: 27017,
+    ...ENGINE_CATALOGUE.mongo,
     dataDir: '/data/db',
     username: 'app',
     env: (database, username, password) => [`MONGO_INITDB_ROOT_USERNAME=${username}`, `MONGO_INITDB_ROOT_PASSWORD=${password}`, `MONGO_INITDB_DATABASE=${database}`],
     cmd: () => null,
-    url: (o) => `mongodb://${auth(o.username, o.password)}@${o.host}:${o.port}/${o.database}?authSource=admin`,
+    url: (opts) => `mongodb://${auth(opts.username, opts.password)}@${opts.host}:${opts.port}/${opts.database}?authSource=admin`,
     probe: (database, username) => ({
       cmd: ['sh', '-c', 'mongosh --quiet --host 127.0.0.1 -u "$0" -p "$OP_PASSWORD" --authenticationDatabase admin "$1" --eval "db.runCommand({ ping: 1 }).ok"', username, database],
       env: (p) => [`OP_PASSWORD=${p}`],
@@ -132,8 +105,6 @@ export const ENGINES: Record<DatabaseEngine, EngineSpec> = {
       env: (p) => [`OP_PASSWORD=${p}`],
       parse: (out) => out.trim(),
     }),
-    dumpExt: 'archive',
-    wholeInstance: false,
   },
 };
 

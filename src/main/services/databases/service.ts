@@ -32,7 +32,7 @@ export interface DatabasesDeps {
 }
 
 function limitsOf(row: Row): ResourceLimits {
-  const l = JSON.parse(row.limits) as Partial<ResourceLimits>;
+  const l = row.limits;
   return { memoryMb: l.memoryMb ?? null, cpus: l.cpus ?? null };
 }
 
@@ -42,22 +42,21 @@ function limitsOf(row: Row): ResourceLimits {
  * published on the server's loopback only (for the backup scheduler and SSH port forwards).
  */
 export class DatabasesService {
-  private readonly d: DatabasesDeps;
+  private readonly deps: DatabasesDeps;
   /** Per server: the create in progress (see create). */
   private readonly creating = new Map<string, Promise<void>>();
 
   constructor(deps: DatabasesDeps) {
-    this.d = deps;
+    this.deps = deps;
   }
 
   images(serverId: string): ImageMapping {
-    const row = this.d.db.select().from(dataServerImages).where(eq(dataServerImages.serverId, serverId)).get();
-    return row ? (JSON.parse(row.images) as ImageMapping) : {};
+    const row = this.deps.db.select().from(dataServerImages).where(eq(dataServerImages.serverId, serverId)).get();
+    return row?.images ?? {};
   }
 
   setImages(serverId: string, images: ImageMapping): ImageMapping {
-    const value = JSON.stringify(images);
-    this.d.db.insert(dataServerImages).values({ serverId, images: value }).onConflictDoUpdate({ target: dataServerImages.serverId, set: { images: value } }).run();
+    this.deps.db.insert(dataServerImages).values({ serverId, images }).onConflictDoUpdate({ target: dataServerImages.serverId, set: { images } }).run();
     return images;
   }
 
@@ -66,7 +65,7 @@ export class DatabasesService {
   }
 
   row(id: string): Row {
-    const row = this.d.db.select().from(dataDatabases).where(eq(dataDatabases.id, id)).get();
+    const row = this.deps.db.select().from(dataDatabases).where(eq(dataDatabases.id, id)).get();
     if (!row) throw new AppError('NOT_FOUND', `id: no database ${id}`);
     return row;
   }
@@ -76,7 +75,7 @@ export class DatabasesService {
   }
 
   async password(row: Row): Promise<string> {
-    return this.d.secrets.require(row.passwordRef, `database ${row.name}`);
+    return this.deps.secrets.require(row.passwordRef, `database ${row.name}`);
   }
 
   private async view(row: Row, client?: DockerClient): Promise<ManagedDatabase> {
@@ -84,7 +83,7 @@ export class DatabasesService {
     let containerId: string | null = null;
     let version: string | null = null;
     try {
-      const c = client ?? (await this.d.docker.client(row.serverId));
+      const c = client ?? (await this.deps.docker.client(row.serverId));
       const info = await c.api.getContainer(row.containerName).inspect();
       containerId = info.Id;
       state = info.State.Status;
@@ -121,7 +120,7 @@ export class DatabasesService {
   }
 
   async list(serverId?: string): Promise<ManagedDatabase[]> {
-    const rows = serverId ? this.d.db.select().from(dataDatabases).where(eq(dataDatabases.serverId, serverId)).all() : this.d.db.select().from(dataDatabases).all();
+    const rows = serverId ? this.deps.db.select().from(dataDatabases).where(eq(dataDatabases.serverId, serverId)).all() : this.deps.db.select().from(dataDatabases).all();
     return Promise.all(rows.map((r) => this.view(r)));
   }
 
@@ -152,9 +151,9 @@ export class DatabasesService {
   }
 
   private async createContainerAndRow(input: z.output<typeof CreateDatabaseInput>): Promise<{ client: DockerClient; row: Row }> {
-    const existing = this.d.db.select().from(dataDatabases).where(eq(dataDatabases.serverId, input.serverId)).all();
+    const existing = this.deps.db.select().from(dataDatabases).where(eq(dataDatabases.serverId, input.serverId)).all();
     if (existing.some((r) => r.name === input.name)) throw new AppError('CONFLICT', `name: a database named ${input.name} already exists on this server`);
-    const client = await this.d.docker.client(input.serverId);
+    const client = await this.deps.docker.client(input.serverId);
     const used = new Set(existing.map((r) => r.hostPort));
     let hostPort = FIRST_HOST_PORT;
     while (used.has(hostPort) && hostPort < FIRST_HOST_PORT + 1000) hostPort++;
@@ -164,7 +163,7 @@ export class DatabasesService {
     await ensureImage(client.api, resolved);
     await ensureDataNetwork(client.api);
     const password = randomBytes(18).toString('base64url');
-    const secret = await this.d.secrets.put(`database ${input.name}`, 'database-password', password);
+    const secret = await this.deps.secrets.put(`database ${input.name}`, 'database-password', password);
     const row: Row = {
       id: `db_${randomUUID().replaceAll('-', '').slice(0, 16)}`,
       serverId: input.serverId,
@@ -178,14 +177,14 @@ export class DatabasesService {
       username: spec.username,
       database: spec.wholeInstance ? '0' : input.name,
       passwordRef: secret.ref,
-      limits: JSON.stringify(input.limits),
+      limits: input.limits,
       createdAt: Date.now(),
     };
     try {
       await this.createContainer(client, row, resolved, password);
-      this.d.db.insert(dataDatabases).values(row).run();
+      this.deps.db.insert(dataDatabases).values(row).run();
     } catch (e) {
-      await this.d.secrets.remove(secret.ref);
+      await this.deps.secrets.remove(secret.ref);
       await client.api.getContainer(row.containerName).remove({ force: true }).catch(() => {});
       throw e;
     }
@@ -234,7 +233,7 @@ export class DatabasesService {
 
   async action(id: string, what: 'start' | 'stop' | 'restart'): Promise<ManagedDatabase> {
     const row = this.row(id);
-    const client = await this.d.docker.client(row.serverId);
+    const client = await this.deps.docker.client(row.serverId);
     const c = client.api.getContainer(row.containerName);
     if (what === 'start') await c.start().catch((e: unknown) => ignoreNotModified(e));
     if (what === 'stop') await c.stop({ t: 10 }).catch((e: unknown) => ignoreNotModified(e));
@@ -250,9 +249,9 @@ export class DatabasesService {
    */
   async setLimits(id: string, limits: ResourceLimits): Promise<ManagedDatabase> {
     const row = this.row(id);
-    const client = await this.d.docker.client(row.serverId);
+    const client = await this.deps.docker.client(row.serverId);
     const info = await client.api.getContainer(row.containerName).inspect();
-    const next: Row = { ...row, limits: JSON.stringify(limits) };
+    const next: Row = { ...row, limits };
     const lifted = (!limits.memoryMb && (info.HostConfig.Memory ?? 0) > 0) || (!limits.cpus && (info.HostConfig.NanoCpus ?? 0) > 0);
     if (lifted) {
       await this.recreate(client, next, info.State.Running);
@@ -271,7 +270,7 @@ export class DatabasesService {
           throw e;
         });
     }
-    this.d.db.update(dataDatabases).set({ limits: next.limits }).where(eq(dataDatabases.id, id)).run();
+    this.deps.db.update(dataDatabases).set({ limits: next.limits }).where(eq(dataDatabases.id, id)).run();
     return this.view(next, client);
   }
 
@@ -300,7 +299,7 @@ export class DatabasesService {
   /** Removes the container, the volume when asked (an error if it cannot be removed), the password in the keychain and the row. */
   async remove(id: string, removeVolume: boolean): Promise<boolean> {
     const row = this.row(id);
-    const client = await this.d.docker.client(row.serverId);
+    const client = await this.deps.docker.client(row.serverId);
     await client.api.getContainer(row.containerName).remove({ force: true }).catch((e: unknown) => {
       if (!isDockerNotFound(e)) throw e;
     });
@@ -313,8 +312,8 @@ export class DatabasesService {
           throw new AppError('CONFLICT', `removeVolume: the volume ${row.volume} could not be removed (${errorMessage(e)}); the container is gone, the database is still listed`);
         });
     }
-    await this.d.secrets.remove(row.passwordRef);
-    this.d.db.delete(dataDatabases).where(eq(dataDatabases.id, id)).run();
+    await this.deps.secrets.remove(row.passwordRef);
+    this.deps.db.delete(dataDatabases).where(eq(dataDatabases.id, id)).run();
     return true;
   }
 
@@ -336,7 +335,7 @@ export class DatabasesService {
   async openLocal(id: string): Promise<{ forwardId: string; url: string; localPort: number }> {
     const row = this.row(id);
     const password = await this.password(row);
-    const fwd = await this.d.forwards.start(row.serverId, '127.0.0.1', row.hostPort);
+    const fwd = await this.deps.forwards.start(row.serverId, '127.0.0.1', row.hostPort);
     return {
       forwardId: fwd.id,
       localPort: fwd.localPort,

@@ -1,5 +1,16 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, real, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import type { AiProviderId, ConversationScope, DockerfileProposal } from '../../../shared/contract/assistant.ts';
+import type { ImageMapping, ResourceLimits } from '../../../shared/contract/databases.ts';
+import type { ShipSettings } from '../../../shared/contract/proxy.ts';
+import type { ServerSettings } from '../../../shared/contract/servers.ts';
+import type { StoredConfig } from '../deploy/store.ts';
+
+/*
+ * JSON columns are typed here once: `mode: 'json'` stores JSON.stringify(value) as TEXT (the bytes earlier versions
+ * wrote) and reads it back with JSON.parse. Columns whose readers tolerate old or foreign shapes are typed `unknown`
+ * and checked with the contract's zod schema where they are read.
+ */
 
 /** Every mutating API call: who, what, when, result. Never secret values (see audit.ts). */
 export const auditLog = sqliteTable('audit_log', {
@@ -14,10 +25,10 @@ export const auditLog = sqliteTable('audit_log', {
   durationMs: integer('duration_ms').notNull().default(0),
 });
 
-/** Key/value settings; values are JSON. */
+/** Key/value settings; values are JSON, checked per key by their reader (settings, assistant, backup notices). */
 export const settings = sqliteTable('settings', {
   key: text('key').primaryKey(),
-  value: text('value').notNull(),
+  value: text('value', { mode: 'json' }).$type<unknown>().notNull(),
   updatedAt: integer('updated_at').notNull().default(sql`(unixepoch() * 1000)`),
 });
 
@@ -45,8 +56,8 @@ export const servers = sqliteTable('servers', {
   passphraseRef: text('passphrase_ref'),
   /** The server to jump through (ProxyJump); chains follow this link. */
   jumpServerId: text('jump_server_id'),
-  /** Per-server settings as JSON (docker socket, sudo, image overrides...). */
-  settings: text('settings').notNull().default('{}'),
+  /** Per-server settings (docker socket, sudo, image overrides...), checked with ServerSettings when read. */
+  settings: text('settings', { mode: 'json' }).$type<Partial<ServerSettings>>().notNull().default({}),
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });
@@ -99,12 +110,12 @@ export const containerSamples = sqliteTable(
   (t) => [primaryKey({ columns: [t.serverId, t.containerId, t.at] }), index('container_samples_at').on(t.at)],
 );
 
-/** Ship: per-server proxy/deploy settings (JSON, see ShipSettings) and references to DNS provider secrets. */
+/** Ship: per-server proxy/deploy settings (checked with ShipSettings when read) and references to DNS provider secrets. */
 export const shipSettings = sqliteTable('ship_settings', {
   serverId: text('server_id').primaryKey(),
-  settings: text('settings').notNull().default('{}'),
-  /** JSON { ENV_NAME: secretRef } */
-  dnsEnvRefs: text('dns_env_refs').notNull().default('{}'),
+  settings: text('settings', { mode: 'json' }).$type<Partial<ShipSettings>>().notNull().default({}),
+  /** { ENV_NAME: secretRef } */
+  dnsEnvRefs: text('dns_env_refs', { mode: 'json' }).$type<Record<string, string>>().notNull().default({}),
   updatedAt: integer('updated_at').notNull(),
 });
 
@@ -113,13 +124,13 @@ export const apps = sqliteTable('apps', {
   id: text('id').primaryKey(),
   serverId: text('server_id').notNull(),
   name: text('name').notNull(),
-  /** JSON AppConfig without secrets */
-  config: text('config').notNull(),
+  /** AppConfig without secrets */
+  config: text('config', { mode: 'json' }).$type<StoredConfig>().notNull(),
   deployKeyRef: text('deploy_key_ref'),
-  /** JSON { ENV_NAME: secretRef } */
-  envRefs: text('env_refs').notNull().default('{}'),
-  /** JSON push-to-deploy state (host, TLS, keychain reference of the secret); null when the webhook is off. */
-  webhook: text('webhook'),
+  /** { ENV_NAME: secretRef } */
+  envRefs: text('env_refs', { mode: 'json' }).$type<Record<string, string>>().notNull().default({}),
+  /** Push-to-deploy state (host, TLS, keychain reference of the secret), checked by webhook.ts; null when off. */
+  webhook: text('webhook', { mode: 'json' }).$type<unknown>(),
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });
@@ -154,10 +165,9 @@ export const deploys = sqliteTable(
 export const aiConversations = sqliteTable('ai_conversations', {
   id: text('id').primaryKey(),
   title: text('title').notNull(),
-  /** ConversationScope as JSON. */
-  scope: text('scope').notNull(),
-  /** Provider ids the user consented to for this conversation, as a JSON array. */
-  consent: text('consent').notNull().default('[]'),
+  scope: text('scope', { mode: 'json' }).$type<ConversationScope>().notNull(),
+  /** Provider ids the user consented to for this conversation. */
+  consent: text('consent', { mode: 'json' }).$type<AiProviderId[]>().notNull().default([]),
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });
@@ -177,8 +187,7 @@ export const aiMessages = sqliteTable(
     model: text('model'),
     status: text('status', { enum: ['complete', 'stopped', 'error'] }).notNull(),
     error: text('error'),
-    /** DockerfileProposal as JSON. */
-    proposal: text('proposal'),
+    proposal: text('proposal', { mode: 'json' }).$type<DockerfileProposal>(),
     createdAt: integer('created_at').notNull(),
   },
   (t) => [index('ai_messages_conversation').on(t.conversationId, t.createdAt)],
@@ -198,15 +207,14 @@ export const dataDatabases = sqliteTable('data_databases', {
   username: text('username').notNull(),
   database: text('database').notNull(),
   passwordRef: text('password_ref').notNull(),
-  /** JSON ResourceLimits */
-  limits: text('limits').notNull().default('{}'),
+  limits: text('limits', { mode: 'json' }).$type<Partial<ResourceLimits>>().notNull().default({}),
   createdAt: integer('created_at').notNull(),
 });
 
-/** Data: per-server image mapping for database and backup images (JSON { from: to }). */
+/** Data: per-server image mapping for database and backup images ({ from: to }). */
 export const dataServerImages = sqliteTable('data_server_images', {
   serverId: text('server_id').primaryKey(),
-  images: text('images').notNull().default('{}'),
+  images: text('images', { mode: 'json' }).$type<ImageMapping>().notNull().default({}),
 });
 
 /** Data: S3-compatible backup targets. Access keys and the age private key are secret references. */

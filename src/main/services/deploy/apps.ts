@@ -24,7 +24,7 @@ export class AppsService {
 
   toApp(row: AppRow): App {
     const c = this.store.config(row);
-    const envNames = Object.keys(JSON.parse(row.envRefs) as Record<string, string>).sort();
+    const envNames = Object.keys(row.envRefs).sort();
     const source = c.source.kind === 'git' ? { kind: 'git' as const, url: c.source.url, branch: c.source.branch, hasDeployKey: !!row.deployKeyRef, deployKeyPublic: row.deployKeyRef ? (c.source.deployKeyPublic ?? null) : null } : c.source;
     const urls = c.domains.map((d) => `${d.tls ? 'https' : 'http'}://${d.host}`);
     return { ...c, dockerfileOverride: c.dockerfileOverride ?? null, envNames, source, id: row.id, createdAt: row.createdAt, updatedAt: row.updatedAt, lastDeploy: this.lastDeploy(row.id), urls };
@@ -49,7 +49,7 @@ export class AppsService {
     const deployKeyRef = key && parsed.source.kind === 'git' && parsed.source.deployKey ? (await this.secrets.put(`Deploy key of ${parsed.name}`, 'deploy-key', parsed.source.deployKey)).ref : null;
     const envRefs = await this.writeEnv({}, parsed.name, env);
     const now = Date.now();
-    this.store.insertApp({ id, serverId: parsed.serverId, name: parsed.name, config: JSON.stringify(stored(parsed, key)), deployKeyRef, envRefs: JSON.stringify(envRefs), createdAt: now, updatedAt: now });
+    this.store.insertApp({ id, serverId: parsed.serverId, name: parsed.name, config: stored(parsed, key), deployKeyRef, envRefs, createdAt: now, updatedAt: now });
     return this.get(id);
   }
 
@@ -78,8 +78,8 @@ export class AppsService {
       deployKeyRef = null;
       publicKey = null;
     }
-    const envRefs = await this.writeEnv(JSON.parse(row.envRefs) as Record<string, string>, next.name, env);
-    this.store.updateApp(id, { name: next.name, config: JSON.stringify(stored(next, publicKey)), deployKeyRef, envRefs: JSON.stringify(envRefs), updatedAt: Date.now() });
+    const envRefs = await this.writeEnv({ ...row.envRefs }, next.name, env);
+    this.store.updateApp(id, { name: next.name, config: stored(next, publicKey), deployKeyRef, envRefs, updatedAt: Date.now() });
     return this.get(id);
   }
 
@@ -93,7 +93,7 @@ export class AppsService {
     if (deployKeyRef) await this.secrets.replace(deployKeyRef, `Deploy key of ${c.name}`, 'deploy-key', pair.private);
     else deployKeyRef = (await this.secrets.put(`Deploy key of ${c.name}`, 'deploy-key', pair.private)).ref;
     const config = { ...c, source: { ...c.source, deployKeyPublic: pair.public.trim() } };
-    this.store.updateApp(id, { config: JSON.stringify(config), deployKeyRef, updatedAt: Date.now() });
+    this.store.updateApp(id, { config, deployKeyRef, updatedAt: Date.now() });
     return this.get(id);
   }
 
@@ -111,15 +111,12 @@ export class AppsService {
   }
 
   async removeSecrets(row: AppRow): Promise<void> {
-    for (const ref of Object.values(JSON.parse(row.envRefs) as Record<string, string>)) await this.secrets.remove(ref);
+    for (const ref of Object.values(row.envRefs)) await this.secrets.remove(ref);
     if (row.deployKeyRef) await this.secrets.remove(row.deployKeyRef);
   }
 
-  async secretsOf(row: AppRow): Promise<{ deployKey: string | null; env: Record<string, string> }> {
-    const env: Record<string, string> = {};
-    for (const [name, ref] of Object.entries(JSON.parse(row.envRefs) as Record<string, string>)) env[name] = await this.secrets.require(ref, `env.${name}`);
-    const deployKey = row.deployKeyRef ? await this.secrets.require(row.deployKeyRef, 'source.deployKey') : null;
-    return { deployKey, env };
+  async secretsOf(row: AppRow): Promise<AppSecrets> {
+    return appSecrets(this.secrets, row);
   }
 
   private async writeEnv(refs: Record<string, string>, appName: string, env: EnvInput): Promise<Record<string, string>> {
@@ -153,4 +150,17 @@ function publicKeyOf(privateKey: string, appName: string): string {
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
   if (!key?.isPrivateKey()) throw new AppError('INPUT_INVALID', 'source.deployKey: that is a public key; paste the private key (the public one goes to the forge)');
   return `${key.type} ${key.getPublicSSH().toString('base64')} ${key.comment || `openpanel-deploy-${appName}`}`;
+}
+
+export interface AppSecrets {
+  deployKey: string | null;
+  env: Record<string, string>;
+}
+
+/** An app's deploy key and env values, from the keychain (what a deploy job needs). */
+export async function appSecrets(secrets: SecretsService, row: AppRow): Promise<AppSecrets> {
+  const env: Record<string, string> = {};
+  for (const [name, ref] of Object.entries(row.envRefs)) env[name] = await secrets.require(ref, `env.${name}`);
+  const deployKey = row.deployKeyRef ? await secrets.require(row.deployKeyRef, 'source.deployKey') : null;
+  return { deployKey, env };
 }

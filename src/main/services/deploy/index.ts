@@ -5,12 +5,12 @@ import { ensureImage, ProxyService } from '../proxy/service.ts';
 import { ShipSettingsStore } from '../proxy/settings.ts';
 import type { SecretsService } from '../secrets/service.ts';
 import type { ConnectionPool } from '../ssh/pool.ts';
-import { AppsService } from './apps.ts';
+import { appSecrets, AppsService } from './apps.ts';
 import { composeOf } from './compose.ts';
 import { DEFAULT_IMAGES, resolveImage } from '../proxy/images.ts';
 import { removeServerFiles } from './remove.ts';
 import { DeployService, guarded, liveApi } from './service.ts';
-import { DeployStore } from './store.ts';
+import { DeployStore, type AppRow } from './store.ts';
 import type { TrackerOptions } from '../jobs/tracker.ts';
 import { WebhookService } from './webhook.ts';
 
@@ -36,17 +36,16 @@ export class ShipService {
   private readonly docker: DockerService;
   private readonly dockerSocket: (serverId: string) => Promise<string>;
 
-  constructor(d: ShipDeps) {
-    this.docker = d.docker;
-    this.dockerSocket = d.dockerSocket;
-    this.store = new DeployStore(d.db);
-    this.settings = new ShipSettingsStore(d.db, d.secrets, d.serverExists);
-    this.proxy = new ProxyService(d.docker, this.settings, d.dockerSocket, (serverId) => this.servedDomains(serverId));
-    let deploysRef: DeployService | null = null;
-    this.apps = new AppsService(this.store, d.secrets, d.serverExists, (id) => deploysRef?.last(id) ?? null);
-    this.deploys = new DeployService({ store: this.store, apps: this.apps, settings: this.settings, docker: d.docker, pool: d.pool, dockerSocket: d.dockerSocket, ...(d.tracker ? { tracker: d.tracker } : {}) });
-    deploysRef = this.deploys;
-    this.webhooks = new WebhookService({ store: this.store, apps: this.apps, settings: this.settings, secrets: d.secrets, docker: d.docker, pool: d.pool, dockerSocket: d.dockerSocket, deploys: this.deploys });
+  constructor(deps: ShipDeps) {
+    this.docker = deps.docker;
+    this.dockerSocket = deps.dockerSocket;
+    this.store = new DeployStore(deps.db);
+    this.settings = new ShipSettingsStore(deps.db, deps.secrets, deps.serverExists);
+    this.proxy = new ProxyService(deps.docker, this.settings, deps.dockerSocket, (serverId) => this.servedDomains(serverId));
+    const secretsOf = (row: AppRow) => appSecrets(deps.secrets, row);
+    this.deploys = new DeployService({ store: this.store, apps: { secretsOf }, settings: this.settings, docker: deps.docker, pool: deps.pool, dockerSocket: deps.dockerSocket, ...(deps.tracker ? { tracker: deps.tracker } : {}) });
+    this.apps = new AppsService(this.store, deps.secrets, deps.serverExists, (id) => this.deploys.last(id));
+    this.webhooks = new WebhookService({ store: this.store, apps: this.apps, settings: this.settings, secrets: deps.secrets, docker: deps.docker, pool: deps.pool, dockerSocket: deps.dockerSocket, deploys: this.deploys });
   }
 
   /** Hosts the proxy of a server routes: every app's domains and push-to-deploy hosts (for the certificate status). */
@@ -89,6 +88,12 @@ export class ShipService {
     await this.apps.removeSecrets(row);
     this.store.deleteApp(id);
     return true;
+  }
+
+  /** Re-attaches to deploy jobs that were running when the app stopped, and starts following push-to-deploy. */
+  start(): void {
+    this.webhooks.start();
+    this.deploys.resume();
   }
 
   close(): void {

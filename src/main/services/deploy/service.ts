@@ -16,7 +16,7 @@ import { followTracker, JobTracker, type TrackerOptions } from '../jobs/tracker.
 
 export interface DeployServiceDeps {
   store: DeployStore;
-  apps: AppsService;
+  apps: Pick<AppsService, 'secretsOf'>;
   settings: ShipSettingsStore;
   docker: DockerService;
   pool: ConnectionPool;
@@ -73,38 +73,38 @@ export class DeployService {
   private readonly trackers = new Map<string, JobTracker>();
   private closed = false;
 
-  private readonly d: DeployServiceDeps;
+  private readonly deps: DeployServiceDeps;
 
-  constructor(d: DeployServiceDeps) {
-    this.d = d;
+  constructor(deps: DeployServiceDeps) {
+    this.deps = deps;
   }
 
   /** Re-attach to jobs that were running when the app stopped. */
   resume(): void {
-    for (const row of this.d.store.active()) this.track(row);
+    for (const row of this.deps.store.active()) this.track(row);
   }
 
   get(deployId: string): Deploy {
-    return toDeploy(this.d.store.deploy(deployId), this.trackers.get(deployId)?.attached ?? false);
+    return toDeploy(this.deps.store.deploy(deployId), this.trackers.get(deployId)?.attached ?? false);
   }
 
   last(appId: string): Deploy | null {
-    const row = this.d.store.deploys(appId, 1)[0];
+    const row = this.deps.store.deploys(appId, 1)[0];
     return row ? toDeploy(row, this.trackers.get(row.id)?.attached ?? false) : null;
   }
 
   history(appId: string, limit: number): Deploy[] {
-    this.d.store.app(appId);
-    return this.d.store.deploys(appId, limit).map((r) => toDeploy(r, this.trackers.get(r.id)?.attached ?? false));
+    this.deps.store.app(appId);
+    return this.deps.store.deploys(appId, limit).map((r) => toDeploy(r, this.trackers.get(r.id)?.attached ?? false));
   }
 
   log(deployId: string): string {
-    const row = this.d.store.deploy(deployId);
+    const row = this.deps.store.deploy(deployId);
     return this.trackers.get(deployId)?.log ?? row.log ?? '';
   }
 
   images(appId: string) {
-    return this.d.store
+    return this.deps.store
       .deploys(appId, 200)
       .filter((r) => r.status === 'succeeded' && r.image)
       .map((r) => ({ deployId: r.id, image: r.image!, commit: r.commit, createdAt: r.createdAt }));
@@ -115,20 +115,20 @@ export class DeployService {
   }
 
   async rollback(appId: string, toDeployId: string): Promise<Deploy> {
-    const target = this.d.store.deploy(toDeployId);
+    const target = this.deps.store.deploy(toDeployId);
     if (target.appId !== appId) throw new AppError('INPUT_INVALID', 'toDeployId: that deploy belongs to another app');
     if (target.status !== 'succeeded' || !target.image) throw new AppError('INPUT_INVALID', 'toDeployId: only a succeeded deploy has an image to roll back to');
-    const compose = !!composeOf(this.d.store.config(this.d.store.app(appId)));
+    const compose = !!composeOf(this.deps.store.config(this.deps.store.app(appId)));
     if (isComposeRef(target.image) !== compose) throw new AppError('INPUT_INVALID', `toDeployId: that deploy ran ${compose ? 'a Dockerfile image' : 'a Compose stack'}; this app now deploys ${compose ? 'a Compose file' : 'a Dockerfile'}`);
     return this.start(appId, 'rollback', target, 'manual');
   }
 
   private async start(appId: string, kind: 'deploy' | 'rollback', target: DeployRow | null, trigger: 'manual' | 'webhook'): Promise<Deploy> {
-    const row = this.d.store.app(appId);
-    if (this.d.store.active(appId).length) throw new AppError('CONFLICT', 'id: a deploy of this app is already running; wait for it or cancel it');
+    const row = this.deps.store.app(appId);
+    if (this.deps.store.active(appId).length) throw new AppError('CONFLICT', 'id: a deploy of this app is already running; wait for it or cancel it');
     await this.refuseIfJobOnServer(row.serverId, appId);
-    const app = this.d.store.config(row);
-    const settings = this.d.settings.get(row.serverId);
+    const app = this.deps.store.config(row);
+    const settings = this.deps.settings.get(row.serverId);
     const id = newDeployId();
     const compose = composeOf(app);
     const revision = compose ? (target?.image ? revisionOf(target.image) : id) : null;
@@ -140,29 +140,29 @@ export class DeployService {
       id, appId, serverId: row.serverId, kind, trigger, status: 'queued', step: 'queued', progress: 0, image, commit: target?.commit ?? null,
       container, error: null, buildSeconds: null, jobDir: jobDirOf(settings, id), log: null, createdAt: now, finishedAt: null,
     };
-    this.d.store.insertDeploy(deployRow);
+    this.deps.store.insertDeploy(deployRow);
     let stderr: ContainerStderr | null;
     try {
-      const { deployKey, env } = await this.d.apps.secretsOf(row);
+      const { deployKey, env } = await this.deps.apps.secretsOf(row);
       const upload = kind === 'deploy' && app.source.kind === 'upload' ? await packFolder(app.source.path) : null;
       const job = revision
         ? composeJob({ deployId: id, appId, kind, app, settings, revision, deployKey, env, upload: !!upload })
         : { vars: jobVars({ deployId: id, appId, kind, app, settings, image, container: container!, deployKey, env, upload: !!upload }), script: undefined, binds: [] };
       const builder = resolveImage(DEFAULT_IMAGES.builder, settings.imageOverrides);
-      const dockerSocket = await this.d.dockerSocket(row.serverId);
-      const api = await liveApi(this.d.docker, row.serverId);
-      const attach = (await this.d.docker.client(row.serverId)).streams;
-      ({ stderr } = await guarded(this.d.docker, row.serverId, 'starting the deploy job', async () => {
+      const dockerSocket = await this.deps.dockerSocket(row.serverId);
+      const api = await liveApi(this.deps.docker, row.serverId);
+      const attach = (await this.deps.docker.client(row.serverId)).streams;
+      ({ stderr } = await guarded(this.deps.docker, row.serverId, 'starting the deploy job', async () => {
         await ensureNetwork(api);
         await ensureImage(api, builder);
         return startBuilder(api, { deployId: id, image: builder, dockerSocket, settings, vars: job.vars, ...(job.script ? { script: job.script } : {}), binds: job.binds, upload, attach });
       }, 300_000));
     } catch (e) {
-      this.d.store.updateDeploy(id, { status: 'failed', error: `starting the job: ${errorMessage(e)}`, finishedAt: Date.now(), log: `!! starting the job failed: ${errorMessage(e)}\n` });
+      this.deps.store.updateDeploy(id, { status: 'failed', error: `starting the job: ${errorMessage(e)}`, finishedAt: Date.now(), log: `!! starting the job failed: ${errorMessage(e)}\n` });
       throw e instanceof AppError ? e : new AppError('REMOTE_COMMAND_FAILED', `starting the deploy job: ${errorMessage(e)}`);
     }
-    this.d.store.updateDeploy(id, { status: 'running', step: 'prepare' });
-    this.track(this.d.store.deploy(id), stderr);
+    this.deps.store.updateDeploy(id, { status: 'running', step: 'prepare' });
+    this.track(this.deps.store.deploy(id), stderr);
     return this.get(id);
   }
 
@@ -170,8 +170,8 @@ export class DeployService {
   private async refuseIfJobOnServer(serverId: string, appId: string): Promise<void> {
     let running: number;
     try {
-      const api = await liveApi(this.d.docker, serverId);
-      const builders = await guarded(this.d.docker, serverId, 'looking for running jobs', () => api.listContainers({ filters: { label: [`${JOB_APP_LABEL}=${appId}`] } }), 15_000);
+      const api = await liveApi(this.deps.docker, serverId);
+      const builders = await guarded(this.deps.docker, serverId, 'looking for running jobs', () => api.listContainers({ filters: { label: [`${JOB_APP_LABEL}=${appId}`] } }), 15_000);
       // A builder whose job already ended (its final state was read) is only exiting and removing itself.
       running = builders.filter((b) => !this.jobEnded(b.Labels['openpanel.job'])).length;
     } catch {
@@ -181,46 +181,46 @@ export class DeployService {
   }
 
   private jobEnded(deployId: string | undefined): boolean {
-    if (!deployId || !this.d.store.hasDeploy(deployId)) return false;
-    const status = this.d.store.deploy(deployId).status;
+    if (!deployId || !this.deps.store.hasDeploy(deployId)) return false;
+    const status = this.deps.store.deploy(deployId).status;
     return status !== 'running' && status !== 'queued';
   }
 
   /** A deploy the server started on its own (push-to-deploy): recorded in the history and followed like ours. */
   adopt(row: DeployRow): boolean {
-    if (this.d.store.hasDeploy(row.id)) return false;
-    this.d.store.insertDeploy(row);
+    if (this.deps.store.hasDeploy(row.id)) return false;
+    this.deps.store.insertDeploy(row);
     if (row.status === 'running' || row.status === 'queued') this.track(row);
     return true;
   }
 
   /** A Compose app's stack taken down on the server (`compose down`, volumes only when asked); returns its output. */
   async removeStack(appId: string, removeVolumes: boolean): Promise<string> {
-    const row = this.d.store.app(appId);
-    const app = this.d.store.config(row);
+    const row = this.deps.store.app(appId);
+    const app = this.deps.store.config(row);
     if (!composeOf(app)) throw new AppError('INPUT_INVALID', 'id: this app does not deploy a Compose file');
-    const settings = this.d.settings.get(row.serverId);
-    const { env } = await this.d.apps.secretsOf(row);
+    const settings = this.deps.settings.get(row.serverId);
+    const { env } = await this.deps.apps.secretsOf(row);
     const builder = resolveImage(DEFAULT_IMAGES.builder, settings.imageOverrides);
-    const dockerSocket = await this.d.dockerSocket(row.serverId);
-    const api = await liveApi(this.d.docker, row.serverId);
+    const dockerSocket = await this.deps.dockerSocket(row.serverId);
+    const api = await liveApi(this.deps.docker, row.serverId);
     const input = { deployId: newDeployId(), appId, kind: 'deploy' as const, app, settings, revision: 'd0', deployKey: null, env, upload: false, removeVolumes };
-    return guarded(this.d.docker, row.serverId, 'taking the stack down', async () => {
+    return guarded(this.deps.docker, row.serverId, 'taking the stack down', async () => {
       await ensureImage(api, builder);
       return composeDown(api, { image: builder, dockerSocket, input, timeoutMs: 240_000 });
     }, 300_000);
   }
 
   async cancel(deployId: string): Promise<Deploy> {
-    const row = this.d.store.deploy(deployId);
+    const row = this.deps.store.deploy(deployId);
     if (row.status !== 'running' && row.status !== 'queued') throw new AppError('CONFLICT', `deployId: the deploy is already ${row.status}`);
     const t = this.trackers.get(deployId);
     const step = t?.state?.step ?? row.step;
     // A stack is updated in place from `compose up` on: cancelling then would leave it half updated.
     if (isComposeRef(row.image) && (step === 'start' || step === 'health')) throw new AppError('CONFLICT', 'deployId: Compose is already updating the stack; too late to cancel (roll back instead)');
     if (step === 'switch' || step === 'cleanup' || step === 'done') throw new AppError('CONFLICT', 'deployId: traffic is already switching to the new version; too late to cancel (roll back instead)');
-    const api = await liveApi(this.d.docker, row.serverId);
-    await guarded(this.d.docker, row.serverId, 'cancelling the deploy job', async () => {
+    const api = await liveApi(this.deps.docker, row.serverId);
+    await guarded(this.deps.docker, row.serverId, 'cancelling the deploy job', async () => {
       await api.getContainer(builderName(deployId)).kill().catch(() => undefined);
       await api.getContainer(builderName(deployId)).remove({ force: true }).catch(() => undefined);
       if (row.container) await api.getContainer(row.container).remove({ force: true }).catch(() => undefined);
@@ -228,7 +228,7 @@ export class DeployService {
     t?.stop();
     this.trackers.delete(deployId);
     const log = `${t?.log ?? row.log ?? ''}!! cancelled by the user\n`;
-    this.d.store.updateDeploy(deployId, { status: 'cancelled', error: 'cancelled', log, finishedAt: Date.now() });
+    this.deps.store.updateDeploy(deployId, { status: 'cancelled', error: 'cancelled', log, finishedAt: Date.now() });
     return this.get(deployId);
   }
 
@@ -237,7 +237,7 @@ export class DeployService {
     let sent = since;
     const snapshot = (): DeployEvent[] => {
       const events: DeployEvent[] = [{ type: 'state', deploy: this.get(deployId) }];
-      const text = this.trackers.get(deployId)?.log ?? this.d.store.deploy(deployId).log ?? '';
+      const text = this.trackers.get(deployId)?.log ?? this.deps.store.deploy(deployId).log ?? '';
       if (text.length > sent) {
         events.push({ type: 'log', from: sent, data: text.slice(sent) });
         sent = text.length;
@@ -259,13 +259,13 @@ export class DeployService {
   private track(row: DeployRow, stderr: ContainerStderr | null = null): void {
     if (this.closed || this.trackers.has(row.id)) return;
     const reader = jobReader(
-      () => this.d.pool.acquire(row.serverId),
-      (call) => guarded(this.d.docker, row.serverId, 'checking the deploy job', async () => call(await this.d.docker.api(row.serverId)), 10_000),
+      () => this.deps.pool.acquire(row.serverId),
+      (call) => guarded(this.deps.docker, row.serverId, 'checking the deploy job', async () => call(await this.deps.docker.api(row.serverId)), 10_000),
       row.jobDir,
       row.id,
       stderr,
     );
-    const t = new JobTracker(reader, this.d.tracker);
+    const t = new JobTracker(reader, this.deps.tracker);
     this.trackers.set(row.id, t);
     t.on('update', () => {
       const s = t.state;
@@ -281,8 +281,8 @@ export class DeployService {
           finishedAt: Date.now(),
         });
       }
-      if (this.d.store.deploy(row.id).status === 'cancelled') return;
-      this.d.store.updateDeploy(row.id, set);
+      if (this.deps.store.deploy(row.id).status === 'cancelled') return;
+      this.deps.store.updateDeploy(row.id, set);
     });
     void t.finished.then(() => {
       if (t.outcome && t.outcome !== 'timeout') this.trackers.delete(row.id);

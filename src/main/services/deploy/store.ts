@@ -26,7 +26,7 @@ export class DeployStore {
   }
 
   config(row: AppRow): StoredConfig {
-    return JSON.parse(row.config) as StoredConfig;
+    return row.config;
   }
 
   apps(serverId?: string): AppRow[] {

@@ -45,14 +45,10 @@ const WebhookState = z.object({
 });
 type WebhookState = z.infer<typeof WebhookState>;
 
-function parseState(json: string | null): WebhookState | null {
-  if (!json) return null;
-  try {
-    const r = WebhookState.safeParse(JSON.parse(json));
-    return r.success ? r.data : null;
-  } catch {
-    return null;
-  }
+function parseState(stored: unknown): WebhookState | null {
+  if (!stored) return null;
+  const r = WebhookState.safeParse(stored);
+  return r.success ? r.data : null;
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -164,22 +160,26 @@ export interface WebhookDeps {
  * app imports those deploys into its history from the receiver's deliveries log, and follows them like its own.
  */
 export class WebhookService {
-  private readonly d: WebhookDeps;
+  private readonly deps: WebhookDeps;
   private readonly chains = new Map<string, Promise<unknown>>();
   private readonly syncErrors = new Map<string, string>();
   private readonly deliveriesOf = new Map<string, ReturnType<typeof parseDeliveries>>();
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
 
-  constructor(d: WebhookDeps) {
-    this.d = d;
-    this.schedule(3_000);
+  constructor(deps: WebhookDeps) {
+    this.deps = deps;
+  }
+
+  /** Begins looking at servers with push-to-deploy (first after 3 s, then every syncIntervalMs). */
+  start(): void {
+    if (!this.timer) this.schedule(3_000);
   }
 
   get(appId: string): Webhook {
-    const row = this.d.store.app(appId);
+    const row = this.deps.store.app(appId);
     const st = parseState(row.webhook);
-    const settings = st ? this.d.settings.get(row.serverId) : null;
+    const settings = st ? this.deps.settings.get(row.serverId) : null;
     return {
       appId,
       enabled: !!st,
@@ -193,28 +193,28 @@ export class WebhookService {
   }
 
   async enable(appId: string, host: string, tls: boolean): Promise<WebhookWithSecret> {
-    const row = this.d.store.app(appId);
-    const app = this.d.store.config(row);
+    const row = this.deps.store.app(appId);
+    const app = this.deps.store.config(row);
     if (app.source.kind !== 'git') throw new AppError('INPUT_INVALID', 'source: push-to-deploy needs a git source (this app is uploaded from a folder on this computer)');
     if (isCompose(app)) throw new AppError('INPUT_INVALID', 'compose: push-to-deploy starts Dockerfile deploys only for now (not Compose stacks)');
-    for (const other of this.d.store.apps(row.serverId)) {
-      if (this.d.store.config(other).domains.some((dm) => dm.host === host)) throw new AppError('CONFLICT', `host: ${host} is a domain of the app ${other.name}; give the webhook a host name of its own (e.g. hooks.example.com)`);
+    for (const other of this.deps.store.apps(row.serverId)) {
+      if (this.deps.store.config(other).domains.some((dm) => dm.host === host)) throw new AppError('CONFLICT', `host: ${host} is a domain of the app ${other.name}; give the webhook a host name of its own (e.g. hooks.example.com)`);
     }
     const prev = parseState(row.webhook);
     let secret: string | null = null;
     let secretRef = prev?.secretRef;
     if (!secretRef) {
       secret = newSecret();
-      secretRef = (await this.d.secrets.put(`Webhook secret of ${app.name}`, SECRET_KIND, secret)).ref;
+      secretRef = (await this.deps.secrets.put(`Webhook secret of ${app.name}`, SECRET_KIND, secret)).ref;
     }
     const now = Date.now();
     const next: WebhookState = { host, tls, secretRef, createdAt: prev?.createdAt ?? now, rotatedAt: prev?.rotatedAt ?? now, specHash: null };
-    this.d.store.updateApp(appId, { webhook: JSON.stringify(next) });
+    this.deps.store.updateApp(appId, { webhook: next });
     try {
       await this.apply(row.serverId, true);
     } catch (e) {
-      this.d.store.updateApp(appId, { webhook: row.webhook });
-      if (!prev) await this.d.secrets.remove(secretRef);
+      this.deps.store.updateApp(appId, { webhook: row.webhook });
+      if (!prev) await this.deps.secrets.remove(secretRef);
       await this.apply(row.serverId).catch(() => undefined);
       throw e;
     }
@@ -223,34 +223,34 @@ export class WebhookService {
 
   /** Off: the spec (and its secrets) is removed from the server first; the receiver goes when no app needs it. */
   async disable(appId: string): Promise<Webhook> {
-    const row = this.d.store.app(appId);
+    const row = this.deps.store.app(appId);
     const st = parseState(row.webhook);
     if (!st) return this.get(appId);
-    this.d.store.updateApp(appId, { webhook: null });
+    this.deps.store.updateApp(appId, { webhook: null });
     try {
       await this.apply(row.serverId);
     } catch (e) {
-      this.d.store.updateApp(appId, { webhook: row.webhook });
+      this.deps.store.updateApp(appId, { webhook: row.webhook });
       throw e;
     }
-    await this.d.secrets.remove(st.secretRef);
+    await this.deps.secrets.remove(st.secretRef);
     return this.get(appId);
   }
 
   async rotate(appId: string): Promise<WebhookWithSecret> {
-    const row = this.d.store.app(appId);
+    const row = this.deps.store.app(appId);
     const st = parseState(row.webhook);
     if (!st) throw new AppError('CONFLICT', 'id: push-to-deploy is off for this app; turn it on first');
-    const label = `Webhook secret of ${this.d.store.config(row).name}`;
-    const old = await this.d.secrets.require(st.secretRef, 'webhook secret');
+    const label = `Webhook secret of ${this.deps.store.config(row).name}`;
+    const old = await this.deps.secrets.require(st.secretRef, 'webhook secret');
     const secret = newSecret();
-    await this.d.secrets.replace(st.secretRef, label, SECRET_KIND, secret);
-    this.d.store.updateApp(appId, { webhook: JSON.stringify({ ...st, rotatedAt: Date.now(), specHash: null }) });
+    await this.deps.secrets.replace(st.secretRef, label, SECRET_KIND, secret);
+    this.deps.store.updateApp(appId, { webhook: { ...st, rotatedAt: Date.now(), specHash: null } });
     try {
       await this.apply(row.serverId);
     } catch (e) {
-      await this.d.secrets.replace(st.secretRef, label, SECRET_KIND, old);
-      this.d.store.updateApp(appId, { webhook: row.webhook });
+      await this.deps.secrets.replace(st.secretRef, label, SECRET_KIND, old);
+      this.deps.store.updateApp(appId, { webhook: row.webhook });
       throw e;
     }
     return { ...this.get(appId), secret };
@@ -258,7 +258,7 @@ export class WebhookService {
 
   /** Recent deliveries of the app (newest first), read from the server now; started deploys are imported. */
   async deliveries(appId: string, limit: number): Promise<WebhookDelivery[]> {
-    const row = this.d.store.app(appId);
+    const row = this.deps.store.app(appId);
     try {
       await this.serial(row.serverId, () => this.sync(row.serverId));
       this.syncErrors.delete(row.serverId);
@@ -284,7 +284,7 @@ export class WebhookService {
     const st = parseState(row.webhook);
     if (!st) return;
     await this.disable(row.id).catch(async () => {
-      await this.d.secrets.remove(st.secretRef);
+      await this.deps.secrets.remove(st.secretRef);
     });
   }
 
@@ -303,12 +303,12 @@ export class WebhookService {
   }
 
   private async tick(): Promise<void> {
-    const servers = new Set(this.d.store.apps().filter((r) => parseState(r.webhook)).map((r) => r.serverId));
+    const servers = new Set(this.deps.store.apps().filter((r) => parseState(r.webhook)).map((r) => r.serverId));
     for (const serverId of servers) {
       if (this.closed) return;
       await this.refresh(serverId).catch(() => undefined);
     }
-    this.schedule(this.d.syncIntervalMs ?? 30_000);
+    this.schedule(this.deps.syncIntervalMs ?? 30_000);
   }
 
   private async refresh(serverId: string): Promise<void> {
@@ -334,18 +334,18 @@ export class WebhookService {
 
   /** Reads the receiver's deliveries log over SSH and imports the deploys it started that SQLite does not know. */
   private async sync(serverId: string): Promise<void> {
-    const settings = this.d.settings.get(serverId);
-    const conn = await this.d.pool.acquire(serverId);
+    const settings = this.deps.settings.get(serverId);
+    const conn = await this.deps.pool.acquire(serverId);
     const r = await conn.exec(['sh', '-c', 'tail -n "$2" -- "$1" 2>/dev/null; exit 0', 'sh', `${settings.dataDir}/webhooks/deliveries.log`, String(DELIVERIES_READ)], { timeoutMs: 15_000, maxBuffer: 8 * 1024 * 1024 });
     if (r.code !== 0) throw new AppError('REMOTE_COMMAND_FAILED', `reading the webhook deliveries: ${r.stderr.trim() || `exit ${r.code}`}`);
     const entries = parseDeliveries(r.stdout);
     this.deliveriesOf.set(serverId, entries);
     for (const e of entries) {
-      if (e.result !== 'started' || !e.deployId || !/^d[a-z0-9]{4,40}$/.test(e.deployId) || this.d.store.hasDeploy(e.deployId)) continue;
-      const row = this.d.store.apps(serverId).find((a) => a.id === e.appId);
+      if (e.result !== 'started' || !e.deployId || !/^d[a-z0-9]{4,40}$/.test(e.deployId) || this.deps.store.hasDeploy(e.deployId)) continue;
+      const row = this.deps.store.apps(serverId).find((a) => a.id === e.appId);
       if (!row) continue;
-      const name = this.d.store.config(row).name;
-      this.d.deploys.adopt({
+      const name = this.deps.store.config(row).name;
+      this.deps.deploys.adopt({
         id: e.deployId, appId: row.id, serverId, kind: 'deploy', trigger: 'webhook', status: 'running', step: 'queued', progress: 0,
         image: e.image ?? deployImage(name, e.deployId), commit: e.commit || null, container: e.container ?? deployContainer(name, e.deployId),
         error: null, buildSeconds: null, jobDir: jobDirOf(settings, e.deployId), log: null, createdAt: e.at, finishedAt: null,
@@ -356,15 +356,15 @@ export class WebhookService {
   // ---- what runs on the server ---------------------------------------------------------------------------------------
 
   private enabledApps(serverId: string): { row: AppRow; state: WebhookState }[] {
-    return this.d.store
+    return this.deps.store
       .apps(serverId)
       .map((row) => ({ row, state: parseState(row.webhook) }))
       .filter((x): x is { row: AppRow; state: WebhookState } => x.state !== null);
   }
 
   private async desired(serverId: string) {
-    const settings = this.d.settings.get(serverId);
-    const dockerSocket = await this.d.dockerSocket(serverId);
+    const settings = this.deps.settings.get(serverId);
+    const dockerSocket = await this.deps.dockerSocket(serverId);
     const enabled = this.enabledApps(serverId);
     const hosts = new Map<string, boolean>();
     for (const { state } of enabled) hosts.set(state.host, (hosts.get(state.host) ?? false) || state.tls);
@@ -380,10 +380,10 @@ export class WebhookService {
   }
 
   private async specFor(row: AppRow, state: WebhookState, settings: ShipSettings, dockerSocket: string, builderImage: string): Promise<ReceiverSpec> {
-    const app = this.d.store.config(row);
+    const app = this.deps.store.config(row);
     if (app.source.kind !== 'git' || isCompose(app)) throw new AppError('INPUT_INVALID', `source: the app ${app.name} is no longer a Dockerfile app built from git; turn push-to-deploy off`);
-    const { deployKey, env } = await this.d.apps.secretsOf(row);
-    const secret = await this.d.secrets.require(state.secretRef, 'webhook secret');
+    const { deployKey, env } = await this.deps.apps.secretsOf(row);
+    const secret = await this.deps.secrets.require(state.secretRef, 'webhook secret');
     const ph = DEPLOY_ID_PLACEHOLDER;
     const vars = jobVars({ deployId: ph, appId: row.id, kind: 'deploy', app, settings, image: deployImage(app.name, ph), container: deployContainer(app.name, ph), deployKey, env, upload: false });
     for (const [k, v] of Object.entries(vars)) {
@@ -407,13 +407,13 @@ export class WebhookService {
   private async applyNow(serverId: string, requireProxy: boolean): Promise<void> {
     const want = await this.desired(serverId);
     const { settings } = want;
-    const api = await liveApi(this.d.docker, serverId);
-    await guarded(this.d.docker, serverId, 'setting up the push-to-deploy receiver', async () => {
+    const api = await liveApi(this.deps.docker, serverId);
+    await guarded(this.deps.docker, serverId, 'setting up the push-to-deploy receiver', async () => {
       if (requireProxy) {
         const proxy = await api.getContainer(PROXY_CONTAINER).inspect().catch(() => null);
         if (!proxy?.State.Running) throw new AppError('CONFLICT', 'the reverse proxy is not running on this server; install it first (the webhook receiver is reached through it)');
       }
-      const client = await this.d.docker.client(serverId);
+      const client = await this.deps.docker.client(serverId);
       if (want.specs.length === 0) {
         const existing = await api.getContainer(RECEIVER_CONTAINER).inspect().catch(() => null);
         if (existing) {
@@ -437,7 +437,7 @@ export class WebhookService {
       if (stale.length) await execChecked(client, RECEIVER_CONTAINER, ['rm', '-f', '--', ...stale.map((f) => `${BUILDER_DATA}/webhooks/apps/${f}`)], 'removing old webhook specs');
       if (settings.driver === 'caddy') await this.caddyRoute(api, client, want.hosts);
     }, 300_000);
-    for (const s of want.specs) this.d.store.updateApp(s.row.id, { webhook: JSON.stringify({ ...s.state, specHash: s.hash }) });
+    for (const s of want.specs) this.deps.store.updateApp(s.row.id, { webhook: { ...s.state, specHash: s.hash } });
   }
 
   private async ensureReceiver(api: Docker, spec: Docker.ContainerCreateOptions & { name: string }): Promise<void> {

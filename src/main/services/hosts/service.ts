@@ -11,9 +11,9 @@ import { servers } from '../db/schema.ts';
 import type { DockerService } from '../docker/service.ts';
 import { describeTransport } from '../docker/agent.ts';
 import type { SecretsService } from '../secrets/service.ts';
-import type { SshAuth } from '../ssh/connection.ts';
 import type { HostKeyService } from '../ssh/host-keys.ts';
-import type { ConnectionPool, ServerConnectInfo } from '../ssh/pool.ts';
+import type { ConnectionPool } from '../ssh/pool.ts';
+import { settingsOf } from './directory.ts';
 import { readFacts } from './facts.ts';
 import { entryMatches, parseKnownHosts } from '../ssh/known-hosts.ts';
 
@@ -92,8 +92,7 @@ export class ServersService {
   }
 
   private settingsOf(row: Row): ServerSettings {
-    const parsed = ServerSettings.safeParse(JSON.parse(row.settings || '{}'));
-    return parsed.success ? parsed.data : ServerSettings.parse({});
+    return settingsOf(row);
   }
 
   list(): Server[] {
@@ -185,7 +184,7 @@ export class ServersService {
     const now = Date.now();
     this.db
       .insert(servers)
-      .values({ id, name: input.name, host: input.host, port: input.port, username: input.username, ...auth, jumpServerId: input.jumpServerId, settings: JSON.stringify(ServerSettings.parse(input.settings ?? {})), createdAt: now, updatedAt: now })
+      .values({ id, name: input.name, host: input.host, port: input.port, username: input.username, ...auth, jumpServerId: input.jumpServerId, settings: ServerSettings.parse(input.settings ?? {}), createdAt: now, updatedAt: now })
       .run();
     return this.get(id);
   }
@@ -195,7 +194,7 @@ export class ServersService {
     if (input.name !== undefined) this.assertNameFree(input.name, row.id);
     if (input.jumpServerId !== undefined) this.assertJump(input.jumpServerId, row.id);
     const auth = input.auth ? await this.storeAuth(input.name ?? row.name, input.auth, row) : input.keyPassphrase !== undefined ? await this.replacePassphrase(input.name ?? row.name, row, input.keyPassphrase) : {};
-    const settings = input.settings ? JSON.stringify(ServerSettings.parse({ ...this.settingsOf(row), ...input.settings })) : row.settings;
+    const settings = input.settings ? ServerSettings.parse({ ...this.settingsOf(row), ...input.settings }) : row.settings;
     this.db
       .update(servers)
       .set({
@@ -243,44 +242,6 @@ export class ServersService {
     this.hostKeys.pin({ host: row.host, port: row.port, keyType, fingerprint, source: 'user' });
     this.disconnect(id);
     return this.get(id);
-  }
-
-  /** What the pool needs to connect: endpoint, jump, and credentials fetched from the SecretStore only when connecting. */
-  async describe(id: string): Promise<ServerConnectInfo> {
-    const row = this.row(id);
-    const settings = this.settingsOf(row);
-    return {
-      label: `${row.username}@${row.host}:${row.port}`,
-      endpoint: { host: row.host, port: row.port, username: row.username },
-      jumpServerId: row.jumpServerId,
-      maxSessions: settings.maxSessions,
-      resolveAuth: () => this.resolveAuth(row),
-    };
-  }
-
-  private async resolveAuth(row: Row): Promise<SshAuth> {
-    switch (row.authMethod) {
-      case 'key': {
-        let privateKey: string | Buffer;
-        if (row.keyPath) {
-          if (!existsSync(row.keyPath)) throw new AppError('AUTH_FAILED', `keyPath: the key file ${row.keyPath} no longer exists`);
-          privateKey = readFileSync(row.keyPath);
-        } else privateKey = await this.secrets.require(row.secretRef ?? '', 'privateKey');
-        const passphrase = row.passphraseRef ? await this.secrets.require(row.passphraseRef, 'passphrase') : undefined;
-        return { privateKey, ...(passphrase ? { passphrase } : {}) };
-      }
-      case 'password':
-        return { password: await this.secrets.require(row.secretRef ?? '', 'password') };
-      case 'agent': {
-        const agent = process.platform === 'win32' ? 'pageant' : process.env.SSH_AUTH_SOCK;
-        if (!agent) throw new AppError('AUTH_FAILED', 'agent: no ssh-agent is running for OpenPanel (SSH_AUTH_SOCK is not set)');
-        return { agent };
-      }
-    }
-  }
-
-  async dockerSocket(id: string): Promise<string> {
-    return this.settingsOf(this.row(id)).dockerSocket;
   }
 
   /** A fresh connection, step by step, as the "Test connection" button shows it. */
@@ -361,7 +322,7 @@ export class ServersService {
     try {
       const secretRef = rec.authMethod === 'key' ? await put(`SSH key for ${rec.name}`, 'private-key', rec.secrets.privateKey) : rec.authMethod === 'password' ? await put(`SSH password for ${rec.name}`, 'password', rec.secrets.password) : null;
       const passphraseRef = rec.authMethod === 'key' ? await put(`Key passphrase for ${rec.name}`, 'passphrase', rec.secrets.passphrase) : null;
-      const values = { name: rec.name, host: rec.host, port: rec.port, username: rec.username, authMethod: rec.authMethod, keyPath: rec.keyPath, secretRef, passphraseRef, jumpServerId: rec.jumpServerId, settings: JSON.stringify(ServerSettings.parse(rec.settings)), updatedAt: Date.now() };
+      const values = { name: rec.name, host: rec.host, port: rec.port, username: rec.username, authMethod: rec.authMethod, keyPath: rec.keyPath, secretRef, passphraseRef, jumpServerId: rec.jumpServerId, settings: ServerSettings.parse(rec.settings), updatedAt: Date.now() };
       if (rec.existingId) {
         const old = this.row(rec.existingId);
         this.db.update(servers).set(values).where(eq(servers.id, rec.existingId)).run();

@@ -42,16 +42,15 @@ export interface MonitorOptions {
  */
 export class FleetMonitor extends EventEmitter<{ snapshot: [ServerSnapshot]; alert: [Alert] }> implements ContainerStatsSource {
   private readonly watched = new Map<string, Watched>();
-  private readonly latestStats = new Map<string, { cpuPercent: number | null; memUsed: number; memLimit: number }>();
   private supervisor: NodeJS.Timeout | null = null;
   readonly alerts: AlertEngine;
-  private readonly o: MonitorOptions;
+  private readonly opts: MonitorOptions;
   private readonly onState = (serverId: string) => this.connectionChanged(serverId);
 
-  constructor(o: MonitorOptions) {
+  constructor(opts: MonitorOptions) {
     super();
-    this.o = o;
-    this.alerts = new AlertEngine(() => o.settings().alerts, o.unreachableAfterMs);
+    this.opts = opts;
+    this.alerts = new AlertEngine(() => opts.settings().alerts, opts.unreachableAfterMs);
     this.alerts.on('alert', (a) => {
       this.emit('alert', a);
       this.emitSnapshot(a.serverId);
@@ -60,7 +59,7 @@ export class FleetMonitor extends EventEmitter<{ snapshot: [ServerSnapshot]; ale
 
   start(): void {
     if (this.supervisor) return;
-    this.o.pool.on('state', this.onState);
+    this.opts.pool.on('state', this.onState);
     this.sync();
     this.supervisor = setInterval(() => this.sync(), 2_000);
     this.supervisor.unref();
@@ -69,22 +68,22 @@ export class FleetMonitor extends EventEmitter<{ snapshot: [ServerSnapshot]; ale
   stop(): void {
     if (this.supervisor) clearInterval(this.supervisor);
     this.supervisor = null;
-    this.o.pool.off('state', this.onState);
+    this.opts.pool.off('state', this.onState);
     for (const id of [...this.watched.keys()]) this.unwatch(id);
   }
 
   latest(serverId: string, containerId: string) {
-    return this.latestStats.get(`${serverId}/${containerId}`) ?? null;
+    return this.opts.store.latest(serverId, containerId);
   }
 
   /** Starts watching new servers (with a pinned host key), stops watching removed ones, checks reachability. */
   private sync(): void {
-    const servers = this.o.servers.list().filter((s) => s.hostKeys.length > 0);
+    const servers = this.opts.servers.list().filter((s) => s.hostKeys.length > 0);
     const ids = new Set(servers.map((s) => s.id));
     for (const id of this.watched.keys()) if (!ids.has(id)) this.unwatch(id);
     for (const s of servers) {
       if (!this.watched.has(s.id)) this.watch(s.id);
-      const st = this.o.pool.state(s.id);
+      const st = this.opts.pool.state(s.id);
       this.alerts.connection(s.id, s.name, st.state, st.error?.message ?? null);
     }
   }
@@ -96,7 +95,7 @@ export class FleetMonitor extends EventEmitter<{ snapshot: [ServerSnapshot]; ale
       if (w.ac.signal.aborted) return;
       await this.sample(serverId).catch(() => undefined);
       if (!w.ac.signal.aborted) {
-        w.timer = setTimeout(() => void tick(), this.o.settings().sampleIntervalSec * 1000);
+        w.timer = setTimeout(() => void tick(), this.opts.settings().sampleIntervalSec * 1000);
         w.timer.unref();
       }
     };
@@ -115,13 +114,13 @@ export class FleetMonitor extends EventEmitter<{ snapshot: [ServerSnapshot]; ale
 
   private async followEvents(serverId: string, w: Watched): Promise<void> {
     try {
-      for await (const ev of this.o.docker.events(serverId, w.ac.signal)) {
+      for await (const ev of this.opts.docker.events(serverId, w.ac.signal)) {
         if (ev.type !== 'container') continue;
         this.alerts.containerEvent(serverId, this.serverName(serverId), ev);
         if (w.relistTimer) continue;
         w.relistTimer = setTimeout(() => {
           w.relistTimer = null;
-          void this.o.containers.list(serverId).then(
+          void this.opts.containers.list(serverId).then(
             (list) => {
               w.containers = list;
               this.emitSnapshot(serverId);
@@ -141,22 +140,22 @@ export class FleetMonitor extends EventEmitter<{ snapshot: [ServerSnapshot]; ale
     if (w?.sampling) return this.snapshot(serverId);
     if (w) w.sampling = true;
     try {
-      const conn = await this.o.pool.acquire(serverId);
+      const conn = await this.opts.pool.acquire(serverId);
       const raw = await readHost(conn);
       const host = { ...raw.sample, cpuPercent: cpuBetween(w?.lastHost, raw) };
       if (w) w.lastHost = raw;
-      this.o.store.addHost(serverId, host);
-      const server = this.o.servers.get(serverId);
+      this.opts.store.addHost(serverId, host);
+      const server = this.opts.servers.get(serverId);
       this.alerts.disk(serverId, server.name, host.diskUsed, host.diskTotal);
       try {
-        const list = await this.o.containers.list(serverId);
+        const list = await this.opts.containers.list(serverId);
         if (w) w.containers = list;
         const rows = await this.containerStats(serverId, list.filter((c) => c.state === 'running'), w);
-        this.o.store.addContainers(serverId, host.at, rows);
+        this.opts.store.addContainers(serverId, host.at, rows);
       } catch {
         /* Docker unreachable: host metrics still count */
       }
-      this.o.store.prune();
+      this.opts.store.prune();
     } catch {
       /* unreachable: the connection state (and its alert) says so */
     } finally {
@@ -168,7 +167,7 @@ export class FleetMonitor extends EventEmitter<{ snapshot: [ServerSnapshot]; ale
   }
 
   private async containerStats(serverId: string, running: Container[], w: Watched | undefined): Promise<ContainerSampleRow[]> {
-    const api = await this.o.docker.api(serverId);
+    const api = await this.opts.docker.api(serverId);
     const rows: ContainerSampleRow[] = [];
     const queue = [...running];
     const worker = async () => {
@@ -183,7 +182,7 @@ export class FleetMonitor extends EventEmitter<{ snapshot: [ServerSnapshot]; ale
           const cpuPercent = prev && system > prev.system ? Math.max(0, ((total - prev.total) / (system - prev.system)) * cpus * 100) : null;
           const inactive = s.memory_stats?.stats?.inactive_file ?? s.memory_stats?.stats?.total_inactive_file ?? 0;
           const row = { containerId: c.id, name: c.name, cpuPercent, memUsed: Math.max(0, (s.memory_stats?.usage ?? 0) - inactive), memLimit: s.memory_stats?.limit ?? 0 };
-          this.latestStats.set(`${serverId}/${c.id}`, row);
+          this.opts.store.setLatest(serverId, row);
           rows.push(row);
         } catch {
           /* the container went away between list and stats */
@@ -196,7 +195,7 @@ export class FleetMonitor extends EventEmitter<{ snapshot: [ServerSnapshot]; ale
 
   private serverName(serverId: string): string {
     try {
-      return this.o.servers.get(serverId).name;
+      return this.opts.servers.get(serverId).name;
     } catch {
       return serverId; // removed meanwhile
     }
@@ -204,10 +203,10 @@ export class FleetMonitor extends EventEmitter<{ snapshot: [ServerSnapshot]; ale
 
   private connectionChanged(serverId: string): void {
     if (!this.watched.has(serverId)) return;
-    const st = this.o.pool.state(serverId);
+    const st = this.opts.pool.state(serverId);
     let name: string;
     try {
-      name = this.o.servers.get(serverId).name;
+      name = this.opts.servers.get(serverId).name;
     } catch {
       return; // removed meanwhile
     }
@@ -224,15 +223,15 @@ export class FleetMonitor extends EventEmitter<{ snapshot: [ServerSnapshot]; ale
   }
 
   snapshot(serverId: string): ServerSnapshot {
-    const server = this.o.servers.get(serverId);
-    const st = this.o.pool.state(serverId);
+    const server = this.opts.servers.get(serverId);
+    const st = this.opts.pool.state(serverId);
     const list = this.watched.get(serverId)?.containers ?? null;
     return {
       serverId,
       name: server.name,
       state: st.state,
       error: st.error?.message ?? null,
-      host: this.o.store.latestHost(serverId),
+      host: this.opts.store.latestHost(serverId),
       containers: list
         ? { running: list.filter((c) => c.state === 'running').length, stopped: list.filter((c) => c.state !== 'running').length, unhealthy: list.filter((c) => c.health === 'unhealthy').length, total: list.length }
         : null,
@@ -241,6 +240,6 @@ export class FleetMonitor extends EventEmitter<{ snapshot: [ServerSnapshot]; ale
   }
 
   overview(): ServerSnapshot[] {
-    return this.o.servers.list().map((s) => this.snapshot(s.id));
+    return this.opts.servers.list().map((s) => this.snapshot(s.id));
   }
 }

@@ -1,6 +1,7 @@
 import { and, desc, eq, gte, lt } from 'drizzle-orm';
 import type { HostSample } from '../../../shared/contract/fleet.ts';
 import type { Db } from '../db/index.ts';
+import type { ContainerStatsSource } from '../docker/containers.ts';
 import { containerSamples, hostSamples } from '../db/schema.ts';
 
 export const RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -16,11 +17,23 @@ export interface ContainerSampleRow {
   memLimit: number;
 }
 
-/** Metrics history in SQLite: 24 h, bounded by a prune after each round of samples. */
-export class MetricsStore {
+/**
+ * Metrics history in SQLite: 24 h, bounded by a prune after each round of samples. The newest stats of each
+ * running container are also kept in memory, for container lists (the monitor writes them, containers read them).
+ */
+export class MetricsStore implements ContainerStatsSource {
   private readonly db: Db;
+  private readonly latestStats = new Map<string, ContainerSampleRow>();
   constructor(db: Db) {
     this.db = db;
+  }
+
+  setLatest(serverId: string, row: ContainerSampleRow): void {
+    this.latestStats.set(`${serverId}/${row.containerId}`, row);
+  }
+
+  latest(serverId: string, containerId: string): { cpuPercent: number | null; memUsed: number; memLimit: number } | null {
+    return this.latestStats.get(`${serverId}/${containerId}`) ?? null;
   }
 
   addHost(serverId: string, s: HostSample): void {

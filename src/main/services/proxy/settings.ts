@@ -25,14 +25,14 @@ export class ShipSettingsStore {
   get(serverId: string): ShipSettings {
     if (!this.serverExists(serverId)) throw new AppError('NOT_FOUND', `serverId: no server with id ${serverId}`);
     const row = this.row(serverId);
-    const parsed = ShipSettings.safeParse(JSON.parse(row?.settings ?? '{}'));
+    const parsed = ShipSettings.safeParse(row?.settings ?? {});
     return parsed.success ? parsed.data : ShipSettings.parse({});
   }
 
   async update(serverId: string, patch: Partial<ShipSettings>, dnsEnv?: Record<string, string | null>): Promise<ShipSettings> {
     const next = ShipSettings.parse({ ...this.get(serverId), ...patch });
     checkAcme(next);
-    const refs: Record<string, string> = JSON.parse(this.row(serverId)?.dnsEnvRefs ?? '{}');
+    const refs = { ...this.row(serverId)?.dnsEnvRefs };
     for (const [name, value] of Object.entries(dnsEnv ?? {})) {
       const old = refs[name];
       if (value === null) {
@@ -42,7 +42,7 @@ export class ShipSettingsStore {
       else refs[name] = (await this.secrets.put(`DNS ${name}`, 'dns-env', value)).ref;
     }
     next.dnsEnvNames = Object.keys(refs).sort();
-    const values = { settings: JSON.stringify(next), dnsEnvRefs: JSON.stringify(refs), updatedAt: Date.now() };
+    const values = { settings: next, dnsEnvRefs: refs, updatedAt: Date.now() };
     this.db
       .insert(shipSettings)
       .values({ serverId, ...values })
@@ -53,7 +53,7 @@ export class ShipSettingsStore {
 
   /** DNS provider credentials (names → values from the keychain), for the proxy container's environment. */
   async dnsEnv(serverId: string): Promise<Record<string, string>> {
-    const refs: Record<string, string> = JSON.parse(this.row(serverId)?.dnsEnvRefs ?? '{}');
+    const refs = { ...this.row(serverId)?.dnsEnvRefs };
     const out: Record<string, string> = {};
     for (const [name, ref] of Object.entries(refs)) out[name] = await this.secrets.require(ref, `DNS credential ${name}`);
     return out;

@@ -13,7 +13,7 @@ export class SettingsService {
 
   get(): Settings {
     const row = this.db.select().from(settingsTable).where(eq(settingsTable.key, 'app')).get();
-    const parsed = row ? Settings.partial().safeParse(JSON.parse(row.value)) : null;
+    const parsed = row ? Settings.partial().safeParse(row.value) : null;
     return { ...DEFAULTS, ...(parsed?.success ? parsed.data : {}) };
   }
 
@@ -26,7 +26,7 @@ export class SettingsService {
 
   update(patch: Partial<Settings>): Settings {
     const next = Settings.parse({ ...this.get(), ...patch });
-    const value = JSON.stringify(next);
+    const value = next;
     this.db
       .insert(settingsTable)
       .values({ key: 'app', value, updatedAt: Date.now() })

@@ -1,25 +1,17 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { DatabaseEngine, ManagedDatabase } from '../../../shared/contract/databases.ts';
+import { ENGINE_CATALOGUE, ENGINE_LIST, engineLabel } from '../../../shared/contract/engines.ts';
 import { useUi } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
 import { formErrors } from '../servers/fieldErrors.ts';
 import { confirmDialog } from '../../app/confirm.tsx';
 
-/** Engines, their official image and default tag (the server's image mapping can point them elsewhere). */
-export const ENGINES: { id: DatabaseEngine; label: string; image: string; version: string }[] = [
-  { id: 'postgres', label: 'PostgreSQL', image: 'postgres', version: '16' },
-  { id: 'mariadb', label: 'MariaDB', image: 'mariadb', version: '11' },
-  { id: 'mysql', label: 'MySQL', image: 'mysql', version: '8' },
-  { id: 'redis', label: 'Redis', image: 'redis', version: '7' },
-  { id: 'mongo', label: 'MongoDB', image: 'mongo', version: '7' },
-];
-
 function CreateDatabase({ onDone }: { onDone(): void }) {
   const orpc = queryUtils();
   const servers = useQuery(orpc.servers.list.queryOptions());
-  const [form, setForm] = useState({ serverId: '', engine: 'postgres' as DatabaseEngine, name: '', version: '16', memoryMb: '' });
+  const [form, setForm] = useState({ serverId: '', engine: 'postgres' as DatabaseEngine, name: '', version: ENGINE_CATALOGUE.postgres.defaultVersion, memoryMb: '' });
   const [errors, setErrors] = useState<Record<string, string>>({});
   const create = useMutation({
     mutationFn: () =>
@@ -48,13 +40,13 @@ function CreateDatabase({ onDone }: { onDone(): void }) {
         id="db-engine"
         value={form.engine}
         onChange={(e) => {
-          const engine = ENGINES.find((x) => x.id === e.target.value) ?? ENGINES[0]!;
-          setForm({ ...form, engine: engine.id, version: engine.version });
+          const engine = ENGINE_LIST.find((x) => x.engine === e.target.value) ?? ENGINE_CATALOGUE.postgres;
+          setForm({ ...form, engine: engine.engine, version: engine.defaultVersion });
         }}
       >
-        {ENGINES.map((e) => (
-          <option key={e.id} value={e.id}>
-            {e.label} ({e.image}:{e.version})
+        {ENGINE_LIST.map((e) => (
+          <option key={e.engine} value={e.engine}>
+            {e.label} ({e.repo}:{e.defaultVersion})
           </option>
         ))}
       </select>
@@ -105,7 +97,7 @@ function DatabaseRow({ db }: { db: ManagedDatabase }) {
       <td>
         <strong>{db.name}</strong>
         <div className="small muted" data-testid="db-engine">
-          {ENGINES.find((e) => e.id === db.engine)?.label ?? db.engine} · {db.resolvedImage}
+          {engineLabel(db.engine)} · {db.resolvedImage}
         </div>
       </td>
       <td>
