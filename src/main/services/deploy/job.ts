@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { ShipSettings } from '../../../shared/contract/proxy.ts';
 import { AppError, errorMessage } from '../core/errors.ts';
 import { DATA_NETWORK } from '../databases/network.ts';
-import { MANAGED_LABEL } from '../docker/containers.ts';
+import { LABELS, MANAGED } from '../docker/labels.ts';
 import { BUILDER_DATA, PROXY_CONTAINER, PROXY_NETWORK, proxyDriver } from '../proxy/driver.ts';
 import { baseImageAliases } from '../proxy/images.ts';
 import { containerJobSpec, containerReader, type ContainerStderr, startContainerJob } from '../jobs/container.ts';
@@ -55,7 +55,7 @@ export function routeCheckVars(app: Pick<StoredConfig, 'domains'>, settings: Shi
 export function jobVars(j: JobInput): JobVars {
   const driver = proxyDriver(j.settings.driver);
   const site = driver.site(j.app);
-  const labels = { [MANAGED_LABEL]: 'true', 'openpanel.app': j.appId, 'openpanel.deploy': j.deployId, ...driver.appLabels(j.app, j.settings) };
+  const labels = { ...MANAGED, [LABELS.app]: j.appId, [LABELS.deploy]: j.deployId, ...driver.appLabels(j.app, j.settings) };
   const src = j.app.source;
   const vars: JobVars = {
     OP_JOB_ID: j.deployId,
@@ -130,7 +130,7 @@ export interface BuilderOpts {
 }
 
 /** Label on every builder naming its app (not openpanel.app: the job stops that app's other containers). */
-export const JOB_APP_LABEL = 'openpanel.job.app';
+export const JOB_APP_LABEL = LABELS.jobApp;
 
 /** The builder's create options (the webhook receiver on the server starts the very same ones). */
 export function builderSpec(opts: BuilderOpts): Docker.ContainerCreateOptions & { name: string } {
@@ -139,7 +139,7 @@ export function builderSpec(opts: BuilderOpts): Docker.ContainerCreateOptions & 
     image: opts.image,
     script: opts.script ?? JOB_SCRIPT,
     env: opts.vars,
-    labels: { [MANAGED_LABEL]: 'true', 'openpanel.job': opts.deployId, [JOB_APP_LABEL]: opts.vars.OP_APP_ID },
+    labels: { ...MANAGED, [LABELS.job]: opts.deployId, [JOB_APP_LABEL]: opts.vars.OP_APP_ID },
     binds: [`${opts.dockerSocket}:/var/run/docker.sock`, `${opts.settings.dataDir}:${BUILDER_DATA}`, ...(opts.binds ?? [])],
   });
 }

@@ -5,9 +5,6 @@ import { LABELS } from './labels.ts';
 import { containerName, containerSummary } from './names.ts';
 import type { DockerService } from './service.ts';
 
-/** Kept for deploy/job.ts (being reworked in parallel); use LABELS.managed from labels.ts. */
-export const MANAGED_LABEL = LABELS.managed;
-
 /** Live CPU/memory of containers, filled in by the metrics sampler (latest sample per container). */
 export interface ContainerStatsSource {
   latest(serverId: string, containerId: string): { cpuPercent: number | null; memUsed: number; memLimit: number } | null;
