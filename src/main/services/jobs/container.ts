@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import type { z } from 'zod';
 import { demuxStreams } from '../docker/demux.ts';
+import { isDockerNotFound } from '../docker/errors.ts';
 import type { SshConnection } from '../ssh/connection.ts';
 import { sshRead } from './read.ts';
 import type { JobState } from './state.ts';
@@ -94,7 +95,7 @@ export function containerReader<S extends JobState>(opts: ContainerReaderOpts<S>
         const info = await opts.docker((api) => api.getContainer(opts.container).inspect());
         return info.State.Running;
       } catch (e) {
-        if ((e as { statusCode?: number }).statusCode === 404) return false;
+        if (isDockerNotFound(e)) return false;
         throw e;
       }
     },
