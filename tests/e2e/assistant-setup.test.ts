@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUSYBOX_TAG, Testbed, type TestServer } from '../testbed/index.ts';
-import { launchBrowser, openApp, screenshot } from '../helpers/browser.ts';
+import { docScreenshot, launchBrowser, openApp, screenshot } from '../helpers/browser.ts';
 import { addServer } from '../helpers/servers.ts';
 import { startWebProcess, type WebProcess } from '../helpers/web-process.ts';
 import { startOllamaDouble, type ProtocolDouble } from '../helpers/ai-servers/index.ts';
@@ -61,7 +61,7 @@ describe('assistant without a model (Chromium, web mode, Ollama double on loopba
     expect(text).toMatch(/install it from https:\/\/ollama\.com\/download/);
     expect(text).toContain('ollama pull qwen2.5-coder:7b');
     expect(text).toMatch(/Gemini or Groq API key/);
-    await screenshot(page, 'assistant-setup');
+    await docScreenshot(page, 'assistant-setup');
 
     // Asking anyway: one error naming what is missing; no fallback notes, no stored error message.
     await page.click('[data-testid="new-conversation"]');

@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Testbed, type TestServer } from '../testbed/index.ts';
-import { launchBrowser, openApp, screenshot } from '../helpers/browser.ts';
+import { docScreenshot, launchBrowser, openApp, screenshot } from '../helpers/browser.ts';
 import { startWebProcess, type WebProcess } from '../helpers/web-process.ts';
 
 /** The app's default handshake timeout; the user here takes longer than that to compare the fingerprint. */
@@ -40,6 +40,7 @@ describe('host-key prompt waits for the user (Chromium, web mode, real sshd)', (
     const shownAt = Date.now();
     expect(await page.innerText('[data-testid="prompt-fingerprint"]')).toContain(s.hostKeyFingerprint);
     expect(await page.innerText('[data-testid="prompt-wait"]')).toMatch(/waits for your answer, up to 10 more minutes/);
+    await docScreenshot(page, 'hostkey-prompt');
     await page.waitForTimeout(USER_TAKES_MS);
     // Still open and still waiting: no failed step was reported behind the prompt meanwhile.
     expect(await prompt.count()).toBe(1);
