@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { errorMessage } from '../core/errors.ts';
-import { demuxLogs } from '../docker/demux.ts';
+import { readContainerLogs } from '../docker/container-logs.ts';
+import { containerName } from '../docker/names.ts';
 
 export interface ServerContextDeps {
   facts(serverId: string): Promise<unknown>;
@@ -26,12 +27,12 @@ export async function containerFailure(deps: ServerContextDeps, serverId: string
   const docker = await deps.docker(serverId);
   const c = docker.getContainer(containerId);
   const info = await c.inspect();
-  const raw = (await c.logs({ stdout: true, stderr: true, tail, timestamps: false, follow: false })) as unknown as Buffer;
+  const logs = await readContainerLogs(docker, info.Id, tail);
   const s = info.State;
   const health = s.Health ? `\nHealth: ${s.Health.Status}, failing streak ${s.Health.FailingStreak}\nLast health checks:\n${(s.Health.Log ?? []).slice(-3).map((l) => `  exit ${l.ExitCode}: ${l.Output.trim().slice(0, 500)}`).join('\n')}` : '';
   return [
-    `Container ${info.Name.replace(/^\//, '')} (image ${info.Config.Image})`,
+    `Container ${containerName(info)} (image ${info.Config.Image})`,
     `State: ${s.Status}, exit code ${s.ExitCode}${s.OOMKilled ? ', OOM killed' : ''}${s.Error ? `, error: ${s.Error}` : ''}, restarts ${info.RestartCount}${health}`,
-    `Last ${tail} log lines:\n${demuxLogs(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw))).trimEnd()}`,
+    `Last ${tail} log lines:\n${logs.output.trimEnd()}`,
   ].join('\n');
 }

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { AppError } from '../core/errors.ts';
-import { demuxLogs, demuxStreams } from './demux.ts';
+import { readContainerLogs } from './container-logs.ts';
 
 export interface RunOnceOptions {
   /** Names the work in every error: "compose down of x", "fetching the repository on the server". */
@@ -46,9 +46,7 @@ export async function runOnce(api: Docker, spec: Docker.ContainerCreateOptions, 
       }),
     ])) as { StatusCode: number };
     if (opts.signal?.aborted) throw cancelled(opts.what);
-    const raw = (await c.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer | string;
-    const logs = Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw));
-    const result: RunOnceResult = { code: waited.StatusCode, ...demuxStreams(logs), output: demuxLogs(logs) };
+    const result: RunOnceResult = { code: waited.StatusCode, ...(await readContainerLogs(api, c.id)) };
     if (result.code !== 0) {
       const detail = opts.detail ? opts.detail(result) : result.output.trim().split('\n').slice(-(opts.tailLines ?? 10)).join('\n');
       throw new AppError('REMOTE_COMMAND_FAILED', `${opts.what} failed (exit ${result.code}): ${detail}`);

@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import type { CertificateReport, ProxyDriverName, ProxyStatus, ShipSettings } from '../../../shared/contract/proxy.ts';
 import { AppError, errorMessage } from '../core/errors.ts';
-import { demuxLogs } from '../docker/demux.ts';
+import { readContainerLogs } from '../docker/container-logs.ts';
 import { dockerError, isDockerNotFound, isDockerNotModified } from '../docker/errors.ts';
 import { ensureImage as ensureDockerImage } from '../docker/images.ts';
 import { LABELS } from '../docker/labels.ts';
@@ -231,8 +231,7 @@ async function settle(api: Docker, id: string): Promise<void> {
 }
 
 async function containerLogs(api: Docker, id: string, tail: number): Promise<string> {
-  const buf = (await api.getContainer(id).logs({ stdout: true, stderr: true, tail, follow: false })) as unknown as Buffer;
-  return demuxLogs(buf);
+  return (await readContainerLogs(api, id, tail)).output;
 }
 
 function readStream(stream: NodeJS.ReadableStream, max: number): Promise<Buffer> {
