@@ -1,22 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { and, eq } from 'drizzle-orm';
+import type { HostKeyPrompt } from '../../../shared/contract/servers.ts';
 import { AppError } from '../core/errors.ts';
 import type { Db } from '../db/index.ts';
 import { hostKeys } from '../db/schema.ts';
 import type { HostKeyDecision, HostKeyVerifier, SshEndpoint } from './connection.ts';
 import { algorithmsForKeyType, type HostKeyInfo } from './host-key.ts';
 
-export interface HostKeyPrompt {
-  id: string;
-  host: string;
-  port: number;
-  keyType: string;
-  fingerprint: string;
-  expiresAt: number;
-  /** Set when the prompt stopped waiting without an answer from this window (answered elsewhere, expired, connection closed): why. */
-  withdrawn?: string;
-}
+export type { HostKeyPrompt };
 
 type Outcome = 'accepted' | 'rejected' | 'expired' | 'cancelled';
 
