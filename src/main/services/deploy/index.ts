@@ -1,4 +1,5 @@
 import type { Db } from '../db/index.ts';
+import { LABELS } from '../docker/labels.ts';
 import type { DockerService } from '../docker/service.ts';
 import type { ServedDomain } from '../proxy/certificates.ts';
 import { ensureImage, ProxyService } from '../proxy/service.ts';
@@ -74,10 +75,10 @@ export class ShipService {
       const api = await liveApi(this.docker, row.serverId);
       const settings = this.settings.get(row.serverId);
       await guarded(this.docker, row.serverId, 'removing the app on the server', async () => {
-        const list = await api.listContainers({ all: true, filters: { label: [`openpanel.app=${id}`] } });
+        const list = await api.listContainers({ all: true, filters: { label: [`${LABELS.app}=${id}`] } });
         for (const c of list) await api.getContainer(c.Id).remove({ force: true });
         if (removeImages) {
-          for (const img of await api.listImages({ filters: { label: [`openpanel.app=${id}`] } })) await api.getImage(img.Id).remove({ force: true }).catch(() => undefined);
+          for (const img of await api.listImages({ filters: { label: [`${LABELS.app}=${id}`] } })) await api.getImage(img.Id).remove({ force: true }).catch(() => undefined);
         }
         const builder = resolveImage(DEFAULT_IMAGES.builder, settings.imageOverrides);
         await ensureImage(api, builder);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Deploy, DeployEvent } from '../../../shared/contract/apps.ts';
 import type Docker from 'dockerode';
 import { AppError, errorMessage, isAppError } from '../core/errors.ts';
+import { LABELS } from '../docker/labels.ts';
 import type { DockerService } from '../docker/service.ts';
 import { ensureImage, ensureNetwork } from '../proxy/service.ts';
 import { DEFAULT_IMAGES, resolveImage } from '../proxy/images.ts';
@@ -173,7 +174,7 @@ export class DeployService {
       const api = await liveApi(this.deps.docker, serverId);
       const builders = await guarded(this.deps.docker, serverId, 'looking for running jobs', () => api.listContainers({ filters: { label: [`${JOB_APP_LABEL}=${appId}`] } }), 15_000);
       // A builder whose job already ended (its final state was read) is only exiting and removing itself.
-      running = builders.filter((b) => !this.jobEnded(b.Labels['openpanel.job'])).length;
+      running = builders.filter((b) => !this.jobEnded(b.Labels[LABELS.job])).length;
     } catch {
       return; // the start itself reports an unreachable server
     }

@@ -10,7 +10,7 @@ import type { DockerService } from '../docker/service.ts';
 import { UPSTREAM_PLACEHOLDER, CADDY_RELOAD } from '../proxy/caddy.ts';
 import { BUILDER_DATA, PROXY_CONTAINER, PROXY_NETWORK, caddyDriver, proxyDriver } from '../proxy/driver.ts';
 import { DEFAULT_IMAGES, resolveImage } from '../proxy/images.ts';
-import { demuxLogs } from '../docker/demux.ts';
+import { readContainerLogs } from '../docker/container-logs.ts';
 import { ensureImage, ensureNetwork } from '../proxy/service.ts';
 import type { ShipSettingsStore } from '../proxy/settings.ts';
 import type { SecretsService } from '../secrets/service.ts';
@@ -452,7 +452,7 @@ export class WebhookService {
     }
     // Wait until it listens (deliveries right after enabling must not meet a closed port).
     for (let i = 0; i < 100; i++) {
-      const logs = demuxLogs((await c.logs({ stdout: true, stderr: true, tail: 50, follow: false })) as unknown as Buffer);
+      const logs = (await readContainerLogs(api, RECEIVER_CONTAINER, 50)).output;
       if (logs.includes('webhook receiver on')) return;
       const st = await c.inspect();
       if (!st.State.Running && st.State.Status !== 'created') throw new AppError('REMOTE_COMMAND_FAILED', `the webhook receiver stopped (${st.State.Status}): ${logs.trim().slice(-500)}`);
