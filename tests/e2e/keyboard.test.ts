@@ -109,6 +109,22 @@ describe('palette and keyboard (Chromium, web mode, real server)', () => {
     expect(errors).toEqual([]);
   });
 
+  it('a terminal opened from the Terminals page form has the focus too', async () => {
+    const { page, errors } = await openApp(browser, web.url);
+    await page.click('[data-nav="terminals"]');
+    await page.waitForSelector('form[aria-label="New terminal"] button[type="submit"]:not([disabled])');
+    const earlier = await page.evaluate(() => window.location.hash);
+    await page.click('form[aria-label="New terminal"] button[type="submit"]');
+    await page.waitForFunction((h) => /^#\/terminals\/[0-9a-f-]{36}$/.test(window.location.hash) && window.location.hash !== h, earlier, { timeout: 20_000 });
+    const id = (await page.evaluate(() => window.location.hash)).split('/').pop()!;
+    // The new terminal (not one opened before) has the focus: the clicked button gave it up.
+    await page.waitForFunction((sid) => document.activeElement?.classList.contains('xterm-helper-textarea') && !!document.activeElement.closest(`[data-session="${sid}"]`), id, { timeout: 10_000 });
+    await page.keyboard.type('echo "form=$((3*5))"');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => /form=15/.test(document.querySelector('[data-testid="terminal"] .xterm-rows')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    expect(errors).toEqual([]);
+  });
+
   it('edits a server from the palette: the edit dialog opens, Esc closes it and focus returns', async () => {
     const { page } = await openApp(browser, web.url);
     await palette(page, 'edit kbd-1', `server-edit-${serverId}`);

@@ -6,7 +6,7 @@ export interface DialogProps {
   onClose(): void;
   /** Shown as the dialog's heading and used as its accessible name. */
   title: ReactNode;
-  /** Accessible name when the title is not plain text (e.g. it changes while the dialog is open). */
+  /** A stable aria-label to find the dialog by while its title changes (the title stays its accessible name). */
   label?: string;
   description?: ReactNode;
   role?: 'dialog' | 'alertdialog';
