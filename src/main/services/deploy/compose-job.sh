@@ -20,7 +20,6 @@ S="$OP_STACK_DIR"
 STEP=prepare; PROGRESS=0; COMMIT=""; BUILD_MS=null; UP=; PREV=; CONTAINER=
 REV="$S/$OP_REVISION"
 open_job
-step() { STEP=$1; PROGRESS=$2; echo "==> $3"; record running "$1" "$2" "" || fail "$WERR"; }
 restore() {
   if [ -n "$PREV" ] && [ "$PREV" != "$OP_REVISION" ] && [ -f "$S/$PREV/compose-file" ]; then
     echo "==> Bringing the previous revision $PREV back up"
@@ -39,8 +38,7 @@ fail() {
     rm -rf "$REV"
   fi
   rm -f /tmp/app.env
-  record failed "$STEP" "$PROGRESS" "$FMSG" || { echo "!! $FMSG (and the failure could not be recorded: $WERR)" >&3; exit 75; }
-  exit 1
+  record_failure
 }
 write_inputs || fail "cannot write the job's files: $WERR"
 
@@ -179,7 +177,4 @@ for r in $(revisions | sort -r); do
   echo "removed revision $r"
 done
 rm -f /tmp/app.env
-STEP="done"; PROGRESS=100
-rm -f "$J/reserve"
-echo "==> Deployed revision $OP_REVISION of stack $OP_PROJECT"
-record succeeded "done" 100 "" || { echo "!! deployed, but the result could not be recorded: $WERR" >&3; exit 75; }
+succeed "Deployed revision $OP_REVISION of stack $OP_PROJECT"

@@ -8,13 +8,11 @@ J="$OP_JOB_DIR"
 STEP=prepare; PROGRESS=0; COMMIT=""; BUILD_MS=null; STARTED=; CONTAINER="$OP_CONTAINER"
 # @include shell-lib.sh
 open_job
-step() { STEP=$1; PROGRESS=$2; echo "==> $3"; record running "$1" "$2" "" || fail "$WERR"; }
 fail() {
   failed_because "$1"
   echo "!! $FMSG"
   if [ -n "$STARTED" ]; then docker rm -f "$OP_CONTAINER" >/dev/null 2>&1; fi
-  record failed "$STEP" "$PROGRESS" "$FMSG" || { echo "!! $FMSG (and the failure could not be recorded: $WERR)" >&3; exit 75; }
-  exit 1
+  record_failure
 }
 
 step prepare 5 "Job $OP_JOB_ID ($OP_KIND) for app $OP_APP on $(hostname), docker $(docker version --format '{{.Server.Version}}' 2>/dev/null)"
@@ -134,7 +132,4 @@ done
 docker images --filter "label=openpanel.app=$OP_APP_ID" --format '{{.Repository}}:{{.Tag}}' | tail -n +$((OP_KEEP + 1)) | while read -r img; do
   [ "$img" = "$OP_IMAGE" ] || { echo "removing old image $img"; docker rmi "$img" >/dev/null 2>&1; }
 done
-STEP="done"; PROGRESS=100
-rm -f "$J/reserve"
-echo "==> Deployed $OP_IMAGE as $OP_CONTAINER"
-record succeeded "done" 100 "" || { echo "!! deployed, but the result could not be recorded: $WERR" >&3; exit 75; }
+succeed "Deployed $OP_IMAGE as $OP_CONTAINER"

@@ -30,8 +30,11 @@ copy_to() { werr=$( { cat "$1" > "$2"; } 2>&1 ) && return 0; WERR=$(wmsg "$2" "$
 # written; each caller decides what its exit status means (proxy/caddy.ts has the same argv for the app's own exec).
 caddy_reload() { docker exec "$OP_PROXY_CONTAINER" caddy reload --config /etc/openpanel/Caddyfile --adapter caddyfile; }
 
-# The deploy jobs (job.sh, compose-job.sh). Each defines fail (records the failure and exits) and step; these use
-# them and $J (the job dir).
+# The deploy jobs (job.sh, compose-job.sh). Each defines fail (its own clean-up, then failed_because and
+# record_failure); these use it and $J (the job dir), $STEP and $PROGRESS.
+# step <name> <progress> <message>: a new step, recorded as running (a failed write fails the job).
+# record_failure: the failed state with $FMSG, then exit 1 (75 when not even that can be written).
+# succeed <message>: the last lines and the succeeded state (75 when it cannot be written).
 # open_job: makes $J, its log and its reserve (64 KiB kept so that a failure on a full disk can still write its
 #   last lines and state), then sends all output to the log. If not even that can be written, the reason goes to
 #   the builder's own stderr and the job exits with 75: the app reads both (see jobs/tracker.ts).
@@ -126,4 +129,15 @@ record() {
   put "$J/state.tmp" "$(printf '{"status":"%s","step":"%s","progress":%s,"image":"%s","commit":"%s","container":"%s","buildMs":%s,"error":"%s","at":%s}' \
     "$1" "$2" "$3" "$OP_IMAGE" "$COMMIT" "$CONTAINER" "$BUILD_MS" "$e" "$(now)")" || return 1
   mv -f "$J/state.tmp" "$J/state.json" || { WERR="cannot rename $(host_path "$J/state.tmp")"; return 1; }
+}
+step() { STEP=$1; PROGRESS=$2; echo "==> $3"; record running "$1" "$2" "" || fail "$WERR"; }
+record_failure() {
+  record failed "$STEP" "$PROGRESS" "$FMSG" || { echo "!! $FMSG (and the failure could not be recorded: $WERR)" >&3; exit 75; }
+  exit 1
+}
+succeed() {
+  STEP="done"; PROGRESS=100
+  rm -f "$J/reserve"
+  echo "==> $1"
+  record succeeded "done" 100 "" || { echo "!! deployed, but the result could not be recorded: $WERR" >&3; exit 75; }
 }
