@@ -1,23 +1,9 @@
 import type { ServerFacts } from '../../../shared/contract/servers.ts';
 import { check } from '../ssh/exec.ts';
 import type { SshConnection } from '../ssh/connection.ts';
+import FACTS_SCRIPT from './facts.sh?raw';
 
-/**
- * A constant script (no input reaches it) printing key=value facts; works with POSIX sh and busybox.
- * Sizes are printed as the kB strings the kernel and df give: mawk's printf "%d" caps at 2^31-1, so no
- * arithmetic happens in awk; the bytes are computed here.
- */
-const FACTS_SCRIPT = [
-  'if [ -r /etc/os-release ]; then . /etc/os-release; fi',
-  `printf 'os=%s\\nosid=%s\\nosver=%s\\n' "\${PRETTY_NAME:-unknown}" "\${ID:-unknown}" "\${VERSION_ID:-}"`,
-  `printf 'hostname=%s\\n' "$(cat /proc/sys/kernel/hostname 2>/dev/null || hostname)"`,
-  `printf 'kernel=%s\\narch=%s\\n' "$(uname -r)" "$(uname -m)"`,
-  `printf 'cpus=%s\\n' "$(grep -c '^processor' /proc/cpuinfo)"`,
-  `awk '/^MemTotal:/ {print "memkb=" $2}' /proc/meminfo`,
-  `df -Pk / | awk 'NR==2 {print "disktotalkb=" $2; print "diskfreekb=" $4}'`,
-  `awk '{print "uptime=" $1}' /proc/uptime`,
-].join('\n');
-
+/** key=value facts; sizes come as kB strings and the bytes are computed here (see facts.sh). */
 export async function readFacts(conn: SshConnection): Promise<Omit<ServerFacts, 'dockerVersion' | 'dockerTransport'>> {
   const result = check(await conn.exec(['sh', '-c', FACTS_SCRIPT], { timeoutMs: 20_000 }), 'Reading server facts');
   const kv = new Map<string, string>();

@@ -1,15 +1,7 @@
 import type { HostSample } from '../../../shared/contract/fleet.ts';
 import { check } from '../ssh/exec.ts';
 import type { SshConnection } from '../ssh/connection.ts';
-
-/** Constant script (no input): raw counters from /proc and df, one key per line. Works with busybox. */
-const SCRIPT = [
-  "head -n1 /proc/stat",
-  "grep -E '^(MemTotal|MemAvailable):' /proc/meminfo",
-  'cat /proc/loadavg',
-  'cat /proc/uptime',
-  "df -Pk / | awk 'NR==2 {print \"disk\", $2, $3}'",
-].join('; ');
+import SCRIPT from './host-sample.sh?raw';
 
 export interface RawHost {
   cpuTotal: number;
