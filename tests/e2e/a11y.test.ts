@@ -1,35 +1,10 @@
-import { AxeBuilder } from '@axe-core/playwright';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUSYBOX_TAG, Testbed, type TestServer } from '../testbed/index.ts';
-import { launchBrowser, watchErrors } from '../helpers/browser.ts';
+import { openAppForScan, seriousViolations, type A11yFinding } from '../helpers/a11y.ts';
+import { launchBrowser } from '../helpers/browser.ts';
 import { addServer } from '../helpers/servers.ts';
 import { startWebProcess, type WebProcess } from '../helpers/web-process.ts';
-
-interface Finding {
-  rule: string;
-  impact: string;
-  targets: string[];
-  summary: string;
-}
-
-/** axe-core on the page as it is now; only serious and critical violations count. */
-async function scan(page: Page): Promise<Finding[]> {
-  const results = await new AxeBuilder({ page }).analyze();
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => ({ rule: v.id, impact: v.impact ?? '', targets: v.nodes.map((n) => n.target.join(' ')), summary: v.nodes[0]?.failureSummary ?? '' }));
-}
-
-/** Like openApp, but in a context of its own: AxeBuilder opens a helper page in the page's context. */
-async function openApp(browser: Browser, url: string): Promise<{ page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  const page = await context.newPage();
-  const errors = watchErrors(page);
-  await page.goto(url);
-  await page.waitForSelector('nav[aria-label="Main"]');
-  return { page, errors };
-}
 
 describe('accessibility scan with axe-core (Chromium, web mode, real server)', () => {
   let bed: Testbed;
@@ -55,7 +30,7 @@ describe('accessibility scan with axe-core (Chromium, web mode, real server)', (
   });
 
   it('positive controls: an unlabeled button and unreadable text injected into the page are reported', async () => {
-    const { page } = await openApp(browser, web.url);
+    const { page } = await openAppForScan(browser, web.url);
     await page.evaluate(() => {
       const b = document.createElement('button');
       b.id = 'axe-control-button';
@@ -66,7 +41,7 @@ describe('accessibility scan with axe-core (Chromium, web mode, real server)', (
       p.style.cssText = 'color: #777; background: #888;';
       document.querySelector('main')!.append(p);
     });
-    const findings = await scan(page);
+    const findings = await seriousViolations(page);
     expect(findings.find((f) => f.rule === 'button-name')?.targets).toContain('#axe-control-button');
     expect(findings.find((f) => f.rule === 'color-contrast')?.targets).toContain('#axe-control-contrast');
   });
@@ -75,40 +50,40 @@ describe('accessibility scan with axe-core (Chromium, web mode, real server)', (
 
   for (const theme of ['light', 'dark'] as const) {
     it(`main pages, a dialog, the palette, a drawer and a confirmation have no serious violations (${theme} theme)`, async () => {
-      const { page, errors } = await openApp(browser, web.url);
+      const { page, errors } = await openAppForScan(browser, web.url);
       const current = await page.evaluate(() => document.documentElement.dataset.theme);
       if (current !== theme) await page.click('[data-testid="theme-toggle"]');
       await page.waitForFunction((t) => document.documentElement.dataset.theme === t, theme);
       const base = web.url.replace(/#.*/, '');
-      const report: Record<string, Finding[]> = {};
+      const report: Record<string, A11yFinding[]> = {};
       for (const route of ROUTES) {
         await page.goto(`${base}#/${route.replace('$id', serverId)}`);
         await page.waitForSelector(`main[data-page="${route.split('/')[0]}"]`);
         // Let the page's first data arrive (lists, facts), so the scan sees it filled in, not only its loading state.
         await page.waitForLoadState('networkidle').catch(() => undefined);
         await page.waitForTimeout(1500);
-        report[route] = await scan(page);
+        report[route] = await seriousViolations(page);
       }
       await page.goto(`${base}#/servers`);
       await page.click('button:has-text("Add server")');
       await page.waitForSelector('[role="dialog"][aria-label="Add server"]');
-      report['add-server dialog'] = await scan(page);
+      report['add-server dialog'] = await seriousViolations(page);
       await page.keyboard.press('Escape');
       await page.click('[data-testid="palette-open"]');
       await page.waitForSelector('[data-testid="palette"] [cmdk-item]');
       await page.keyboard.type('web');
       await page.waitForSelector('[data-testid="palette"] [data-command^="container-"]', { timeout: 20_000 });
-      report.palette = await scan(page);
+      report.palette = await seriousViolations(page);
       await page.keyboard.press('Escape');
       await page.goto(`${base}#/containers`);
       await page.click('tr[data-container="web"] [data-testid="inspect-open"]', { timeout: 30_000 });
       await page.waitForSelector('[data-testid="inspect"] [data-env]', { timeout: 20_000 }).catch(() => undefined);
       await page.waitForSelector('[data-testid="inspect"]');
-      report['inspect drawer'] = await scan(page);
+      report['inspect drawer'] = await seriousViolations(page);
       await page.keyboard.press('Escape');
       await page.click('tr[data-container="web"] button:has-text("Remove")');
       await page.waitForSelector('[data-testid="confirm-dialog"]');
-      report['confirm dialog'] = await scan(page);
+      report['confirm dialog'] = await seriousViolations(page);
       await page.keyboard.press('Escape');
       const failing = Object.fromEntries(Object.entries(report).filter(([, f]) => f.length > 0));
       expect(failing).toEqual({});

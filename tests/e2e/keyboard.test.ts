@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUSYBOX_TAG, Testbed, type TestServer } from '../testbed/index.ts';
-import { launchBrowser, openApp } from '../helpers/browser.ts';
+import { docScreenshot, launchBrowser, openApp } from '../helpers/browser.ts';
 import { addServer } from '../helpers/servers.ts';
 import { startWebProcess, type WebProcess } from '../helpers/web-process.ts';
 
@@ -19,6 +19,18 @@ describe('palette and keyboard (Chromium, web mode, real server)', () => {
     const el = document.activeElement as HTMLElement | null;
     return { tag: el?.tagName ?? '', text: el?.textContent?.trim() ?? '', testid: el?.dataset.testid ?? '', cls: el?.className ?? '', label: el?.getAttribute('aria-label') ?? '' };
   });
+
+  /** Radix gives focus back a task after the dialog is gone: wait (bounded) until it lands, then say where it is. */
+  async function focusAfterClose(page: Page, expected: Record<string, string>) {
+    await page
+      .waitForFunction((want) => {
+        const el = document.activeElement as HTMLElement | null;
+        const now: Record<string, string> = { text: el?.textContent?.trim() ?? '', testid: el?.dataset.testid ?? '' };
+        return Object.entries(want).every(([k, v]) => now[k] === v);
+      }, expected, { timeout: 3_000 })
+      .catch(() => undefined);
+    return focused(page);
+  }
 
   async function palette(page: Page, query: string, command: string) {
     await page.click('[data-testid="palette-open"]');
@@ -81,7 +93,7 @@ describe('palette and keyboard (Chromium, web mode, real server)', () => {
     await page.locator('[data-testid="confirm-dialog"]').waitFor();
     await page.keyboard.press('Escape');
     await page.waitForSelector('[data-testid="confirm-dialog"]', { state: 'detached' });
-    expect(await focused(page)).toMatchObject({ testid: 'palette-open' });
+    expect(await focusAfterClose(page, { testid: 'palette-open' })).toMatchObject({ testid: 'palette-open' });
     expect((await s.exec(['docker', 'inspect', '-f', '{{.State.Running}}', 'worker'], { check: true })).stdout.trim()).toBe('true');
     expect(await startedAt('worker')).toBe(before);
   });
@@ -136,14 +148,14 @@ describe('palette and keyboard (Chromium, web mode, real server)', () => {
     await dialog.waitFor({ state: 'detached' });
   });
 
-  async function escCloses(page: Page, open: () => Promise<void>, selector: string, opener: Partial<Awaited<ReturnType<typeof focused>>>) {
+  async function escCloses(page: Page, open: () => Promise<void>, selector: string, opener: Record<string, string>) {
     await open();
     const before = await focused(page);
     await page.locator(selector).waitFor();
     expect(await page.evaluate((sel) => document.querySelector(sel)?.contains(document.activeElement), selector)).toBe(true);
     await page.keyboard.press('Escape');
     await page.locator(selector).waitFor({ state: 'detached' });
-    expect({ before, after: await focused(page) }).toMatchObject({ after: opener });
+    expect({ before, after: await focusAfterClose(page, opener) }).toMatchObject({ after: opener });
   }
 
   it('Esc closes every dialog and drawer kind and gives focus back to the opener', async () => {
@@ -172,6 +184,7 @@ describe('palette and keyboard (Chromium, web mode, real server)', () => {
     await page.click('tr[data-container="web"] [data-testid="inspect-open"]');
     const drawer = page.locator('[data-testid="inspect"]');
     await drawer.waitFor();
+    await docScreenshot(page, 'inspect-drawer');
     const stop = page.locator('tr[data-container="worker"] button:has-text("Stop")');
     await stop.scrollIntoViewIfNeeded();
     // The button itself is what a click at its centre reaches (not the drawer, not a backdrop).

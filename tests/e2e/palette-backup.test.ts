@@ -1,7 +1,8 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Testbed, type TestServer } from '../testbed/index.ts';
-import { launchBrowser, openApp } from '../helpers/browser.ts';
+import { openAppForScan, seriousViolationsInBothThemes } from '../helpers/a11y.ts';
+import { launchBrowser } from '../helpers/browser.ts';
 import { loadDataImages, startS3, TOOLS_STANDIN, type TestS3 } from '../helpers/s3.ts';
 import { addServer } from '../helpers/servers.ts';
 import { startWebProcess, type WebProcess } from '../helpers/web-process.ts';
@@ -40,7 +41,7 @@ describe('palette: back up now (Chromium, real server, s3rver)', () => {
   });
 
   it('asks first; "Back up now" runs in the job card and the backup is in the bucket', async () => {
-    const { page, errors } = await openApp(browser, web.url);
+    const { page, errors } = await openAppForScan(browser, web.url);
     const { client, close } = await web.client();
     try {
       await page.click('[data-testid="palette-open"]');
@@ -60,6 +61,8 @@ describe('palette: back up now (Chromium, real server, s3rver)', () => {
       const objects = await client.backups.list({ jobId });
       expect(objects).toHaveLength(1);
       expect(objects[0]!.size).toBeGreaterThan(0);
+      // The Backups page with a target, a job and a finished run: no serious accessibility violation in either theme.
+      expect(await seriousViolationsInBothThemes(page)).toEqual({ light: [], dark: [] });
     } finally {
       close();
     }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openApp } from '../helpers/browser.ts';
+import { openAppForScan, seriousViolationsInBothThemes } from '../helpers/a11y.ts';
+import { docScreenshot } from '../helpers/browser.ts';
 import { loadShipImages, SAMPLE_DOCKERFILE } from '../integration/deploy-fixture.ts';
 import { startShipE2E, type ShipE2E } from './ship-fixture.ts';
 
@@ -25,9 +26,10 @@ describe('palette: deploy an app found by name (Chromium, real server, real prox
   });
 
   it('asks first; Deploy runs the deploy shown on the app page, and it succeeds on the server', async () => {
-    const { page, errors } = await openApp(t.browser, t.web.url);
+    const { page, errors } = await openAppForScan(t.browser, t.web.url);
     await page.click('[data-testid="palette-open"]');
     await page.keyboard.type('deploy paletteapp');
+    await docScreenshot(page, 'palette');
     const item = page.locator(`[data-testid="palette"] [cmdk-item][aria-selected="true"][data-command="app-deploy-${appId}"]`);
     await item.waitFor({ timeout: 20_000 });
     expect(await item.innerText()).toContain('Deploy app paletteapp on pal-ship');
@@ -48,6 +50,8 @@ describe('palette: deploy an app found by name (Chromium, real server, real prox
       const deploys = await client.apps.deploys({ id: appId, limit: 5 });
       expect(deploys).toHaveLength(1);
       expect(deploys[0]).toMatchObject({ status: 'succeeded', kind: 'deploy' });
+      // The app page with an app, its deploy and history: no serious accessibility violation in either theme.
+      expect(await seriousViolationsInBothThemes(page)).toEqual({ light: [], dark: [] });
     } finally {
       close();
     }

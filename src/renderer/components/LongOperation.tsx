@@ -47,11 +47,11 @@ export function LongOperation({ status, step, progress, log, error, onCancel, ch
           </button>
         )}
       </div>
-      <div className="deploy-progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(pct)} data-testid={ids.progress}>
+      <div className="deploy-progress" role="progressbar" aria-label="Progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(pct)} data-testid={ids.progress}>
         <div className={`deploy-progress-bar deploy-${status}`} style={{ width: `${pct}%` }} />
       </div>
       {log && (
-        <pre className="deploy-log" ref={logRef} data-testid={ids.log}>
+        <pre className="deploy-log" ref={logRef} data-testid={ids.log} tabIndex={0} aria-label="Log">
           {log}
         </pre>
       )}

@@ -19,7 +19,11 @@ export function ProxyPanel({ serverId }: { serverId: string }) {
       </summary>
       {settings.data && <ProxyForm key={settings.dataUpdatedAt} serverId={serverId} initial={settings.data} installed={!!st?.installed} />}
       {st?.installed && <ProxyOps serverId={serverId} containerImage={st.containerImage} image={st.image} />}
-      {st && <pre className="deploy-log">{st.config}</pre>}
+      {st && (
+        <pre className="deploy-log" tabIndex={0} aria-label="Proxy configuration">
+          {st.config}
+        </pre>
+      )}
       {st?.installed && <CertificatesTable serverId={serverId} />}
     </details>
   );
@@ -70,7 +74,7 @@ function ProxyOps({ serverId, containerImage, image }: { serverId: string; conta
         {containerImage && containerImage !== image && <span className="muted">running {containerImage}; reinstall or upgrade to run {image}</span>}
       </div>
       {showLogs && (
-        <pre className="deploy-log" data-testid="proxy-logs">
+        <pre className="deploy-log" data-testid="proxy-logs" tabIndex={0} aria-label="Proxy logs">
           {logs.error ? describeError(logs.error).message : (logs.data?.text ?? '…')}
         </pre>
       )}

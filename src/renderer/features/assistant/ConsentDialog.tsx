@@ -10,7 +10,7 @@ export function ConsentDialog({ preview, onAnswer }: { preview: AiPreview; onAns
         <strong>{preview.provider}</strong> ({preview.model}) is a remote service: this request leaves your computer. Below is exactly what
         will be sent, after redaction ({preview.redactions} secrets masked, {preview.bytes} bytes, ~{preview.estimatedTokens} tokens).
       </p>
-      <pre className="consent-payload" data-testid="consent-payload">{preview.payload}</pre>
+      <pre className="consent-payload" data-testid="consent-payload" tabIndex={0} aria-label="What will be sent">{preview.payload}</pre>
       <p className="muted small mono">sha256 {preview.sha256}</p>
       <div className="actions">
         <button onClick={() => onAnswer('cancel')}>Cancel</button>

@@ -86,7 +86,7 @@ export function JobCard({ job, lastRun }: { job: BackupJob; lastRun: { state: st
       {progress && (
         <div style={{ margin: '8px 0' }}>
           <div className="meter-bar">
-            <div role="progressbar" aria-valuenow={Math.round(pct)} style={{ width: `${pct}%` }} />
+            <div role="progressbar" aria-label="Backup progress" aria-valuenow={Math.round(pct)} style={{ width: `${pct}%` }} />
           </div>
           <span className="small muted" data-testid="backup-phase">
             {progress.phase} · {bytes(progress.bytes)}
