@@ -183,7 +183,7 @@ describe('palette and keyboard (Chromium, web mode, real server)', () => {
     await page.waitForSelector('tr[data-container="worker"]', { timeout: 30_000 });
     await page.click('tr[data-container="web"] [data-testid="inspect-open"]');
     const drawer = page.locator('[data-testid="inspect"]');
-    await drawer.waitFor();
+    await drawer.locator('dl.facts').waitFor({ timeout: 20_000 });
     await docScreenshot(page, 'inspect-drawer');
     const stop = page.locator('tr[data-container="worker"] button:has-text("Stop")');
     await stop.scrollIntoViewIfNeeded();

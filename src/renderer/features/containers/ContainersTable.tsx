@@ -43,8 +43,9 @@ export function ContainersTable() {
   }, [containers, q, server, state, sort, serverName]);
 
   const act = (c: Container, action: ContainerAction) => containerAction(c, action, serverName.get(c.serverId));
-  const th = (key: SortKey, label: string) => (
-    <th onClick={() => setSort((s) => ({ key, dir: s.key === key ? (-s.dir as 1 | -1) : 1 }))} style={{ cursor: 'pointer' }} aria-sort={sort.key === key ? (sort.dir === 1 ? 'ascending' : 'descending') : 'none'}>
+  // "secondary" columns give way to an open drawer (styles.css), so the names, states and actions stay in view.
+  const th = (key: SortKey, label: string, className?: string) => (
+    <th className={className} onClick={() => setSort((s) => ({ key, dir: s.key === key ? (-s.dir as 1 | -1) : 1 }))} style={{ cursor: 'pointer' }} aria-sort={sort.key === key ? (sort.dir === 1 ? 'ascending' : 'descending') : 'none'}>
       {label}
       {sort.key === key ? (sort.dir === 1 ? ' ▲' : ' ▼') : ''}
     </th>
@@ -79,10 +80,10 @@ export function ContainersTable() {
             {th('name', 'Name')}
             {th('server', 'Server')}
             {th('state', 'State')}
-            {th('image', 'Image')}
-            <th>Ports</th>
-            {th('cpu', 'CPU')}
-            {th('mem', 'Memory')}
+            {th('image', 'Image', 'secondary')}
+            <th className="secondary">Ports</th>
+            {th('cpu', 'CPU', 'secondary')}
+            {th('mem', 'Memory', 'secondary')}
             <th>Actions</th>
           </tr>
         </thead>
@@ -103,10 +104,10 @@ export function ContainersTable() {
                 {c.health !== 'none' && <span className={`badge ${c.health === 'unhealthy' ? 'failed' : 'ok'}`}>{c.health}</span>}
                 <div className="small muted">{c.status}</div>
               </td>
-              <td className="small mono">{c.image}</td>
-              <td className="small">{c.ports.filter((p) => p.publicPort).map((p) => `${p.publicPort}→${p.privatePort}`).join(', ')}</td>
-              <td>{percent(c.cpuPercent)}</td>
-              <td>{bytes(c.memUsed)}</td>
+              <td className="small mono secondary">{c.image}</td>
+              <td className="small secondary">{c.ports.filter((p) => p.publicPort).map((p) => `${p.publicPort}→${p.privatePort}`).join(', ')}</td>
+              <td className="secondary">{percent(c.cpuPercent)}</td>
+              <td className="secondary">{bytes(c.memUsed)}</td>
               <td onClick={(e) => e.stopPropagation()}>
                 <div className="actions-inline">
                   {c.state === 'running' ? (
