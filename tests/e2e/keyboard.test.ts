@@ -186,9 +186,11 @@ describe('palette and keyboard (Chromium, web mode, real server)', () => {
     await drawer.locator('dl.facts').waitFor({ timeout: 20_000 });
     await docScreenshot(page, 'inspect-drawer');
     const stop = page.locator('tr[data-container="worker"] button:has-text("Stop")');
-    await stop.scrollIntoViewIfNeeded();
-    // The button itself is what a click at its centre reaches (not the drawer, not a backdrop).
+    // In view beside the drawer without scrolling, and the button itself is what a click at its centre reaches.
     const box = (await stop.boundingBox())!;
+    const drawerBox = (await drawer.boundingBox())!;
+    expect(box.x + box.width).toBeLessThanOrEqual(drawerBox.x);
+    expect(box.x).toBeGreaterThanOrEqual(0);
     const hit = await page.evaluate(({ x, y }) => document.elementFromPoint(x, y)?.textContent ?? null, { x: box.x + box.width / 2, y: box.y + box.height / 2 });
     expect(hit).toBe('Stop');
     await stop.click({ timeout: 5_000 });
