@@ -106,8 +106,8 @@ describe('databases and backups in Chromium (web mode, real server, s3rver)', ()
     await web.stop();
     await waitFor(
       async () => {
-        const r = await s.exec(['docker', 'exec', 'openpanel-backup-scheduler', 'cat', `/openpanel/status/${job.id}.json`]);
-        return r.code === 0 && r.stdout.includes('"state":"failed"');
+        const r = await s.exec(['docker', 'exec', 'openpanel-backup-scheduler', 'cat', `/openpanel/runs/${job.id}/state.json`]);
+        return r.code === 0 && r.stdout.includes('"status":"failed"');
       },
       'the scheduled run to fail on the server',
       150_000,

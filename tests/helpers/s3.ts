@@ -47,6 +47,12 @@ export interface S3Gate {
   refuseUploads: boolean;
   /** Uploads refused so far. */
   refused: number;
+  /** While true, uploads get no answer and their bodies are not read (a stalled upload) until `release()`. */
+  holdUploads: boolean;
+  /** Uploads held so far. */
+  held: number;
+  /** Forwards the held uploads (stop holding first: set holdUploads to false). */
+  release(): void;
   close(): Promise<void>;
 }
 
@@ -66,18 +72,33 @@ export async function startS3Gate(bed: Testbed, s3: TestS3): Promise<S3Gate> {
       res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>uploads refused by the test gate</Message></Error>');
       return;
     }
-    const up = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
-    up.on('error', (e) => res.destroy(e));
-    req.pipe(up);
+    const forward = () => {
+      const up = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+      up.on('error', (e) => res.destroy(e));
+      req.pipe(up);
+    };
+    if (gate.holdUploads && upload) {
+      gate.held++;
+      req.pause();
+      held.push(forward);
+      return;
+    }
+    forward();
   });
+  const held: (() => void)[] = [];
   await new Promise<void>((resolve) => server.listen(0, bed.gateway, resolve));
   const gate: S3Gate = {
     endpoint: `http://${bed.gateway}:${(server.address() as AddressInfo).port}`,
     refuseUploads: false,
     refused: 0,
+    holdUploads: false,
+    held: 0,
+    release: () => {
+      for (const forward of held.splice(0)) forward();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -69,14 +69,14 @@ describe('databases and encrypted backups to S3 (real dockerd, s3rver, Debian-bu
     // OpenPanel is closed: only the scheduler on the server can make this backup.
     const status = await waitFor(
       async () => {
-        const r = await s.exec(['docker', 'exec', 'openpanel-backup-scheduler', 'cat', `/openpanel/status/${job.id}.json`]);
-        return r.code === 0 && /"state":"(ok|failed)"/.test(r.stdout) ? r.stdout : null;
+        const r = await s.exec(['docker', 'exec', 'openpanel-backup-scheduler', 'cat', `/openpanel/runs/${job.id}/state.json`]);
+        return r.code === 0 && /"status":"(succeeded|failed)"/.test(r.stdout) ? r.stdout : null;
       },
       'the scheduled backup',
       150_000,
       1000,
     );
-    expect(status).toContain('"state":"ok"');
+    expect(status).toContain('"status":"succeeded"');
     app = await startTestApp({ dataDir });
     await app.client.backups.updateJob({ id: job.id, enabled: false });
     expect((await app.client.backups.status({ serverId }))[0]).toMatchObject({ jobId: job.id, state: 'ok' });

@@ -202,8 +202,8 @@ describe('MariaDB and Redis databases with encrypted backups (Debian-built stand
     await app.close();
     // OpenPanel is closed: only the scheduler on the server runs these.
     const finished = async (jobId: string) => {
-      const r = await s.exec(['docker', 'exec', 'openpanel-backup-scheduler', 'cat', `/openpanel/status/${jobId}.json`]);
-      return r.code === 0 && /"state":"(ok|failed)"/.test(r.stdout) ? r.stdout : null;
+      const r = await s.exec(['docker', 'exec', 'openpanel-backup-scheduler', 'cat', `/openpanel/runs/${jobId}/state.json`]);
+      return r.code === 0 && /"status":"(succeeded|failed)"/.test(r.stdout) ? r.stdout : null;
     };
     const statuses = await waitFor(
       async () => {
@@ -214,9 +214,9 @@ describe('MariaDB and Redis databases with encrypted backups (Debian-built stand
       150_000,
       1000,
     );
-    expect(statuses[0]).toContain('"state":"ok"');
-    expect(statuses[1]).toContain('"state":"ok"');
-    expect(statuses[2]).toContain('"state":"failed"');
+    expect(statuses[0]).toContain('"status":"succeeded"');
+    expect(statuses[1]).toContain('"status":"succeeded"');
+    expect(statuses[2]).toContain('"status":"failed"');
 
     app = await startTestApp({ dataDir });
     collectNotices(app);

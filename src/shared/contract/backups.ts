@@ -1,6 +1,7 @@
 import { eventIterator } from '@orpc/contract';
 import { z } from 'zod';
 import { base, Id, Timestamp } from './base.ts';
+import { JobProgress } from './jobs.ts';
 
 /** Five cron fields (minute hour day month weekday) of digits, `*`, `,`, `-` and `/` only. */
 export const CronSchedule = z
@@ -125,12 +126,12 @@ export const BackupObject = z.object({
 });
 export type BackupObject = z.infer<typeof BackupObject>;
 
-export const RunProgress = z.object({
+/** A backup run ("back up now"): the job model's step/progress/error, plus the bytes dumped so far and the object's key. */
+export const RunProgress = JobProgress.extend({
   phase: z.enum(['starting', 'running', 'done', 'failed']),
   bytes: z.number(),
   estimate: z.number().nullable(),
   key: z.string().nullable(),
-  error: z.string().nullable(),
 });
 export type RunProgress = z.infer<typeof RunProgress>;
 

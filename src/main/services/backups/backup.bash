@@ -6,27 +6,39 @@ case "$JOB" in ''|*[!A-Za-z0-9_-]*) echo "usage: backup.sh <job-id>" >&2; exit 2
 JOBFILE="$ROOT/jobs/$JOB.job"
 [ -f "$JOBFILE" ] || { echo "no such job: $JOB" >&2; exit 2; }
 mkdir -p "$ROOT/status" "$ROOT/locks"
-STATUS="$ROOT/status/$JOB.json"
 get() { sed -n "s/^$1=//p" "$JOBFILE" | base64 -d; }
 jstr() { printf '%s' "$1" | tr '\000-\037' ' ' | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g'; }
 exec 9>"$ROOT/locks/$JOB.lock"
 flock -n 9 || { echo "a backup of this job is already running" >&2; exit 3; }
 
+# The run in the job layout: runs/<job>/state.json (JobState + run, key, size, ms times) and runs/<job>/log (stderr).
+RUN_DIR="$ROOT/runs/$JOB"
+mkdir -p "$RUN_DIR"
+RUN_ID="${OP_RUN_ID:-cron-$(date +%s%3N)}"
+case "$RUN_ID" in *[!A-Za-z0-9_-]*) RUN_ID=invalid;; esac
+exec 2>"$RUN_DIR/log"
 START_S=$(date +%s); START_MS=$(date +%s%3N); TS=$(date -u +%Y%m%dT%H%M%SZ)
-status() { # state key size error
-  local now; now=$(date +%s%3N)
-  local line
-  line="{\"job\":\"$JOB\",\"state\":\"$1\",\"startedAt\":$START_MS,\"finishedAt\":$now,\"key\":\"$(jstr "$2")\",\"size\":$3,\"error\":\"$(jstr "$4")\"}"
-  printf '%s\n' "$line" > "$STATUS.tmp" && mv "$STATUS.tmp" "$STATUS"
+STEP=starting
+record() { # status key size error
+  local now end="" progress=0
+  now=$(date +%s%3N)
+  [ "$1" = succeeded ] && progress=100
+  [ "$1" != running ] && end=",\"finishedAt\":$((now / 1000))"
+  printf '{"status":"%s","step":"%s","progress":%s,"error":"%s","at":%s,"startedAt":%s%s,"run":"%s","job":"%s","key":"%s","size":%s,"startedMs":%s,"atMs":%s}\n' \
+    "$1" "$STEP" "$progress" "$(jstr "$4")" "$((now / 1000))" "$START_S" "$end" "$RUN_ID" "$JOB" "$(jstr "$2")" "$3" "$START_MS" "$now" > "$RUN_DIR/state.tmp" \
+    && mv "$RUN_DIR/state.tmp" "$RUN_DIR/state.json"
   if [ "$1" != running ]; then
-    printf '%s\n' "$line" >> "$ROOT/status/$JOB.history"
+    # The run history (notices of failed runs) keeps the record format of status/<job>.json before the job layout.
+    local state=ok
+    [ "$1" = failed ] && state=failed
+    printf '{"job":"%s","state":"%s","startedAt":%s,"finishedAt":%s,"key":"%s","size":%s,"error":"%s"}\n' "$JOB" "$state" "$START_MS" "$now" "$(jstr "$2")" "$3" "$(jstr "$4")" >> "$ROOT/status/$JOB.history"
     tail -n 50 "$ROOT/status/$JOB.history" > "$ROOT/status/$JOB.history.tmp" && mv "$ROOT/status/$JOB.history.tmp" "$ROOT/status/$JOB.history"
   fi
 }
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-fail() { echo "backup failed: $1" >&2; status failed "${KEY:-}" 0 "$1"; exit 1; }
-status running "" 0 ""
+fail() { echo "backup failed: $1" >&2; record failed "${KEY:-}" 0 "$1"; exit 1; }
+record running "" 0 ""
 
 KIND=$(get KIND); BUCKET=$(get BUCKET); PREFIX=$(get PREFIX); RECIPIENT=$(get RECIPIENT)
 export RCLONE_CONFIG_DST_TYPE=s3 RCLONE_CONFIG_DST_PROVIDER=Other
@@ -96,6 +108,7 @@ printf '%s\n' "$TS" > "$ROOT/status/$JOB.lastkey"
 DIR="${PREFIX:+$PREFIX/}$JOB"
 KEY="$DIR/$TS.$EXT.gz.age"
 echo "estimate $EST" >&2
+STEP=dumping; record running "$KEY" 0 ""
 mkfifo "$T/plain" "$T/obj"
 sha256sum < "$T/plain" | cut -d' ' -f1 > "$T/plain.sha" & P1=$!
 tee >(wc -c > "$T/obj.size") < "$T/obj" | sha256sum | cut -d' ' -f1 > "$T/obj.sha" & P2=$!
@@ -120,6 +133,7 @@ MANIFEST="{\"format\":1,\"job\":\"$JOB\",\"kind\":\"$KIND\",\"key\":\"$(jstr "$K
 printf '%s\n' "$MANIFEST" | rclone rcat "${RC_OPTS[@]}" "dst:$BUCKET/$KEY.manifest.json" 2>>"$T/err" || {
   rclone deletefile "${RC_OPTS[@]}" "dst:$BUCKET/$KEY" >/dev/null 2>&1; fail "manifest upload failed: $(tail -c 400 "$T/err")"; }
 
+STEP=retention; record running "$KEY" 0 ""
 # Retention, only now that the upload and its manifest are in place. A backup is deleted only when no rule keeps it.
 KEEP_LAST=$(get KEEP_LAST); KEEP_DAYS=$(get KEEP_DAYS)
 if [ -n "$KEEP_LAST" ] || [ -n "$KEEP_DAYS" ]; then
@@ -140,5 +154,6 @@ if [ -n "$KEEP_LAST" ] || [ -n "$KEEP_DAYS" ]; then
     fi
   done < "$T/all"
 fi
-status ok "$KEY" "$SIZE" ""
+STEP='done'
+record succeeded "$KEY" "$SIZE" ""
 echo "done $KEY $SIZE" >&2

@@ -1,16 +1,25 @@
+import { randomBytes } from 'node:crypto';
 import type { RunProgress } from '../../../shared/contract/backups.ts';
-import { errorMessage } from '../core/errors.ts';
+import { AppError } from '../core/errors.ts';
+import type { DockerClient } from '../docker/client.ts';
+import { execInContainer } from '../docker/exec.ts';
+import { isDockerNotFound } from '../docker/errors.ts';
+import { followTracker, JobTracker, parseRead, READ_SCRIPT, type JobReader } from '../jobs/index.ts';
 import type { BackupNotices } from './notices.ts';
-import type { BackupScheduler } from './scheduler.ts';
+import { BackupRunState } from './run-state.ts';
+import { SCHEDULER_NAME } from './scheduler.ts';
 
-/** What the run script says on stderr while it runs (backup.sh: `estimate N`, dd's `N bytes`, `done KEY SIZE`, `backup failed: …`). */
+export const runDir = (jobId: string) => `/openpanel/runs/${jobId}`;
+const lockOf = (jobId: string) => `/openpanel/locks/${jobId}.lock`;
+
+/** What the run script says on stderr (its log): `estimate N`, dd's `N bytes`, `done KEY SIZE`, `backup failed: …`. */
 export class RunLines {
   estimate: number | null = null;
   key: string | null = null;
   failure: string | null = null;
   private buf = '';
 
-  /** Feeds a chunk of stderr; returns the progress events of the complete lines in it. */
+  /** Feeds more of the log; returns the progress events of the complete lines in it. */
   feed(chunk: string): RunProgress[] {
     this.buf += chunk;
     const lines = this.buf.split('\n');
@@ -19,41 +28,97 @@ export class RunLines {
     for (const line of lines) {
       let m: RegExpExecArray | null;
       if ((m = /^estimate (\d+)/.exec(line))) this.estimate = Number(m[1]) || null;
-      else if ((m = /^(\d+) bytes/.exec(line))) out.push({ phase: 'running', bytes: Number(m[1]), estimate: this.estimate, key: this.key, error: null });
-      else if ((m = /^done (\S+) (\d+)/.exec(line))) this.key = m[1]!;
+      else if ((m = /^(\d+) bytes/.exec(line))) {
+        const bytes = Number(m[1]);
+        const progress = this.estimate ? Math.min(99, Math.floor((bytes / this.estimate) * 100)) : null;
+        out.push({ phase: 'running', step: 'dumping', progress, bytes, estimate: this.estimate, key: this.key, error: null });
+      } else if ((m = /^done (\S+) (\d+)/.exec(line))) this.key = m[1]!;
       else if ((m = /^backup failed: (.*)$/.exec(line))) this.failure = m[1]!;
     }
     return out;
   }
 }
 
-/** "Back up now": the job runs in the scheduler (same script as cron); its progress is streamed until it ends. */
-export async function* runNow(sched: BackupScheduler, notices: BackupNotices, jobId: string, signal: AbortSignal): AsyncGenerator<RunProgress> {
-  const queue: RunProgress[] = [{ phase: 'starting', bytes: 0, estimate: null, key: null, error: null }];
-  const lines = new RunLines();
-  let wake: (() => void) | null = null;
-  let finished = false;
-  const run = sched
-    .run(jobId, {
-      signal,
-      onStderr: (chunk) => {
-        queue.push(...lines.feed(chunk));
-        wake?.();
-      },
-    })
-    .finally(() => {
-      finished = true;
-      wake?.();
-    });
-  for (let i = 0; i < 1_000_000 && !(finished && queue.length === 0); i++) {
-    if (queue.length === 0) await new Promise<void>((r) => (wake = r));
-    wake = null;
-    while (queue.length) yield queue.shift()!;
+/**
+ * One job's run dir in the scheduler, read with the job model's read script (run in the scheduler, where the volume
+ * is). With `run`, another run's state (the previous one, until this one has written its own) counts as none yet.
+ * Alive while the run's exec runs or the job's lock is held (the script holds it for the whole run).
+ */
+export function runReader(client: DockerClient, jobId: string, run: string | null, execId: string | null): JobReader<BackupRunState> {
+  return {
+    async read(offset) {
+      const chunks: Buffer[] = [];
+      const r = await execInContainer(client, SCHEDULER_NAME, ['sh', '-c', READ_SCRIPT, 'sh', runDir(jobId), String(offset)], { onStdout: (c) => chunks.push(c), maxCollect: 20_000 });
+      if (r.code !== 0) throw new AppError('REMOTE_COMMAND_FAILED', `reading the backup run of ${jobId} failed (exit ${r.code}): ${r.stderr.trim().slice(-400)}`);
+      const got = parseRead(Buffer.concat(chunks), BackupRunState);
+      if (run && got.state && got.state.run !== run) return { state: null, log: Buffer.alloc(0), pid: got.pid };
+      return got;
+    },
+    async alive() {
+      if (execId) {
+        const info = await client.api.getExec(execId).inspect().catch((e: unknown) => (isDockerNotFound(e) ? null : Promise.reject(e)));
+        if (info?.Running) return true;
+      }
+      return lockHeld(client, jobId);
+    },
+  };
+}
+
+/** Whether a run of the job holds its lock (backup.bash holds it for the whole run); no lock file: no run yet. */
+export async function lockHeld(client: DockerClient, jobId: string): Promise<boolean> {
+  const r = await execInContainer(client, SCHEDULER_NAME, ['sh', '-c', '[ -e "$1" ] || exit 0; flock -n "$1" true && exit 0; exit 75', 'sh', lockOf(jobId)]);
+  if (r.code !== 0 && r.code !== 75) throw new AppError('REMOTE_COMMAND_FAILED', `checking whether a backup of ${jobId} runs failed (exit ${r.code}): ${r.stderr.trim().slice(-400)}`);
+  return r.code === 75;
+}
+
+/** Starts the job's script detached in the scheduler (it runs on whether the app stays or not); returns the exec id. */
+export async function startRun(client: DockerClient, jobId: string, run: string): Promise<string> {
+  const exec = await client.api.getContainer(SCHEDULER_NAME).exec({ Cmd: ['/openpanel/bin/backup.sh', jobId], Env: ['OP_PROGRESS=1', `OP_RUN_ID=${run}`], AttachStdout: false, AttachStderr: false });
+  await exec.start({ Detach: true });
+  return exec.id;
+}
+
+const failed = (error: string, estimate: number | null): RunProgress => ({ phase: 'failed', step: null, progress: null, bytes: 0, estimate, key: null, error });
+
+/**
+ * "Back up now" on the job model: the run starts detached in the scheduler (same script as cron) and is followed
+ * through its run dir until it ends. A run of the job already going (started before an app restart, or by cron) is
+ * attached to instead of started again. Cancelling stops the watching, not the run.
+ */
+export async function* runNow(client: DockerClient, notices: BackupNotices, jobId: string, signal: AbortSignal): AsyncGenerator<RunProgress> {
+  yield { phase: 'starting', step: 'starting', progress: null, bytes: 0, estimate: null, key: null, error: null };
+  let run: string | null;
+  let execId: string | null = null;
+  if (await lockHeld(client, jobId)) {
+    const current = await runReader(client, jobId, null, null).read(0);
+    run = current.state?.status === 'running' ? current.state.run : null;
+  } else {
+    run = `run-${Date.now()}-${randomBytes(4).toString('hex')}`;
+    execId = await startRun(client, jobId, run);
   }
-  const r = await run.catch((e: unknown) => ({ code: -1, stdout: '', stderr: errorMessage(e) }));
+  const tracker = new JobTracker(runReader(client, jobId, run, execId), { intervalMs: 500, maxMs: 12 * 3600_000 });
+  const lines = new RunLines();
+  let fed = 0;
+  try {
+    for await (const t of followTracker(tracker, signal)) {
+      const fresh = t.log.slice(fed);
+      fed = t.log.length;
+      yield* lines.feed(fresh);
+    }
+  } finally {
+    tracker.stop();
+  }
+  const state = tracker.state;
   // This run was watched: it needs no notice at the next connection.
-  const mine = (await sched.statuses().catch(() => [])).find((st) => st.jobId === jobId);
-  if (mine?.finishedAt && mine.state !== 'running') notices.markSeen(jobId, mine.finishedAt);
-  if (r.code === 0 && lines.key) yield { phase: 'done', bytes: 0, estimate: lines.estimate, key: lines.key, error: null };
-  else yield { phase: 'failed', bytes: 0, estimate: lines.estimate, key: null, error: lines.failure ?? (r.stderr.trim().slice(-600) || `exit ${r.code}`) };
+  if (state && state.status !== 'running') notices.markSeen(jobId, state.atMs);
+  if (tracker.outcome === 'succeeded' && state?.key) {
+    yield { phase: 'done', step: 'done', progress: 100, bytes: 0, estimate: lines.estimate, key: state.key, error: null };
+  } else if (tracker.outcome === 'failed') {
+    yield failed(state?.error || lines.failure || 'the backup failed', lines.estimate);
+  } else if (tracker.outcome === 'timeout') {
+    yield failed('the backup was still running after 12 hours; it goes on on the server', lines.estimate);
+  } else {
+    const said = tracker.log.trim().split('\n').slice(-3).join(' / ').slice(-600);
+    yield failed(`the backup run ended without a result${said ? `: ${said}` : ''}`, lines.estimate);
+  }
 }

@@ -3,10 +3,13 @@ import type Docker from 'dockerode';
 import type { JobStatus } from '../../../shared/contract/backups.ts';
 import type { DockerClient } from '../docker/client.ts';
 import { isDockerNotFound } from '../docker/errors.ts';
-import { execChecked, execInContainer, type ExecInContainerOptions } from '../databases/docker-exec.ts';
-import { ensureImage } from '../databases/service.ts';
+import { execChecked } from '../docker/exec.ts';
+import { ensureImage } from '../docker/images.ts';
+import { LABELS, ROLES } from '../docker/labels.ts';
+import { DATA_IMAGE_MAPPING } from '../databases/service.ts';
 import { BACKUP_SCRIPT, renderCrontab, renderJobFile } from './script.ts';
 import type { RunRecord } from './notices.ts';
+import { parseHistory, parseStatuses, STATUS_SCRIPT } from './run-state.ts';
 
 export const SCHEDULER_NAME = 'openpanel-backup-scheduler';
 export const SCHEDULER_VOLUME = 'openpanel-backup';
@@ -63,14 +66,14 @@ export class BackupScheduler {
       }
       await this.api.getContainer(SCHEDULER_NAME).remove({ force: true });
     }
-    await ensureImage(this.api, this.image);
+    await ensureImage(this.api, this.image, DATA_IMAGE_MAPPING);
     const c = await this.api.createContainer({
       name: SCHEDULER_NAME,
       Image: this.image,
       Entrypoint: ['sh', '-c', 'mkdir -p /openpanel/crontabs /openpanel/status /openpanel/jobs && exec busybox crond -f -l 8 -L /dev/stderr -c /openpanel/crontabs'],
       Cmd: [],
       Env: ['TZ=UTC', 'PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
-      Labels: { 'openpanel.role': 'backup-scheduler' },
+      Labels: { [LABELS.role]: ROLES.backupScheduler },
       HostConfig: {
         NetworkMode: 'host',
         RestartPolicy: { Name: 'unless-stopped' },
@@ -104,26 +107,14 @@ export class BackupScheduler {
     await this.writeFile('/openpanel/crontabs/cron.update', 'root\n', '600');
   }
 
-  /** The last run of each job, as the job itself recorded it on the server. */
+  /** The last run of each job, as the job itself recorded it on the server (run dirs; status files of the older layout). */
   async statuses(): Promise<JobStatus[]> {
-    let text: string;
     try {
-      text = await execChecked(this.client, SCHEDULER_NAME, ['sh', '-c', 'for f in /openpanel/status/*.json; do [ -f "$f" ] && cat "$f"; done; true'], 'reading backup status');
+      return parseStatuses(await execChecked(this.client, SCHEDULER_NAME, ['sh', '-c', STATUS_SCRIPT], 'reading backup status'));
     } catch (e) {
       if (isDockerNotFound(e)) return [];
       throw e;
     }
-    const out: JobStatus[] = [];
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        const s = JSON.parse(line) as { job: string; state: 'running' | 'ok' | 'failed'; startedAt: number; finishedAt: number; key: string; size: number; error: string };
-        out.push({ jobId: s.job, state: s.state, startedAt: s.startedAt, finishedAt: s.finishedAt, key: s.key || null, size: s.size, error: s.error || null });
-      } catch {
-        // a status file being rewritten: skipped, read next time
-      }
-    }
-    return out;
   }
 
   /** Every run recorded in the jobs' histories on the server (the last 50 per job). */
@@ -135,21 +126,6 @@ export class BackupScheduler {
       if (isDockerNotFound(e)) return [];
       throw e;
     }
-    const out: RunRecord[] = [];
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        const s = JSON.parse(line) as { job: string; state: string; startedAt: number; finishedAt: number; error: string };
-        if (s.state === 'ok' || s.state === 'failed') out.push({ jobId: s.job, state: s.state, startedAt: s.startedAt, finishedAt: s.finishedAt, error: s.error || null });
-      } catch {
-        // a line being written: read next time
-      }
-    }
-    return out;
-  }
-
-  /** Runs a job now, in the scheduler (same script as cron), with progress lines on stderr. */
-  run(jobId: string, opts: Pick<ExecInContainerOptions, 'onStderr' | 'signal'>) {
-    return execInContainer(this.client, SCHEDULER_NAME, ['/openpanel/bin/backup.sh', jobId], { env: ['OP_PROGRESS=1'], ...opts });
+    return parseHistory(text);
   }
 }

@@ -286,7 +286,7 @@ export class BackupsService {
 
   async *runNow(jobId: string, signal: AbortSignal): AsyncGenerator<RunProgress> {
     const job = this.store.job(jobId);
-    yield* runNow(await this.scheduler(job.serverId), this.notices, jobId, signal);
+    yield* runNow(await this.deps.docker.client(job.serverId), this.notices, jobId, signal);
   }
 
   list(jobId: string): Promise<BackupObject[]> {

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { AppError } from '../../core/errors.ts';
 import type { DockerClient } from '../../docker/client.ts';
-import { execChecked, execInContainer } from '../../databases/docker-exec.ts';
+import { execChecked, execInContainer } from '../../docker/exec.ts';
 import { checkDbName, gunzipped } from './common.ts';
 import type { DatabaseDriver, DatabaseOps } from './types.ts';
 

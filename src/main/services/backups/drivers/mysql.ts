@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { DumpStats } from '../dump-stats.ts';
 import { AppError } from '../../core/errors.ts';
 import type { DockerClient } from '../../docker/client.ts';
-import { execChecked, execInContainer } from '../../databases/docker-exec.ts';
+import { execChecked, execInContainer } from '../../docker/exec.ts';
 import { checkDbName, compareTables, gunzipped } from './common.ts';
 import type { DatabaseDriver, DatabaseOps } from './types.ts';
 

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { AppError } from '../../core/errors.ts';
 import type { DockerClient } from '../../docker/client.ts';
-import { execChecked, execInContainer } from '../../databases/docker-exec.ts';
+import { execChecked, execInContainer } from '../../docker/exec.ts';
 import { DumpStats } from '../dump-stats.ts';
 import { checkDbName, compareTables } from './common.ts';
 import type { DatabaseDriver, DatabaseOps } from './types.ts';

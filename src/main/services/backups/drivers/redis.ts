@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { AppError, errorMessage } from '../../core/errors.ts';
 import type { DockerClient } from '../../docker/client.ts';
-import { execChecked, execInContainer } from '../../databases/docker-exec.ts';
-import { ensureImage } from '../../databases/service.ts';
+import { execChecked, execInContainer } from '../../docker/exec.ts';
+import { ensureImage } from '../../docker/images.ts';
+import { LABELS, ROLES } from '../../docker/labels.ts';
+import { DATA_IMAGE_MAPPING } from '../../databases/service.ts';
 import { causeOf, checkKind, gunzipped } from './common.ts';
 import type { InstanceDriver } from './types.ts';
 
@@ -128,14 +130,14 @@ export const redisDriver: InstanceDriver = {
     let created = false;
     try {
       const image = ctx.databases.resolve(row.serverId, row.image);
-      await ensureImage(client.api, image);
+      await ensureImage(client.api, image, DATA_IMAGE_MAPPING);
       const b = await ctx.open(ref.jobId, ref.key);
       checkKind(b.manifest?.kind, KINDS, 'a Redis one');
       const c = await client.api.createContainer({
         name,
         Image: image,
         Cmd: ['redis-server', '--save', '', '--appendonly', 'no'],
-        Labels: { 'openpanel.role': 'backup-verify' },
+        Labels: { [LABELS.role]: ROLES.backupVerify },
         HostConfig: { NetworkMode: 'none' },
       });
       created = true;

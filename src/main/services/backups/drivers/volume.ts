@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Verification } from '../../../../shared/contract/backups.ts';
 import { AppError, errorMessage } from '../../core/errors.ts';
-import { execInContainer } from '../../databases/docker-exec.ts';
-import { ensureImage } from '../../databases/service.ts';
+import { execInContainer } from '../../docker/exec.ts';
+import { ensureImage } from '../../docker/images.ts';
+import { LABELS } from '../../docker/labels.ts';
+import { DATA_IMAGE_MAPPING } from '../../databases/service.ts';
 import { TOOLS_IMAGE } from '../scheduler.ts';
 import { causeOf, type BackupRef, type RestoreContext, type RestoreOutcome } from './common.ts';
 
@@ -12,9 +14,9 @@ export async function restoreVolume(ctx: RestoreContext, ref: BackupRef, serverI
   const volumes = await client.api.listVolumes({ filters: { name: [volume] } });
   if ((volumes.Volumes ?? []).some((v) => v.Name === volume)) throw new AppError('CONFLICT', `target.volume: a volume ${volume} already exists; restore into a new one`);
   const image = ctx.databases.resolve(serverId, TOOLS_IMAGE);
-  await ensureImage(client.api, image);
+  await ensureImage(client.api, image, DATA_IMAGE_MAPPING);
   const b = await ctx.open(ref.jobId, ref.key);
-  await client.api.createVolume({ Name: volume, Labels: { 'openpanel.restored-from': ref.key.slice(0, 200) } });
+  await client.api.createVolume({ Name: volume, Labels: { [LABELS.restoredFrom]: ref.key.slice(0, 200) } });
   const name = `openpanel-restore-${randomBytes(4).toString('hex')}`;
   const c = await client.api.createContainer({ name, Image: image, Entrypoint: ['sleep', '3600'], Cmd: [], HostConfig: { Mounts: [{ Type: 'volume', Source: volume, Target: '/restore' }], NetworkMode: 'none' } });
   try {
