@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import type Docker from 'dockerode';
 import type { CreateDatabaseInput, DatabaseConnection, ImageMapping, ManagedDatabase, ResourceLimits } from '../../../shared/contract/databases.ts';
 import type { z } from 'zod';
 import { AppError, errorMessage } from '../core/errors.ts';
@@ -10,7 +9,7 @@ import type { DockerService } from '../docker/service.ts';
 import type { DockerClient } from '../docker/client.ts';
 import { isDockerNotFound, isDockerNotModified } from '../docker/errors.ts';
 import { execChecked, execInContainer } from '../docker/exec.ts';
-import { ensureImage as ensureDockerImage } from '../docker/images.ts';
+import { ensureImage } from '../docker/images.ts';
 import { LABELS, ROLES } from '../docker/labels.ts';
 import type { SecretsService } from '../secrets/service.ts';
 import type { ForwardsService } from '../ssh/forwards.ts';
@@ -160,7 +159,7 @@ export class DatabasesService {
     const spec = engineOf(input.engine);
     const image = `${spec.repo}:${input.version ?? spec.defaultVersion}`;
     const resolved = this.resolve(input.serverId, image);
-    await ensureImage(client.api, resolved);
+    await ensureImage(client.api, resolved, DATA_IMAGE_MAPPING);
     await ensureDataNetwork(client.api);
     const password = randomBytes(18).toString('base64url');
     const secret = await this.deps.secrets.put(`database ${input.name}`, 'database-password', password);
@@ -347,9 +346,4 @@ export class DatabasesService {
 function ignoreNotModified(e: unknown): void {
   if (isDockerNotModified(e)) return;
   throw e;
-}
-
-/** The image must be on the server: pulled when missing (with a clear error when no registry is reachable). */
-export function ensureImage(api: Docker, image: string): Promise<void> {
-  return ensureDockerImage(api, image, DATA_IMAGE_MAPPING);
 }
