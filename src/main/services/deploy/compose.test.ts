@@ -20,6 +20,14 @@ const app = AppConfig.parse({
 const traefik = ShipSettings.parse({ acme: { email: 'ops@example.com' } });
 const caddy = ShipSettings.parse({ driver: 'caddy', dataDir: '/srv/op' });
 
+function stdoutFrame(text: string): Buffer {
+  const body = Buffer.from(text);
+  const head = Buffer.alloc(8);
+  head[0] = 1;
+  head.writeUInt32BE(body.length, 4);
+  return Buffer.concat([head, body]);
+}
+
 describe('Compose apps', () => {
   it('derive the project from the app unless one is set, and record revisions as compose:<project>@<deploy>', () => {
     expect(composeProject(app)).toBe('op-shop');
@@ -63,8 +71,10 @@ describe('Compose apps', () => {
     const api = {
       createContainer: async (spec: Docker.ContainerCreateOptions) => {
         specs.push(spec);
-        return { id: 'c1', start: async () => undefined, putArchive: async () => undefined, remove: async () => undefined, wait: async () => ({ StatusCode: 0 }), logs: async () => Buffer.from('stack removed\n') };
+        return { id: 'c1', start: async () => undefined, putArchive: async () => undefined, remove: async () => undefined, wait: async () => ({ StatusCode: 0 }) };
       },
+      // The engine's log answer for a container without a TTY: one multiplexed stdout frame.
+      getContainer: () => ({ logs: async () => stdoutFrame('stack removed\n') }),
     } as unknown as Docker;
     const input = { deployId: 'dnew1', appId: 'a-1', kind: 'deploy' as const, app, settings: caddy, revision: 'dnew1', deployKey: 'KEY-VALUE', env: { TOKEN: 'x$y "z"' }, upload: false };
     const job = composeJob(input);
