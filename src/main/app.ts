@@ -1,24 +1,24 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { AuditService } from './services/audit/service.ts';
+import { AuditService } from './services/activity/service.ts';
 import { Disposables } from './services/core/lifecycle.ts';
 import { StreamRegistry } from './services/core/streams.ts';
 import { openStorage, type Storage } from './services/db/index.ts';
 import { SecretsService, type SecretBackendChoice } from './services/secrets/service.ts';
 import { SettingsService } from './services/settings/service.ts';
 import { DockerService } from './services/docker/service.ts';
-import { ServerDirectory } from './services/hosts/directory.ts';
-import { ServersService } from './services/hosts/service.ts';
+import { ServerDirectory } from './services/servers/directory.ts';
+import { ServersService } from './services/servers/service.ts';
 import { HostKeyService } from './services/ssh/host-keys.ts';
 import { ConnectionPool, type PoolOptions } from './services/ssh/pool.ts';
 import { ProfilesService } from './services/profiles/service.ts';
 import { ForwardsService } from './services/ssh/forwards.ts';
 import { ContainersService } from './services/docker/containers.ts';
-import { FleetMonitor } from './services/metrics/monitor.ts';
-import { MetricsStore } from './services/metrics/store.ts';
+import { FleetMonitor } from './services/fleet/monitor.ts';
+import { MetricsStore } from './services/fleet/store.ts';
 import { TerminalsService } from './services/terminals/service.ts';
-import { shipAppAccess } from './services/ai/app-access.ts';
-import { AssistantService } from './services/ai/service.ts';
+import { shipAppAccess } from './services/assistant/app-access.ts';
+import { AssistantService } from './services/assistant/service.ts';
 import { ShipService } from './services/deploy/index.ts';
 import { DatabasesService } from './services/databases/service.ts';
 import { BackupsService } from './services/backups/service.ts';
@@ -136,5 +136,6 @@ async function build(options: AppOptions, disposables: Disposables): Promise<App
   };
   if (options.monitor !== false) monitor.start();
   ship.start();
+  backups.start();
   return services;
 }

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { BackupObject, BackupTarget } from '../../../shared/contract/backups.ts';
 import { AppError } from '../core/errors.ts';
 import type { SecretsService } from '../secrets/service.ts';
-import type { OpenedBackup } from './drivers/common.ts';
+import { causeOf, type OpenedBackup } from './drivers/common.ts';
 import { decryptBackup } from './restore.ts';
 import { S3Target } from './s3.ts';
 import type { BackupStore, TargetRow } from './store.ts';
@@ -100,13 +100,9 @@ export class BackupReader {
       await rename(partial, path);
       return { path, bytes: done.bytes };
     } catch (e) {
-      b.gzip.destroy();
+      const cause = await causeOf(b, e);
       await rm(partial, { force: true });
-      const cause = await b.done.then(
-        () => null,
-        (err: unknown) => err,
-      );
-      throw cause instanceof AppError ? cause : e;
+      throw cause;
     }
   }
 }

@@ -36,7 +36,7 @@ const LegacyStatus = z.object({
 });
 
 /**
- * The last run of every job from the output of STATUS_SCRIPT: a run dir's state.json (`R <json>`) wins over the
+ * The last run of every job from the output of scheduler-ops.sh status: a run dir's state.json (`R <json>`) wins over the
  * job's status file of the older layout (`S <json>`), which is read for jobs that have not run since the script was
  * updated. Lines that do not parse (a file being rewritten) are skipped: read next time.
  */
@@ -62,8 +62,6 @@ export function parseStatuses(text: string): JobStatus[] {
   return [...new Map([...legacy, ...fresh]).values()];
 }
 
-/** Prints every run dir's state.json and every status file of the older layout, one per line with its kind. */
-export const STATUS_SCRIPT = 'for f in /openpanel/runs/*/state.json; do [ -f "$f" ] && { printf "R "; cat "$f"; echo; }; done; for f in /openpanel/status/*.json; do [ -f "$f" ] && { printf "S "; cat "$f"; echo; }; done; true';
 
 /** The runs in the jobs' `.history` files (one record per line, the format above); a line being written is skipped. */
 export function parseHistory(text: string): RunRecord[] {

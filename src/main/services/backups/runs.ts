@@ -7,7 +7,7 @@ import { isDockerNotFound } from '../docker/errors.ts';
 import { followTracker, JobTracker, parseRead, READ_SCRIPT, type JobReader } from '../jobs/index.ts';
 import type { BackupNotices } from './notices.ts';
 import { BackupRunState } from './run-state.ts';
-import { SCHEDULER_NAME } from './scheduler.ts';
+import { SCHEDULER_NAME, schedulerOp } from './scheduler.ts';
 
 export const runDir = (jobId: string) => `/openpanel/runs/${jobId}`;
 const lockOf = (jobId: string) => `/openpanel/locks/${jobId}.lock`;
@@ -66,7 +66,7 @@ export function runReader(client: DockerClient, jobId: string, run: string | nul
 
 /** Whether a run of the job holds its lock (backup.bash holds it for the whole run); no lock file: no run yet. */
 export async function lockHeld(client: DockerClient, jobId: string): Promise<boolean> {
-  const r = await execInContainer(client, SCHEDULER_NAME, ['sh', '-c', '[ -e "$1" ] || exit 0; flock -n "$1" true && exit 0; exit 75', 'sh', lockOf(jobId)]);
+  const r = await execInContainer(client, SCHEDULER_NAME, schedulerOp('lock-held', lockOf(jobId)));
   if (r.code !== 0 && r.code !== 75) throw new AppError('REMOTE_COMMAND_FAILED', `checking whether a backup of ${jobId} runs failed (exit ${r.code}): ${r.stderr.trim().slice(-400)}`);
   return r.code === 75;
 }

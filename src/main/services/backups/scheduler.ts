@@ -9,9 +9,14 @@ import { LABELS, ROLES } from '../docker/labels.ts';
 import { DATA_IMAGE_MAPPING } from '../databases/service.ts';
 import { BACKUP_SCRIPT, renderCrontab, renderJobFile } from './script.ts';
 import type { RunRecord } from './notices.ts';
-import { parseHistory, parseStatuses, STATUS_SCRIPT } from './run-state.ts';
+import { parseHistory, parseStatuses } from './run-state.ts';
+import SCHEDULER_OPS from './scheduler-ops.sh?raw';
 
 export const SCHEDULER_NAME = 'openpanel-backup-scheduler';
+
+export { SCHEDULER_OPS };
+/** Argv of one operation of scheduler-ops.sh (a constant script; the values are its arguments). */
+export const schedulerOp = (op: 'write' | 'prune' | 'status' | 'history' | 'lock-held', ...args: string[]) => ['sh', '-c', SCHEDULER_OPS, 'sh', op, ...args];
 export const SCHEDULER_VOLUME = 'openpanel-backup';
 /**
  * Tools image: bash, coreutils, gzip, tar, age, rclone, busybox (crond) and the clients that dump: PostgreSQL
@@ -90,7 +95,7 @@ export class BackupScheduler {
     await execChecked(
       this.client,
       SCHEDULER_NAME,
-      ['sh', '-c', 'umask 077 && mkdir -p "${1%/*}" && cat > "$1.tmp" && chmod "$2" "$1.tmp" && mv "$1.tmp" "$1"', 'sh', path, mode],
+      schedulerOp('write', path, mode),
       `writing ${path} on the server`,
       { stdin: Readable.from([Buffer.from(content, 'utf8')]) },
     );
@@ -102,7 +107,7 @@ export class BackupScheduler {
     await this.writeFile('/openpanel/bin/backup.sh', BACKUP_SCRIPT, '755');
     for (const j of jobs) await this.writeFile(`/openpanel/jobs/${j.id}.job`, renderJobFile({ ...j.values }), '600');
     const keep = jobs.map((j) => `${j.id}.job`);
-    await execChecked(this.client, SCHEDULER_NAME, ['sh', '-c', 'cd /openpanel/jobs && for f in *.job; do keep=0; for k in "$@"; do [ "$f" = "$k" ] && keep=1; done; [ $keep = 1 ] || rm -f -- "$f"; done', 'sh', ...keep], 'removing old jobs');
+    await execChecked(this.client, SCHEDULER_NAME, schedulerOp('prune', ...keep), 'removing old jobs');
     await this.writeFile('/openpanel/crontabs/root', renderCrontab(jobs), '600');
     await this.writeFile('/openpanel/crontabs/cron.update', 'root\n', '600');
   }
@@ -110,7 +115,7 @@ export class BackupScheduler {
   /** The last run of each job, as the job itself recorded it on the server (run dirs; status files of the older layout). */
   async statuses(): Promise<JobStatus[]> {
     try {
-      return parseStatuses(await execChecked(this.client, SCHEDULER_NAME, ['sh', '-c', STATUS_SCRIPT], 'reading backup status'));
+      return parseStatuses(await execChecked(this.client, SCHEDULER_NAME, schedulerOp('status'), 'reading backup status'));
     } catch (e) {
       if (isDockerNotFound(e)) return [];
       throw e;
@@ -121,7 +126,7 @@ export class BackupScheduler {
   async histories(): Promise<RunRecord[]> {
     let text: string;
     try {
-      text = await execChecked(this.client, SCHEDULER_NAME, ['sh', '-c', 'for f in /openpanel/status/*.history; do [ -f "$f" ] && cat "$f"; done; true'], 'reading backup history');
+      text = await execChecked(this.client, SCHEDULER_NAME, schedulerOp('history'), 'reading backup history');
     } catch (e) {
       if (isDockerNotFound(e)) return [];
       throw e;

@@ -53,14 +53,17 @@ export class BackupsService {
       job: (jobId) => this.store.job(jobId),
       open: (jobId, key) => this.reader.open(jobId, key),
     };
-    if (deps.pool) {
-      const pool = deps.pool;
-      pool.on('state', this.onState);
-      this.timer = setInterval(() => {
-        for (const serverId of new Set(this.store.jobs().map((j) => j.serverId))) if (pool.state(serverId).state === 'ready') void this.checkFailures(serverId).catch(() => {});
-      }, RECHECK_MS);
-      this.timer.unref();
-    }
+  }
+
+  /** Begins looking for failed runs: on every server as it (re)connects, and again every few minutes while it stays. */
+  start(): void {
+    const pool = this.deps.pool;
+    if (!pool || this.timer) return;
+    pool.on('state', this.onState);
+    this.timer = setInterval(() => {
+      for (const serverId of new Set(this.store.jobs().map((j) => j.serverId))) if (pool.state(serverId).state === 'ready') void this.checkFailures(serverId).catch(() => {});
+    }, RECHECK_MS);
+    this.timer.unref();
   }
 
   close(): void {
