@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runWithFallback, AllProvidersFailed, StreamBroken, type Candidate, type RunEvent } from '../../src/main/services/ai/orchestrator.ts';
-import { GeminiProvider, GroqProvider, OllamaProvider } from '../../src/main/services/ai/providers/index.ts';
-import { RateLimiter } from '../../src/main/services/ai/rate-limit.ts';
-import type { AiProvider, ChatMessage } from '../../src/main/services/ai/types.ts';
+import { runWithFallback, AllProvidersFailed, StreamBroken, type Candidate, type RunEvent } from '../../src/main/services/assistant/orchestrator.ts';
+import { GeminiProvider, GroqProvider, OllamaProvider } from '../../src/main/services/assistant/providers/index.ts';
+import { RateLimiter } from '../../src/main/services/assistant/rate-limit.ts';
+import type { AiProvider, ChatMessage } from '../../src/main/services/assistant/types.ts';
 import { startGeminiDouble, startGroqDouble, startOllamaDouble, type ProtocolDouble } from '../helpers/ai-servers/index.ts';
 
 // The real client libraries (ollama, @google/genai, groq-sdk) against local protocol doubles on 127.0.0.1.

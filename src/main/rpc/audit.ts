@@ -1,6 +1,6 @@
 import type { ProcedureMeta } from '../../shared/contract/base.ts';
-import type { NewAuditEntry } from '../services/audit/service.ts';
-import { redact } from '../services/audit/redact.ts';
+import type { NewAuditEntry } from '../services/activity/service.ts';
+import { redact } from '../services/activity/redact.ts';
 
 export function isAsyncIterator(v: unknown): v is AsyncIterator<unknown> & AsyncIterable<unknown> {
   return !!v && typeof v === 'object' && typeof (v as AsyncIterator<unknown>).next === 'function' && Symbol.asyncIterator in v;

@@ -1,7 +1,7 @@
 import type { ConnectionStatus } from '../../shared/contract/servers.ts';
 import type { AppServices } from '../app.ts';
 import { eventQueue, type AsyncQueue } from '../services/core/async.ts';
-import { parseSshConfig } from '../services/hosts/ssh-config.ts';
+import { parseSshConfig } from '../services/servers/ssh-config.ts';
 import type { StateEvent } from '../services/ssh/connection.ts';
 import type { HostKeyPrompt } from '../services/ssh/host-keys.ts';
 

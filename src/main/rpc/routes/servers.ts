@@ -1,6 +1,6 @@
 import { linkedStream } from '../../services/core/async.ts';
-import { bootstrapDocker } from '../../services/hosts/bootstrap.ts';
-import { removeServer } from '../../services/hosts/removal.ts';
+import { bootstrapDocker } from '../../services/servers/bootstrap.ts';
+import { removeServer } from '../../services/servers/removal.ts';
 import { hostKeyPrompts, serverListings, watchStatus } from '../servers-routes.ts';
 import type { AppServices } from '../../app.ts';
 import type { Os } from '../os.ts';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AssistantStore } from '../ai/store.ts';
+import { AssistantStore } from '../assistant/store.ts';
 import { DeployStore } from '../deploy/store.ts';
 import { SettingsService } from '../settings/service.ts';
 import { openStorage, type Storage } from './index.ts';

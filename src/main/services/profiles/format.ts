@@ -2,7 +2,7 @@ import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { ProfileFileV1, ProfileFileV2, type ProfileServer } from '../../../shared/contract/profiles.ts';
 import { AppError, isAppError } from '../core/errors.ts';
-import type { ImportedSecrets } from '../hosts/service.ts';
+import type { ImportedSecrets } from '../servers/service.ts';
 import { decrypt, deriveKey, encrypt, newPassphraseKey, type Kdf, type Sealed } from '../secrets/vault.ts';
 
 export const PROFILE_VERSION = 2;

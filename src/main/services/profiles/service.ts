@@ -1,6 +1,6 @@
 import type { ImportPlanItem, ProfileServer } from '../../../shared/contract/profiles.ts';
 import { AppError } from '../core/errors.ts';
-import type { ImportedSecrets, ServersService } from '../hosts/service.ts';
+import type { ImportedSecrets, ServersService } from '../servers/service.ts';
 import type { HostKeyService } from '../ssh/host-keys.ts';
 import { openProfile, plainProfile, sealProfile, type OpenedProfile } from './format.ts';
 

@@ -13,7 +13,7 @@ export type AlertDelivery = { via: 'os'; title: string; body: string } | { via: 
  * How one alert reaches the user (no DOM here, so it is unit-tested): an OS notification in the desktop app when
  * the user allowed notifications, a toast otherwise (the browser, or a desktop where notifications were refused
  * or not answered yet). The message already names the server (and the container), as a notification shows
- * nothing else. Alerts come once per episode from the main process (`metrics/alerts.ts`), so each is delivered
+ * nothing else. Alerts come once per episode from the main process (`fleet/alerts.ts`), so each is delivered
  * as it arrives.
  */
 export function alertDelivery(a: Alert, env: { desktop: boolean; permission: 'default' | 'granted' | 'denied' | null }): AlertDelivery {

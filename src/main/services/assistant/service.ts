@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AiMessage, AiPreview, AiProviderId, AiProviderStatus, AskEvent, AskInput, AssistantSettings, Conversation, ConversationScope } from '../../../shared/contract/assistant.ts';
-import type { AuditService } from '../audit/service.ts';
+import type { AuditService } from '../activity/service.ts';
 import { AppError, errorMessage } from '../core/errors.ts';
 import type { Db } from '../db/index.ts';
 import type { SecretsService } from '../secrets/service.ts';

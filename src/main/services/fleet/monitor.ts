@@ -4,7 +4,7 @@ import type { Alert, ServerSnapshot } from '../../../shared/contract/fleet.ts';
 import type { Settings } from '../../../shared/contract/settings.ts';
 import type { ContainersService, ContainerStatsSource } from '../docker/containers.ts';
 import type { DockerService } from '../docker/service.ts';
-import type { ServersService } from '../hosts/service.ts';
+import type { ServersService } from '../servers/service.ts';
 import type { ConnectionPool } from '../ssh/pool.ts';
 import { AlertEngine } from './alerts.ts';
 import { cpuBetween, readHost, type RawHost } from './host.ts';
