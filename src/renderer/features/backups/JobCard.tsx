@@ -1,14 +1,13 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { BackupJob } from '../../../shared/contract/backups.ts';
+import { engineLabel } from '../../../shared/contract/engines.ts';
 import { useUi, useUiRequest } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
 import { bytes } from '../../lib/format.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
 import { promptDialog } from '../../app/confirm.tsx';
 import { runBackupNow } from './actions.ts';
-
-const KIND_LABELS: Record<string, string> = { postgres: 'PostgreSQL', mariadb: 'MariaDB', mysql: 'MySQL', redis: 'Redis', mongo: 'MongoDB', volume: 'volume' };
 
 /** One scheduled backup: its last run (as recorded on the server), "back up now", its backups, restore and verify. */
 export function JobCard({ job, lastRun }: { job: BackupJob; lastRun: { state: string; error: string | null } | undefined }) {
@@ -99,7 +98,7 @@ export function JobCard({ job, lastRun }: { job: BackupJob; lastRun: { state: st
             <tr key={o.key} data-key={o.key}>
               <td className="mono">{o.key.split('/').pop()}</td>
               <td>{bytes(o.size)}</td>
-              <td>{o.manifest ? `${KIND_LABELS[o.manifest.kind] ?? o.manifest.kind} ${o.manifest.dbVersion}` : 'no manifest'}</td>
+              <td>{o.manifest ? `${engineLabel(o.manifest.kind)} ${o.manifest.dbVersion}` : 'no manifest'}</td>
               <td>
                 {o.verification ? (
                   <span className={`badge ${o.verification.passed ? 'ok' : 'failed'}`} data-testid="verify-badge" title={o.verification.detail}>
