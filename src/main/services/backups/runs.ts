@@ -41,17 +41,17 @@ export class RunLines {
 
 /**
  * One job's run dir in the scheduler, read with the job model's read script (run in the scheduler, where the volume
- * is). With `run`, another run's state (the previous one, until this one has written its own) counts as none yet.
+ * is). A state that is not `mine` (the previous run's, until this one has written its own) counts as none yet.
  * Alive while the run's exec runs or the job's lock is held (the script holds it for the whole run).
  */
-export function runReader(client: DockerClient, jobId: string, run: string | null, execId: string | null): JobReader<BackupRunState> {
+export function runReader(client: DockerClient, jobId: string, mine: (s: BackupRunState) => boolean, execId: string | null): JobReader<BackupRunState> {
   return {
     async read(offset) {
       const chunks: Buffer[] = [];
       const r = await execInContainer(client, SCHEDULER_NAME, ['sh', '-c', READ_SCRIPT, 'sh', runDir(jobId), String(offset)], { onStdout: (c) => chunks.push(c), maxCollect: 20_000 });
       if (r.code !== 0) throw new AppError('REMOTE_COMMAND_FAILED', `reading the backup run of ${jobId} failed (exit ${r.code}): ${r.stderr.trim().slice(-400)}`);
       const got = parseRead(Buffer.concat(chunks), BackupRunState);
-      if (run && got.state && got.state.run !== run) return { state: null, log: Buffer.alloc(0), pid: got.pid };
+      if (got.state && !mine(got.state)) return { state: null, log: Buffer.alloc(0), pid: got.pid };
       return got;
     },
     async alive() {
@@ -87,16 +87,18 @@ const failed = (error: string, estimate: number | null): RunProgress => ({ phase
  */
 export async function* runNow(client: DockerClient, notices: BackupNotices, jobId: string, signal: AbortSignal): AsyncGenerator<RunProgress> {
   yield { phase: 'starting', step: 'starting', progress: null, bytes: 0, estimate: null, key: null, error: null };
-  let run: string | null;
+  let mine: (s: BackupRunState) => boolean;
   let execId: string | null = null;
   if (await lockHeld(client, jobId)) {
-    const current = await runReader(client, jobId, null, null).read(0);
-    run = current.state?.status === 'running' ? current.state.run : null;
+    // A run holds the lock: the one in state.json, or (when that one has ended) a run that has not written its state yet.
+    const current = (await runReader(client, jobId, () => true, null).read(0)).state;
+    mine = current?.status === 'running' ? (s) => s.run === current.run : (s) => s.run !== current?.run;
   } else {
-    run = `run-${Date.now()}-${randomBytes(4).toString('hex')}`;
+    const run = `run-${Date.now()}-${randomBytes(4).toString('hex')}`;
     execId = await startRun(client, jobId, run);
+    mine = (s) => s.run === run;
   }
-  const tracker = new JobTracker(runReader(client, jobId, run, execId), { intervalMs: 500, maxMs: 12 * 3600_000 });
+  const tracker = new JobTracker(runReader(client, jobId, mine, execId), { intervalMs: 500, maxMs: 12 * 3600_000 });
   const lines = new RunLines();
   let fed = 0;
   try {
