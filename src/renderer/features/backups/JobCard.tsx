@@ -7,7 +7,8 @@ import { describeError } from '../../lib/errors.ts';
 import { bytes } from '../../lib/format.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
 import { promptDialog } from '../../app/confirm.tsx';
-import { runBackupNow } from './actions.ts';
+import { LongOperation } from '../../components/LongOperation.tsx';
+import { runBackupNow, type BackupProgress } from './actions.ts';
 
 /** One scheduled backup: its last run (as recorded on the server), "back up now", its backups, restore and verify. */
 export function JobCard({ job, lastRun }: { job: BackupJob; lastRun: { state: string; error: string | null } | undefined }) {
@@ -15,7 +16,7 @@ export function JobCard({ job, lastRun }: { job: BackupJob; lastRun: { state: st
   const qc = useQueryClient();
   const toast = useUi((s) => s.toast);
   const objects = useQuery(orpc.backups.list.queryOptions({ input: { jobId: job.id } }));
-  const [progress, setProgress] = useState<{ phase: string; bytes: number; estimate: number | null } | null>(null);
+  const [progress, setProgress] = useState<BackupProgress | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const refresh = () => {
     void qc.invalidateQueries({ queryKey: orpc.backups.key() });
@@ -83,14 +84,9 @@ export function JobCard({ job, lastRun }: { job: BackupJob; lastRun: { state: st
         </button>
       </div>
       {progress && (
-        <div style={{ margin: '8px 0' }}>
-          <div className="meter-bar">
-            <div role="progressbar" aria-label="Backup progress" aria-valuenow={Math.round(pct)} style={{ width: `${pct}%` }} />
-          </div>
-          <span className="small muted" data-testid="backup-phase">
-            {progress.phase} · {bytes(progress.bytes)}
-          </span>
-        </div>
+        <LongOperation status={progress.phase} step={progress.step} progress={pct} log="" error={progress.phase === 'failed' ? progress.error : null} ids={{ status: 'backup-phase' }}>
+          <span className="small muted">{bytes(progress.bytes)}</span>
+        </LongOperation>
       )}
       <table className="table small" data-testid="backups-list">
         <tbody>

@@ -4,6 +4,8 @@ import { api } from '../../lib/rpc.ts';
 
 export interface BackupProgress {
   phase: string;
+  step: string | null;
+  error: string | null;
   bytes: number;
   estimate: number | null;
 }
@@ -14,7 +16,7 @@ export async function runBackupNow(jobId: string, onProgress?: (p: BackupProgres
   try {
     let done = false;
     for await (const p of await api().backups.runNow({ jobId })) {
-      onProgress?.({ phase: p.phase, bytes: p.bytes, estimate: p.estimate });
+      onProgress?.({ phase: p.phase, step: p.step, error: p.error, bytes: p.bytes, estimate: p.estimate });
       if (p.phase === 'failed') toast({ kind: 'error', title: 'Backup failed', detail: p.error ?? undefined });
       if (p.phase === 'done') done = true;
     }
