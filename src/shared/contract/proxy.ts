@@ -82,7 +82,8 @@ export type AcmeSettings = z.infer<typeof AcmeSettings>;
 /** Per-server settings of the Ship feature (kept in SQLite; secrets are references). */
 export const ShipSettings = z
   .object({
-    driver: ProxyDriverName.default('traefik'),
+    /** Caddy by default: it runs in the test bed; Traefik's configuration is checked against its documentation only. */
+    driver: ProxyDriverName.default('caddy'),
     /** Where jobs, proxy config and certificates live on the server. */
     dataDir: RemotePath.default('/var/lib/openpanel'),
     httpPort: z.number().int().min(1, 'expected a port 1-65535').max(65535, 'expected a port 1-65535').default(80),

@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import type { ProxyDriverName, ShipSettings } from '../../../shared/contract/proxy.ts';
 import { LABELS, MANAGED } from '../docker/labels.ts';
 import { CADDY_BOOT, caddyfile, caddySite, type RouteDomain } from './caddy.ts';
-import { TRAEFIK_DASHBOARD_PORT, TRAEFIK_DATA, traefikArgs, traefikLabels } from './traefik.ts';
+import { TRAEFIK_DASHBOARD_LABELS, TRAEFIK_DASHBOARD_PORT, TRAEFIK_DATA, traefikArgs, traefikLabels } from './traefik.ts';
 
 /** The dedicated network the proxy and every app container share. */
 export const PROXY_NETWORK = 'openpanel';
@@ -50,7 +50,7 @@ export const traefikDriver: ProxyDriver = {
       Image: image,
       Cmd: traefikArgs(settings, PROXY_NETWORK),
       Env: Object.entries(dnsEnv).map(([k, v]) => `${k}=${v}`),
-      Labels: { ...MANAGED, [LABELS.proxy]: 'traefik' },
+      Labels: { ...MANAGED, [LABELS.proxy]: 'traefik', ...TRAEFIK_DASHBOARD_LABELS },
       ExposedPorts: p.ExposedPorts,
       HostConfig: {
         NetworkMode: PROXY_NETWORK,

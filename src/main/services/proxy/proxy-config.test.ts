@@ -2,7 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ShipSettings, ShipSettingsUpdate } from '../../../shared/contract/proxy.ts';
 import { CADDY_ACME_CA_ROOT, CADDY_BOOT, caddyfile, caddySite, UPSTREAM_PLACEHOLDER } from './caddy.ts';
-import { caddyDriver } from './driver.ts';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { caddyDriver, traefikDriver } from './driver.ts';
 import { checkTraefikArgs, checkTraefikLabels, traefikArgs, traefikLabels } from './traefik.ts';
 
 const defaults = ShipSettings.parse({});
@@ -35,6 +38,14 @@ describe('Traefik static configuration', () => {
     expect(d).toContain('--certificatesResolvers.le.acme.dnsChallenge.provider=cloudflare');
     expect(d).toContain('--certificatesResolvers.le.acme.caServer=https://acme-staging-v02.api.letsencrypt.org/directory');
     expect(d.some((x) => x.includes('httpChallenge'))).toBe(false);
+  });
+  it('never opens the API insecurely: the dashboard is a router to api@internal on the loopback-published traefik entry point', () => {
+    for (const s of [defaults, acmeHttp, acmeDns]) expect(traefikArgs(s, 'openpanel').filter((x) => /api\.insecure/i.test(x))).toEqual([]);
+    expect(checkTraefikArgs(['--api.insecure=true'])).toEqual(['undocumented option: api.insecure']);
+    const c = traefikDriver.container({ settings: defaults, image: 'traefik:v3.3', dockerSocket: '/run/docker.sock', dnsEnv: {} });
+    expect((c.Cmd as string[]).filter((x) => /insecure/i.test(x))).toEqual([]);
+    expect(c.Labels).toMatchObject({ 'traefik.enable': 'true', 'traefik.http.routers.op-dashboard.entrypoints': 'traefik', 'traefik.http.routers.op-dashboard.service': 'api@internal' });
+    expect(c.HostConfig?.PortBindings?.['8080/tcp']).toEqual([{ HostIp: '127.0.0.1', HostPort: '8080' }]);
   });
   it('the checker catches undocumented options and dangling references', () => {
     expect(checkTraefikArgs(['--entryPoints.web.adress=:80'])).toEqual(['undocumented option: entryPoints.web.adress']);
@@ -118,6 +129,20 @@ describe('ACME server (a private CA or a staging directory)', () => {
     expect(CADDY_BOOT).toContain('"$OP_ACME_CA_ROOT" > /etc/openpanel/acme-ca-root.pem');
     expect(CADDY_ACME_CA_ROOT).toBe('/etc/openpanel/acme-ca-root.pem');
     expect(spawnSync('sh', ['-n', '-c', CADDY_BOOT]).status).toBe(0);
+  });
+  it('the boot script writes the Caddyfile with exactly one final newline, as caddy fmt does (run on real sh)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'op-caddy-boot-'));
+    try {
+      writeFileSync(join(dir, 'caddy'), '#!/bin/sh\necho "caddy $*"\n', { mode: 0o755 });
+      const script = CADDY_BOOT.replaceAll('/etc/openpanel', join(dir, 'conf'));
+      const text = caddyfile(acmeHttp);
+      const r = spawnSync('sh', ['-c', script], { env: { PATH: `${dir}:/usr/bin:/bin`, OP_CADDYFILE: `${text}\n\n` }, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(readFileSync(join(dir, 'conf', 'Caddyfile'), 'utf8')).toBe(text);
+      expect(r.stdout).toContain(`caddy run --config ${join(dir, 'conf')}/Caddyfile --adapter caddyfile`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
   it('Traefik: caServer and the TLS-ALPN challenge, with documented options only', () => {
     const t = ShipSettings.parse({ acme: { email: 'ops@example.com', directoryUrl: 'https://ca.internal/dir', challenge: 'tls-alpn' } });

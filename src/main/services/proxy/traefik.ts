@@ -14,8 +14,8 @@ const LE_STAGING = 'https://acme-staging-v02.api.letsencrypt.org/directory';
  * Entry points web (:80) and websecure (:443); HTTP→HTTPS redirect at the entry point; Docker provider limited to
  * containers that opt in, reached on the dedicated network; ACME HTTP-01, TLS-ALPN-01 or DNS-01 (the provider's
  * credentials arrive as environment variables) from Let's Encrypt or the configured directory; the dashboard on the
- * `traefik` entry point, which the container publishes on the server's loopback only (reach it through an SSH port
- * forward).
+ * `traefik` entry point through a router of its own (TRAEFIK_DASHBOARD_LABELS, never `api.insecure`), which the
+ * container publishes on the server's loopback only (reach it through an SSH port forward).
  */
 export function traefikArgs(s: ShipSettings, network: string): string[] {
   const a: string[] = [
@@ -28,7 +28,6 @@ export function traefikArgs(s: ShipSettings, network: string): string[] {
     '--providers.docker.exposedByDefault=false',
     `--providers.docker.network=${network}`,
     '--api.dashboard=true',
-    '--api.insecure=true',
     '--ping=true',
     '--log.level=INFO',
   ];
@@ -47,6 +46,17 @@ export function traefikArgs(s: ShipSettings, network: string): string[] {
   }
   return a;
 }
+
+/**
+ * The dashboard and API (`api@internal`) routed on the `traefik` entry point by labels on the proxy container, the
+ * documented alternative to `api.insecure=true` (which would also expose them on any entry point named traefik).
+ */
+export const TRAEFIK_DASHBOARD_LABELS: Record<string, string> = {
+  'traefik.enable': 'true',
+  'traefik.http.routers.op-dashboard.rule': 'PathPrefix(`/api`) || PathPrefix(`/dashboard`)',
+  'traefik.http.routers.op-dashboard.entrypoints': 'traefik',
+  'traefik.http.routers.op-dashboard.service': 'api@internal',
+};
 
 /** Router/service name of an app (labels are per container; both old and new containers share them). */
 export function routerName(app: Pick<AppConfig, 'name'>): string {
@@ -103,7 +113,7 @@ export const DOCUMENTED_STATIC: RegExp[] = [
   new RegExp(`^entrypoints\\.${NAME}\\.http\\.tls\\.certresolver$`, 'i'),
   /^providers\.docker$/i,
   /^providers\.docker\.(endpoint|exposedbydefault|network|watch|defaultrule|usebindportip|allowemptyservices|constraints)$/i,
-  /^api\.(dashboard|insecure|debug)$/i,
+  /^api\.(dashboard|debug)$/i,
   /^ping$/i,
   /^log\.(level|format)$/i,
   new RegExp(`^certificatesresolvers\\.${NAME}\\.acme\\.(email|storage|caserver|keytype)$`, 'i'),
