@@ -47,8 +47,49 @@ export const CreateTargetInput = z
     pathStyle: z.boolean().default(true),
     accessKeyId: z.string().min(1, 'expected an access key id').max(256),
     secretAccessKey: z.string().min(1, 'expected a secret access key').max(512),
+    /** Write, read back and delete a probe object first, and refuse to save when that fails (the UI always does). */
+    test: z.boolean().default(false),
   })
   .strict();
+
+const TargetPlace = {
+  endpoint: S3Endpoint,
+  region: z.string().trim().min(1, 'expected a region like us-east-1').max(64).regex(/^[a-z0-9-]+$/, 'expected a region like us-east-1'),
+  bucket: Bucket,
+  prefix: Prefix.default(''),
+  pathStyle: z.boolean().default(true),
+};
+
+/**
+ * A target's settings as edited: the keys are write-only, and one left out (or empty) keeps the stored one.
+ * `test`: write, read back and delete a probe object first, and refuse to save when that fails.
+ */
+export const UpdateTargetInput = z
+  .object({
+    id: Id,
+    name: z.string().trim().min(1, 'expected a name').max(80),
+    ...TargetPlace,
+    accessKeyId: z.string().max(256).optional(),
+    secretAccessKey: z.string().max(512).optional(),
+    test: z.boolean().default(false),
+  })
+  .strict();
+
+/** Settings to test before saving; without `id` both keys are required, with it an empty key means the stored one. */
+export const TestTargetInput = z
+  .object({ id: Id.optional(), ...TargetPlace, accessKeyId: z.string().max(256).optional(), secretAccessKey: z.string().max(512).optional() })
+  .strict();
+
+/** The probe's outcome: which step failed and the field most likely wrong, in words. */
+export const TargetTest = z.object({
+  passed: z.boolean(),
+  /** The step reached: write, read, delete (all three when passed). */
+  step: z.enum(['connect', 'write', 'read', 'delete']),
+  /** The field most likely wrong (endpoint, region, bucket, prefix, accessKeyId, secretAccessKey), null when passed. */
+  field: z.string().nullable(),
+  detail: z.string(),
+});
+export type TargetTest = z.infer<typeof TargetTest>;
 
 export const BackupSource = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('database'), databaseId: Id }).strict(),
@@ -172,14 +213,23 @@ const ObjectRef = z.object({ jobId: Id, key: z.string().min(1, 'expected an obje
 export const backups = {
   targets: base.output(z.array(BackupTarget)),
   createTarget: base.meta({ mutating: true, secretFields: ['accessKeyId', 'secretAccessKey'] }).input(CreateTargetInput).output(BackupTarget),
-  removeTarget: base.meta({ mutating: true }).input(z.object({ id: Id }).strict()).output(z.object({ removed: z.boolean() })),
+  updateTarget: base.meta({ mutating: true, secretFields: ['accessKeyId', 'secretAccessKey'] }).input(UpdateTargetInput).output(BackupTarget),
+  testTarget: base.meta({ secretFields: ['accessKeyId', 'secretAccessKey'] }).input(TestTargetInput).output(TargetTest),
+  /**
+   * Refused (CONFLICT, naming them) while jobs use the target, unless `removeJobs`: then those jobs are removed too
+   * (their schedules leave the servers; objects already in the bucket stay there).
+   */
+  removeTarget: base
+    .meta({ mutating: true })
+    .input(z.object({ id: Id, removeJobs: z.boolean().default(false) }).strict())
+    .output(z.object({ removed: z.boolean(), removedJobs: z.array(z.string()) })),
   /** The age private key, for safekeeping outside this computer (without it no backup can be restored). */
   revealKey: base.meta({ mutating: true }).input(z.object({ id: Id }).strict()).output(z.object({ identity: z.string() })),
   jobs: base.input(z.object({ serverId: Id.optional() }).strict()).output(z.array(BackupJob)),
   createJob: base.meta({ mutating: true }).input(CreateJobInput).output(BackupJob),
   updateJob: base
     .meta({ mutating: true })
-    .input(z.object({ id: Id, schedule: CronSchedule.optional(), retention: Retention.optional(), enabled: z.boolean().optional() }).strict())
+    .input(z.object({ id: Id, schedule: CronSchedule.optional(), retention: Retention.optional(), enabled: z.boolean().optional(), targetId: Id.optional() }).strict())
     .output(BackupJob),
   removeJob: base.meta({ mutating: true }).input(z.object({ id: Id }).strict()).output(z.object({ removed: z.boolean() })),
   /** Last run of each job of a server, read from the server. */

@@ -8,7 +8,9 @@ export function backupsRoutes(os: Os, services: AppServices) {
   return {
     targets: os.backups.targets.handler(() => s.targets()),
     createTarget: os.backups.createTarget.handler(({ input }) => s.createTarget(input)),
-    removeTarget: os.backups.removeTarget.handler(async ({ input }) => ({ removed: await s.removeTarget(input.id) })),
+    updateTarget: os.backups.updateTarget.handler(({ input }) => s.updateTarget(input)),
+    testTarget: os.backups.testTarget.handler(({ input }) => s.testTarget(input)),
+    removeTarget: os.backups.removeTarget.handler(({ input }) => s.removeTarget(input.id, input.removeJobs)),
     revealKey: os.backups.revealKey.handler(async ({ input }) => ({ identity: await s.revealKey(input.id) })),
     jobs: os.backups.jobs.handler(({ input }) => s.jobs(input.serverId)),
     createJob: os.backups.createJob.handler(({ input }) => s.createJob(input)),

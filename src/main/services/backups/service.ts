@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import type { z } from 'zod';
-import type { BackupJob, BackupObject, BackupSource, BackupTarget, CreateJobInput, CreateTargetInput, JobStatus, RestoreTarget, RunProgress, Verification } from '../../../shared/contract/backups.ts';
+import type { BackupJob, BackupObject, BackupSource, BackupTarget, CreateJobInput, CreateTargetInput, JobStatus, RestoreTarget, RunProgress, TargetTest, TestTargetInput, UpdateTargetInput, Verification } from '../../../shared/contract/backups.ts';
 import { AppError, errorMessage } from '../core/errors.ts';
 import type { Db } from '../db/index.ts';
 import type { DockerService } from '../docker/service.ts';
@@ -13,7 +13,9 @@ import { BackupReader, targetView } from './reader.ts';
 import { runRestore, runVerify, type RestoreContext } from './restore-ops.ts';
 import { runNow } from './runs.ts';
 import { BackupScheduler, TOOLS_IMAGE, type SchedulerJob } from './scheduler.ts';
+import { probeTarget } from './s3-probe.ts';
 import { BackupStore, type JobRecord } from './store.ts';
+import { refuseUntested, TargetOps } from './targets.ts';
 
 export interface BackupsDeps {
   db: Db;
@@ -36,6 +38,7 @@ export class BackupsService {
   readonly notices: BackupNotices;
   private readonly reader: BackupReader;
   private readonly restoreContext: RestoreContext;
+  private readonly targetOps: TargetOps;
   private readonly checking = new Map<string, Promise<unknown>>();
   private timer: NodeJS.Timeout | null = null;
   private readonly onState = (serverId: string, s: { state: string }) => {
@@ -53,6 +56,7 @@ export class BackupsService {
       job: (jobId) => this.store.job(jobId),
       open: (jobId, key) => this.reader.open(jobId, key),
     };
+    this.targetOps = new TargetOps({ store: this.store, secrets: deps.secrets, sync: (serverId) => this.sync(serverId), label: (job) => this.label(job.source) });
   }
 
   /** Begins looking for failed runs: on every server as it (re)connects, and again every few minutes while it stays. */
@@ -91,6 +95,7 @@ export class BackupsService {
   }
 
   async createTarget(input: z.output<typeof CreateTargetInput>): Promise<BackupTarget> {
+    if (input.test) refuseUntested(await probeTarget({ ...input, endpoint: input.endpoint.replace(/\/+$/, '') }, input));
     const identity = await generateX25519Identity();
     const recipient = await identityToRecipient(identity);
     const secrets = this.deps.secrets;
@@ -115,12 +120,21 @@ export class BackupsService {
     return targetView(row);
   }
 
-  async removeTarget(targetId: string): Promise<boolean> {
+  async updateTarget(input: z.output<typeof UpdateTargetInput>): Promise<BackupTarget> {
+    return targetView(await this.targetOps.update(input));
+  }
+
+  testTarget(input: z.output<typeof TestTargetInput>): Promise<TargetTest> {
+    return this.targetOps.test(input);
+  }
+
+  /** Refused while jobs use the target (naming them), unless `removeJobs`: those jobs are removed with it. */
+  async removeTarget(targetId: string, removeJobs = false): Promise<{ removed: boolean; removedJobs: string[] }> {
     const r = this.store.target(targetId);
-    if (this.store.targetInUse(targetId)) throw new AppError('CONFLICT', 'id: jobs still use this target; remove them first');
+    const removedJobs = await this.targetOps.removeJobsOf(targetId, removeJobs);
     for (const ref of [r.accessKeyRef, r.secretKeyRef, r.identityRef]) await this.deps.secrets.remove(ref);
     this.store.deleteTarget(targetId);
-    return true;
+    return { removed: true, removedJobs };
   }
 
   async revealKey(targetId: string): Promise<string> {
@@ -170,9 +184,11 @@ export class BackupsService {
     return this.jobView(job);
   }
 
-  async updateJob(jobId: string, patch: { schedule?: string | undefined; retention?: { keepLast: number | null; keepDays: number | null } | undefined; enabled?: boolean | undefined }): Promise<BackupJob> {
+  async updateJob(jobId: string, patch: { schedule?: string | undefined; retention?: { keepLast: number | null; keepDays: number | null } | undefined; enabled?: boolean | undefined; targetId?: string | undefined }): Promise<BackupJob> {
     const r = this.store.job(jobId);
+    if (patch.targetId !== undefined) this.store.target(patch.targetId);
     this.store.updateJob(jobId, {
+      ...(patch.targetId !== undefined ? { targetId: patch.targetId } : {}),
       ...(patch.schedule !== undefined ? { schedule: patch.schedule } : {}),
       ...(patch.retention ? { keepLast: patch.retention.keepLast, keepDays: patch.retention.keepDays } : {}),
       ...(patch.enabled !== undefined ? { enabled: patch.enabled } : {}),

@@ -60,6 +60,15 @@ export class BackupStore {
     return this.db.select({ id: backupJobs.id }).from(backupJobs).where(eq(backupJobs.targetId, id)).all().length > 0;
   }
 
+  updateTarget(id: string, set: Partial<Omit<TargetRow, 'id' | 'createdAt' | 'recipient' | 'identityRef'>>): void {
+    if (Object.keys(set).length === 0) return;
+    this.db.update(backupTargets).set(set).where(eq(backupTargets.id, id)).run();
+  }
+
+  jobsOfTarget(id: string): JobRecord[] {
+    return this.db.select().from(backupJobs).where(eq(backupJobs.targetId, id)).all().map(toRecord);
+  }
+
   job(id: string): JobRecord {
     const r = this.db.select().from(backupJobs).where(eq(backupJobs.id, id)).get();
     if (!r) throw new AppError('NOT_FOUND', `jobId: no backup job ${id}`);
@@ -78,7 +87,7 @@ export class BackupStore {
       .run();
   }
 
-  updateJob(id: string, set: Partial<Pick<JobRow, 'schedule' | 'keepLast' | 'keepDays' | 'enabled'>>): void {
+  updateJob(id: string, set: Partial<Pick<JobRow, 'schedule' | 'keepLast' | 'keepDays' | 'enabled' | 'targetId'>>): void {
     if (Object.keys(set).length === 0) return;
     this.db.update(backupJobs).set(set).where(eq(backupJobs.id, id)).run();
   }
