@@ -145,7 +145,18 @@ export const AppConfig = z
   .strict();
 export type AppConfig = z.infer<typeof AppConfig>;
 
-export const AppCreate = AppConfig.omit({ envNames: true }).extend({ env: z.record(EnvName, z.string().max(65_536).regex(/^[^\n\r\0]*$/, 'expected a value without line breaks')).optional() }).strict();
+const EnvValue = z.string().max(65_536, 'expected at most 65536 characters').regex(/^[^\n\r\0]*$/, 'expected a value without line breaks');
+/** name → value; a bad name is reported at its own path with what a name must be (zod's own key check says only "Invalid key in record"). */
+function envRecord<V extends z.ZodType>(value: V) {
+  return z.record(z.string(), value).superRefine((rec, ctx) => {
+    for (const k of Object.keys(rec)) {
+      const r = EnvName.safeParse(k);
+      if (!r.success) ctx.addIssue({ code: 'custom', path: [k], message: `${r.error.issues[0]!.message}, got "${k.slice(0, 60)}"` });
+    }
+  });
+}
+
+export const AppCreate = AppConfig.omit({ envNames: true }).extend({ env: envRecord(EnvValue).optional() }).strict();
 export type AppCreate = z.input<typeof AppCreate>;
 type Undefault<T> = T extends z.ZodDefault<infer I> ? I : T;
 /**
@@ -157,7 +168,8 @@ function optionalNoDefaults<S extends z.ZodRawShape>(shape: S): { [K in keyof S]
 }
 export const AppUpdate = z
   .object(optionalNoDefaults(AppCreate.shape))
-  .extend({ id: Id, env: z.record(EnvName, z.string().max(65_536).regex(/^[^\n\r\0]*$/, 'expected a value without line breaks').nullable()).optional() })
+  /** env: only the variables to change, by name: a value sets (or replaces) one, null removes it; the others stay. */
+  .extend({ id: Id, env: envRecord(EnvValue.nullable()).optional() })
   .strict();
 
 export const DeployStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
@@ -176,6 +188,8 @@ export const Deploy = JobProgress.extend({
   progress: z.number(),
   image: z.string().nullable(),
   commit: z.string().nullable(),
+  /** The commit's subject line, recorded by the job at build time (null for deploys made before it was recorded). */
+  commitSubject: z.string().nullable(),
   container: z.string().nullable(),
   error: z.string().nullable(),
   /** Seconds spent in `docker build` (from the job's own timing). */
@@ -201,6 +215,47 @@ export const App = AppConfig.extend({
   urls: z.array(z.string()),
 });
 export type App = z.infer<typeof App>;
+
+/** The app's live container as Docker reports it now (found by the app's labels, not by a stored name). */
+export const AppContainer = z.object({
+  id: z.string(),
+  name: z.string(),
+  /** Docker's state: running, restarting, exited, paused, created, dead. */
+  state: z.string(),
+  /** Docker's own health check when the image has one, else none. */
+  health: z.enum(['healthy', 'unhealthy', 'starting', 'none']),
+  startedAt: z.number().nullable(),
+  finishedAt: z.number().nullable(),
+  exitCode: z.number().nullable(),
+  restartCount: z.number(),
+  /** The deploy whose container this is (its label). */
+  deployId: z.string().nullable(),
+});
+export type AppContainer = z.infer<typeof AppContainer>;
+
+/** One domain checked through the server's proxy (HTTP on its port, with the domain as Host). */
+export const AppRouteCheck = z.object({
+  url: z.string(),
+  host: z.string(),
+  /** The HTTP status the proxy answered with; null when it did not answer. */
+  status: z.number().nullable(),
+  error: z.string().nullable(),
+});
+export type AppRouteCheck = z.infer<typeof AppRouteCheck>;
+
+/** What runs now, apart from the last deploy's result. */
+export const AppRuntime = z.object({
+  container: AppContainer.nullable(),
+  /** The deploy whose container is live (null when none of the app's deploys runs). */
+  live: Deploy.nullable(),
+  /** When traffic switched to the live deploy (or its container started, for a deploy not in the history). */
+  liveSince: z.number().nullable(),
+  routes: z.array(AppRouteCheck),
+  checkedAt: z.number(),
+});
+export type AppRuntime = z.infer<typeof AppRuntime>;
+
+export const AppControlAction = z.enum(['start', 'stop', 'restart']);
 
 export const DeployEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('state'), deploy: Deploy }),
@@ -281,6 +336,10 @@ export const apps = {
     /** Recent deliveries (newest first), read from the server; deploys they started are imported into the history. */
     deliveries: base.input(z.object({ id: Id, limit: z.number().int().min(1, 'expected 1-500').max(500, 'expected 1-500').default(50) }).strict()).output(z.array(WebhookDelivery)),
   },
+  /** The live container's state, the live deploy and its domains checked through the proxy. */
+  runtime: base.input(AppRef).output(AppRuntime),
+  /** Starts, stops or restarts the app's live container, found by its labels at the time of the call. */
+  control: base.meta({ mutating: true }).input(z.object({ id: Id, action: AppControlAction }).strict()).output(AppRuntime),
   /** Images kept on the server for this app (rollback targets). */
   images: base.input(AppRef).output(z.array(z.object({ deployId: z.string(), image: z.string(), commit: z.string().nullable(), createdAt: z.number() }))),
 };

@@ -52,9 +52,26 @@ export const LogBatch = z.object({
 });
 export type LogBatch = z.infer<typeof LogBatch>;
 
+export const LogsFollowAppInput = z
+  .object({
+    serverId: Id,
+    appId: Id,
+    /** Only the last N lines of the first container (a container a deploy brings later is shown from its start). */
+    tail: z.number().int().min(0).max(10_000_000).optional(),
+    timestamps: z.boolean().default(true),
+    /** Flow control as in `follow`. */
+    flowId: Id,
+  })
+  .strict();
+
 export const logs = {
   /** Live logs of one or several containers of a server, interleaved by time, in batches. */
   follow: base.input(LogsFollowInput).output(eventIterator(LogBatch)),
+  /**
+   * Live logs of an app: its live container (found by the app's labels) is followed, and when a deploy replaces it,
+   * the new one, without asking again. Each switch sends `containers` again (index 0 is the app's current container).
+   */
+  followApp: base.input(LogsFollowAppInput).output(eventIterator(LogBatch)),
   /** Acknowledges every batch of a `follow` stream up to `seq` (flow control). */
   ack: base.input(z.object({ flowId: Id, seq: z.number().int().nonnegative() }).strict()).output(z.object({ ok: z.boolean() })),
 };

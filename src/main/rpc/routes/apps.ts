@@ -25,6 +25,8 @@ export function appsRoutes(os: Os, services: AppServices) {
     deploys: os.apps.deploys.handler(({ input }) => deploys.history(input.id, input.limit)),
     deployLog: os.apps.deployLog.handler(({ input }) => ({ text: deploys.log(input.deployId) })),
     images: os.apps.images.handler(({ input }) => deploys.images(input.id)),
+    runtime: os.apps.runtime.handler(({ input }) => services.ship.runtime.runtime(input.id)),
+    control: os.apps.control.handler(({ input }) => services.ship.runtime.control(input.id, input.action)),
     webhook: {
       get: os.apps.webhook.get.handler(({ input }) => webhooks.get(input.id)),
       enable: os.apps.webhook.enable.handler(({ input }) => webhooks.enable(input.id, input.host, input.tls)),

@@ -1,4 +1,5 @@
 import { linkedStream } from '../../services/core/async.ts';
+import { followApp } from '../../services/docker/log-app.ts';
 import { LogsService } from '../../services/docker/logs.ts';
 import type { AppServices } from '../../app.ts';
 import type { Os } from '../os.ts';
@@ -8,6 +9,12 @@ export function logsRoutes(os: Os, services: AppServices) {
   const logs = new LogsService((id) => services.docker.client(id));
   return {
     follow: os.logs.follow.handler(({ input, signal }) => linkedStream(signal, (linked) => logs.follow(input.serverId, input, linked))),
+    // Not a generator itself: an unknown app (or one on another server) fails the call at once.
+    followApp: os.logs.followApp.handler(({ input, signal }) => {
+      const runtime = services.ship.runtime;
+      runtime.serverOf(input.appId, input.serverId);
+      return linkedStream(signal, (linked) => followApp(logs, input.serverId, () => runtime.live(input.appId), input, linked));
+    }),
     ack: os.logs.ack.handler(({ input }) => ({ ok: logs.ack(input.flowId, input.seq) })),
   };
 }

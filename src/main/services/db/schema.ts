@@ -149,6 +149,8 @@ export const deploys = sqliteTable(
     progress: integer('progress').notNull().default(0),
     image: text('image'),
     commit: text('commit'),
+    /** The commit's subject line, recorded by the job at build time (null for older deploys). */
+    commitSubject: text('commit_subject'),
     container: text('container'),
     error: text('error'),
     buildSeconds: real('build_seconds'),

@@ -10,6 +10,7 @@ import { appSecrets, AppsService } from './apps.ts';
 import { composeOf } from './compose.ts';
 import { DEFAULT_IMAGES, resolveImage } from '../proxy/images.ts';
 import { removeServerFiles } from './remove.ts';
+import { AppRuntimeService } from './runtime.ts';
 import { DeployService, guarded, liveApi } from './service.ts';
 import { DeployStore, type AppRow } from './store.ts';
 import type { TrackerOptions } from '../jobs/tracker.ts';
@@ -31,6 +32,8 @@ export class ShipService {
   readonly proxy: ProxyService;
   readonly apps: AppsService;
   readonly deploys: DeployService;
+  /** What each app runs now (its live container, found by labels), and start/stop/restart of it. */
+  readonly runtime: AppRuntimeService;
   /** Push-to-deploy receivers on the servers. */
   readonly webhooks: WebhookService;
   private readonly store: DeployStore;
@@ -45,6 +48,7 @@ export class ShipService {
     this.proxy = new ProxyService(deps.docker, this.settings, deps.dockerSocket, (serverId) => this.servedDomains(serverId));
     const secretsOf = (row: AppRow) => appSecrets(deps.secrets, row);
     this.deploys = new DeployService({ store: this.store, apps: { secretsOf }, settings: this.settings, docker: deps.docker, pool: deps.pool, dockerSocket: deps.dockerSocket, ...(deps.tracker ? { tracker: deps.tracker } : {}) });
+    this.runtime = new AppRuntimeService({ store: this.store, docker: deps.docker, pool: deps.pool, settings: this.settings });
     this.apps = new AppsService(this.store, deps.secrets, deps.serverExists, (id) => this.deploys.last(id));
     this.webhooks = new WebhookService({ store: this.store, apps: this.apps, settings: this.settings, secrets: deps.secrets, docker: deps.docker, pool: deps.pool, dockerSocket: deps.dockerSocket, deploys: this.deploys });
   }

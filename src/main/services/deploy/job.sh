@@ -5,7 +5,7 @@
 # namespace with the Docker socket mounted.
 set -u
 J="$OP_JOB_DIR"
-STEP=prepare; PROGRESS=0; COMMIT=""; BUILD_MS=null; STARTED=; CONTAINER="$OP_CONTAINER"
+STEP=prepare; PROGRESS=0; COMMIT=""; SUBJECT=""; BUILD_MS=null; STARTED=; CONTAINER="$OP_CONTAINER"
 # @include shell-lib.sh
 open_job
 fail() {
@@ -51,7 +51,8 @@ if [ "$OP_KIND" = deploy ]; then
       fail "git clone of the branch failed"
     fi
     COMMIT=$(git -C "$SRC" rev-parse HEAD) || fail "cannot read the commit"
-    echo "commit $COMMIT: $(git -C "$SRC" log -1 --format=%s)"
+    SUBJECT=$(git -C "$SRC" log -1 --format=%s)
+    echo "commit $COMMIT: $SUBJECT"
   fi
   alias_base_images
   # The app's Dockerfile override (kept with the app, see override.ts), written into the fetched build context.

@@ -113,6 +113,8 @@ export async function packFolder(path: string): Promise<Buffer> {
 export const DeployJobState = JobState.extend({
   image: z.string(),
   commit: z.string(),
+  /** The commit's subject line (absent in the state of jobs written by earlier versions). */
+  subject: z.string().optional(),
   container: z.string(),
   buildMs: z.number().nullable(),
 });

@@ -11,7 +11,7 @@ import type { ConnectionPool } from '../ssh/pool.ts';
 import type { AppsService } from './apps.ts';
 import { composeDown, composeJob, composeOf, composeProject, composeRef, isComposeRef, revisionOf } from './compose.ts';
 import { builderName, deployContainer, deployImage, JOB_APP_LABEL, jobDirOf, jobReader, jobVars, packFolder, startBuilder } from './job.ts';
-import { toDeploy, type DeployRow, type DeployStore } from './store.ts';
+import { toDeploy, type DeployRow, type DeployStore, type NewDeployRow } from './store.ts';
 import type { ContainerStderr } from '../jobs/container.ts';
 import { followTracker, JobTracker, type TrackerOptions } from '../jobs/tracker.ts';
 
@@ -139,7 +139,7 @@ export class DeployService {
     const now = Date.now();
     const deployRow: DeployRow = {
       id, appId, serverId: row.serverId, kind, trigger, status: 'queued', step: 'queued', progress: 0, image, commit: target?.commit ?? null,
-      container, error: null, buildSeconds: null, jobDir: jobDirOf(settings, id), log: null, createdAt: now, finishedAt: null,
+      commitSubject: target?.commitSubject ?? null, container, error: null, buildSeconds: null, jobDir: jobDirOf(settings, id), log: null, createdAt: now, finishedAt: null,
     };
     this.deps.store.insertDeploy(deployRow);
     let stderr: ContainerStderr | null;
@@ -188,10 +188,10 @@ export class DeployService {
   }
 
   /** A deploy the server started on its own (push-to-deploy): recorded in the history and followed like ours. */
-  adopt(row: DeployRow): boolean {
+  adopt(row: NewDeployRow): boolean {
     if (this.deps.store.hasDeploy(row.id)) return false;
     this.deps.store.insertDeploy(row);
-    if (row.status === 'running' || row.status === 'queued') this.track(row);
+    if (row.status === 'running' || row.status === 'queued') this.track(this.deps.store.deploy(row.id));
     return true;
   }
 
@@ -272,6 +272,8 @@ export class DeployService {
       const s = t.state;
       const set: Partial<DeployRow> = {};
       if (s) Object.assign(set, { step: s.step, progress: s.progress, commit: s.commit || null, buildSeconds: s.buildMs === null ? null : s.buildMs / 1000 });
+      // A rollback's job knows the commit (image label) but not its subject: the row keeps the one it was given.
+      if (s?.subject) set.commitSubject = s.subject;
       // A tracker that timed out leaves the deploy running, as it is on the server as far as anyone knows.
       const ended = t.outcome !== null && t.outcome !== 'timeout';
       if (ended) {

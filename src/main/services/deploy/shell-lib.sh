@@ -126,8 +126,10 @@ failed_because() {
 }
 record() {
   e=$(printf '%s' "$4" | tr -d '"\\' | tr '\n' ' ')
-  put "$J/state.tmp" "$(printf '{"status":"%s","step":"%s","progress":%s,"image":"%s","commit":"%s","container":"%s","buildMs":%s,"error":"%s","at":%s}' \
-    "$1" "$2" "$3" "$OP_IMAGE" "$COMMIT" "$CONTAINER" "$BUILD_MS" "$e" "$(now)")" || return 1
+  # The commit's subject line (job.sh sets SUBJECT): control characters, quotes and backslashes dropped for JSON.
+  sj=$(printf '%s' "${SUBJECT:-}" | tr -d '\000-\037"\\' | cut -c1-200)
+  put "$J/state.tmp" "$(printf '{"status":"%s","step":"%s","progress":%s,"image":"%s","commit":"%s","subject":"%s","container":"%s","buildMs":%s,"error":"%s","at":%s}' \
+    "$1" "$2" "$3" "$OP_IMAGE" "$COMMIT" "$sj" "$CONTAINER" "$BUILD_MS" "$e" "$(now)")" || return 1
   mv -f "$J/state.tmp" "$J/state.json" || { WERR="cannot rename $(host_path "$J/state.tmp")"; return 1; }
 }
 step() { STEP=$1; PROGRESS=$2; echo "==> $3"; record running "$1" "$2" "" || fail "$WERR"; }

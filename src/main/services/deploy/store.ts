@@ -6,6 +6,8 @@ import { apps, deploys } from '../db/schema.ts';
 
 export type AppRow = typeof apps.$inferSelect;
 export type DeployRow = typeof deploys.$inferSelect;
+/** A new deploy row: fields added later (commitSubject) may be left out. */
+export type NewDeployRow = typeof deploys.$inferInsert;
 /** The stored configuration: AppConfig with the source's secrets replaced by a flag. */
 export type StoredConfig = Omit<AppConfig, 'source'> & { source: { kind: 'git'; url: string; branch: string; deployKeyPublic?: string | null } | { kind: 'upload'; path: string } };
 
@@ -75,7 +77,7 @@ export class DeployStore {
     return this.db.select().from(deploys).where(appId ? and(eq(deploys.appId, appId), open) : open).all();
   }
 
-  insertDeploy(row: DeployRow): void {
+  insertDeploy(row: NewDeployRow): void {
     this.db.insert(deploys).values(row).run();
   }
 
@@ -98,6 +100,7 @@ export function toDeploy(row: DeployRow, attached: boolean): Deploy {
     progress: row.progress,
     image: row.image,
     commit: row.commit,
+    commitSubject: row.commitSubject ?? null,
     container: row.container,
     error: row.error,
     buildSeconds: row.buildSeconds,

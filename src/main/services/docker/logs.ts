@@ -22,6 +22,8 @@ export interface FollowLogsOptions {
   timestamps?: boolean;
   /** Flow control: the consumer acknowledges batches (see `ack`); at most this many unacknowledged bytes are sent. */
   flowId?: string;
+  /** The first batch's seq (an app's follow continues one numbering across its containers: log-app.ts). */
+  seqFrom?: number;
 }
 
 export interface LogsContainer {
@@ -145,7 +147,7 @@ export class LogsService {
       const streams = await Promise.all(containers.map((c) => openLogStream(client.streams, c.id, opts, ac.signal).catch((e: unknown) => Promise.reject(logsError(e, c.id)))));
       streams.forEach((stream, i) => sources.push(new LogSource(i, stream, { multiplexed: !containers[i]!.tty, timestamps: true })));
       const merger = new LogMerger(sources, { ...MERGE, timestamps: opts.timestamps ?? true }, ac.signal);
-      let seq = 0;
+      let seq = opts.seqFrom ?? 0;
       yield { seq: seq++, lines: [], ended: [], bytes: 0, containers };
       while (!ac.signal.aborted) {
         if (opts.flowId) await flow.below(FLOW_WINDOW_BYTES, ac.signal);
