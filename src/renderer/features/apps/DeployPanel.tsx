@@ -7,6 +7,7 @@ import { api, queryUtils } from '../../lib/rpc.ts';
 import { assistantHash } from '../assistant/intent.ts';
 import { ExplainLink } from '../assistant/ExplainLink.tsx';
 import { AppForm } from './AppForm.tsx';
+import { RuntimePanel } from './RuntimePanel.tsx';
 import { useDeployWatch } from './useDeployWatch.ts';
 import { WebhookPanel } from './WebhookPanel.tsx';
 import { ask } from '../../app/confirm.tsx';
@@ -25,6 +26,8 @@ export function DeployPanel({ app, deployId, onDeploy }: { app: App; deployId: s
   const shown = deployId ?? app.lastDeploy?.id ?? null;
   const { deploy, log } = useDeployWatch(shown);
   const history = useQuery(orpc.apps.deploys.queryOptions({ input: { id: app.id, limit: 20 } }));
+  // The release that serves now (from the live container), not the last deploy: a failed one does not replace it.
+  const liveId = useQuery(orpc.apps.runtime.queryOptions({ input: { id: app.id } })).data?.live?.id ?? null;
   useEffect(() => {
     if (deploy && deploy.status !== 'running' && deploy.status !== 'queued') {
       void qc.invalidateQueries({ queryKey: orpc.apps.key() });
@@ -79,6 +82,7 @@ export function DeployPanel({ app, deployId, onDeploy }: { app: App; deployId: s
         </button>
       </div>
       <AppSummary app={app} />
+      <RuntimePanel app={app} />
       {editing && (
         <div className="card">
           <AppForm serverId={app.serverId} app={app} onSaved={() => setEditing(false)} onCancel={() => setEditing(false)} />
@@ -129,16 +133,27 @@ export function DeployPanel({ app, deployId, onDeploy }: { app: App; deployId: s
         </thead>
         <tbody>
           {(history.data ?? []).map((d) => (
-            <tr key={d.id} className={d.id === shown ? 'selected' : ''} onClick={() => onDeploy(d.id)}>
+            <tr key={d.id} className={d.id === shown ? 'selected' : ''} onClick={() => onDeploy(d.id)} data-testid="history-row" data-deploy={d.id} data-live={d.id === liveId ? 'true' : undefined}>
               <td>{new Date(d.createdAt).toLocaleString()}</td>
               <td>{d.trigger === 'webhook' ? `${d.kind} (push)` : d.kind}</td>
-              <td>{d.status}</td>
-              <td>{d.commit?.slice(0, 10) ?? ''}</td>
+              <td>
+                {d.status}
+                {d.id === liveId && (
+                  <span className="badge ok" data-testid="history-live">
+                    {' '}
+                    live
+                  </span>
+                )}
+              </td>
+              <td data-testid="history-commit">
+                <span className="mono">{d.commit?.slice(0, 10) ?? ''}</span> {d.commitSubject ?? ''}
+              </td>
               <td className="mono">{d.image}</td>
               <td>{d.buildSeconds !== null ? `${d.buildSeconds.toFixed(1)} s` : ''}</td>
               <td>
-                {d.status === 'succeeded' && d.id !== app.lastDeploy?.id && (
+                {d.status === 'succeeded' && d.id !== liveId && (
                   <button
+                    data-testid="history-rollback"
                     onClick={(e) => {
                       e.stopPropagation();
                       rollback.mutate(d.id);
