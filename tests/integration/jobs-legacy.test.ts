@@ -34,7 +34,7 @@ describe('job dirs in the layouts written before the job model, read over SSH fr
     const dir = '/tmp/openpanel/jobs/dold1';
     const log = '==> Job dold1 (deploy) for app web\n==> Fetching the source\n==> Building the image\n==> Deployed\n';
     await s.sh(`mkdir -p ${dir} && cat > ${dir}/log && printf '%s' '{"status":"succeeded","step":"done","progress":100,"image":"openpanel/web:dold1","commit":"0123abcd","container":"op-web-dold1","buildMs":2150,"error":"","at":1764770000}' > ${dir}/state.json`, { input: log, check: true });
-    const t = new JobTracker(jobReader(conn, docker, dir, 'dold1'), { intervalMs: 50, maxMs: 30_000 });
+    const t = new JobTracker(jobReader(conn, docker, dir, 'dold1'), { intervalMs: 50, maxMs: 30_000 }).start();
     await t.finished;
     expect(t.outcome).toBe('succeeded');
     expect(t.state).toEqual({ status: 'succeeded', step: 'done', progress: 100, image: 'openpanel/web:dold1', commit: '0123abcd', container: 'op-web-dold1', buildMs: 2150, error: '', at: 1764770000 });
@@ -46,7 +46,7 @@ describe('job dirs in the layouts written before the job model, read over SSH fr
     const dir = '/tmp/openpanel/jobs/dold2';
     await s.sh(`mkdir -p ${dir} && echo '==> Building the image' > ${dir}/log && printf '%s' '{"status":"running","step":"build","progress":40,"image":"openpanel/web:dold2","commit":"","container":"op-web-dold2","buildMs":null,"error":"","at":1764770000}' > ${dir}/state.json`, { check: true });
     expect((await s.exec(['docker', 'ps', '-aq', '--filter', 'name=openpanel-job-dold2'], { check: true })).stdout.trim()).toBe('');
-    const t = new JobTracker(jobReader(conn, docker, dir, 'dold2'), { intervalMs: 50, maxMs: 30_000 });
+    const t = new JobTracker(jobReader(conn, docker, dir, 'dold2'), { intervalMs: 50, maxMs: 30_000 }).start();
     await t.finished;
     expect(t.outcome).toBe('lost');
     expect(t.state).toMatchObject({ status: 'running', step: 'build', progress: 40 });
@@ -70,6 +70,7 @@ describe('job dirs in the layouts written before the job model, read over SSH fr
     const t = new JobTracker(hostReader({ conn, dir, schema: JobState, sudo: [] }), { intervalMs: 100, maxMs: 60_000 });
     const states: string[] = [];
     t.on('update', () => t.state && states.push(t.state.status));
+    t.start();
     await t.finished;
     expect(states[0]).toBe('running');
     expect(t.outcome).toBe('succeeded');
@@ -80,7 +81,7 @@ describe('job dirs in the layouts written before the job model, read over SSH fr
   it('an old install that failed (exit file 3) and one whose process died without an exit file', async () => {
     const failed = '/tmp/openpanel-bootstrap-failed';
     await s.sh(`mkdir -p ${failed} && echo 'openpanel: unsupported system: Plan 9' > ${failed}/log && echo 3 > ${failed}/exit && echo 999999 > ${failed}/pid`, { check: true });
-    const t = new JobTracker(hostReader({ conn, dir: failed, schema: JobState, sudo: [] }), { intervalMs: 50, maxMs: 30_000 });
+    const t = new JobTracker(hostReader({ conn, dir: failed, schema: JobState, sudo: [] }), { intervalMs: 50, maxMs: 30_000 }).start();
     await t.finished;
     expect(t.outcome).toBe('failed');
     expect(t.state).toMatchObject({ status: 'failed', exitCode: 3 });
@@ -88,7 +89,7 @@ describe('job dirs in the layouts written before the job model, read over SSH fr
 
     const dead = '/tmp/openpanel-bootstrap-dead';
     await s.sh(`mkdir -p ${dead} && echo 'openpanel: step apt-update' > ${dead}/log && (sh -c 'echo $$ > ${dead}/pid')`, { check: true });
-    const lost = new JobTracker(hostReader({ conn, dir: dead, schema: JobState, sudo: [] }), { intervalMs: 50, maxMs: 30_000 });
+    const lost = new JobTracker(hostReader({ conn, dir: dead, schema: JobState, sudo: [] }), { intervalMs: 50, maxMs: 30_000 }).start();
     await waitFor(() => lost.outcome, 'the tracker to end', 20_000);
     expect(lost.outcome).toBe('lost');
     expect(lost.log).toBe('openpanel: step apt-update\n');

@@ -3,8 +3,7 @@ import type { RunProgress } from '../../../shared/contract/backups.ts';
 import { AppError } from '../core/errors.ts';
 import type { DockerClient } from '../docker/client.ts';
 import { execInContainer } from '../docker/exec.ts';
-import { isDockerNotFound } from '../docker/errors.ts';
-import { followTracker, JobTracker, parseRead, READ_SCRIPT, type JobReader } from '../jobs/index.ts';
+import { execRunning, followTracker, inContainerRead, JobTracker, type JobReader } from '../jobs/index.ts';
 import type { BackupNotices } from './notices.ts';
 import { BackupRunState } from './run-state.ts';
 import { SCHEDULER_NAME, schedulerOp } from './scheduler.ts';
@@ -40,25 +39,20 @@ export class RunLines {
 }
 
 /**
- * One job's run dir in the scheduler, read with the job model's read script (run in the scheduler, where the volume
- * is). A state that is not `mine` (the previous run's, until this one has written its own) counts as none yet.
+ * One job's run dir in the scheduler, read inside the scheduler (the volume is there, the SSH user may not read it).
+ * A state that is not `mine` (the previous run's, until this one has written its own) counts as none yet.
  * Alive while the run's exec runs or the job's lock is held (the script holds it for the whole run).
  */
 export function runReader(client: DockerClient, jobId: string, mine: (s: BackupRunState) => boolean, execId: string | null): JobReader<BackupRunState> {
+  const read = inContainerRead({ client, container: SCHEDULER_NAME, dir: runDir(jobId), schema: BackupRunState, what: `the backup run of ${jobId}` });
   return {
     async read(offset) {
-      const chunks: Buffer[] = [];
-      const r = await execInContainer(client, SCHEDULER_NAME, ['sh', '-c', READ_SCRIPT, 'sh', runDir(jobId), String(offset)], { onStdout: (c) => chunks.push(c), maxCollect: 20_000 });
-      if (r.code !== 0) throw new AppError('REMOTE_COMMAND_FAILED', `reading the backup run of ${jobId} failed (exit ${r.code}): ${r.stderr.trim().slice(-400)}`);
-      const got = parseRead(Buffer.concat(chunks), BackupRunState);
+      const got = await read(offset);
       if (got.state && !mine(got.state)) return { state: null, log: Buffer.alloc(0), pid: got.pid };
       return got;
     },
     async alive() {
-      if (execId) {
-        const info = await client.api.getExec(execId).inspect().catch((e: unknown) => (isDockerNotFound(e) ? null : Promise.reject(e)));
-        if (info?.Running) return true;
-      }
+      if (execId && (await execRunning(client, execId))) return true;
       return lockHeld(client, jobId);
     },
   };
@@ -98,7 +92,7 @@ export async function* runNow(client: DockerClient, notices: BackupNotices, jobI
     execId = await startRun(client, jobId, run);
     mine = (s) => s.run === run;
   }
-  const tracker = new JobTracker(runReader(client, jobId, mine, execId), { intervalMs: 500, maxMs: 12 * 3600_000 });
+  const tracker = new JobTracker(runReader(client, jobId, mine, execId), { intervalMs: 500, maxMs: 12 * 3600_000 }).start();
   const lines = new RunLines();
   let fed = 0;
   try {

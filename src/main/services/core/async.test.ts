@@ -49,6 +49,19 @@ describe('withTimeout', () => {
     expect((await caught(withTimeout(new Promise(() => {}), 1200, 'uname')) as Error).message).toBe('uname did not finish within 1 s');
   });
 
+  it('fails with the error `what` makes, made once and only when the time is up', async () => {
+    let made = 0;
+    const own = () => (made++, new AppError('TIMEOUT', 'reading the job state: no answer within 0 s'));
+    expect(await withTimeout(Promise.resolve(1), 50, own)).toBe(1);
+    await sleep(80);
+    expect(made).toBe(0);
+    let given: AbortSignal | null = null;
+    const e = await caught(withTimeout((signal) => ((given = signal), new Promise(() => {})), 30, own));
+    expect(e).toMatchObject({ code: 'TIMEOUT', message: 'reading the job state: no answer within 0 s' });
+    expect(made).toBe(1);
+    expect(given!.reason).toBe(e);
+  });
+
   it('has no limit when ms is 0 or undefined', async () => {
     expect(await withTimeout(sleep(80).then(() => 'late'), undefined, 'x')).toBe('late');
     expect(await withTimeout(sleep(80).then(() => 'late'), 0, 'x')).toBe('late');

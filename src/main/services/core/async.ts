@@ -20,17 +20,18 @@ const hasLimit = (ms: number | undefined): ms is number => ms !== undefined && m
 
 /**
  * Settles like `work`, or rejects with TIMEOUT naming `what` after `ms` (none when `ms` is 0 or undefined).
- * Given a function, it receives a signal that aborts on the timeout (reason: that TIMEOUT error), so the work
- * can stop instead of running on unobserved.
+ * `what` may instead make the error itself (called once, when the time is up), for a message of its own.
+ * Given a function, it receives a signal that aborts on the timeout (reason: that error), so the work can stop
+ * instead of running on unobserved.
  */
-export async function withTimeout<T>(work: Promise<T> | ((signal: AbortSignal) => Promise<T>), ms: number | undefined, what: string): Promise<T> {
+export async function withTimeout<T>(work: Promise<T> | ((signal: AbortSignal) => Promise<T>), ms: number | undefined, what: string | (() => Error)): Promise<T> {
   const ac = new AbortController();
   const run = typeof work === 'function' ? work(ac.signal) : work;
   if (!hasLimit(ms)) return await run;
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      const e = timeoutError(what, ms);
+      const e = typeof what === 'string' ? timeoutError(what, ms) : what();
       ac.abort(e);
       reject(e);
     }, ms);

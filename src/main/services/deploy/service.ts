@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Deploy, DeployEvent } from '../../../shared/contract/apps.ts';
 import type Docker from 'dockerode';
+import { withTimeout } from '../core/async.ts';
 import { AppError, errorMessage, isAppError } from '../core/errors.ts';
 import { LABELS } from '../docker/labels.ts';
 import type { DockerService } from '../docker/service.ts';
@@ -25,22 +26,12 @@ export interface DeployServiceDeps {
   tracker?: TrackerOptions;
 }
 
-/** Races a Docker call against a timeout; a stuck call drops the server's Docker client so the next one reconnects. */
+/** A Docker call with a timeout; a stuck call drops the server's Docker client so the next one reconnects. */
 export async function guarded<T>(docker: DockerService, serverId: string, what: string, call: () => Promise<T>, ms = 30_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      call(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          docker.invalidate(serverId);
-          reject(new AppError('TIMEOUT', `${what}: no answer from Docker within ${Math.round(ms / 1000)} s`));
-        }, ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return withTimeout(call(), ms, () => {
+    docker.invalidate(serverId);
+    return new AppError('TIMEOUT', `${what}: no answer from Docker within ${Math.round(ms / 1000)} s`);
+  });
 }
 
 /**
@@ -291,6 +282,7 @@ export class DeployService {
       if (t.outcome && t.outcome !== 'timeout') this.trackers.delete(row.id);
       t.emit('update');
     });
+    t.start();
   }
 
   close(): void {

@@ -1,4 +1,5 @@
 import Docker from 'dockerode';
+import { withTimeout } from '../core/async.ts';
 import { AppError, errorMessage } from '../core/errors.ts';
 import type { SshConnection } from '../ssh/connection.ts';
 import { describeTransport, SshDockerAgent, type DockerTransport } from './agent.ts';
@@ -21,10 +22,7 @@ function dockerFor(agent: SshDockerAgent, timeout?: number): Docker {
 }
 
 async function ping(docker: Docker, timeoutMs: number): Promise<void> {
-  await Promise.race([
-    docker.ping(),
-    new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref()),
-  ]);
+  await withTimeout(docker.ping() as Promise<unknown>, timeoutMs, () => new Error(`no answer within ${timeoutMs} ms`));
 }
 
 export interface ConnectDockerOptions {

@@ -1,5 +1,6 @@
 import { PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
+import { abortable, sleep } from '../core/async.ts';
 import { AppError } from '../core/errors.ts';
 import type { DockerClient } from './client.ts';
 
@@ -11,6 +12,7 @@ export interface ExecInContainerOptions {
   onStderr?: (chunk: string) => void;
   /** Every stdout chunk; when given, stdout is not collected. */
   onStdout?: (chunk: Buffer) => void;
+  /** Aborting closes the exec's stream; the call rejects with the signal's reason. */
   signal?: AbortSignal;
   /** Cap on the collected stdout/stderr (bytes); the tail is kept. */
   maxCollect?: number;
@@ -75,10 +77,8 @@ export async function execInContainer(client: DockerClient, container: string, c
       opts.onStderr?.(s);
     });
     (client.api.modem as unknown as { demuxStream(s: NodeJS.ReadableStream, o: NodeJS.WritableStream, e: NodeJS.WritableStream): void }).demuxStream(stream, out, err);
-    const onAbort = () => stream.destroy(new Error('cancelled'));
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      await new Promise<void>((resolve, reject) => {
+      await abortable<void>(opts.signal, (resolve, reject) => {
         stream.on('end', () => resolve());
         stream.on('close', () => resolve());
         stream.on('error', (e: Error) => reject(e));
@@ -93,15 +93,14 @@ export async function execInContainer(client: DockerClient, container: string, c
         }
       });
     } catch (e) {
+      if (opts.signal?.aborted) stream.destroy();
       throw failedStdin() ?? e;
-    } finally {
-      opts.signal?.removeEventListener('abort', onAbort);
     }
     const failed = stdinError as Error | null;
     if (failed) throw failed;
     let info = await (exec as Docker.Exec).inspect();
     for (let i = 0; i < 40 && info.Running; i++) {
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
       info = await (exec as Docker.Exec).inspect();
     }
     return { code: info.ExitCode ?? -1, stdout, stderr };

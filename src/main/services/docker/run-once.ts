@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { abortable, withTimeout } from '../core/async.ts';
 import { AppError } from '../core/errors.ts';
 import { readContainerLogs } from './container-logs.ts';
 
@@ -6,7 +7,7 @@ export interface RunOnceOptions {
   /** Names the work in every error: "compose down of x", "fetching the repository on the server". */
   what: string;
   timeoutMs: number;
-  /** Aborting kills the container; the call then rejects with an AbortError. */
+  /** Aborting kills and removes the container; the call then rejects with an AbortError. */
   signal?: AbortSignal;
   /** A non-zero exit fails with the last `tailLines` lines of the output (default 10), unless `detail` is given. */
   tailLines?: number;
@@ -33,19 +34,15 @@ function cancelled(what: string): DOMException {
 export async function runOnce(api: Docker, spec: Docker.ContainerCreateOptions, opts: RunOnceOptions): Promise<RunOnceResult> {
   if (opts.signal?.aborted) throw cancelled(opts.what);
   const c = await api.createContainer(spec);
-  let timer: NodeJS.Timeout | undefined;
-  const onAbort = () => void c.kill().catch(() => undefined);
   try {
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
     await c.start();
     if (opts.signal?.aborted) throw cancelled(opts.what);
-    const waited = (await Promise.race([
-      c.wait(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new AppError('TIMEOUT', `${opts.what}: not finished within ${Math.round(opts.timeoutMs / 1000)} s`)), opts.timeoutMs);
-      }),
-    ])) as { StatusCode: number };
-    if (opts.signal?.aborted) throw cancelled(opts.what);
+    const exited = abortable<{ StatusCode: number }>(opts.signal, (resolve, reject) => void c.wait().then(resolve, reject));
+    const waited = await withTimeout(
+      exited.catch((e: unknown) => Promise.reject(opts.signal?.aborted ? cancelled(opts.what) : e)),
+      opts.timeoutMs,
+      () => new AppError('TIMEOUT', `${opts.what}: not finished within ${Math.round(opts.timeoutMs / 1000)} s`),
+    );
     const result: RunOnceResult = { code: waited.StatusCode, ...(await readContainerLogs(api, c.id)) };
     if (result.code !== 0) {
       const detail = opts.detail ? opts.detail(result) : result.output.trim().split('\n').slice(-(opts.tailLines ?? 10)).join('\n');
@@ -53,8 +50,7 @@ export async function runOnce(api: Docker, spec: Docker.ContainerCreateOptions, 
     }
     return result;
   } finally {
-    clearTimeout(timer);
-    opts.signal?.removeEventListener('abort', onAbort);
+    // force: a container still running (timed out, cancelled) is killed first.
     await c.remove({ force: true }).catch(() => undefined);
   }
 }

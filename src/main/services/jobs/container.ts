@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import type { z } from 'zod';
+import { within } from '../core/async.ts';
 import { demuxStreams } from '../docker/demux.ts';
 import { isDockerNotFound } from '../docker/errors.ts';
 import type { SshConnection } from '../ssh/connection.ts';
@@ -86,7 +87,7 @@ export function containerReader<S extends JobState>(opts: ContainerReaderOpts<S>
     read: sshRead({ conn: opts.conn, dir: opts.dir, schema: opts.schema }),
     async exitReason() {
       if (!stderr) return null;
-      const text = await Promise.race([stderr, new Promise<null>((r) => setTimeout(() => r(null), 5_000).unref())]);
+      const text = await within(stderr, 5_000);
       const reason = text?.split('\n').map((l) => l.replace(/^!! /, '').trim()).filter(Boolean).pop();
       return reason ?? null;
     },

@@ -81,7 +81,7 @@ describe('a host job (launcher, runner, tracker) on this machine', () => {
     expect(out).toMatch(/^state=started\npid=\d+\n$/);
     // a second launch while it runs re-attaches instead of starting another
     expect(await launch(dir, 'echo never')).toMatch(/^state=running\n/);
-    const t = new JobTracker(localReader(dir), { intervalMs: 100, maxMs: 20_000 });
+    const t = new JobTracker(localReader(dir), { intervalMs: 100, maxMs: 20_000 }).start();
     await t.finished;
     expect(t.outcome).toBe('failed');
     expect(t.state).toMatchObject({ status: 'failed', step: 'two words', progress: 60, error: 'exit 3', exitCode: 3 });
@@ -93,12 +93,12 @@ describe('a host job (launcher, runner, tracker) on this machine', () => {
   it('reports a job whose process was killed as lost, and a job that outlives maxMs as timeout', async () => {
     const dir = join(root, 'host2');
     const pid = Number(/pid=(\d+)/.exec(await launch(dir, 'step wait\nsleep 30\n'))![1]);
-    const slow = new JobTracker(localReader(dir), { intervalMs: 50, maxMs: 300 });
+    const slow = new JobTracker(localReader(dir), { intervalMs: 50, maxMs: 300 }).start();
     await slow.finished;
     expect(slow.outcome).toBe('timeout');
     expect(slow.state).toMatchObject({ status: 'running', step: 'wait' });
     process.kill(-pid, 'SIGKILL');
-    const t = new JobTracker(localReader(dir), { intervalMs: 50, maxMs: 20_000 });
+    const t = new JobTracker(localReader(dir), { intervalMs: 50, maxMs: 20_000 }).start();
     await t.finished;
     expect(t.outcome).toBe('lost');
     expect(t.log).toBe('openpanel: step wait\n');
@@ -107,7 +107,7 @@ describe('a host job (launcher, runner, tracker) on this machine', () => {
   it('reads a log of several MiB in 1 MiB chunks before it reports the end', async () => {
     const big = Buffer.alloc(2.5 * 1048576, 'é');
     const dir = jobDir({ 'state.json': '{"status":"succeeded","step":"done","progress":100,"error":"","at":1}', log: big });
-    const t = new JobTracker(localReader(dir), { intervalMs: 10, maxMs: 20_000 });
+    const t = new JobTracker(localReader(dir), { intervalMs: 10, maxMs: 20_000 }).start();
     await t.finished;
     expect(t.outcome).toBe('succeeded');
     expect(Buffer.from(t.log).equals(big)).toBe(true);

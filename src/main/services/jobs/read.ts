@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { withTimeout } from '../core/async.ts';
 import { AppError } from '../core/errors.ts';
 import type { SshConnection } from '../ssh/connection.ts';
 import READ_SCRIPT from './read.sh?raw';
@@ -75,24 +76,14 @@ export function sshRead<S extends JobState>(opts: SshReadOpts<S>): (offset: numb
  * settles, so the exec's own timeout is not enough.
  */
 export async function execBounded(conn: () => Promise<SshConnection>, argv: string[], what: string, ms = 12_000): Promise<Buffer> {
-  const ac = new AbortController();
   const chunks: Buffer[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  const read = (async () => {
-    const c = await conn();
-    await c.exec(argv, { timeoutMs: ms - 2_000, signal: ac.signal, maxBuffer: 0, onStdout: (b) => chunks.push(b) });
-  })();
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      ac.abort();
-      reject(new AppError('TIMEOUT', `${what}: no answer within ${Math.round(ms / 1000)} s`));
-    }, ms);
-  });
-  try {
-    await Promise.race([read, deadline]);
-    return Buffer.concat(chunks);
-  } finally {
-    clearTimeout(timer);
-    read.catch(() => undefined);
-  }
+  await withTimeout(
+    async (signal) => {
+      const c = await conn();
+      await c.exec(argv, { timeoutMs: ms - 2_000, signal, maxBuffer: 0, onStdout: (b) => chunks.push(b) });
+    },
+    ms,
+    () => new AppError('TIMEOUT', `${what}: no answer within ${Math.round(ms / 1000)} s`),
+  );
+  return Buffer.concat(chunks);
 }

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { StringDecoder } from 'node:string_decoder';
+import { Notifier, sleep } from '../core/async.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { JobRead } from './read.ts';
 import { READ_CHUNK, type JobState } from './state.ts';
@@ -23,8 +24,9 @@ export interface TrackerOptions {
 export type JobOutcome = 'succeeded' | 'failed' | 'lost' | 'timeout';
 
 /**
- * Follows one job on the server by polling its files: survives dropped connections (it just retries) and app
- * restarts (a new tracker starts from offset 0 and gets the whole log). Emits `update` on every change.
+ * Follows one job on the server by polling its files (from `start()`): survives dropped connections (it just
+ * retries) and app restarts (a new tracker starts from offset 0 and gets the whole log). Emits `update` on every
+ * change.
  */
 export class JobTracker<S extends JobState = JobState> extends EventEmitter<{ update: [] }> {
   log = '';
@@ -40,9 +42,11 @@ export class JobTracker<S extends JobState = JobState> extends EventEmitter<{ up
   lostReason: string | null = null;
   private bytes = 0;
   private readonly decoder = new StringDecoder('utf8');
-  private stopped = false;
-  private wake: (() => void) | null = null;
-  readonly finished: Promise<void>;
+  private readonly stopper = new AbortController();
+  private started = false;
+  private markFinished: (ran: Promise<void>) => void = () => {};
+  /** Settles once the tracker is done (an outcome) or stopped; only after `start()`. */
+  readonly finished = new Promise<void>((resolve) => (this.markFinished = resolve));
 
   private readonly reader: JobReader<S>;
   private readonly opts: TrackerOptions;
@@ -51,26 +55,22 @@ export class JobTracker<S extends JobState = JobState> extends EventEmitter<{ up
     super();
     this.reader = reader;
     this.opts = opts;
-    this.finished = this.run();
+  }
+
+  /** Begins polling (once; later calls do nothing). */
+  start(): this {
+    if (this.started) return this;
+    this.started = true;
+    this.markFinished(this.run());
+    return this;
   }
 
   stop(): void {
-    this.stopped = true;
-    this.wake?.();
+    this.stopper.abort();
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.wake = null;
-        resolve();
-      }, ms);
-      this.wake = () => {
-        clearTimeout(t);
-        this.wake = null;
-        resolve();
-      };
-    });
+  private get stopped(): boolean {
+    return this.stopper.signal.aborted;
   }
 
   private append(log: Buffer, end = false): void {
@@ -122,10 +122,10 @@ export class JobTracker<S extends JobState = JobState> extends EventEmitter<{ up
           this.lastError = errorMessage(e);
           this.emit('update');
         }
-        await this.sleep(Math.min(2000, interval * 4));
+        await sleep(Math.min(2000, interval * 4), this.stopper.signal);
         continue;
       }
-      await this.sleep(interval);
+      await sleep(interval, this.stopper.signal);
     }
     if (!this.stopped) {
       this.outcome = 'timeout';
@@ -135,33 +135,30 @@ export class JobTracker<S extends JobState = JobState> extends EventEmitter<{ up
 }
 
 /**
- * The tracker as a stream: yields it once at once and again after each update, until it is done or the signal
- * aborts (then throws the abort reason). Bounded by the tracker's own `maxMs`.
+ * The tracker (started) as a stream: yields it once at once and again after each update, until it is done or the
+ * signal aborts (then throws the abort reason). Bounded by the tracker's own `maxMs`.
  */
 export async function* followTracker<S extends JobState>(t: JobTracker<S>, signal?: AbortSignal): AsyncGenerator<JobTracker<S>> {
   let dirty = true;
   let done = false;
-  let wake: (() => void) | null = null;
+  const changed = new Notifier();
   const poke = () => {
     dirty = true;
-    wake?.();
+    changed.notify();
   };
   t.on('update', poke);
-  signal?.addEventListener('abort', poke);
   void t.finished.then(() => {
     done = true;
     poke();
   });
   try {
     while (!done || dirty) {
-      if (!dirty) await new Promise<void>((resolve) => (wake = resolve));
-      wake = null;
+      if (!dirty) await changed.wait({ signal });
       dirty = false;
       signal?.throwIfAborted();
       yield t;
     }
   } finally {
     t.off('update', poke);
-    signal?.removeEventListener('abort', poke);
   }
 }

@@ -47,7 +47,7 @@ export async function* bootstrapDocker(conn: SshConnection, opts: { signal?: Abo
     return;
   }
   await launchOnHost(conn, { dir: BOOTSTRAP_DIR, script: INSTALL_SCRIPT, sudo, what: 'the Docker install', ...signal });
-  const tracker = new JobTracker(hostReader({ conn: async () => conn, dir: BOOTSTRAP_DIR, schema: JobState, sudo }), { intervalMs: opts.pollMs ?? 1000, maxMs: opts.timeoutMs ?? 30 * 60_000 });
+  const tracker = new JobTracker(hostReader({ conn: async () => conn, dir: BOOTSTRAP_DIR, schema: JobState, sudo }), { intervalMs: opts.pollMs ?? 1000, maxMs: opts.timeoutMs ?? 30 * 60_000 }).start();
   let sent = 0;
   let scanned = 0;
   let step: string | null = null;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { and, eq } from 'drizzle-orm';
 import type { HostKeyPrompt } from '../../../shared/contract/servers.ts';
+import { abortable } from '../core/async.ts';
 import { AppError } from '../core/errors.ts';
 import type { Db } from '../db/index.ts';
 import { hostKeys } from '../db/schema.ts';
@@ -77,21 +78,18 @@ export class HostKeyService extends EventEmitter<{ prompt: [HostKeyPrompt]; reso
     if (this.promptListeners <= 0 || signal?.aborted) return Promise.resolve('rejected');
     const limitMs = this.promptTimeoutMs;
     const prompt: HostKeyPrompt = { id: randomUUID(), host: endpoint.host, port: endpoint.port, keyType: key.keyType, fingerprint: key.fingerprint, expiresAt: Date.now() + limitMs };
-    return new Promise((resolve) => {
+    const asked = abortable<Outcome>(signal, (resolve) => {
       const timer = setTimeout(() => this.settle(prompt.id, 'expired', `No answer within ${duration(limitMs)}: the connection attempt was given up. Test the connection again to be asked again.`), limitMs);
       timer.unref?.();
-      const onAbort = () => this.settle(prompt.id, 'cancelled', `The connection attempt to ${endpoint.host}:${endpoint.port} was closed before an answer.`);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiting.set(prompt.id, {
-        prompt,
-        resolve: (outcome) => {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-          resolve(outcome);
-        },
-      });
+      this.waiting.set(prompt.id, { prompt, resolve });
       this.emit('prompt', prompt);
+      // Runs however the wait ends; on an abort the prompt is still open and is withdrawn here.
+      return () => {
+        clearTimeout(timer);
+        this.settle(prompt.id, 'cancelled', `The connection attempt to ${endpoint.host}:${endpoint.port} was closed before an answer.`);
+      };
     });
+    return asked.catch((e: unknown) => (signal?.aborted ? 'cancelled' : Promise.reject(e)));
   }
 
   pending(): HostKeyPrompt[] {
