@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
+import { linkSignals, Notifier } from '../core/async.ts';
 import { AppError } from '../core/errors.ts';
 import { LogMerger, type LogBatch, type MergeOptions } from './log-merge.ts';
 import { dockerSince } from './log-parse.ts';
@@ -53,7 +54,7 @@ class FlowWindow {
   private sent = 0;
   private acked = 0;
   private readonly pending: { seq: number; upTo: number }[] = [];
-  private waiter: (() => void) | null = null;
+  private readonly acks = new Notifier();
 
   get inFlight(): number {
     return this.sent - this.acked;
@@ -66,23 +67,11 @@ class FlowWindow {
 
   ack(seq: number): void {
     while (this.pending.length > 0 && this.pending[0]!.seq <= seq) this.acked = this.pending.shift()!.upTo;
-    const w = this.waiter;
-    this.waiter = null;
-    w?.();
+    this.acks.notify();
   }
 
   async below(limit: number, signal: AbortSignal): Promise<void> {
-    while (this.inFlight >= limit && !signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          signal.removeEventListener('abort', done);
-          this.waiter = null;
-          resolve();
-        };
-        this.waiter = done;
-        signal.addEventListener('abort', done, { once: true });
-      });
-    }
+    while (this.inFlight >= limit && !signal.aborted) await this.acks.wait({ signal });
   }
 }
 
@@ -137,9 +126,7 @@ export class LogsService {
     if (opts.flowId && this.flows.has(opts.flowId)) throw new AppError('CONFLICT', `flowId: a log stream with id ${opts.flowId} is already open.`);
     const flow = new FlowWindow();
     if (opts.flowId) this.flows.set(opts.flowId, flow);
-    const ac = new AbortController();
-    const onAbort = () => ac.abort();
-    signal.addEventListener('abort', onAbort, { once: true });
+    const ac = linkSignals(signal);
     const sources: LogSource[] = [];
     try {
       const client = await this.client(serverId);
@@ -159,7 +146,6 @@ export class LogsService {
         yield { seq: seq++, ...batch };
       }
     } finally {
-      signal.removeEventListener('abort', onAbort);
       ac.abort();
       for (const s of sources) s.destroy();
       if (opts.flowId && this.flows.get(opts.flowId) === flow) this.flows.delete(opts.flowId);
