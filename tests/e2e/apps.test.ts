@@ -4,6 +4,7 @@ import { docScreenshot, openApp, screenshot, watchErrors } from '../helpers/brow
 import type { WebProcess } from '../helpers/web-process.ts';
 import { type GitRepo, loadShipImages, SAMPLE_DOCKERFILE } from '../integration/deploy-fixture.ts';
 import { startShipE2E, type ShipE2E } from './ship-fixture.ts';
+import { addDomains } from './app-form.ts';
 
 const DOMAIN = 'e2eapp.test';
 
@@ -35,7 +36,7 @@ describe('apps in Chromium: create, deploy with progress and live log, open the 
     await page.fill('[data-testid="app-name"]', 'Bad Name');
     await page.fill('[data-testid="app-git-url"]', repo.url);
     await page.fill('[data-testid="app-port"]', '8080');
-    await page.fill('[data-testid="app-domains"]', `http://${DOMAIN}`);
+    await addDomains(page, [{ host: DOMAIN, tls: false }]);
     await page.click('[data-testid="app-create"]');
     await page.waitForSelector('text=expected lowercase letters, digits and -');
     await page.fill('[data-testid="app-name"]', 'hello');

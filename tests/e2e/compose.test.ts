@@ -6,6 +6,7 @@ import type { WebProcess } from '../helpers/web-process.ts';
 import { API_CGI, COMPOSE, loadComposeImages, WEB_DOCKERFILE } from '../integration/compose-fixture.ts';
 import { getByHost, type GitRepo } from '../integration/deploy-fixture.ts';
 import { startShipE2E, type ShipE2E } from './ship-fixture.ts';
+import { addDomains, addEnv } from './app-form.ts';
 
 const DOMAIN = 'e2estack.test';
 
@@ -43,8 +44,8 @@ describe('Compose apps in Chromium: choose "Compose file" in the app form, deplo
     expect(await page.inputValue('[data-testid="app-compose-service"]')).toBe('web');
     await page.fill('[data-testid="app-compose-file"]', '../docker-compose.yml');
     await page.fill('[data-testid="app-port"]', '8080');
-    await page.fill('[data-testid="app-domains"]', `http://${DOMAIN}`);
-    await page.fill('[data-testid="app-env"]', 'GREETING=from the form');
+    await addDomains(page, [{ host: DOMAIN, tls: false }]);
+    await addEnv(page, 'GREETING', 'from the form');
     await page.click('[data-testid="app-create"]');
     await page.waitForSelector('text=expected a relative path inside the source');
     await page.fill('[data-testid="app-compose-file"]', 'docker-compose.yml');

@@ -9,6 +9,7 @@ import { waitFor } from '../helpers/app.ts';
 import { addServer } from '../helpers/servers.ts';
 import { startWebProcess, type WebProcess } from '../helpers/web-process.ts';
 import { followDeploy, GitRepo, SAMPLE_DOCKERFILE } from '../integration/deploy-fixture.ts';
+import { addDomains } from './app-form.ts';
 
 describe('proxy certificates and upgrade in Chromium (real sshd + dockerd, Caddy)', () => {
   let bed: Testbed;
@@ -55,7 +56,7 @@ describe('proxy certificates and upgrade in Chromium (real sshd + dockerd, Caddy
     await page.fill('[data-testid="app-name"]', 'lan');
     await page.fill('[data-testid="app-git-url"]', repo.url);
     await page.fill('[data-testid="app-port"]', '8080');
-    await page.fill('[data-testid="app-domains"]', 'nas.lan internal\nhttp://nas.test');
+    await addDomains(page, [{ host: 'nas.lan', issuer: 'internal' }, { host: 'nas.test', tls: false }]);
     await page.click('[data-testid="app-create"]');
     const { client, close } = await web.client();
     try {

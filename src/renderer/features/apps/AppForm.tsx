@@ -1,48 +1,16 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
 import type { App } from '../../../shared/contract/apps.ts';
+import type { CertificateReport } from '../../../shared/contract/proxy.ts';
 import { useUi } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
 import { fieldErrors } from '../servers/fieldErrors.ts';
+import { DomainList, type DomainRow } from './DomainList.tsx';
+import { domainCertState } from './domainState.ts';
+import { EnvList, envPatch, NO_ENV_EDIT, type EnvEdit } from './EnvList.tsx';
 
 type Restart = App['restart'];
-type Domain = App['domains'][number];
-
-/** `KEY=value` lines into a record (lines without `=` are ignored). */
-function parseEnv(text: string): Record<string, string> {
-  return Object.fromEntries(
-    text
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l.includes('='))
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
-}
-
-/**
- * One host per line; `http://` = no TLS; a trailing ` internal` = certificate from the proxy's internal CA (LAN
- * names) instead of ACME. A host the app already had keeps its other settings.
- */
-function parseDomains(text: string, had: Domain[]): Domain[] {
-  return text
-    .split('\n')
-    .map((d) => d.trim())
-    .filter(Boolean)
-    .map((d) => {
-      const internal = /\s+internal$/i.test(d);
-      const bare = d.replace(/\s+internal$/i, '');
-      const tls = !bare.startsWith('http://');
-      const host = bare.replace(/^https?:\/\//, '').replace(/\/+$/, '');
-      const prev = had.find((p) => p.host === host);
-      return { ...(prev ?? {}), host, tls, issuer: internal ? 'internal' : 'acme' } as Domain;
-    });
-}
-
-function formatDomain(d: Domain): string {
-  return `${d.tls ? '' : 'http://'}${d.host}${d.tls && d.issuer === 'internal' ? ' internal' : ''}`;
-}
-
 const numberOrNull = (v: string) => (v.trim() === '' ? null : Number(v));
 
 /**
@@ -64,9 +32,16 @@ export function AppForm({ serverId, app, onSaved, onCancel }: { serverId: string
   const [deployKey, setDeployKey] = useState('');
   const [removeKey, setRemoveKey] = useState(false);
   const [port, setPort] = useState(String(app?.port ?? 80));
-  const [domains, setDomains] = useState((app?.domains ?? []).map(formatDomain).join('\n'));
-  const [env, setEnv] = useState('');
-  const [envChanges, setEnvChanges] = useState<Record<string, string | null>>({});
+  const [domains, setDomains] = useState<DomainRow[]>(app?.domains ?? []);
+  const [envEdit, setEnvEdit] = useState<EnvEdit>(NO_ENV_EDIT);
+  // read again while a saved TLS domain waits for its certificate (the proxy obtains it after the deploy)
+  const waiting = (r: CertificateReport | undefined) => (app?.domains ?? []).some((d) => ['pending', 'unknown'].includes(domainCertState(r, d.host, d.tls).kind));
+  const certs = useQuery({
+    ...orpc.proxy.certificates.queryOptions({ input: { serverId } }),
+    enabled: editing && domains.some((d) => d.tls),
+    retry: false,
+    refetchInterval: (q) => (q.state.data && waiting(q.state.data) ? 5000 : false),
+  });
   const [dockerfile, setDockerfile] = useState(app?.dockerfile ?? 'Dockerfile');
   const [build, setBuild] = useState<'dockerfile' | 'compose'>(app?.compose ? 'compose' : 'dockerfile');
   const [composeFile, setComposeFile] = useState(app?.compose?.file ?? 'docker-compose.yml');
@@ -87,7 +62,7 @@ export function AppForm({ serverId, app, onSaved, onCancel }: { serverId: string
       source,
       ...(build === 'compose' ? { compose: { file: composeFile, service: composeService, project: composeProject.trim() || null } } : { dockerfile, compose: null }),
       port: Number(port),
-      domains: parseDomains(domains, app?.domains ?? []),
+      domains: domains.map((d) => ({ ...d, host: d.host.trim() })),
       health: { path: healthPath, timeoutSeconds: Number(healthTimeout) },
       restart,
       limits: { memoryMb: numberOrNull(memory), cpus: numberOrNull(cpus) },
@@ -95,18 +70,16 @@ export function AppForm({ serverId, app, onSaved, onCancel }: { serverId: string
   };
   const save = useMutation({
     mutationFn: () => {
-      const added = parseEnv(env);
-      if (!app) return api().apps.create({ name, serverId, ...fields(), env: added });
-      // A value field left blank keeps the current value.
-      const changed = Object.fromEntries(Object.entries(envChanges).filter(([, v]) => v !== ''));
-      return api().apps.update({ id: app.id, ...(name !== app.name ? { name } : {}), ...fields(), env: { ...changed, ...added } });
+      const env = envPatch(envEdit);
+      if (!app) return api().apps.create({ name, serverId, ...fields(), env: env as Record<string, string> });
+      return api().apps.update({ id: app.id, ...(name !== app.name ? { name } : {}), ...fields(), env });
     },
     onSuccess: (saved) => {
       void qc.invalidateQueries({ queryKey: orpc.apps.key() });
       setDeployKey('');
       setRemoveKey(false);
-      setEnv('');
-      setEnvChanges({});
+      setEnvEdit(NO_ENV_EDIT);
+      void qc.invalidateQueries({ queryKey: orpc.proxy.certificates.key() });
       if (editing) toast({ kind: 'info', title: `Saved ${saved.name}`, detail: 'The changes take effect at the next deploy.' });
       onSaved(saved);
     },
@@ -114,6 +87,7 @@ export function AppForm({ serverId, app, onSaved, onCancel }: { serverId: string
   const errors = fieldErrors(save.error);
   const err = (path: string) => Object.entries(errors).find(([p]) => p === path || p.startsWith(`${path}.`) || p.startsWith(`${path}[`))?.[1];
   const shown = (path: string) => err(path) && <span className="error-text" data-testid={`error-${path}`}>{err(path)}</span>;
+  const exact = (path: string) => errors[path] && <span className="error-text" data-testid={`error-${path}`}>{errors[path]}</span>;
   const field = (label: string, path: string, value: string, set: (v: string) => void, testid: string, placeholder = '', extra: ReactNode = null) => (
     <label className="field">
       {label}
@@ -167,59 +141,8 @@ export function AppForm({ serverId, app, onSaved, onCancel }: { serverId: string
         </>
       )}
       {field(build === 'compose' ? 'Port of that service in its container' : 'Port in the container', 'port', port, setPort, 'app-port')}
-      <label className="field">
-        Domains (one per line; prefix http:// for plain HTTP; add " internal" for a certificate from the proxy's own CA, for LAN names)
-        <textarea value={domains} onChange={(e) => setDomains(e.target.value)} rows={2} aria-label="Domains" data-testid="app-domains" />
-        {shown('domains')}
-      </label>
-      {editing && app.envNames.length > 0 && (
-        <div className="field" data-testid="app-env-list">
-          Environment (values are in the keychain and never shown; type a new value to replace one)
-          {app.envNames.map((n) => {
-            const change = envChanges[n];
-            const removed = change === null;
-            return (
-              <div className="row" key={n} data-testid={`env-row-${n}`}>
-                <span className="mono" style={{ minWidth: 140, textDecoration: removed ? 'line-through' : undefined }}>
-                  {n}
-                </span>
-                <span className="muted">{removed ? 'removed at save' : change ? 'new value' : 'set'}</span>
-                {!removed && (
-                  <input
-                    type="password"
-                    autoComplete="off"
-                    value={change ?? ''}
-                    placeholder="keep the current value"
-                    aria-label={`New value of ${n}`}
-                    data-testid={`env-value-${n}`}
-                    onChange={(e) => setEnvChanges((c) => ({ ...c, [n]: e.target.value }))}
-                  />
-                )}
-                <button
-                  type="button"
-                  data-testid={`env-remove-${n}`}
-                  onClick={() =>
-                    setEnvChanges((c) => {
-                      const next = { ...c };
-                      if (removed) delete next[n];
-                      else next[n] = null;
-                      return next;
-                    })
-                  }
-                >
-                  {removed ? 'Keep' : 'Remove'}
-                </button>
-                {shown(`env.${n}`)}
-              </div>
-            );
-          })}
-        </div>
-      )}
-      <label className="field">
-        {editing ? 'Add environment variables (KEY=value per line; values go to the keychain)' : 'Environment (KEY=value per line; values go to the keychain)'}
-        <textarea value={env} onChange={(e) => setEnv(e.target.value)} rows={2} aria-label="Environment" data-testid="app-env" />
-        {shown('env')}
-      </label>
+      <DomainList rows={domains} onChange={setDomains} report={certs.data} error={shown} listError={exact('domains')} />
+      <EnvList key={app?.updatedAt ?? 'new'} names={app?.envNames ?? []} edit={envEdit} onChange={setEnvEdit} error={shown} listError={exact('env')} />
       <div className="row">
         {field('Health check path', 'health.path', healthPath, setHealthPath, 'app-health-path')}
         {field('Health check timeout (s)', 'health.timeoutSeconds', healthTimeout, setHealthTimeout, 'app-health-timeout')}

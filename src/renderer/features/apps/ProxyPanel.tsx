@@ -4,8 +4,12 @@ import type { ProxyDriverName, ShipSettings } from '../../../shared/contract/pro
 import { useUi } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
+import { fieldErrors } from '../servers/fieldErrors.ts';
 
-/** The server's reverse proxy: driver, image overrides (image=replacement per line, or a mirror prefix), install. */
+/**
+ * The server's reverse proxy: driver, the options that matter (HTTPS redirect, ACME email and server, data folder),
+ * image overrides (image=replacement per line, or a mirror prefix), install; the generated configuration folded away.
+ */
 export function ProxyPanel({ serverId }: { serverId: string }) {
   const orpc = queryUtils();
   const settings = useQuery(orpc.proxy.settings.queryOptions({ input: { serverId } }));
@@ -20,9 +24,12 @@ export function ProxyPanel({ serverId }: { serverId: string }) {
       {settings.data && <ProxyForm key={settings.dataUpdatedAt} serverId={serverId} initial={settings.data} installed={!!st?.installed} />}
       {st?.installed && <ProxyOps serverId={serverId} containerImage={st.containerImage} image={st.image} />}
       {st && (
-        <pre className="deploy-log" tabIndex={0} aria-label="Proxy configuration">
-          {st.config}
-        </pre>
+        <details className="proxy-config">
+          <summary>Generated configuration (what the proxy is given)</summary>
+          <pre className="deploy-log" tabIndex={0} aria-label="Proxy configuration" data-testid="proxy-config">
+            {st.config}
+          </pre>
+        </details>
       )}
       {st?.installed && <CertificatesTable serverId={serverId} />}
     </details>
@@ -164,49 +171,89 @@ function ProxyForm({ serverId, initial, installed }: { serverId: string; initial
   const [acmeUrl, setAcmeUrl] = useState(initial.acme.directoryUrl ?? '');
   const [caRoot, setCaRoot] = useState(initial.acme.caRoot ?? '');
   const [challenge, setChallenge] = useState(initial.acme.challenge);
+  const [email, setEmail] = useState(initial.acme.email ?? '');
+  const [redirect, setRedirect] = useState(initial.httpsRedirect);
+  const [dataDir, setDataDir] = useState(initial.dataDir);
   const refresh = () => void qc.invalidateQueries({ queryKey: orpc.proxy.key() });
-  const save = useMutation({
-    mutationFn: () =>
+  const saveSettings = () =>
       api().proxy.updateSettings({
         serverId,
         settings: {
           driver,
-          acme: { ...initial.acme, directoryUrl: acmeUrl.trim() || null, caRoot: driver === 'caddy' ? caRoot.trim() || null : null, challenge },
+          httpsRedirect: redirect,
+          dataDir: dataDir.trim(),
+          acme: { ...initial.acme, email: email.trim() || null, directoryUrl: acmeUrl.trim() || null, caRoot: driver === 'caddy' ? caRoot.trim() || null : null, challenge },
           imageOverrides: {
             prefix: prefix.trim() || null,
             images: Object.fromEntries(overrides.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')).trim(), l.slice(l.indexOf('=') + 1).trim()])),
           },
         },
-      }),
-    onSuccess: refresh,
-    onError: (e) => toast({ kind: 'error', title: 'Could not save the proxy settings', detail: describeError(e).message }),
+      });
+  const save = useMutation({
+    mutationFn: saveSettings,
+    onSuccess: () => {
+      refresh();
+      if (installed) toast({ kind: 'info', title: 'Proxy settings saved', detail: 'Reinstall the proxy to apply them (its certificates are kept).' });
+    },
+    onError: (e) => {
+      if (!Object.keys(fieldErrors(e)).length) toast({ kind: 'error', title: 'Could not save the proxy settings', detail: describeError(e).message });
+    },
   });
+
   const install = useMutation({
     mutationFn: async () => {
-      await save.mutateAsync();
+      await saveSettings();
       return api().proxy.install({ serverId });
     },
     onSuccess: refresh,
-    onError: (e) => toast({ kind: 'error', title: 'Could not install the proxy', detail: describeError(e).message }),
+    onError: (e) => {
+      if (!Object.keys(fieldErrors(e)).length) toast({ kind: 'error', title: 'Could not install the proxy', detail: describeError(e).message });
+    },
   });
+  const errors = fieldErrors(save.error ?? install.error);
+  const shown = (path: string) => {
+    const msg = Object.entries(errors).find(([p]) => p === `settings.${path}` || p.startsWith(`settings.${path}.`))?.[1];
+    return msg && <span className="error-text" data-testid={`proxy-error-${path}`}>{msg}</span>;
+  };
   return (
     <>
       <div className="row">
         <label>
           Driver{' '}
           <select value={driver} onChange={(e) => setDriver(e.target.value as ProxyDriverName)} aria-label="Proxy driver" data-testid="proxy-driver">
-            <option value="traefik">Traefik v3</option>
-            <option value="caddy">Caddy</option>
+            <option value="caddy">Caddy (default)</option>
+            <option value="traefik">Traefik v3 (untested)</option>
           </select>
         </label>
+        {driver === 'traefik' && (
+          <span className="muted small" data-testid="proxy-traefik-note">
+            OpenPanel has never run against a real Traefik: its flags and labels are checked against Traefik&apos;s documentation only. Caddy is tested end to end.
+          </span>
+        )}
         <label>
           Mirror prefix <input value={prefix} onChange={(e) => setPrefix(e.target.value)} placeholder="mirror.example:5000" aria-label="Mirror prefix" />
         </label>
       </div>
       <div className="row">
         <label>
+          <input type="checkbox" checked={redirect} onChange={(e) => setRedirect(e.target.checked)} data-testid="proxy-https-redirect" /> Redirect HTTP to HTTPS
+        </label>
+        <label>
+          ACME email{' '}
+          <input value={email} onChange={(e) => setEmail(e.target.value)} placeholder="ops@example.com" aria-label="ACME email" data-testid="proxy-acme-email" title="The certificate authority writes here about expiring certificates and problems" />
+          {shown('acme.email')}
+        </label>
+        <label>
+          Data folder on the server{' '}
+          <input value={dataDir} onChange={(e) => setDataDir(e.target.value)} aria-label="Data folder on the server" data-testid="proxy-data-dir" title="Jobs, the proxy's configuration and its certificates live here; another folder starts empty (certificates are issued again)" />
+          {shown('dataDir')}
+        </label>
+      </div>
+      <div className="row">
+        <label>
           ACME server{' '}
           <input value={acmeUrl} onChange={(e) => setAcmeUrl(e.target.value)} placeholder="Let's Encrypt" aria-label="ACME server" data-testid="proxy-acme-url" title="The directory URL of a private ACME CA (e.g. step-ca) or a staging directory; empty: Let's Encrypt" />
+          {shown('acme.directoryUrl')}
         </label>
         <label>
           Challenge{' '}
@@ -221,6 +268,7 @@ function ProxyForm({ serverId, initial, installed }: { serverId: string; initial
         <label className="field">
           Root CA of the ACME server&apos;s HTTPS certificate (PEM; only for a private ACME server)
           <textarea value={caRoot} onChange={(e) => setCaRoot(e.target.value)} rows={2} aria-label="ACME server root CA" data-testid="proxy-acme-ca-root" />
+          {shown('acme.caRoot')}
         </label>
       )}
       <label className="field">
@@ -228,7 +276,9 @@ function ProxyForm({ serverId, initial, installed }: { serverId: string; initial
         <textarea value={overrides} onChange={(e) => setOverrides(e.target.value)} rows={3} aria-label="Image overrides" data-testid="proxy-overrides" />
       </label>
       <div className="row">
-        <button onClick={() => save.mutate()}>Save</button>
+        <button onClick={() => save.mutate()} disabled={save.isPending} data-testid="proxy-save">
+          Save
+        </button>
         <button className="primary" onClick={() => install.mutate()} disabled={install.isPending} data-testid="proxy-install">
           {installed ? 'Reinstall / upgrade' : 'Install proxy'}
         </button>
