@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { ZodType } from 'zod';
 import { DeployJobState } from '../deploy/job.ts';
 import { LAUNCH_SCRIPT, RUN_SCRIPT } from './host.ts';
@@ -102,6 +102,27 @@ describe('a host job (launcher, runner, tracker) on this machine', () => {
     await t.finished;
     expect(t.outcome).toBe('lost');
     expect(t.log).toBe('openpanel: step wait\n');
+  });
+
+  it('reads nothing before start(); start() begins one polling loop, and stop() ends it', async () => {
+    const dir = jobDir({ 'state.json': '{"status":"running","step":"wait","progress":10,"error":"","at":1}', log: 'waiting\n' });
+    let reads = 0;
+    const counted: JobReader = { read: (offset) => (reads++, read(dir, offset)), alive: async () => true };
+    const t = new JobTracker(counted, { intervalMs: 20, maxMs: 20_000 });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(reads).toBe(0);
+    expect(t.attached).toBe(false);
+    expect(t.start().start()).toBe(t);
+    await vi.waitFor(() => expect(reads).toBeGreaterThanOrEqual(3), { timeout: 5_000 });
+    // one loop: at 20 ms a poll, ~10 reads in 250 ms (two loops would be ~25; the alive check reads once more every 10)
+    const before = reads;
+    await new Promise((r) => setTimeout(r, 250));
+    expect(reads - before).toBeLessThan(18);
+    expect(t.log).toBe('waiting\n');
+    // the job is still running: only stop() ends the loop before maxMs (20 s, beyond this test's time limit)
+    t.stop();
+    await t.finished;
+    expect(t.outcome).toBeNull();
   });
 
   it('reads a log of several MiB in 1 MiB chunks before it reports the end', async () => {
