@@ -82,11 +82,12 @@ describe('databases and backups in Chromium (web mode, real server, s3rver)', ()
     await page.waitForSelector('[data-job="shop"] [data-testid="backups-list"] tr', { timeout: 30_000 });
 
     await job.locator('button:has-text("Restore…")').first().click();
-    const restore = page.locator('[data-testid="confirm-dialog"]');
+    const restore = page.locator('[data-testid="restore-dialog"]');
     await restore.waitFor();
-    await restore.locator('input').fill('shop_copy');
-    await restore.locator('button[type="submit"]').click();
-    await page.waitForSelector('.toast:has-text("Restored into")', { timeout: 120_000 });
+    await restore.locator('#restore-name').fill('shop_copy');
+    await restore.locator('[data-testid="restore-run"]').click();
+    await restore.locator('[data-testid="restore-step"]:has-text("Restored into shop_copy")').waitFor({ timeout: 120_000 });
+    await restore.locator('button:has-text("Close")').click();
     const rows = await s.exec(['docker', 'exec', container, 'psql', '-U', 'app', '-d', 'shop_copy', '-At', '-c', 'select count(*) from t'], { check: true });
     expect(rows.stdout.trim()).toBe('300');
 

@@ -1,16 +1,18 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import type { BackupJob } from '../../../shared/contract/backups.ts';
+import type { BackupJob, BackupObject } from '../../../shared/contract/backups.ts';
 import { engineLabel } from '../../../shared/contract/engines.ts';
 import { useUi, useUiRequest } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
 import { bytes } from '../../lib/format.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
-import { promptDialog } from '../../app/confirm.tsx';
+import { confirmDialog } from '../../app/confirm.tsx';
 import { LongOperation } from '../../components/LongOperation.tsx';
 import { runBackupNow, type BackupProgress } from './actions.ts';
+import { JobEditDialog } from './JobEditDialog.tsx';
+import { RestoreDialog } from './RestoreDialog.tsx';
 
-/** One scheduled backup: its last run (as recorded on the server), "back up now", its backups, restore and verify. */
+/** One scheduled backup: its last run (as recorded on the server), "back up now", edit, delete, its backups, restore and verify. */
 export function JobCard({ job, lastRun }: { job: BackupJob; lastRun: { state: string; error: string | null } | undefined }) {
   const orpc = queryUtils();
   const qc = useQueryClient();
@@ -28,34 +30,23 @@ export function JobCard({ job, lastRun }: { job: BackupJob; lastRun: { state: st
     refresh();
   };
   useUiRequest('backup-now', (r) => r.jobId === job.id, () => void runNow());
-  const dbs = useQuery(orpc.databases.list.queryOptions({ input: {} }));
-  const source = job.source.kind === 'database' ? dbs.data?.find((d) => d.id === (job.source as { databaseId: string }).databaseId) : undefined;
-  const restore = async (key: string) => {
-    if (job.source.kind !== 'database') return;
-    let target: Parameters<ReturnType<typeof api>['backups']['restore']>[0]['target'];
-    if (source?.engine === 'redis') {
-      // A Redis backup is a whole instance: it goes into another (empty) managed Redis, named here.
-      const name = await promptDialog({ title: 'Restore a Redis backup', detail: 'A Redis backup is a whole instance: it is restored into another, empty managed Redis on this server (create it first under Databases).', input: { label: 'Restore into the Redis database named', initial: `${job.label}_restored` }, confirmLabel: 'Restore' });
-      const into = dbs.data?.find((d) => d.name === name && d.engine === 'redis' && d.serverId === job.serverId);
-      if (!name) return;
-      if (!into) {
-        toast({ kind: 'error', title: 'Restore failed', detail: `no Redis database named ${name} on this server` });
-        return;
-      }
-      target = { kind: 'instance', databaseId: into.id, replace: false };
-    } else {
-      const name = await promptDialog({ title: `Restore a backup of ${job.label}`, detail: 'The backup is restored side by side into a new database on the same server; the live database is not touched.', input: { label: 'New database name', initial: `${job.label.replace(/[^a-z0-9_]/g, '_')}_restored` }, confirmLabel: 'Restore' });
-      if (!name) return;
-      target = { kind: 'database', databaseId: job.source.databaseId, dbName: name, replace: false };
-    }
-    setBusy(key);
+  const [restoring, setRestoring] = useState<BackupObject | null>(null);
+  const [editing, setEditing] = useState(false);
+  const remove = async () => {
+    const ok = await confirmDialog({
+      title: `Delete the schedule of ${job.label}?`,
+      detail: 'It is removed from the server’s crontab and stops running. Backups already in the target stay in the bucket (delete them there if you want).',
+      confirmLabel: 'Delete schedule',
+      danger: true,
+    });
+    if (!ok) return;
     try {
-      const r = await api().backups.restore({ jobId: job.id, key, target });
-      toast({ kind: 'success', title: `Restored into ${r.restoredInto}`, detail: `${r.tables.length} tables, ${bytes(r.bytes)}` });
+      await api().backups.removeJob({ id: job.id });
+      toast({ kind: 'success', title: `Deleted the schedule of ${job.label}` });
     } catch (e) {
-      toast({ kind: 'error', title: 'Restore failed', detail: describeError(e).message });
+      toast({ kind: 'error', title: 'Delete failed', detail: describeError(e).message });
     } finally {
-      setBusy(null);
+      refresh();
     }
   };
   const verify = async (key: string) => {
@@ -75,14 +66,19 @@ export function JobCard({ job, lastRun }: { job: BackupJob; lastRun: { state: st
       <div className="row">
         <h2 style={{ margin: 0 }}>{job.label}</h2>
         <span className="muted small">
-          {job.schedule} · keep {job.keepLast ?? '∞'} · last run: {lastRun?.state ?? 'never'}
+          {job.schedule} · keep {job.keepLast ?? '∞'}
+          {job.keepDays ? ` · ${job.keepDays} days` : ''} · last run: {lastRun?.state ?? 'never'}
         </span>
         {lastRun?.state === 'failed' && <span className="field-error small">{lastRun.error}</span>}
         <div className="spacer" />
         <button className="primary" onClick={() => void runNow()} data-testid="backup-now">
           Back up now
         </button>
+        <button onClick={() => setEditing(true)}>Edit…</button>
+        <button onClick={() => void remove()}>Delete…</button>
       </div>
+      {editing && <JobEditDialog job={job} onClose={() => setEditing(false)} />}
+      {restoring && <RestoreDialog job={job} object={restoring} onClose={() => setRestoring(null)} />}
       {progress && (
         <LongOperation status={progress.phase} step={progress.step} progress={pct} log="" error={progress.phase === 'failed' ? progress.error : null} ids={{ status: 'backup-phase' }}>
           <span className="small muted">{bytes(progress.bytes)}</span>
@@ -110,7 +106,7 @@ export function JobCard({ job, lastRun }: { job: BackupJob; lastRun: { state: st
                     Verify
                   </button>
                   {job.source.kind === 'database' && (
-                    <button disabled={busy === o.key} onClick={() => void restore(o.key)}>
+                    <button disabled={busy === o.key} onClick={() => setRestoring(o)}>
                       Restore…
                     </button>
                   )}
