@@ -1,6 +1,7 @@
 import { eventIterator } from '@orpc/contract';
 import { z } from 'zod';
 import { base, Id, Timestamp } from './base.ts';
+import { backupKeys } from './backup-keys.ts';
 import { JobProgress } from './jobs.ts';
 
 /** Five cron fields (minute hour day month weekday) of digits, `*`, `,`, `-` and `/` only. */
@@ -120,7 +121,16 @@ export const BackupJob = z.object({
 export type BackupJob = z.infer<typeof BackupJob>;
 
 export const CreateJobInput = z
-  .object({ serverId: Id, source: BackupSource, targetId: Id, schedule: CronSchedule, retention: Retention.default({ keepLast: 7, keepDays: null }), enabled: z.boolean().default(true) })
+  .object({
+    serverId: Id,
+    source: BackupSource,
+    targetId: Id,
+    schedule: CronSchedule,
+    retention: Retention.default({ keepLast: 7, keepDays: null }),
+    enabled: z.boolean().default(true),
+    /** Continue a job made on another computer: this job takes its id, so its folder in the target (and backups) are this job's. */
+    adopt: z.string().regex(/^job_[0-9a-f]{16}$/, 'expected the id of a job whose backups are in the target, like job_0123456789abcdef').optional(),
+  })
   .strict();
 
 /** The last run as recorded on the server by the job itself (so runs while OpenPanel was closed show up). */
@@ -225,6 +235,7 @@ export const backups = {
     .output(z.object({ removed: z.boolean(), removedJobs: z.array(z.string()) })),
   /** The age private key, for safekeeping outside this computer (without it no backup can be restored). */
   revealKey: base.meta({ mutating: true }).input(z.object({ id: Id }).strict()).output(z.object({ identity: z.string() })),
+  ...backupKeys,
   jobs: base.input(z.object({ serverId: Id.optional() }).strict()).output(z.array(BackupJob)),
   createJob: base.meta({ mutating: true }).input(CreateJobInput).output(BackupJob),
   updateJob: base

@@ -37,7 +37,8 @@ export async function decryptBackup(object: Readable, identity: string, manifest
   );
   object.on('error', (e) => tapped.destroy(e));
   const d = new Decrypter();
-  d.addIdentity(identity);
+  // A target whose key was replaced keeps the older keys on further lines, for the backups made before.
+  for (const line of identity.split('\n')) if (line.startsWith('AGE-SECRET-KEY-')) d.addIdentity(line.trim());
   let plainWeb: ReadableStream<Uint8Array>;
   try {
     plainWeb = await d.decrypt(Readable.toWeb(tapped) as ReadableStream<Uint8Array>);

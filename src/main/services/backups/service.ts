@@ -8,6 +8,7 @@ import type { DockerService } from '../docker/service.ts';
 import type { SecretsService } from '../secrets/service.ts';
 import type { DatabasesService } from '../databases/service.ts';
 import type { ConnectionPool } from '../ssh/pool.ts';
+import { BackupKeys } from './keys.ts';
 import { BackupNotices } from './notices.ts';
 import { BackupReader, targetView } from './reader.ts';
 import { runRestore, runVerify, type RestoreContext } from './restore-ops.ts';
@@ -36,6 +37,8 @@ export class BackupsService {
   private readonly deps: BackupsDeps;
   private readonly store: BackupStore;
   readonly notices: BackupNotices;
+  /** The age keys: where they are, export, import. */
+  readonly keys: BackupKeys;
   private readonly reader: BackupReader;
   private readonly restoreContext: RestoreContext;
   private readonly targetOps: TargetOps;
@@ -50,6 +53,7 @@ export class BackupsService {
     this.store = new BackupStore(deps.db);
     this.notices = new BackupNotices(deps.db);
     this.reader = new BackupReader({ store: this.store, secrets: deps.secrets });
+    this.keys = new BackupKeys({ store: this.store, secrets: deps.secrets, resync: (targetId) => this.resyncTarget(targetId) });
     this.restoreContext = {
       client: (serverId) => deps.docker.client(serverId),
       databases: deps.databases,
@@ -137,6 +141,10 @@ export class BackupsService {
     return { removed: true, removedJobs };
   }
 
+  private async resyncTarget(targetId: string): Promise<void> {
+    for (const serverId of new Set(this.store.jobs().filter((j) => j.targetId === targetId).map((j) => j.serverId))) await this.sync(serverId);
+  }
+
   async revealKey(targetId: string): Promise<string> {
     return this.deps.secrets.require(this.store.target(targetId).identityRef, 'the age private key');
   }
@@ -163,8 +171,9 @@ export class BackupsService {
     if (input.source.kind === 'database' && this.deps.databases.row(input.source.databaseId).serverId !== input.serverId) {
       throw new AppError('INPUT_INVALID', 'source.databaseId: the database is on another server');
     }
+    if (input.adopt && this.store.jobs().some((j) => j.id === input.adopt)) throw new AppError('CONFLICT', `adopt: a job ${input.adopt} already exists here`);
     const job: JobRecord = {
-      id: newId('job'),
+      id: input.adopt ?? newId('job'),
       serverId: input.serverId,
       source: input.source,
       targetId: input.targetId,

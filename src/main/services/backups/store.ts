@@ -69,6 +69,10 @@ export class BackupStore {
     return this.db.select().from(backupJobs).where(eq(backupJobs.targetId, id)).all().map(toRecord);
   }
 
+  setRecipient(id: string, recipient: string): void {
+    this.db.update(backupTargets).set({ recipient }).where(eq(backupTargets.id, id)).run();
+  }
+
   job(id: string): JobRecord {
     const r = this.db.select().from(backupJobs).where(eq(backupJobs.id, id)).get();
     if (!r) throw new AppError('NOT_FOUND', `jobId: no backup job ${id}`);

@@ -61,6 +61,7 @@ const PHRASES: Record<string, string> = {
   'databases.openLocal': 'Opened a local port to database {x}',
   'databases.setImages': 'Changed the images used on {x}',
   'backups.createTarget': 'Added backup target {x}',
+  'backups.updateTarget': 'Edited backup target {x}',
   'backups.removeTarget': 'Removed backup target {x}',
   'backups.revealKey': 'Revealed the backup key of {x}',
   'backups.createJob': 'Scheduled backups of {x}',
