@@ -97,6 +97,11 @@ describe('domains with certificate states, proxy options and env values in Chrom
     expect(caddyfile).not.toContain('disable_redirects');
     // formatted exactly as the real Caddy formats it
     expect(await sh('docker exec openpanel-proxy caddy fmt /etc/openpanel/Caddyfile')).toBe(caddyfile);
+    // positive control: the same Caddy warns about this file with one blank line more (what the boot script used to write)
+    const unformatted = await t.s.exec(['docker', 'exec', 'openpanel-proxy', 'sh', '-c', 'printf "%s\n\n" "$(cat /etc/openpanel/Caddyfile)" > /tmp/unformatted && caddy adapt --config /tmp/unformatted --adapter caddyfile'], { check: true });
+    expect(unformatted.stderr).toContain('Caddyfile input is not formatted');
+    const formatted = await t.s.exec(['docker', 'exec', 'openpanel-proxy', 'caddy', 'adapt', '--config', '/etc/openpanel/Caddyfile', '--adapter', 'caddyfile'], { check: true });
+    expect(formatted.stderr).not.toContain('not formatted');
     await page.waitForSelector('[data-testid="proxy-acme-email"]');
     expect(await page.inputValue('[data-testid="proxy-acme-email"]')).toBe('ops@example.com');
     await docScreenshot(page, 'proxy-options');
