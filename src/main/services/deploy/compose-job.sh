@@ -128,28 +128,16 @@ UP=1
 with_env compose_rev "$OP_REVISION" up -d --no-build --remove-orphans || fail "compose up failed"
 
 step health 80 "Waiting until service $OP_SERVICE answers on port $OP_PORT$OP_HEALTH_PATH (up to $OP_HEALTH_TIMEOUT s)"
-deadline=$(( $(now) + OP_HEALTH_TIMEOUT )); ok=; n=0; c=
-while [ "$(now)" -lt "$deadline" ]; do
-  n=$((n + 1))
-  c=$(docker ps -aq --filter "label=com.docker.compose.project=$OP_PROJECT" --filter "label=com.docker.compose.service=$OP_SERVICE" | head -n 1)
-  [ -n "$c" ] || fail "service $OP_SERVICE has no container"
-  health_once "$c"; r=$?
-  if [ "$r" = 0 ]; then ok=1; break; fi
-  if [ "$r" = 2 ]; then docker logs --tail 50 "$c"; fail "the container of service $OP_SERVICE stopped (state $HSTATE)"; fi
-  sleep 0.3
-done
-[ -n "$ok" ] || { [ -n "$c" ] && docker logs --tail 50 "$c"; fail "the health check of service $OP_SERVICE did not pass in time"; }
-echo "healthy after $n probe(s)"
+# The service's container, looked up again before each probe (Compose may still be replacing it).
+service_container() {
+  HC=$(docker ps -aq --filter "label=com.docker.compose.project=$OP_PROJECT" --filter "label=com.docker.compose.service=$OP_SERVICE" | head -n 1)
+  [ -n "$HC" ] || fail "service $OP_SERVICE has no container"
+}
+HC=
+wait_healthy "the container of service $OP_SERVICE stopped" "the health check of service $OP_SERVICE did not pass in time" service_container
 
 step switch 90 "Routing to service $OP_SERVICE as $OP_ALIAS ($OP_PROXY)"
-if [ "$OP_PROXY" = caddy ] && [ -n "$OP_SITE" ]; then
-  caddy_site "$OP_ALIAS:$OP_PORT"
-  confirm_route "$OP_ALIAS:$OP_PORT" || { caddy_back; fail "the switch was not confirmed: $OP_CHECK_HOST did not answer through the proxy"; }
-  rm -f "$OP_SITE_FILE.previous"
-elif [ "$OP_PROXY" = traefik ]; then
-  sleep "$OP_SWITCH_DELAY"
-  confirm_route "$OP_ALIAS:$OP_PORT" || fail "the switch was not confirmed: $OP_CHECK_HOST did not answer through the proxy"
-fi
+switch_route "$OP_ALIAS:$OP_PORT" "the switch was not confirmed: $OP_CHECK_HOST did not answer through the proxy"
 
 step cleanup 95 "Recording revision $OP_REVISION and pruning old ones"
 if [ "$OP_KIND" = deploy ]; then

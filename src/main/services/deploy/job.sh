@@ -95,32 +95,11 @@ fi
 docker start "$OP_CONTAINER" >/dev/null || fail "docker start failed"
 
 step health 80 "Waiting until $OP_CONTAINER answers on port $OP_PORT$OP_HEALTH_PATH (up to $OP_HEALTH_TIMEOUT s)"
-deadline=$(( $(now) + OP_HEALTH_TIMEOUT )); ok=; n=0
-while [ "$(now)" -lt "$deadline" ]; do
-  n=$((n + 1))
-  health_once "$OP_CONTAINER"; r=$?
-  if [ "$r" = 0 ]; then ok=1; break; fi
-  if [ "$r" = 2 ]; then docker logs --tail 50 "$OP_CONTAINER"; fail "the container stopped (state $HSTATE)"; fi
-  sleep 0.3
-done
-[ -n "$ok" ] || { docker logs --tail 50 "$OP_CONTAINER"; fail "the health check did not pass in time"; }
-echo "healthy after $n probe(s)"
+HC="$OP_CONTAINER"
+wait_healthy "the container stopped" "the health check did not pass in time"
 
 step switch 90 "Switching traffic to $OP_CONTAINER ($OP_PROXY)"
-if [ "$OP_PROXY" = caddy ] && [ -n "$OP_SITE" ]; then
-  caddy_site "$OP_CONTAINER:$OP_PORT"
-  # The previous containers go only once a request through the proxy confirms the new route.
-  confirm_route "$OP_CONTAINER:$OP_PORT" || { caddy_back; fail "the switch was not confirmed: $OP_CHECK_HOST did not answer through the proxy with the new version (the previous one serves again)"; }
-  rm -f "$OP_SITE_FILE.previous"
-elif [ "$OP_PROXY" = caddy ] && [ -n "$OP_SITE_FILE" ] && [ -f "$OP_SITE_FILE" ]; then
-  echo "the app has no domains now: removing its proxy site"
-  rm -f "$OP_SITE_FILE" || fail "cannot remove the proxy site $(host_path "$OP_SITE_FILE")"
-  caddy_reload || fail "the proxy did not take the new configuration (is it installed and running?)"
-elif [ "$OP_PROXY" = traefik ]; then
-  # Traefik routes to every healthy container with the app's labels; give its provider time to see the new one.
-  sleep "$OP_SWITCH_DELAY"
-  confirm_route "$OP_CONTAINER:$OP_PORT" || fail "the switch was not confirmed: $OP_CHECK_HOST did not answer through the proxy"
-fi
+switch_route "$OP_CONTAINER:$OP_PORT" "the switch was not confirmed: $OP_CHECK_HOST did not answer through the proxy with the new version (the previous one serves again)" drop
 
 step cleanup 95 "Stopping the previous containers"
 sleep "$OP_DRAIN"

@@ -49,6 +49,14 @@ caddy_reload() { docker exec "$OP_PROXY_CONTAINER" caddy reload --config /etc/op
 # caddy_back: puts the previous site file back and reloads (the switch could not be confirmed).
 # confirm_route <upstream>: the switch is confirmed by a request through the proxy ($OP_PROXY_PORT on this server,
 #   Host $OP_CHECK_HOST, the health path) and, with Caddy, by the site file on disk naming the new upstream.
+# wait_healthy <stopped message> <timeout message> [find]: probes $HC (health_once) until it answers, for up to
+#   $OP_HEALTH_TIMEOUT s; a stopped container or the timeout prints its last 50 log lines and fails with the job's
+#   own message (the stopped one followed by its state). [find]: a function run before each probe that sets $HC
+#   (it may fail the job itself).
+# switch_route <upstream> <message> [drop]: sends the app's traffic to <upstream>. Caddy with a site: caddy_site,
+#   then confirm_route, else the previous site comes back and the job fails with <message>. Caddy without a site
+#   and "drop": the app has no domains now, its site file goes. Traefik: $OP_SWITCH_DELAY s for its provider to see
+#   the new container, then confirm_route.
 # alias_base_images: for every from=to line of $OP_BASE_IMAGES (image overrides of FROM images), gets `to` (local
 #   or pulled) and tags it as `from`, so a Dockerfile's FROM resolves without a registry.
 open_job() {
@@ -115,6 +123,35 @@ confirm_route() {
     i=$((i + 1)); sleep 0.5
   done
   return 1
+}
+wait_healthy() {
+  deadline=$(( $(now) + OP_HEALTH_TIMEOUT )); ok=; n=0
+  while [ "$(now)" -lt "$deadline" ]; do
+    n=$((n + 1))
+    if [ "$#" -ge 3 ]; then "$3"; fi
+    health_once "$HC"; hr=$?
+    if [ "$hr" = 0 ]; then ok=1; break; fi
+    if [ "$hr" = 2 ]; then docker logs --tail 50 "$HC"; fail "$1 (state $HSTATE)"; fi
+    sleep 0.3
+  done
+  [ -n "$ok" ] || { [ -n "$HC" ] && docker logs --tail 50 "$HC"; fail "$2"; }
+  echo "healthy after $n probe(s)"
+}
+switch_route() {
+  if [ "$OP_PROXY" = caddy ] && [ -n "$OP_SITE" ]; then
+    caddy_site "$1"
+    # The previous containers go only once a request through the proxy confirms the new route.
+    confirm_route "$1" || { caddy_back; fail "$2"; }
+    rm -f "$OP_SITE_FILE.previous"
+  elif [ "$OP_PROXY" = caddy ] && [ "${3:-}" = drop ] && [ -n "$OP_SITE_FILE" ] && [ -f "$OP_SITE_FILE" ]; then
+    echo "the app has no domains now: removing its proxy site"
+    rm -f "$OP_SITE_FILE" || fail "cannot remove the proxy site $(host_path "$OP_SITE_FILE")"
+    caddy_reload || fail "the proxy did not take the new configuration (is it installed and running?)"
+  elif [ "$OP_PROXY" = traefik ]; then
+    # Traefik routes to every healthy container with the app's labels; give its provider time to see the new one.
+    sleep "$OP_SWITCH_DELAY"
+    confirm_route "$1" || fail "the switch was not confirmed: $OP_CHECK_HOST did not answer through the proxy"
+  fi
 }
 # failed_because <message>: the message, plus the job dir's write error when it cannot be written (a command that
 # failed because the disk is full rarely says so itself). Then frees the reserve for the last lines and state.
