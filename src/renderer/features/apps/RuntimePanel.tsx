@@ -1,23 +1,13 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import type { App, AppRuntime } from '../../../shared/contract/apps.ts';
+import type { App } from '../../../shared/contract/apps.ts';
 import { ask } from '../../app/confirm.tsx';
 import { useUi } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
 import { openTerminal } from '../terminals/open.ts';
 import { AppLogs } from './AppLogs.tsx';
-
-/** Docker's state, with its own health check or else whether the proxy answers for the app. */
-export function stateLabel(rt: AppRuntime): string {
-  const c = rt.container;
-  if (!c) return 'not running (no container)';
-  if (c.state === 'exited') return `stopped (exit code ${c.exitCode ?? '?'})`;
-  if (c.state !== 'running') return c.state;
-  if (c.health !== 'none') return `running, ${c.health}`;
-  if (rt.routes.length === 0) return 'running';
-  return rt.routes.some((r) => r.status !== null && r.status < 400) ? 'running, healthy' : 'running, not answering';
-}
+import { deployName, failedWhileServing, stateLabel } from './runtimeState.ts';
 
 const short = (id: string | null | undefined) => (id ? id.slice(0, 10) : '');
 
@@ -64,10 +54,9 @@ export function RuntimePanel({ app }: { app: App }) {
   const r = rt.data;
   const c = r?.container;
   const last = app.lastDeploy;
-  const failedWhileServing = !!(r?.live && last && last.id !== r.live.id && last.status === 'failed');
   const running = c?.state === 'running';
   const since = r?.liveSince ? new Date(r.liveSince).toLocaleString() : null;
-  const liveName = (d: NonNullable<AppRuntime['live']>) => `${d.kind === 'rollback' ? 'rollback' : 'deploy'} ${d.id}${d.commit ? ` (${short(d.commit)}${d.commitSubject ? ` ${d.commitSubject}` : ''})` : ''}`;
+  const note = r ? failedWhileServing(r, last, since) : null;
 
   return (
     <section className="card" aria-label="Runtime" data-testid="app-runtime">
@@ -81,7 +70,7 @@ export function RuntimePanel({ app }: { app: App }) {
         )}
         {r && (
           <span data-testid="runtime-live">
-            {r.live ? `live: ${liveName(r.live)}` : c ? `live: container ${c.name}` : 'nothing live'}
+            {r.live ? `live: ${deployName(r.live)}` : c ? `live: container ${c.name}` : 'nothing live'}
             {since && ` since ${since}`}
           </span>
         )}
@@ -106,9 +95,9 @@ export function RuntimePanel({ app }: { app: App }) {
           Shell
         </button>
       </div>
-      {failedWhileServing && r?.live && last && (
+      {note && (
         <p role="status" data-testid="runtime-failed-note" style={{ color: 'var(--warn)' }}>
-          {last.kind === 'rollback' ? 'The rollback' : `Deploy ${last.id}`} failed {last.step === 'build' || last.step === 'fetch' ? 'to build' : `at ${last.step}`} — {liveName(r.live)} is still serving{since ? ` since ${since}` : ''}.
+          {note}
         </p>
       )}
       {r && r.routes.length > 0 && (
