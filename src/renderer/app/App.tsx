@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { ActivityPage } from '../features/activity/ActivityPage.tsx';
 import { BackupsPage } from '../features/backups/BackupsPage.tsx';
 import { DatabasesPage } from '../features/databases/DatabasesPage.tsx';
+import { ForwardsPage } from '../features/forwards/ForwardsPage.tsx';
 import { ContainersPage } from '../features/containers/ContainersPage.tsx';
 import { LogsPage } from '../features/logs/LogsPage.tsx';
 import { TerminalsPage } from '../features/terminals/TerminalsPage.tsx';
@@ -38,6 +39,8 @@ function Page({ route }: { route: RouteId }) {
       return <AppsPage />;
     case 'databases':
       return <DatabasesPage />;
+    case 'forwards':
+      return <ForwardsPage />;
     case 'backups':
       return <BackupsPage />;
     case 'assistant':

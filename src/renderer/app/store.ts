@@ -8,6 +8,7 @@ export const ROUTES = [
   { id: 'terminals', label: 'Terminals', icon: '⌨' },
   { id: 'apps', label: 'Apps', icon: '◈' },
   { id: 'databases', label: 'Databases', icon: '⛁' },
+  { id: 'forwards', label: 'Forwards', icon: '⇄' },
   { id: 'backups', label: 'Backups', icon: '⟲' },
   { id: 'assistant', label: 'Assistant', icon: '✦' },
   { id: 'activity', label: 'Activity', icon: '≡' },

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { JobStatus } from '../../../shared/contract/backups.ts';
+import { BACKUP_TOOLS_IMAGE } from '../../../shared/contract/images.ts';
 import type { DockerClient } from '../docker/client.ts';
 import { isDockerNotFound } from '../docker/errors.ts';
 import { execChecked } from '../docker/exec.ts';
@@ -18,11 +19,8 @@ export { SCHEDULER_OPS };
 /** Argv of one operation of scheduler-ops.sh (a constant script; the values are its arguments). */
 export const schedulerOp = (op: 'write' | 'prune' | 'status' | 'history' | 'lock-held', ...args: string[]) => ['sh', '-c', SCHEDULER_OPS, 'sh', op, ...args];
 export const SCHEDULER_VOLUME = 'openpanel-backup';
-/**
- * Tools image: bash, coreutils, gzip, tar, age, rclone, busybox (crond) and the clients that dump: PostgreSQL
- * (pg_dump), MariaDB/MySQL (mariadb-dump or mysqldump), Redis (redis-cli), MongoDB (mongodump). Mappable per server.
- */
-export const TOOLS_IMAGE = 'openpanel/backup-tools:1';
+/** Tools image (see the contract's BACKUP_TOOLS_IMAGE). Mappable per server. */
+export const TOOLS_IMAGE = BACKUP_TOOLS_IMAGE;
 
 export interface SchedulerJob {
   id: string;

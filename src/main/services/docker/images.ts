@@ -2,6 +2,9 @@ import type Docker from 'dockerode';
 import { AppError, errorMessage } from '../core/errors.ts';
 import { dockerError, isDockerNotFound } from './errors.ts';
 
+/** `data.fix` of a failed pull: the UI offers the server's image mapping screen from the error. */
+export const IMAGE_MAPPING_FIX = 'image-mapping';
+
 export interface EnsureImageOptions {
   /** Where the user maps an image to a mirror or a local one, named in the error when the pull fails. */
   mapping: string;
@@ -22,6 +25,6 @@ export async function ensureImage(api: Docker, ref: string, opts: EnsureImageOpt
     const stream = await api.pull(ref);
     await new Promise<void>((resolve, reject) => api.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
   } catch (e) {
-    throw new AppError('REMOTE_COMMAND_FAILED', `image ${ref} is not on the server and could not be pulled (${errorMessage(e)}); map it to a mirror or a local image in ${opts.mapping}`);
+    throw new AppError('REMOTE_COMMAND_FAILED', `image ${ref} is not on the server and could not be pulled (${errorMessage(e)}); map it to a mirror or a local image in ${opts.mapping}`, { fix: IMAGE_MAPPING_FIX, image: ref });
   }
 }

@@ -1,14 +1,8 @@
+import { SERVICE_IMAGES } from '../../../shared/contract/images.ts';
 import type { ImageOverrides } from '../../../shared/contract/proxy.ts';
 
 /** Images OpenPanel itself runs on a server, by role. Every one can be overridden per server. */
-export const DEFAULT_IMAGES = {
-  traefik: 'traefik:v3.3',
-  caddy: 'caddy:2',
-  /** Needs sh, git and the docker CLI (the docker:cli image has all three). */
-  builder: 'docker:27-cli',
-  /** The push-to-deploy receiver (only while an app has it on): needs `node` >= 18, nothing else. */
-  webhook: 'node:22-alpine',
-} as const;
+export const DEFAULT_IMAGES = SERVICE_IMAGES;
 
 /** Whether the first path component of a reference names a registry (has a dot or a port, or is localhost). */
 function hasRegistry(ref: string): boolean {

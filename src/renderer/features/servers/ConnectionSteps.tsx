@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { TestStep } from '../../../shared/contract/servers.ts';
-import { describeError } from '../../lib/errors.ts';
+import { describeError, explainRawCodes } from '../../lib/errors.ts';
 import { api } from '../../lib/rpc.ts';
 
 const ICON = { ok: '✓', error: '✗', skipped: '·' } as const;
@@ -25,7 +25,7 @@ export function ConnectionSteps({ serverId, steps, onRetest }: { serverId: strin
         {steps.map((s) => (
           <li key={s.id} className={s.status === 'ok' ? 'ok' : s.status === 'error' ? 'error' : 'pending'} data-step={s.id} data-status={s.status}>
             {ICON[s.status]} {s.label}
-            {s.detail && <div className="small muted" style={{ whiteSpace: 'pre-wrap' }}>{s.detail}</div>}
+            {s.detail && <div className="small muted" style={{ whiteSpace: 'pre-wrap' }}>{explainRawCodes(s.detail)}</div>}
           </li>
         ))}
       </ul>

@@ -12,6 +12,7 @@ import { ServerDialog } from './ServerDialog.tsx';
 import { StatusBadge, useStatus } from './status.tsx';
 import { confirmDialog } from '../../app/confirm.tsx';
 import { openTerminal } from '../terminals/open.ts';
+import { ImageMappingDialog } from '../images/ImageMappingDialog.tsx';
 
 
 export function ServerDetail({ server }: { server: Server }) {
@@ -21,6 +22,7 @@ export function ServerDetail({ server }: { server: Server }) {
   const status = useStatus((s) => s.byId[server.id]);
   const [steps, setSteps] = useState<TestStep[] | null>(null);
   const [editing, setEditing] = useState(false);
+  const [images, setImages] = useState(false);
   useUiRequest('edit-server', (r) => r.serverId === server.id, () => setEditing(true));
   const facts = useQuery({ ...orpc.servers.facts.queryOptions({ input: { id: server.id } }), retry: false });
   const test = useMutation({
@@ -55,6 +57,9 @@ export function ServerDetail({ server }: { server: Server }) {
         <button onClick={() => setEditing(true)} data-testid="server-edit">
           Edit
         </button>
+        <button onClick={() => setImages(true)} data-testid="server-images">
+          Images
+        </button>
         <button onClick={() => test.mutate()} disabled={test.isPending}>
           {test.isPending ? 'Testing…' : 'Test connection'}
         </button>
@@ -78,6 +83,7 @@ export function ServerDetail({ server }: { server: Server }) {
           }}
         />
       )}
+      {images && <ImageMappingDialog serverId={server.id} onClose={() => setImages(false)} />}
       {steps && (
         <div className="card">
           <h2>Connection test</h2>
