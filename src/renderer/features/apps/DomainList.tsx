@@ -27,9 +27,9 @@ export function DomainList({ rows, onChange, report, error, listError }: { rows:
                 <input type="checkbox" checked={r.tls} onChange={(e) => set(i, { tls: e.target.checked })} data-testid={`domain-tls-${i}`} /> HTTPS
               </label>
               {r.tls && (
-                <select value={r.issuer} onChange={(e) => set(i, { issuer: e.target.value as DomainRow['issuer'] })} aria-label={`Certificate of domain ${i + 1}`} data-testid={`domain-issuer-${i}`}>
-                  <option value="acme">ACME (Let&apos;s Encrypt or the proxy&apos;s ACME server)</option>
-                  <option value="internal">the proxy&apos;s internal CA (LAN names)</option>
+                <select value={r.issuer} onChange={(e) => set(i, { issuer: e.target.value as DomainRow['issuer'] })} aria-label={`Certificate of domain ${i + 1}`} data-testid={`domain-issuer-${i}`} title="ACME: Let's Encrypt or the proxy's ACME server. Internal CA: the proxy's own, for LAN names no public CA can check">
+                  <option value="acme">ACME</option>
+                  <option value="internal">internal CA (LAN)</option>
                 </select>
               )}
               <span className={`badge ${BADGE[state.kind]}`} data-testid={`domain-state-${i}`} title={state.detail}>
