@@ -27,12 +27,21 @@ export const LogsFollowInput = z
      * Docker until acks arrive.
      */
     flowId: Id,
+    /** Containers of other servers in the same view, interleaved by time with the first server's. */
+    also: z
+      .array(z.object({ serverId: Id, containerIds: z.array(LogsContainerRef).min(1, 'also: pick at least one container per server') }).strict())
+      .max(7, 'also: at most 8 servers at once')
+      .optional(),
   })
-  .strict();
+  .strict()
+  .refine((i) => i.containerIds.length + (i.also ?? []).reduce((n, a) => n + a.containerIds.length, 0) <= 16, { message: 'also: at most 16 containers at once (all servers together)', path: ['also'] });
 export type LogsFollowInput = z.input<typeof LogsFollowInput>;
 
-/** One line: [container index into `containers`, 0 = stdout | 1 = stderr, time (ms since the epoch, with a fraction) or null, text]. */
-export const LogLine = z.tuple([z.number().int().nonnegative(), z.union([z.literal(0), z.literal(1)]), z.number().nullable(), z.string()]);
+/**
+ * One line: [container index into `containers`, 0 = stdout | 1 = stderr | 2 = the container restarted and the
+ * follow re-attached (a marker, not output), time (ms since the epoch, with a fraction) or null, text].
+ */
+export const LogLine = z.tuple([z.number().int().nonnegative(), z.union([z.literal(0), z.literal(1), z.literal(2)]), z.number().nullable(), z.string()]);
 export type LogLine = z.infer<typeof LogLine>;
 
 export const LogsContainer = z.object({ id: z.string(), name: z.string(), tty: z.boolean() });
@@ -43,11 +52,11 @@ export const LogBatch = z.object({
   seq: z.number().int().nonnegative(),
   /** Interleaved by time across containers. */
   lines: z.array(LogLine),
-  /** Indexes of containers whose stream ended (not following, or the container stopped). */
+  /** Indexes of containers whose stream ended (not following, or the container was removed). */
   ended: z.array(z.number().int().nonnegative()),
   /** Bytes of text in this batch. */
   bytes: z.number().int().nonnegative(),
-  /** First batch only: what each container index refers to. */
+  /** First batch only: what each container index refers to, in the input's order (`containerIds`, then `also`). */
   containers: z.array(LogsContainer).optional(),
 });
 export type LogBatch = z.infer<typeof LogBatch>;

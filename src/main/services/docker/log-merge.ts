@@ -1,8 +1,8 @@
 import { waitAny } from '../core/async.ts';
 import type { LogSource } from './log-source.ts';
 
-/** One line on the wire: [container index, 0 stdout | 1 stderr, time in ms or null, text]. */
-export type WireLine = [number, 0 | 1, number | null, string];
+/** One line on the wire: [container index, 0 stdout | 1 stderr | 2 restart marker, time in ms or null, text]. */
+export type WireLine = [number, 0 | 1 | 2, number | null, string];
 
 export interface LogBatch {
   lines: WireLine[];

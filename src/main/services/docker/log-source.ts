@@ -5,15 +5,26 @@ import { LogStreamParser, type ParsedLine } from './log-parse.ts';
 /** Lines a source parses ahead of the consumer at most (plus one chunk's worth): the source stream waits beyond. */
 const QUEUE_LINES = 4096;
 
+/** Stream tag of the marker line a source adds when it re-attaches to a restarted container. */
+export const RESTARTED = 2;
+export type SourceLine = Omit<ParsedLine, 's'> & { s: ParsedLine['s'] | typeof RESTARTED };
+
+/** The container's next run after its stream ended (its log stream and a marker), or null once it is gone. */
+export type Reopen = () => Promise<{ stream: Readable; at: number; text: string } | null>;
+
 /**
  * One container's log stream, read only when the consumer wants lines (pull): while the queue is full nothing
  * is read, so Node's stream buffer fills, the HTTP response pauses and ssh2 stops opening the channel's window.
+ * With `reopen`, a stream that ends cleanly (the container stopped) is not the end: the source waits for the
+ * container's next run, queues a RESTARTED marker line and reads the new stream.
  */
 export class LogSource {
   readonly index: number;
-  private readonly stream: Readable;
+  private stream: Readable;
   private readonly parser: LogStreamParser;
-  private queue: ParsedLine[] = [];
+  private readonly reopen: Reopen | undefined;
+  private destroyed = false;
+  private queue: SourceLine[] = [];
   private head = 0;
   ended = false;
   endReported = false;
@@ -23,25 +34,47 @@ export class LogSource {
   /** Notified when the stream has something new: data, end or error. */
   readonly changed = new Notifier();
 
-  constructor(index: number, stream: Readable, opts: { multiplexed: boolean; timestamps: boolean }) {
+  constructor(index: number, stream: Readable, opts: { multiplexed: boolean; timestamps: boolean; reopen?: Reopen }) {
     this.index = index;
     this.stream = stream;
-    this.parser = new LogStreamParser({ ...opts, emit: (l) => this.queue.push(l) });
+    this.reopen = opts.reopen;
+    this.parser = new LogStreamParser({ multiplexed: opts.multiplexed, timestamps: opts.timestamps, emit: (l) => this.queue.push(l) });
+    this.attach(stream);
+  }
+
+  private attach(stream: Readable): void {
+    this.stream = stream;
+    let finished = false;
+    const finish = (error: Error | null, flush: boolean) => {
+      if (finished) return;
+      finished = true;
+      if (flush) this.parser.end();
+      if (error) this.error = error;
+      if (!error && this.reopen && !this.destroyed) void this.resume(this.reopen);
+      else this.ended = true;
+      this.notify();
+    };
     stream.on('readable', () => this.notify());
-    stream.once('end', () => {
-      this.parser.end();
+    stream.once('end', () => finish(null, true));
+    stream.once('error', (e) => finish(e, false));
+    stream.once('close', () => finish(null, false));
+  }
+
+  private async resume(reopen: Reopen): Promise<void> {
+    try {
+      const next = await reopen();
+      if (!next || this.destroyed) {
+        next?.stream.destroy();
+        this.ended = true;
+      } else {
+        this.queue.push({ s: RESTARTED, t: next.at, text: next.text });
+        this.attach(next.stream);
+      }
+    } catch (e) {
+      this.error = e instanceof Error ? e : new Error(String(e));
       this.ended = true;
-      this.notify();
-    });
-    stream.once('error', (e) => {
-      this.error = e;
-      this.ended = true;
-      this.notify();
-    });
-    stream.once('close', () => {
-      this.ended = true;
-      this.notify();
-    });
+    }
+    this.notify();
   }
 
   get bytes(): number {
@@ -52,11 +85,11 @@ export class LogSource {
     return this.queue.length - this.head;
   }
 
-  peek(): ParsedLine | undefined {
+  peek(): SourceLine | undefined {
     return this.queue[this.head];
   }
 
-  take(): ParsedLine {
+  take(): SourceLine {
     const line = this.queue[this.head++]!;
     if (this.head === this.queue.length) {
       this.queue = [];
@@ -81,6 +114,7 @@ export class LogSource {
   }
 
   destroy(): void {
+    this.destroyed = true;
     this.stream.destroy();
     this.notify();
   }

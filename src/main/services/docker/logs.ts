@@ -4,7 +4,8 @@ import { linkSignals, Notifier } from '../core/async.ts';
 import { AppError } from '../core/errors.ts';
 import { LogMerger, type LogBatch, type MergeOptions } from './log-merge.ts';
 import { dockerSince } from './log-parse.ts';
-import { LogSource } from './log-source.ts';
+import { awaitNextRun, type RunAnchor } from './log-restart.ts';
+import { LogSource, type Reopen } from './log-source.ts';
 import type { DockerClient } from './client.ts';
 import { dockerError } from './errors.ts';
 import { containerName } from './names.ts';
@@ -13,6 +14,8 @@ export type { WireLine } from './log-merge.ts';
 
 export interface FollowLogsOptions {
   containerIds: string[];
+  /** Containers of other servers in the same stream. */
+  also?: { serverId: string; containerIds: string[] }[];
   /** Keep the streams open for new lines (default true). */
   follow?: boolean;
   /** Only the last N lines of each container (default: all). */
@@ -75,7 +78,7 @@ class FlowWindow {
   }
 }
 
-function openLogStream(docker: Docker, id: string, opts: FollowLogsOptions, signal: AbortSignal): Promise<Readable> {
+function openLogStream(docker: Docker, id: string, opts: Pick<FollowLogsOptions, 'follow' | 'tail' | 'since'>, signal: AbortSignal): Promise<Readable> {
   const query: Record<string, unknown> = { follow: opts.follow ?? true, stdout: true, stderr: true, timestamps: true };
   if (opts.tail !== undefined) query.tail = opts.tail;
   if (opts.since !== undefined) query.since = dockerSince(opts.since);
@@ -129,10 +132,22 @@ export class LogsService {
     const ac = linkSignals(signal);
     const sources: LogSource[] = [];
     try {
-      const client = await this.client(serverId);
-      const containers = await Promise.all(opts.containerIds.map((id) => inspect(client.api, id)));
-      const streams = await Promise.all(containers.map((c) => openLogStream(client.streams, c.id, opts, ac.signal).catch((e: unknown) => Promise.reject(logsError(e, c.id)))));
-      streams.forEach((stream, i) => sources.push(new LogSource(i, stream, { multiplexed: !containers[i]!.tty, timestamps: true })));
+      const groups = [{ serverId, containerIds: opts.containerIds }, ...(opts.also ?? [])];
+      const opened = (
+        await Promise.all(
+          groups.map(async (g) => {
+            const client = await this.client(g.serverId);
+            return Promise.all(g.containerIds.map(async (id) => ({ client, ...(await inspect(client.api, id)) })));
+          }),
+        )
+      ).flat();
+      const containers = opened.map(({ id, name, tty }) => ({ id, name, tty }));
+      const streams = await Promise.all(opened.map((c) => openLogStream(c.client.streams, c.id, opts, ac.signal).catch((e: unknown) => Promise.reject(logsError(e, c.id)))));
+      streams.forEach((stream, i) => {
+        const c = opened[i]!;
+        const reopen = (opts.follow ?? true) ? restarts(c.client, c.id, c.name, c.anchor, ac.signal) : undefined;
+        sources.push(new LogSource(i, stream, { multiplexed: !c.tty, timestamps: true, ...(reopen ? { reopen } : {}) }));
+      });
       const merger = new LogMerger(sources, { ...MERGE, timestamps: opts.timestamps ?? true }, ac.signal);
       let seq = opts.seqFrom ?? 0;
       yield { seq: seq++, lines: [], ended: [], bytes: 0, containers };
@@ -153,10 +168,27 @@ export class LogsService {
   }
 }
 
-async function inspect(api: Docker, id: string): Promise<LogsContainer> {
+/**
+ * Re-attaches to each next run of a followed container: the new stream starts at the die that ended the
+ * previous run (so nothing of the new run is missed and nothing of the old one repeats), with a marker line.
+ */
+function restarts(client: DockerClient, id: string, name: string, first: RunAnchor, signal: AbortSignal): Reopen {
+  let anchor = first;
+  return async () => {
+    const run = await awaitNextRun(client, id, anchor, signal);
+    if (!run) return null;
+    anchor = { sinceMs: run.startedAt, running: true };
+    const stream = await openLogStream(client.streams, id, { follow: true, since: run.diedAt }, signal);
+    return { stream, at: run.startedAt, text: `${name} restarted` };
+  };
+}
+
+async function inspect(api: Docker, id: string): Promise<LogsContainer & { anchor: RunAnchor }> {
   try {
     const info = await api.getContainer(id).inspect();
-    return { id: info.Id, name: containerName(info), tty: !!info.Config?.Tty };
+    const running = !!info.State?.Running;
+    const at = Date.parse(running ? info.State.StartedAt : info.State?.FinishedAt ?? '');
+    return { id: info.Id, name: containerName(info), tty: !!info.Config?.Tty, anchor: { sinceMs: Number.isFinite(at) ? at : Date.now(), running } };
   } catch (e) {
     throw logsError(e, id);
   }

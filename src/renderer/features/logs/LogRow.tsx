@@ -32,7 +32,8 @@ function highlight(text: string, q: string, key: string): ReactNode[] {
 
 export interface LogRowProps {
   text: string;
-  stream: 0 | 1;
+  /** 2: a restart marker (the follow re-attached), not output. */
+  stream: 0 | 1 | 2;
   time: number | null;
   showTime: boolean;
   /** Set when several containers are interleaved. */
@@ -49,12 +50,20 @@ function formatTime(t: number): string {
 
 /** One log line: time, container tag, text with ANSI colours as spans, search matches marked. Never innerHTML. */
 export const LogRow = memo(function LogRow({ text, stream, time, showTime, tag, query, current }: LogRowProps) {
+  if (stream === 2) {
+    return (
+      <div className="log-line log-restart" data-stream="restart" role="separator" aria-label={text}>
+        {showTime && <span className="log-time">{time === null ? '' : formatTime(time)}</span>}
+        <span className="log-text">↻ {text}</span>
+      </div>
+    );
+  }
   const spans = parseAnsi(text);
   return (
     <div className={`log-line${stream === 1 ? ' log-err' : ''}${current ? ' log-current' : ''}`} data-stream={stream === 1 ? 'err' : 'out'}>
       {showTime && <span className="log-time">{time === null ? '' : formatTime(time)}</span>}
       {tag && (
-        <span className="log-tag" style={{ color: tag.colour, borderColor: tag.colour }}>
+        <span className="log-tag" style={{ borderColor: tag.colour, boxShadow: `inset 3px 0 0 ${tag.colour}` }}>
           {tag.name}
         </span>
       )}

@@ -1,5 +1,7 @@
+import { useQuery } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useRef, useState } from 'react';
+import { queryUtils } from '../../lib/rpc.ts';
 import { downloadBuffer } from './download.ts';
 import { LogRow, TAG_COLOURS } from './LogRow.tsx';
 import type { LogsParams } from './params.ts';
@@ -8,9 +10,14 @@ import { BUFFER_LINES, useLogStream } from './useLogStream.ts';
 
 const ROW_HEIGHT = 20;
 
-/** The live view of one stream: a virtualised list over the ring buffer, with search, pause, timestamps and download. */
+/**
+ * The live view of one stream: a virtualised list over the ring buffer, with search (from the newest match back),
+ * only the matching lines, pause, timestamps and download. Containers of several servers are labelled server/name.
+ */
 export function LogView({ params }: { params: LogsParams }) {
   const { buffer, state } = useLogStream(params);
+  const servers = useQuery(queryUtils().servers.list.queryOptions());
+  const [onlyMatching, setOnlyMatching] = useState(false);
   const [following, setFollowing] = useState(true);
   const [showTime, setShowTime] = useState(true);
   const [query, setQuery] = useState('');
@@ -19,7 +26,11 @@ export function LogView({ params }: { params: LogsParams }) {
   const scrollRef = useRef<HTMLDivElement>(null);
 
   const first = buffer.first;
-  const count = buffer.length;
+  const filtered = onlyMatching && query !== '';
+  if (filtered) search.update(buffer);
+  const count = filtered ? search.count : buffer.length;
+  const seqAt = (index: number) => (filtered ? search.at(index) : first + index);
+  const indexOf = (seq: number) => (filtered ? search.position(seq) - 1 : seq - buffer.first);
   // New lines arrive with each version: scan them for the search.
   useEffect(() => search.update(buffer), [state.version, search, buffer]);
 
@@ -37,7 +48,7 @@ export function LogView({ params }: { params: LogsParams }) {
     if (seq === null) return;
     setFollowing(false);
     setCurrent(seq);
-    virtualizer.scrollToIndex(seq - buffer.first, { align: 'center' });
+    virtualizer.scrollToIndex(indexOf(seq), { align: 'center' });
   };
 
   const onQuery = (q: string) => {
@@ -47,7 +58,12 @@ export function LogView({ params }: { params: LogsParams }) {
   };
 
   const several = state.containers.length > 1;
-  const names = state.containers.map((c) => c.name).join(', ') || params.containerIds.join(', ');
+  // The stream names the containers in the order asked for: the first server's, then each of `also`.
+  const serverOf = [params.containerIds.map(() => params.serverId), ...(params.also ?? []).map((g) => g.containerIds.map(() => g.serverId))].flat();
+  const multiServer = new Set(serverOf).size > 1;
+  const serverName = (id: string | undefined) => servers.data?.find((srv) => srv.id === id)?.name ?? id ?? '?';
+  const labels = state.containers.map((c, i) => (multiServer ? `${serverName(serverOf[i])}/${c.name}` : c.name));
+  const names = labels.join(', ') || params.containerIds.join(', ');
   const q = query.toLowerCase();
 
   return (
@@ -57,6 +73,11 @@ export function LogView({ params }: { params: LogsParams }) {
         <span className={`badge ${state.status === 'live' ? 'ok' : state.status === 'error' ? 'failed' : ''}`} data-testid="log-status">
           {state.status === 'live' && !following ? 'paused' : state.status}
         </span>
+        {state.restarts > 0 && (
+          <span className="badge warn" data-testid="log-restarts">
+            {state.restarts === 1 ? 'restarted once' : `restarted ${state.restarts}×`}
+          </span>
+        )}
         <span className="muted" data-testid="log-count" data-received={buffer.end} data-dropped={buffer.dropped}>
           {buffer.end.toLocaleString()} lines{buffer.dropped > 0 ? ` (oldest ${buffer.dropped.toLocaleString()} dropped; keeping ${BUFFER_LINES.toLocaleString()})` : ''}
         </span>
@@ -71,18 +92,21 @@ export function LogView({ params }: { params: LogsParams }) {
           onKeyDown={(e) => {
             if (e.key === 'Enter') {
               e.preventDefault();
-              goTo(e.shiftKey ? -1 : 1);
+              goTo(e.shiftKey ? 1 : -1);
             }
           }}
         />
         <span className="muted" data-testid="log-matches">
           {query ? `${search.position(current)}/${search.count}` : ''}
         </span>
-        <button onClick={() => goTo(-1)} disabled={!query} aria-label="Previous match">
+        <button onClick={() => goTo(-1)} disabled={!query} aria-label="Older match" title="Older match (Enter; the first is the newest)">
           ↑
         </button>
-        <button onClick={() => goTo(1)} disabled={!query} aria-label="Next match">
+        <button onClick={() => goTo(1)} disabled={!query} aria-label="Newer match" title="Newer match (Shift+Enter)">
           ↓
+        </button>
+        <button aria-pressed={onlyMatching} className={onlyMatching ? 'active' : undefined} onClick={() => setOnlyMatching(!onlyMatching)} data-testid="log-only-matching" title="Show only the lines that match the search">
+          Only matching
         </button>
         <button onClick={() => setFollowing(!following)} data-testid="log-pause">
           {following ? 'Pause' : 'Follow'}
@@ -90,7 +114,7 @@ export function LogView({ params }: { params: LogsParams }) {
         <label className="logs-check">
           <input type="checkbox" checked={showTime} onChange={(e) => setShowTime(e.target.checked)} /> Timestamps
         </label>
-        <button onClick={() => downloadBuffer(buffer, state.containers)} disabled={count === 0}>
+        <button onClick={() => downloadBuffer(buffer, labels)} disabled={count === 0}>
           Download
         </button>
       </div>
@@ -102,8 +126,8 @@ export function LogView({ params }: { params: LogsParams }) {
       {several && (
         <div className="logs-legend row">
           {state.containers.map((c, i) => (
-            <span key={c.id} className="log-tag" style={{ color: TAG_COLOURS[i % TAG_COLOURS.length], borderColor: TAG_COLOURS[i % TAG_COLOURS.length] }}>
-              {c.name}
+            <span key={`${serverOf[i]}/${c.id}`} className="log-tag" style={{ borderColor: TAG_COLOURS[i % TAG_COLOURS.length], boxShadow: `inset 3px 0 0 ${TAG_COLOURS[i % TAG_COLOURS.length]}` }}>
+              {labels[i]}
               {state.ended.includes(i) ? ' (ended)' : ''}
             </span>
           ))}
@@ -112,6 +136,8 @@ export function LogView({ params }: { params: LogsParams }) {
       <div
         ref={scrollRef}
         className="logs-scroll"
+        tabIndex={0}
+        aria-label="Log lines"
         data-testid="log-scroll"
         onWheel={(e) => {
           if (e.deltaY < 0 && following) setFollowing(false);
@@ -119,10 +145,10 @@ export function LogView({ params }: { params: LogsParams }) {
       >
         <div style={{ height: virtualizer.getTotalSize(), position: 'relative', minWidth: '100%' }}>
           {virtualizer.getVirtualItems().map((item) => {
-            const seq = first + item.index;
+            const seq = seqAt(item.index);
             if (!buffer.has(seq)) return null;
             const l = buffer.line(seq);
-            const tag = several ? { name: state.containers[l.c]?.name ?? String(l.c), colour: TAG_COLOURS[l.c % TAG_COLOURS.length]! } : null;
+            const tag = several ? { name: labels[l.c] ?? String(l.c), colour: TAG_COLOURS[l.c % TAG_COLOURS.length]! } : null;
             return (
               <div key={seq} className="log-row" style={{ position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${item.start}px)` }} data-seq={seq}>
                 <LogRow text={l.text} stream={l.s} time={l.t} showTime={showTime} tag={tag} query={q} current={seq === current} />

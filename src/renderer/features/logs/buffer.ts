@@ -3,6 +3,9 @@
  * memory. Lines are addressed by their sequence number since the stream started (`first`…`end - 1`); older ones
  * are dropped and counted.
  */
+/** 0 stdout, 1 stderr, 2 a marker: the container restarted and the follow re-attached. */
+export type LineKind = 0 | 1 | 2;
+
 export class LogBuffer {
   readonly capacity: number;
   private readonly container: Uint8Array;
@@ -34,7 +37,7 @@ export class LogBuffer {
     return this.first;
   }
 
-  push(lines: readonly (readonly [number, 0 | 1, number | null, string])[]): void {
+  push(lines: readonly (readonly [number, LineKind, number | null, string])[]): void {
     for (const [c, s, t, text] of lines) {
       const i = this.end % this.capacity;
       this.container[i] = c;
@@ -53,10 +56,10 @@ export class LogBuffer {
     return this.text[seq % this.capacity]!;
   }
 
-  line(seq: number): { c: number; s: 0 | 1; t: number | null; text: string } {
+  line(seq: number): { c: number; s: LineKind; t: number | null; text: string } {
     const i = seq % this.capacity;
     const t = this.time[i]!;
-    return { c: this.container[i]!, s: this.stream[i]! as 0 | 1, t: Number.isNaN(t) ? null : t, text: this.text[i]! };
+    return { c: this.container[i]!, s: this.stream[i]! as LineKind, t: Number.isNaN(t) ? null : t, text: this.text[i]! };
   }
 
   clear(): void {

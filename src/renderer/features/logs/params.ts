@@ -1,9 +1,14 @@
 import { useSyncExternalStore } from 'react';
 
-/** What `#/logs?server=<id>&containers=<id,id>&tail=<n|all>&since=<ms>` asks for. */
+/**
+ * What `#/logs?server=<id>&containers=<id,id>&tail=<n|all>&since=<ms>` asks for; more servers repeat the
+ * `server=…&containers=…` pair.
+ */
 export interface LogsParams {
   serverId: string;
   containerIds: string[];
+  /** Containers of other servers, in the same view. */
+  also?: { serverId: string; containerIds: string[] }[];
   /** undefined = all lines. */
   tail: number | undefined;
   since: number | undefined;
@@ -29,18 +34,27 @@ export function useHashQuery(): string {
 
 export function parseLogsParams(q: string): LogsParams | null {
   const p = new URLSearchParams(q);
-  const serverId = p.get('server');
-  const containerIds = (p.get('containers') ?? '').split(',').filter(Boolean);
-  if (!serverId || containerIds.length === 0) return null;
+  const servers = p.getAll('server');
+  const lists = p.getAll('containers');
+  const groups = servers.map((serverId, i) => ({ serverId, containerIds: (lists[i] ?? '').split(',').filter(Boolean) })).filter((g) => g.serverId && g.containerIds.length > 0);
+  if (groups.length === 0) return null;
+  const [{ serverId, containerIds }, ...also] = groups as [LogsGroup, ...LogsGroup[]];
   const tailRaw = p.get('tail');
   const tail = tailRaw === 'all' ? undefined : tailRaw && /^\d+$/.test(tailRaw) ? Number(tailRaw) : DEFAULT_TAIL;
   const sinceRaw = p.get('since');
   const since = sinceRaw && /^\d+$/.test(sinceRaw) ? Number(sinceRaw) : undefined;
-  return { serverId, containerIds, tail, since };
+  return { serverId, containerIds, ...(also.length ? { also } : {}), tail, since };
 }
 
+type LogsGroup = { serverId: string; containerIds: string[] };
+
 export function logsHash(p: LogsParams): string {
-  const q = new URLSearchParams({ server: p.serverId, containers: p.containerIds.join(','), tail: p.tail === undefined ? 'all' : String(p.tail) });
+  const q = new URLSearchParams({ server: p.serverId, containers: p.containerIds.join(',') });
+  for (const g of p.also ?? []) {
+    q.append('server', g.serverId);
+    q.append('containers', g.containerIds.join(','));
+  }
+  q.set('tail', p.tail === undefined ? 'all' : String(p.tail));
   if (p.since !== undefined) q.set('since', String(p.since));
   return `#/logs?${q.toString()}`;
 }

@@ -60,6 +60,11 @@ export class LogSearch {
     return i >= 0 ? at(i) : at(n - 1);
   }
 
+  /** The i-th match still in the buffer (0 = oldest). */
+  at(i: number): number {
+    return this.matches[this.start + i]!;
+  }
+
   /** 1-based position of `seq` among the matches, or 0. */
   position(seq: number | null): number {
     if (seq === null) return 0;

@@ -13,6 +13,8 @@ export interface LogStreamState {
   error: string | null;
   containers: LogsContainer[];
   ended: number[];
+  /** Restarts the follow went through (each is a marker line in the buffer). */
+  restarts: number;
   /** Bumps (at most once per frame) when lines arrived. */
   version: number;
 }
@@ -25,7 +27,7 @@ export function useLogStream(params: LogsParams): { buffer: LogBuffer; state: Lo
   const bufferRef = useRef<LogBuffer | null>(null);
   bufferRef.current ??= new LogBuffer(BUFFER_LINES);
   const buffer = bufferRef.current;
-  const [state, setState] = useState<LogStreamState>({ status: 'connecting', error: null, containers: [], ended: [], version: 0 });
+  const [state, setState] = useState<LogStreamState>({ status: 'connecting', error: null, containers: [], ended: [], restarts: 0, version: 0 });
   const key = JSON.stringify(params);
 
   useEffect(() => {
@@ -34,7 +36,7 @@ export function useLogStream(params: LogsParams): { buffer: LogBuffer; state: Lo
     const flowId = crypto.randomUUID();
     let frame = 0;
     buffer.clear();
-    setState({ status: 'connecting', error: null, containers: [], ended: [], version: 0 });
+    setState({ status: 'connecting', error: null, containers: [], ended: [], restarts: 0, version: 0 });
     const bump = () => {
       if (frame) return;
       frame = requestAnimationFrame(() => {
@@ -53,6 +55,7 @@ export function useLogStream(params: LogsParams): { buffer: LogBuffer; state: Lo
             timestamps: true,
             ...(p.tail !== undefined ? { tail: p.tail } : {}),
             ...(p.since !== undefined ? { since: p.since } : {}),
+            ...(p.also?.length ? { also: p.also } : {}),
           },
           { signal: ac.signal },
         );
@@ -61,7 +64,11 @@ export function useLogStream(params: LogsParams): { buffer: LogBuffer; state: Lo
             const containers = batch.containers;
             setState((s) => ({ ...s, status: 'live', containers }));
           }
-          if (batch.lines.length) buffer.push(batch.lines);
+          if (batch.lines.length) {
+            buffer.push(batch.lines);
+            const restarts = batch.lines.filter((l) => l[1] === 2).length;
+            if (restarts) setState((s) => ({ ...s, restarts: s.restarts + restarts }));
+          }
           if (batch.ended.length) setState((s) => ({ ...s, ended: [...s.ended, ...batch.ended] }));
           void api()
             .logs.ack({ flowId, seq: batch.seq })
