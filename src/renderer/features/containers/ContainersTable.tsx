@@ -3,23 +3,45 @@ import { useMemo, useState } from 'react';
 import type { Container } from '../../../shared/contract/containers.ts';
 import { bytes, percent } from '../../lib/format.ts';
 import { queryUtils } from '../../lib/rpc.ts';
+import { useNow } from '../../lib/now.ts';
 import { InspectDrawer } from './InspectDrawer.tsx';
-import { useLiveContainers } from './useContainers.ts';
+import { useLiveContainers, type LiveContainer } from './useContainers.ts';
+import { liveStatus } from './uptime.ts';
+import { LastSeen, StatusBadge, isStale, useStatus } from '../servers/status.tsx';
 import { assistantHash } from '../assistant/intent.ts';
 import { ExplainLink } from '../assistant/ExplainLink.tsx';
 import { containerAction, containerLogsHash, openContainerShell, type ContainerAction } from './actions.ts';
 
 type SortKey = 'name' | 'server' | 'state' | 'image' | 'cpu' | 'mem';
 
+/** Docker's status with its duration ticking (one shared one-second clock), not the text frozen at the last event. */
+function LiveStatus({ c, stale }: { c: LiveContainer; stale: boolean }) {
+  const now = useNow();
+  return (
+    <div className="small muted" data-testid="container-status">
+      {stale ? c.status : liveStatus(c.status, c.anchor, now)}
+    </div>
+  );
+}
+
 export function ContainersTable() {
   const orpc = queryUtils();
   const servers = useQuery(orpc.servers.list.queryOptions());
-  const { containers, loading } = useLiveContainers();
+  const live = useLiveContainers();
+  const statuses = useStatus((s) => s.byId);
+  const seenAt = useStatus((s) => s.seenAt);
+  // A server removed (here or from another client) leaves the list: its containers go with it.
+  const containers = useMemo(() => {
+    const known = servers.data ? new Set(servers.data.map((s) => s.id)) : null;
+    return known ? live.containers.filter((c) => known.has(c.serverId)) : live.containers;
+  }, [servers.data, live.containers]);
+  const loading = live.loading;
+  const staleServers = (servers.data ?? []).filter((s) => isStale(statuses[s.id], seenAt[s.id]) && containers.some((c) => c.serverId === s.id));
   const [q, setQ] = useState('');
   const [server, setServer] = useState('');
   const [state, setState] = useState('');
   const [sort, setSort] = useState<{ key: SortKey; dir: 1 | -1 }>({ key: 'name', dir: 1 });
-  const [open, setOpen] = useState<Container | null>(null);
+  const [open, setOpen] = useState<LiveContainer | null>(null);
   const serverName = useMemo(() => new Map((servers.data ?? []).map((s) => [s.id, s.name])), [servers.data]);
 
   const rows = useMemo(() => {
@@ -74,6 +96,11 @@ export function ContainersTable() {
         </select>
         <span className="muted small">{loading ? 'loading…' : `${rows.length} of ${containers.length}`}</span>
       </div>
+      {staleServers.map((s) => (
+        <div key={s.id} className="banner stale-banner" role="status" data-testid="server-stale" data-server={s.name}>
+          <strong>{s.name}</strong> <StatusBadge status={statuses[s.id]} /> its containers below are as <LastSeen at={Math.max(seenAt[s.id] ?? 0, ...containers.filter((c) => c.serverId === s.id).map((c) => c.readAt)) || null} />
+        </div>
+      ))}
       <table className="table" data-testid="containers-table">
         <thead>
           <tr>
@@ -88,8 +115,10 @@ export function ContainersTable() {
           </tr>
         </thead>
         <tbody>
-          {rows.map((c) => (
-            <tr key={`${c.serverId}/${c.id}`} className="clickable" data-container={c.name} onClick={() => setOpen(c)}>
+          {rows.map((c) => {
+            const stale = isStale(statuses[c.serverId], seenAt[c.serverId]);
+            return (
+            <tr key={`${c.serverId}/${c.id}`} className={`clickable${stale ? ' stale' : ''}`} data-container={c.name} data-stale={stale || undefined} onClick={() => setOpen(c)}>
               <td>
                 <button className="link-button" onClick={() => setOpen(c)} data-testid="inspect-open">
                   {c.name}
@@ -102,7 +131,7 @@ export function ContainersTable() {
                   {c.state}
                 </span>
                 {c.health !== 'none' && <span className={`badge ${c.health === 'unhealthy' ? 'failed' : 'ok'}`}>{c.health}</span>}
-                <div className="small muted">{c.status}</div>
+                <LiveStatus c={c} stale={stale} />
               </td>
               <td className="small mono secondary">{c.image}</td>
               <td className="small secondary">{c.ports.filter((p) => p.publicPort).map((p) => `${p.publicPort}→${p.privatePort}`).join(', ')}</td>
@@ -130,7 +159,8 @@ export function ContainersTable() {
                 </div>
               </td>
             </tr>
-          ))}
+            );
+          })}
         </tbody>
       </table>
       {open && <InspectDrawer key={`${open.serverId}/${open.id}`} container={open} onClose={() => setOpen(null)} />}
