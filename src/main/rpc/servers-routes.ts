@@ -1,7 +1,7 @@
 import type { ConnectionStatus } from '../../shared/contract/servers.ts';
 import type { AppServices } from '../app.ts';
 import { eventQueue, type AsyncQueue } from '../services/core/async.ts';
-import { parseSshConfig } from '../services/servers/ssh-config.ts';
+import { previewSshConfig, readKeyHead } from '../services/servers/ssh-config.ts';
 import type { StateEvent } from '../services/ssh/connection.ts';
 import type { HostKeyPrompt } from '../services/ssh/host-keys.ts';
 
@@ -30,7 +30,7 @@ export function serverListings(services: AppServices) {
   const s = services.servers;
   return {
     list: () => s.list(),
-    parseSshConfig: (text: string) => parseSshConfig(text),
+    parseSshConfig: (text: string) => previewSshConfig(text, readKeyHead),
     status: () => s.list().map((srv) => toStatus(srv.id, services.pool.state(srv.id))),
   };
 }

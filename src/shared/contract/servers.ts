@@ -159,6 +159,12 @@ export const SshConfigCandidate = z.object({
   identityFile: z.string().nullable(),
   proxyJump: z.string().nullable(),
   problems: z.array(z.string()),
+  /** Ticked in the import list (has its own HostName and a valid port); `skipReason` says why not. */
+  suggested: z.boolean(),
+  skipReason: z.string().nullable(),
+  /** The key file's header, read on this computer, says it is encrypted (null: no key file, or unreadable). */
+  keyNeedsPassphrase: z.boolean().nullable(),
+  warnings: z.array(z.string()),
 });
 export type SshConfigCandidate = z.infer<typeof SshConfigCandidate>;
 

@@ -4,6 +4,7 @@ import type { AuditEntry } from '../../../shared/contract/activity.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
 import { useSubscription } from '../../lib/subscription.ts';
 import { DOMAIN_WORDS, dayOf, describeEntry, type Entity } from './describe.ts';
+import { EmptyState } from '../../components/EmptyState.tsx';
 
 /** Every entity the audit log can name, by id, as the app knows it now. */
 function useEntities(): Map<string, Entity> {
@@ -136,7 +137,11 @@ export function ActivityPage() {
           </tbody>
         </table>
       ) : (
-        <div className="empty-state">{list.data?.length ? 'Nothing matches these filters.' : 'No activity yet: changes you make (adding a server, deploying an app, running a backup) are listed here.'}</div>
+        list.data?.length ? (
+          <EmptyState title="Nothing matches these filters." hint="Clear a filter to see more." />
+        ) : (
+          <EmptyState title="No activity yet." hint="Changes you make (adding a server, deploying an app, running a backup) are listed here: start by adding a server." action={<a className="button-link" href="#/servers">Go to Servers</a>} />
+        )
       )}
     </section>
   );

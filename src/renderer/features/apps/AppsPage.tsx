@@ -5,6 +5,7 @@ import { queryUtils } from '../../lib/rpc.ts';
 import { AppForm } from './AppForm.tsx';
 import { DeployPanel } from './DeployPanel.tsx';
 import { ProxyPanel } from './ProxyPanel.tsx';
+import { EmptyState } from '../../components/EmptyState.tsx';
 
 /** Apps of one server: its reverse proxy, the apps list, and the selected app's deploys. */
 export function AppsPage() {
@@ -31,7 +32,7 @@ export function AppsPage() {
     return (
       <section className="apps-page">
         <h1>Apps</h1>
-        <div className="empty-state">Add a server first (Servers → Add server): apps are built and run on your servers.</div>
+        <EmptyState title="No apps yet." hint="Add a server first: apps are built and run on your servers." action={<a className="button-link" href="#/servers">Go to Servers</a>} />
       </section>
     );
   return (

@@ -3,7 +3,9 @@ import { useState } from 'react';
 import { api, queryUtils } from '../../lib/rpc.ts';
 import { formErrors } from '../servers/fieldErrors.ts';
 import { JobCard } from './JobCard.tsx';
+import { KeyCard } from './KeyCard.tsx';
 import { TargetsCard } from './TargetsCard.tsx';
+import { EmptyState } from '../../components/EmptyState.tsx';
 
 function NewJob() {
   const orpc = queryUtils();
@@ -82,7 +84,9 @@ export function BackupsPage() {
       <h1>Backups</h1>
       <p className="muted">Backups run on the server on their schedule, even when OpenPanel is closed. Each is dumped, compressed, encrypted with age to a key only your keychain holds, and streamed to S3.</p>
       <TargetsCard />
+      <KeyCard />
       <NewJob />
+      {jobs.data?.length === 0 && <EmptyState title="No backup schedules yet." hint="Add an S3 target above, then a schedule for one of your databases: it runs on the server, even while OpenPanel is closed." />}
       {jobs.data?.map((j) => (
         <JobCard key={j.id} job={j} lastRun={statuses.data?.find((s) => s.jobId === j.id)} />
       ))}

@@ -1,4 +1,7 @@
+import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
+import { EmptyState } from '../../components/EmptyState.tsx';
+import { queryUtils } from '../../lib/rpc.ts';
 import { ContainersTable } from './ContainersTable.tsx';
 import { ResourcesTab } from './ResourcesTab.tsx';
 
@@ -6,6 +9,7 @@ const TABS = ['containers', 'images', 'volumes', 'networks'] as const;
 
 export function ContainersPage() {
   const [tab, setTab] = useState<(typeof TABS)[number]>('containers');
+  const noServers = useQuery(queryUtils().servers.list.queryOptions()).data?.length === 0;
   return (
     <section>
       <h1>Containers</h1>
@@ -16,7 +20,13 @@ export function ContainersPage() {
           </button>
         ))}
       </div>
-      {tab === 'containers' ? <ContainersTable /> : <ResourcesTab kind={tab} />}
+      {noServers ? (
+        <EmptyState title="No containers yet." hint="Add a server first: its containers, images, volumes and networks are listed here." action={<a className="button-link" href="#/servers">Go to Servers</a>} />
+      ) : tab === 'containers' ? (
+        <ContainersTable />
+      ) : (
+        <ResourcesTab kind={tab} />
+      )}
     </section>
   );
 }

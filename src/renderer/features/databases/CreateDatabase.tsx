@@ -34,64 +34,64 @@ export function CreateDatabase({ onDone }: { onDone(): void }) {
   });
   return (
     <>
-    <form
-      className="card form"
-      aria-label="New database"
-      onSubmit={(e) => {
-        e.preventDefault();
-        create.mutate();
-      }}
-    >
-      <h2 className="full">New database</h2>
-      <label htmlFor="db-engine">Engine</label>
-      <select
-        id="db-engine"
-        value={form.engine}
-        onChange={(e) => {
-          const engine = ENGINE_LIST.find((x) => x.engine === e.target.value) ?? ENGINE_CATALOGUE.postgres;
-          setForm({ ...form, engine: engine.engine, version: engine.defaultVersion });
+      <form
+        className="card form"
+        aria-label="New database"
+        onSubmit={(e) => {
+          e.preventDefault();
+          create.mutate();
         }}
       >
-        {ENGINE_LIST.map((e) => (
-          <option key={e.engine} value={e.engine}>
-            {e.label} ({e.repo}:{e.defaultVersion})
-          </option>
-        ))}
-      </select>
-      <label htmlFor="db-server">Server</label>
-      <select id="db-server" value={form.serverId} onChange={(e) => setForm({ ...form, serverId: e.target.value })}>
-        {servers.data?.map((s) => (
-          <option key={s.id} value={s.id}>
-            {s.name}
-          </option>
-        ))}
-      </select>
-      <label htmlFor="db-name">Name</label>
-      <input id="db-name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} placeholder="shop_db" />
-      {errors.name && <span className="field-error">{errors.name}</span>}
-      <label htmlFor="db-version">Version</label>
-      <input id="db-version" value={form.version} onChange={(e) => setForm({ ...form, version: e.target.value })} />
-      {errors.version && <span className="field-error">{errors.version}</span>}
-      <label htmlFor="db-mem">Memory limit (MB)</label>
-      <input id="db-mem" value={form.memoryMb} onChange={(e) => setForm({ ...form, memoryMb: e.target.value })} placeholder="none" inputMode="numeric" />
-      {errors['limits.memoryMb'] && <span className="field-error">{errors['limits.memoryMb']}</span>}
-      {errors.form && (
-        <div className="full" role="alert" data-testid="create-error">
-          <p className="field-error">{errors.form}</p>
-          {mapping && (
-            <button type="button" onClick={() => setMappingOpen(true)} data-testid="open-image-mapping">
-              Map {mapping.image} to a mirror or local image…
-            </button>
-          )}
+        <h2 className="full">New database</h2>
+        <label htmlFor="db-engine">Engine</label>
+        <select
+          id="db-engine"
+          value={form.engine}
+          onChange={(e) => {
+            const engine = ENGINE_LIST.find((x) => x.engine === e.target.value) ?? ENGINE_CATALOGUE.postgres;
+            setForm({ ...form, engine: engine.engine, version: engine.defaultVersion });
+          }}
+        >
+          {ENGINE_LIST.map((e) => (
+            <option key={e.engine} value={e.engine}>
+              {e.label} ({e.repo}:{e.defaultVersion})
+            </option>
+          ))}
+        </select>
+        <label htmlFor="db-server">Server</label>
+        <select id="db-server" value={form.serverId} onChange={(e) => setForm({ ...form, serverId: e.target.value })}>
+          {servers.data?.map((s) => (
+            <option key={s.id} value={s.id}>
+              {s.name}
+            </option>
+          ))}
+        </select>
+        <label htmlFor="db-name">Name</label>
+        <input id="db-name" value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} placeholder="shop_db" />
+        {errors.name && <span className="field-error">{errors.name}</span>}
+        <label htmlFor="db-version">Version</label>
+        <input id="db-version" value={form.version} onChange={(e) => setForm({ ...form, version: e.target.value })} />
+        {errors.version && <span className="field-error">{errors.version}</span>}
+        <label htmlFor="db-mem">Memory limit (MB)</label>
+        <input id="db-mem" value={form.memoryMb} onChange={(e) => setForm({ ...form, memoryMb: e.target.value })} placeholder="none" inputMode="numeric" />
+        {errors['limits.memoryMb'] && <span className="field-error">{errors['limits.memoryMb']}</span>}
+        {errors.form && (
+          <div className="full" role="alert" data-testid="create-error">
+            <p className="field-error">{errors.form}</p>
+            {mapping && (
+              <button type="button" onClick={() => setMappingOpen(true)} data-testid="open-image-mapping">
+                Map {mapping.image} to a mirror or local image…
+              </button>
+            )}
+          </div>
+        )}
+        <div className="actions full">
+          <button type="submit" disabled={create.isPending}>
+            {create.isPending ? 'Creating…' : 'Create database'}
+          </button>
         </div>
-      )}
-      <div className="actions full">
-        <button type="submit" disabled={create.isPending}>
-          {create.isPending ? 'Creating…' : 'Create database'}
-        </button>
-      </div>
-    </form>
-    {mappingOpen && mapping && <ImageMappingDialog serverId={mapping.serverId} focusImage={mapping.image} onClose={() => setMappingOpen(false)} />}
+      </form>
+      {mappingOpen && mapping && <ImageMappingDialog serverId={mapping.serverId} focusImage={mapping.image} onClose={() => setMappingOpen(false)} />}
     </>
   );
 }

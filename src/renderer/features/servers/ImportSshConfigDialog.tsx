@@ -19,7 +19,7 @@ export function ImportSshConfigDialog({ onClose }: { onClose(): void }) {
   const parse = async (source: string) => {
     const list = await api().servers.parseSshConfig({ text: source });
     setCandidates(list);
-    setSelected(new Set(list.filter((c) => c.problems.length === 0 || c.identityFile).map((c) => c.alias)));
+    setSelected(new Set(list.filter((c) => c.suggested).map((c) => c.alias)));
   };
   const readLocal = async () => {
     try {
@@ -98,7 +98,7 @@ export function ImportSshConfigDialog({ onClose }: { onClose(): void }) {
             </thead>
             <tbody>
               {candidates.map((c) => (
-                <tr key={c.alias}>
+                <tr key={c.alias} data-alias={c.alias}>
                   <td>
                     <input
                       type="checkbox"
@@ -112,9 +112,18 @@ export function ImportSshConfigDialog({ onClose }: { onClose(): void }) {
                     {c.host}:{c.port}
                   </td>
                   <td>{c.username ?? 'root'}</td>
-                  <td className="small mono">{c.identityFile ?? 'agent'}</td>
+                  <td className="small mono">
+                    {c.identityFile ?? 'agent'}
+                    {c.keyNeedsPassphrase && (
+                      <span className="badge warn" data-testid="needs-passphrase">
+                        needs passphrase
+                      </span>
+                    )}
+                  </td>
                   <td>{c.proxyJump ?? '—'}</td>
-                  <td className="small">{results[c.alias] ?? c.problems.join('; ')}</td>
+                  <td className="small" data-testid="import-note">
+                    {results[c.alias] ?? [c.skipReason ? `Not ticked: ${c.skipReason}` : null, ...c.warnings, ...c.problems].filter(Boolean).join('; ')}
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -5,38 +5,70 @@ import 'uplot/dist/uPlot.min.css';
 import { bytes, percent } from '../../lib/format.ts';
 import { queryUtils } from '../../lib/rpc.ts';
 import { useFleet } from './fleet.ts';
+import { useUi } from '../../app/store.ts';
 
 type Range = '1h' | '6h' | '24h';
 
-function Chart({ title, data, series, yFormat }: { title: string; data: uPlot.AlignedData; series: uPlot.Series[]; yFormat: (v: number) => string }) {
+/** A theme colour from the stylesheet: the canvas cannot read CSS variables itself. */
+function cssColor(name: string): string {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
+}
+
+/** The newest value of each series, for reading without hovering. */
+function latest(data: uPlot.AlignedData, series: uPlot.Series[], yFormat: (v: number) => string): string {
+  return series
+    .map((sr, i) => {
+      const ys = data[i + 1] ?? [];
+      for (let j = ys.length - 1; j >= 0; j--) {
+        const v = ys[j];
+        if (v !== null && v !== undefined) return `${String(sr.label)} ${yFormat(v)}`;
+      }
+      return null;
+    })
+    .filter(Boolean)
+    .join(' · ');
+}
+
+function Chart({ title, data, series, yFormat, unit }: { title: string; data: uPlot.AlignedData; series: uPlot.Series[]; yFormat: (v: number) => string; unit: string }) {
   const el = useRef<HTMLDivElement>(null);
+  const theme = useUi((s) => s.resolvedTheme);
   useEffect(() => {
     if (!el.current) return;
     const width = el.current.clientWidth || 600;
+    const text = cssColor('--text');
+    const grid = { stroke: cssColor('--border'), width: 1 };
+    const axis = { stroke: text, grid, ticks: grid, font: '12px system-ui, sans-serif', labelFont: '12px system-ui, sans-serif' };
     const plot = new uPlot(
       {
         width,
-        height: 180,
-        series: [{}, ...series],
-        axes: [{ stroke: 'var(--muted)' }, { stroke: 'var(--muted)', values: (_u, vals) => vals.map((v) => yFormat(v)), size: 70 }],
+        height: 200,
+        series: [{ label: 'time' }, ...series],
+        axes: [
+          { ...axis, label: 'time (this computer)', labelSize: 20 },
+          { ...axis, label: unit, labelSize: 20, values: (_u, vals) => vals.map((v) => yFormat(v)), size: 76 },
+        ],
         legend: { show: true },
         cursor: { drag: { x: false, y: false } },
       },
       data,
       el.current,
     );
-    const onResize = () => plot.setSize({ width: el.current?.clientWidth ?? width, height: 180 });
+    const onResize = () => plot.setSize({ width: el.current?.clientWidth ?? width, height: 200 });
     window.addEventListener('resize', onResize);
     return () => {
       window.removeEventListener('resize', onResize);
       plot.destroy();
     };
-  }, [data, series, yFormat]);
+  }, [data, series, yFormat, unit, theme]);
+  const now = latest(data, series, yFormat) || '—';
   return (
-    <div className="chart">
-      <div className="small muted">{title}</div>
-      <div ref={el} data-testid={`chart-${title}`} />
-    </div>
+    <figure className="chart" style={{ marginInline: 0, marginTop: 0 }} data-chart={title} aria-label={`${title} in ${unit} over time (now: ${now})`}>
+      <div className="row small">
+        <span className="muted">{title}</span>
+        <span data-testid={`chart-now-${title}`}>now: {now}</span>
+      </div>
+      <div ref={el} data-testid={`chart-${title}`} data-theme-drawn={theme} />
+    </figure>
   );
 }
 
@@ -84,13 +116,13 @@ export function MetricsCharts({ serverId }: { serverId: string }) {
         <p className="muted">No samples yet: OpenPanel samples every few seconds while it runs.</p>
       ) : (
         <>
-          <Chart title="CPU" data={[xs, h.map((p) => p.cpuPercent)]} series={[{ label: 'CPU %', stroke: COLORS[0] }]} yFormat={(v) => percent(v)} />
-          <Chart title="Memory" data={[xs, h.map((p) => p.memUsed)]} series={[{ label: 'used', stroke: COLORS[1] }]} yFormat={(v) => bytes(v)} />
-          <Chart title="Load" data={[xs, h.map((p) => p.load1), h.map((p) => p.load5)]} series={[{ label: 'load 1', stroke: COLORS[2] }, { label: 'load 5', stroke: COLORS[3] }]} yFormat={(v) => v.toFixed(2)} />
+          <Chart title="CPU" data={[xs, h.map((p) => p.cpuPercent)]} series={[{ label: 'CPU %', stroke: COLORS[0] }]} yFormat={(v) => percent(v)} unit="CPU %" />
+          <Chart title="Memory" data={[xs, h.map((p) => p.memUsed)]} series={[{ label: 'used', stroke: COLORS[1] }]} yFormat={(v) => bytes(v)} unit="memory used" />
+          <Chart title="Load" data={[xs, h.map((p) => p.load1), h.map((p) => p.load5)]} series={[{ label: 'load 1', stroke: COLORS[2] }, { label: 'load 5', stroke: COLORS[3] }]} yFormat={(v) => v.toFixed(2)} unit="load average" />
           {containers.length > 0 && (
             <>
-              <Chart title="Container CPU" data={[cxs.map((a) => a / 1000), ...align((p) => p.cpuPercent)]} series={containers.map((c, i) => ({ label: c.name, stroke: COLORS[i % COLORS.length] }))} yFormat={(v) => percent(v)} />
-              <Chart title="Container memory" data={[cxs.map((a) => a / 1000), ...align((p) => p.memUsed)]} series={containers.map((c, i) => ({ label: c.name, stroke: COLORS[i % COLORS.length] }))} yFormat={(v) => bytes(v)} />
+              <Chart title="Container CPU" data={[cxs.map((a) => a / 1000), ...align((p) => p.cpuPercent)]} series={containers.map((c, i) => ({ label: c.name, stroke: COLORS[i % COLORS.length] }))} yFormat={(v) => percent(v)} unit="CPU %" />
+              <Chart title="Container memory" data={[cxs.map((a) => a / 1000), ...align((p) => p.memUsed)]} series={containers.map((c, i) => ({ label: c.name, stroke: COLORS[i % COLORS.length] }))} yFormat={(v) => bytes(v)} unit="memory used" />
             </>
           )}
         </>

@@ -5,6 +5,7 @@ import { ServerDialog } from './ServerDialog.tsx';
 import { ImportSshConfigDialog } from './ImportSshConfigDialog.tsx';
 import { ServerDetail } from './ServerDetail.tsx';
 import { FleetCard } from './FleetCard.tsx';
+import { EmptyState } from '../../components/EmptyState.tsx';
 
 function selectedFromHash(): string | null {
   return /^#\/servers\/([A-Za-z0-9_-]+)/.exec(window.location.hash)?.[1] ?? null;
@@ -44,10 +45,11 @@ export function ServersPage() {
               ))}
             </div>
           ) : (
-            <div className="empty-state">
-              <p>No servers yet.</p>
-              <p>Add one with its SSH address and a key, password or agent, or import your ~/.ssh/config.</p>
-            </div>
+            <EmptyState
+              title="No servers yet."
+              hint="Start here: add a server with its SSH address and a key, password or agent, or import the hosts of your ~/.ssh/config."
+              action={<button onClick={() => setDialog('add')}>Add server</button>}
+            />
           )}
         </section>
       )}

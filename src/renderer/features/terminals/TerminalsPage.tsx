@@ -5,6 +5,7 @@ import { describeError } from '../../lib/errors.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
 import { NewTerminalForm } from './NewTerminalForm.tsx';
 import { TerminalView } from './TerminalView.tsx';
+import { EmptyState } from '../../components/EmptyState.tsx';
 
 function selectedFromHash(): string | null {
   return /^#\/terminals\/([0-9a-f-]{36})/.exec(window.location.hash)?.[1] ?? null;
@@ -58,10 +59,7 @@ export function TerminalsPage() {
           {active && <TerminalView key={active.id} info={active} />}
         </>
       ) : (
-        <div className="empty-state">
-          <p>No terminals open.</p>
-          <p>Open a shell on a server, or inside one of its running containers. It runs over the server&apos;s one SSH connection.</p>
-        </div>
+        <EmptyState title="No terminals open." hint="Open a shell on a server, or inside one of its running containers, with the form above. It runs over the server&apos;s one SSH connection." />
       )}
     </section>
   );
