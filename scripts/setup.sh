@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 
-DEBIAN_PACKAGES=(chromium gnome-keyring dbus-user-session dbus docker.io openssh-server openssh-client busybox-static iproute2 debootstrap sudo procps psmisc git openssl shellcheck)
+DEBIAN_PACKAGES=(chromium gnome-keyring dbus-user-session dbus docker.io openssh-server openssh-client busybox-static iproute2 debootstrap sudo procps psmisc git openssl shellcheck age)
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   missing=()
   for p in "${DEBIAN_PACKAGES[@]}"; do

@@ -122,7 +122,7 @@ async function build(options: AppOptions, disposables: Disposables): Promise<App
     pool,
     docker,
     servers,
-    profiles: new ProfilesService(servers, hostKeys),
+    profiles: new ProfilesService(servers, hostKeys, backups.keys),
     forwards,
     terminals,
     containers,

@@ -44,7 +44,12 @@ export const ProfileFileV1 = z
   .strict();
 
 /** Version 2: with a passphrase, `mac` (HMAC-SHA256 of the canonical file) authenticates every record. */
-export const ProfileFileV2 = ProfileFileV1.extend({ version: z.literal(2), mac: z.string().max(128).nullable() }).strict();
+export const ProfileFileV2 = ProfileFileV1.extend({
+  version: z.literal(2),
+  mac: z.string().max(128).nullable(),
+  /** The backup targets' age keys (with a passphrase only), sealed like the credentials and covered by `mac`. */
+  backupKeys: SealedSecrets.omit({ kdf: true }).strict().optional(),
+}).strict();
 export type ProfileFileV2 = z.infer<typeof ProfileFileV2>;
 
 export const ProfileHostKey = z.object({ keyType: z.string().max(64), fingerprint: z.string().max(64) }).strict();
@@ -65,14 +70,27 @@ export const ImportPlanItem = z.object({
 });
 export type ImportPlanItem = z.infer<typeof ImportPlanItem>;
 
+/** A backup target's key carried by a profile: installed on import only where the user chooses. */
+export const ProfileBackupKey = z.object({
+  index: z.number().int(),
+  target: z.object({ name: z.string(), endpoint: z.string(), bucket: z.string(), prefix: z.string() }),
+  recipient: z.string(),
+  /** The local target with the same endpoint, bucket and prefix, with the key it encrypts to now. */
+  match: z.object({ targetId: z.string(), name: z.string(), current: z.string() }).nullable(),
+  same: z.boolean(),
+});
+export type ProfileBackupKey = z.infer<typeof ProfileBackupKey>;
+
 const ProfileInput = z.object({ content: z.string().min(2).max(10_000_000), passphrase: z.string().max(1024).optional() }).strict();
 
 export const profiles = {
   export: base
     .meta({ mutating: true, secretFields: ['passphrase'] })
     .input(z.object({ serverIds: z.array(Id).min(1, 'expected at least one server'), passphrase: z.string().min(8, 'expected at least 8 characters').max(1024).optional() }).strict())
-    .output(z.object({ fileName: z.string(), content: z.string(), servers: z.number(), includesSecrets: z.boolean() })),
+    .output(z.object({ fileName: z.string(), content: z.string(), servers: z.number(), includesSecrets: z.boolean(), backupKeys: z.number() })),
   preview: base.meta({ secretFields: ['passphrase'] }).input(ProfileInput).output(z.array(ImportPlanItem)),
+  /** The backup keys a sealed profile carries, each beside the local target it would go to. */
+  previewBackupKeys: base.meta({ secretFields: ['passphrase', 'content'] }).input(ProfileInput).output(z.array(ProfileBackupKey)),
   import: base
     .meta({ mutating: true, secretFields: ['passphrase', 'content'] })
     .input(
@@ -80,6 +98,8 @@ export const profiles = {
         actions: z.record(z.string(), ImportAction).default({}),
         /** Host keys the user confirmed, each echoing the fingerprint shown in the preview. */
         confirmHostKeys: z.array(ProfileHostKey.extend({ ref: z.string().min(1).max(64) }).strict()).max(8000).default([]),
+        /** Backup keys to install (by `index` from previewBackupKeys); a different key only when `replace` echoes the target's current recipient. */
+        installBackupKeys: z.array(z.object({ index: z.number().int().min(0).max(1000), replace: z.string().max(200).optional() }).strict()).max(1000).default([]),
       }).strict(),
     )
     .output(
@@ -89,6 +109,7 @@ export const profiles = {
         skipped: z.array(z.string()),
         hostKeyConflicts: z.array(z.string()),
         unconfirmedHostKeys: z.array(ProfileHostKey.extend({ name: z.string(), host: z.string(), port: z.number() })).describe('not pinned: the server asks on first connect'),
+        backupKeysInstalled: z.array(z.string()).default([]),
       }),
     ),
 };

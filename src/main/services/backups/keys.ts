@@ -1,5 +1,7 @@
 import { armor, Decrypter, Encrypter, identityToRecipient } from 'age-encryption';
 import type { BackupKeyInfo, KeyPreview } from '../../../shared/contract/backup-keys.ts';
+import type { ProfileBackupKey } from '../../../shared/contract/profiles.ts';
+import type { BackupKeyEntry } from '../profiles/format.ts';
 import { AppError, errorMessage } from '../core/errors.ts';
 import type { SecretsService } from '../secrets/service.ts';
 import { KEYCHAIN_SERVICE } from '../secrets/store.ts';
@@ -140,5 +142,24 @@ export class BackupKeys {
     this.deps.store.setRecipient(targetId, recipient);
     await this.deps.resync(targetId);
     return { recipient, replaced: t.recipient, changed: true };
+  }
+
+  /** Every target's key, for a passphrase-sealed server profile. */
+  async entries(): Promise<BackupKeyEntry[]> {
+    const out: BackupKeyEntry[] = [];
+    for (const t of this.deps.store.targets()) out.push({ target: { name: t.name, endpoint: t.endpoint, bucket: t.bucket, prefix: t.prefix }, identity: await identityText(t, await this.keys(t.id)) });
+    return out;
+  }
+
+  /** Each carried key beside the local target with the same endpoint, bucket and prefix (if any). */
+  async plan(entries: BackupKeyEntry[]): Promise<ProfileBackupKey[]> {
+    const targets = this.deps.store.targets();
+    return Promise.all(
+      entries.map(async (e, index) => {
+        const recipient = await identityToRecipient(parseIdentities(e.identity, `backupKeys.${index}`)[0]!);
+        const t = targets.find((x) => x.endpoint === e.target.endpoint && x.bucket === e.target.bucket && x.prefix === e.target.prefix);
+        return { index, target: e.target, recipient, match: t ? { targetId: t.id, name: t.name, current: t.recipient } : null, same: t?.recipient === recipient };
+      }),
+    );
   }
 }

@@ -13,7 +13,13 @@ export interface OpenedProfile {
   servers: ProfileServer[];
   secrets: Map<string, ImportedSecrets>;
   authenticated: boolean;
+  /** The backup targets' keys the profile carries (sealed ones only, so always authenticated). */
+  backupKeys: BackupKeyEntry[];
 }
+
+/** A backup target's age key as a profile carries it: where the target is, and its identity file text. */
+export const BackupKeyEntry = z.object({ target: z.object({ name: z.string().max(200), endpoint: z.string().max(2048), bucket: z.string().max(64), prefix: z.string().max(200) }).strict(), identity: z.string().max(65_536) }).strict();
+export type BackupKeyEntry = z.infer<typeof BackupKeyEntry>;
 
 const Secrets = z.object({ privateKey: z.string().max(65_536).optional(), password: z.string().max(4096).optional(), passphrase: z.string().max(4096).optional() }).strict();
 const MAC_LABEL = 'openpanel-profile v2 mac\n';
@@ -48,11 +54,13 @@ function macOf(key: Buffer, unsigned: Record<string, unknown>): Buffer {
  * A version-2 profile sealed under a passphrase: the credentials encrypted with AES-256-GCM and an HMAC-SHA256
  * over the canonical encoding of the whole file (servers, addresses, host keys, the sealed credentials).
  */
-export async function sealProfile(body: { exportedAt: string; servers: ProfileServer[] }, passphrase: string, secrets: Map<string, ImportedSecrets>): Promise<ProfileFileV2> {
+export async function sealProfile(body: { exportedAt: string; servers: ProfileServer[] }, passphrase: string, secrets: Map<string, ImportedSecrets>, backupKeys: BackupKeyEntry[] = []): Promise<ProfileFileV2> {
   const { key, kdf } = await newPassphraseKey(passphrase);
   const keys = subKeys(key);
   const sealed = { kdf, cipher: 'aes-256-gcm' as const, ...encrypt(keys.enc, Buffer.from(JSON.stringify(Object.fromEntries(secrets)), 'utf8')) };
-  const unsigned = JSON.parse(JSON.stringify({ format: 'openpanel-profile', version: PROFILE_VERSION, ...body, secrets: sealed })) as Omit<ProfileFileV2, 'mac'>;
+  // Sealed apart from the credentials (own nonce, same key), so files without backup keys keep their exact shape.
+  const sealedKeys = backupKeys.length ? { backupKeys: { cipher: 'aes-256-gcm' as const, ...encrypt(keys.enc, Buffer.from(JSON.stringify(backupKeys), 'utf8')) } } : {};
+  const unsigned = JSON.parse(JSON.stringify({ format: 'openpanel-profile', version: PROFILE_VERSION, ...body, secrets: sealed, ...sealedKeys })) as Omit<ProfileFileV2, 'mac'>;
   return { ...unsigned, mac: macOf(keys.mac, unsigned).toString('base64') };
 }
 
@@ -83,11 +91,12 @@ export async function openProfile(content: string, passphrase: string | undefine
   if (file.version === 2 && (file.mac === null) !== (file.secrets === null)) throw new AppError('PROFILE_INVALID', 'mac: a sealed profile needs both its credentials and its mac; this file was modified');
   if (!file.secrets) {
     if (passphrase) throw new AppError('INPUT_INVALID', 'passphrase: this profile holds no sealed credentials, so nothing in it can be checked with a passphrase; import it without one and confirm its host keys');
-    return { version: file.version, servers: file.servers, secrets: new Map(), authenticated: false };
+    if (file.version === 2 && file.backupKeys) throw new AppError('PROFILE_INVALID', 'backupKeys: sealed backup keys in a profile without sealed credentials; this file was modified');
+    return { version: file.version, servers: file.servers, secrets: new Map(), authenticated: false, backupKeys: [] };
   }
   if (!passphrase) throw new AppError('INPUT_INVALID', 'passphrase: this profile contains encrypted credentials; enter the passphrase it was exported with');
   const master = await deriveKey(passphrase, file.secrets.kdf);
-  if (file.version === 1) return { version: 1, servers: file.servers, secrets: secretsOf(openV1(master, file.secrets)), authenticated: false };
+  if (file.version === 1) return { version: 1, servers: file.servers, secrets: secretsOf(openV1(master, file.secrets)), authenticated: false, backupKeys: [] };
   const keys = subKeys(master);
   const plain = withProfileMessage(() => decrypt(keys.enc, file.secrets!));
   const { mac: _mac, ...unsigned } = raw as Record<string, unknown>;
@@ -96,7 +105,8 @@ export async function openProfile(content: string, passphrase: string | undefine
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     throw new AppError('PROFILE_INVALID', 'content: this profile was changed after it was exported (its servers, addresses or host keys no longer match what the passphrase sealed); nothing was imported', { reason: 'tampered' });
   }
-  return { version: 2, servers: file.servers, secrets: secretsOf(plain), authenticated: true };
+  const backupKeys = file.backupKeys ? backupKeysOf(withProfileMessage(() => decrypt(keys.enc, file.backupKeys!))) : [];
+  return { version: 2, servers: file.servers, secrets: secretsOf(plain), authenticated: true, backupKeys };
 }
 
 // Version 1 sealed only the credentials. A version-2 seal relabelled as version 1 is recognised and refused.
@@ -141,4 +151,16 @@ function secretsOf(plain: Buffer): Map<string, ImportedSecrets> {
     out.set(ref, parsed.data);
   }
   return out;
+}
+
+function backupKeysOf(plain: Buffer): BackupKeyEntry[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(plain.toString('utf8'));
+  } catch {
+    throw new AppError('PROFILE_INVALID', 'backupKeys: the sealed backup keys are not JSON');
+  }
+  const parsed = z.array(BackupKeyEntry).max(1000).safeParse(json);
+  if (!parsed.success) throw new AppError('PROFILE_INVALID', 'backupKeys: expected a list of backup targets with their age keys');
+  return parsed.data;
 }

@@ -2,13 +2,20 @@ import type { ImportPlanItem, ProfileServer } from '../../../shared/contract/pro
 import { AppError } from '../core/errors.ts';
 import type { ImportedSecrets, ServersService } from '../servers/service.ts';
 import type { HostKeyService } from '../ssh/host-keys.ts';
-import { openProfile, plainProfile, sealProfile, type OpenedProfile } from './format.ts';
+import type { ProfileBackupKey } from '../../../shared/contract/profiles.ts';
+import { openProfile, plainProfile, sealProfile, type BackupKeyEntry, type OpenedProfile } from './format.ts';
 
 type Action = 'create' | 'skip' | 'overwrite';
 export interface HostKeyConfirmation {
   ref: string;
   keyType: string;
   fingerprint: string;
+}
+/** The backup keys a sealed profile carries (BackupKeys in services/backups). */
+export interface ProfileKeyStore {
+  entries(): Promise<BackupKeyEntry[]>;
+  plan(entries: BackupKeyEntry[]): Promise<ProfileBackupKey[]>;
+  install(targetId: string, content: string, passphrase: undefined, replace: string | undefined): Promise<{ recipient: string; changed: boolean }>;
 }
 type UnconfirmedKey = { name: string; host: string; port: number; keyType: string; fingerprint: string };
 
@@ -21,13 +28,15 @@ type UnconfirmedKey = { name: string; host: string; port: number; keyType: strin
 export class ProfilesService {
   private readonly servers: ServersService;
   private readonly hostKeys: HostKeyService;
+  private readonly keys: ProfileKeyStore | null;
 
-  constructor(servers: ServersService, hostKeys: HostKeyService) {
+  constructor(servers: ServersService, hostKeys: HostKeyService, keys: ProfileKeyStore | null = null) {
     this.servers = servers;
     this.hostKeys = hostKeys;
+    this.keys = keys;
   }
 
-  async export(serverIds: string[], passphrase?: string): Promise<{ fileName: string; content: string; servers: number; includesSecrets: boolean }> {
+  async export(serverIds: string[], passphrase?: string): Promise<{ fileName: string; content: string; servers: number; includesSecrets: boolean; backupKeys: number }> {
     // Jump hosts travel with the servers behind them.
     const ids: string[] = [];
     const visit = (id: string) => {
@@ -55,8 +64,10 @@ export class ProfilesService {
       });
     }
     const body = { exportedAt: new Date().toISOString(), servers: list };
-    const file = passphrase ? await sealProfile(body, passphrase, secretMap) : plainProfile(body);
-    return { fileName: `openpanel-servers-${body.exportedAt.slice(0, 10)}.json`, content: JSON.stringify(file, null, 2), servers: list.length, includesSecrets: !!passphrase };
+    // Backup keys travel only sealed: every target's key, so the backups stay recoverable from the profile alone.
+    const backupKeys = passphrase && this.keys ? await this.keys.entries() : [];
+    const file = passphrase ? await sealProfile(body, passphrase, secretMap, backupKeys) : plainProfile(body);
+    return { fileName: `openpanel-servers-${body.exportedAt.slice(0, 10)}.json`, content: JSON.stringify(file, null, 2), servers: list.length, includesSecrets: !!passphrase, backupKeys: backupKeys.length };
   }
 
   private async read(content: string, passphrase?: string): Promise<OpenedProfile> {
@@ -73,6 +84,30 @@ export class ProfilesService {
   async preview(content: string, passphrase?: string): Promise<ImportPlanItem[]> {
     const opened = await this.read(content, passphrase);
     return opened.servers.map((s) => this.plan(s, opened));
+  }
+
+  async previewBackupKeys(content: string, passphrase?: string): Promise<ProfileBackupKey[]> {
+    const opened = await this.read(content, passphrase);
+    return this.keys && opened.backupKeys.length ? this.keys.plan(opened.backupKeys) : [];
+  }
+
+  /**
+   * The chosen keys, checked before anything is imported: each must go to a local target, and a different key than
+   * the target's only with `replace` echoing its current recipient (never replaced silently).
+   */
+  private async keysToInstall(opened: OpenedProfile, chosen: { index: number; replace?: string | undefined }[]): Promise<{ targetId: string; name: string; identity: string; replace: string | undefined }[]> {
+    if (chosen.length === 0) return [];
+    if (!this.keys) throw new AppError('INPUT_INVALID', 'installBackupKeys: backup keys cannot be installed here');
+    const plan = await this.keys.plan(opened.backupKeys);
+    return chosen.map((c, i) => {
+      const p = plan[c.index];
+      if (!p) throw new AppError('INPUT_INVALID', `installBackupKeys.${i}.index: the profile has no backup key ${c.index}`);
+      if (!p.match) throw new AppError('INPUT_INVALID', `installBackupKeys.${i}.index: no backup target here uses ${p.target.endpoint} bucket ${p.target.bucket}; add that target first`);
+      if (!p.same && c.replace !== p.match.current) {
+        throw new AppError('CONFLICT', `installBackupKeys.${i}.replace: the target ${p.match.name} encrypts to ${p.match.current} here and the profile holds ${p.recipient}; confirm by giving the current recipient`);
+      }
+      return { targetId: p.match.targetId, name: p.match.name, identity: opened.backupKeys[c.index]!.identity, replace: c.replace };
+    });
   }
 
   private plan(s: ProfileServer, opened: OpenedProfile): ImportPlanItem {
@@ -100,9 +135,10 @@ export class ProfilesService {
     };
   }
 
-  async import(content: string, passphrase: string | undefined, actionsIn: Record<string, Action>, confirmations: HostKeyConfirmation[] = []) {
+  async import(content: string, passphrase: string | undefined, actionsIn: Record<string, Action>, confirmations: HostKeyConfirmation[] = [], installBackupKeys: { index: number; replace?: string | undefined }[] = []) {
     const opened = await this.read(content, passphrase);
     const confirmed = checkConfirmations(opened.servers, confirmations);
+    const keys = await this.keysToInstall(opened, installBackupKeys);
     const actions = new Map(Object.entries(actionsIn));
     const result = { created: [] as string[], updated: [] as string[], skipped: [] as string[], hostKeyConflicts: [] as string[], unconfirmedHostKeys: [] as UnconfirmedKey[] };
     const idByRef = new Map<string, string>();
@@ -140,7 +176,8 @@ export class ProfilesService {
         }
       }
     }
-    return result;
+    for (const k of keys) await this.keys!.install(k.targetId, k.identity, undefined, k.replace);
+    return { ...result, backupKeysInstalled: keys.map((k) => k.name) };
   }
 }
 

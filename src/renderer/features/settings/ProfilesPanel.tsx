@@ -1,9 +1,10 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import type { ImportPlanItem } from '../../../shared/contract/profiles.ts';
+import type { ImportPlanItem, ProfileBackupKey } from '../../../shared/contract/profiles.ts';
 import { useUi } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
+import { ProfileBackupKeys, type KeyChoice } from './ProfileBackupKeys.tsx';
 import { pinKey, ProfileHostKeys, ProfileTrustNote, type PinConfirmation } from './ProfileHostKeys.tsx';
 
 type Action = 'create' | 'skip' | 'overwrite';
@@ -31,12 +32,15 @@ export function ProfilesPanel() {
   // Maps, not objects: refs come from the file and may be named __proto__ or constructor.
   const [actions, setActions] = useState<ReadonlyMap<string, Action>>(new Map());
   const [pins, setPins] = useState<ReadonlyMap<string, PinConfirmation>>(new Map());
+  const [backupKeys, setBackupKeys] = useState<ProfileBackupKey[]>([]);
+  const [keyChoices, setKeyChoices] = useState<ReadonlyMap<number, KeyChoice>>(new Map());
 
   const doExport = async () => {
     try {
       const out = await api().profiles.export({ serverIds: [...selected], ...(exportPass ? { passphrase: exportPass } : {}) });
       download(out.fileName, out.content);
-      toast({ kind: 'success', title: `Exported ${out.servers} server${out.servers === 1 ? '' : 's'}`, detail: out.includesSecrets ? 'Credentials included, encrypted with your passphrase.' : 'No credentials included.' });
+      const keys = out.backupKeys ? ` and ${out.backupKeys} backup key${out.backupKeys === 1 ? '' : 's'}` : '';
+      toast({ kind: 'success', title: `Exported ${out.servers} server${out.servers === 1 ? '' : 's'}`, detail: out.includesSecrets ? `Credentials${keys} included, encrypted with your passphrase.` : 'No credentials included.' });
     } catch (e) {
       toast({ kind: 'error', title: 'Export failed', detail: describeError(e).message });
     }
@@ -47,6 +51,8 @@ export function ProfilesPanel() {
       setPlan(p);
       setActions(new Map(p.map((i) => [i.ref, i.defaultAction])));
       setPins(new Map());
+      setBackupKeys(importPass ? await api().profiles.previewBackupKeys({ content, passphrase: importPass }) : []);
+      setKeyChoices(new Map());
     } catch (e) {
       toast({ kind: 'error', title: 'Cannot import this file', detail: describeError(e).message });
     }
@@ -54,9 +60,9 @@ export function ProfilesPanel() {
   const apply = async () => {
     if (!file) return;
     try {
-      const r = await api().profiles.import({ content: file, ...(importPass ? { passphrase: importPass } : {}), actions: Object.fromEntries(actions), confirmHostKeys: [...pins.values()] });
+      const r = await api().profiles.import({ content: file, ...(importPass ? { passphrase: importPass } : {}), actions: Object.fromEntries(actions), confirmHostKeys: [...pins.values()], installBackupKeys: [...keyChoices.values()] });
       const unconfirmed = r.unconfirmedHostKeys.length ? `; ${r.unconfirmedHostKeys.length} host key${r.unconfirmedHostKeys.length === 1 ? '' : 's'} not trusted (asked on first connect)` : '';
-      toast({ kind: 'success', title: 'Imported', detail: `created ${r.created.length}, updated ${r.updated.length}, skipped ${r.skipped.length}${r.hostKeyConflicts.length ? `; kept local host keys for ${r.hostKeyConflicts.join(', ')}` : ''}${unconfirmed}` });
+      toast({ kind: 'success', title: 'Imported', detail: `created ${r.created.length}, updated ${r.updated.length}, skipped ${r.skipped.length}${r.hostKeyConflicts.length ? `; kept local host keys for ${r.hostKeyConflicts.join(', ')}` : ''}${unconfirmed}${r.backupKeysInstalled.length ? `; backup keys installed for ${r.backupKeysInstalled.join(', ')}` : ''}` });
       setPlan(null);
       setFile(null);
       void qc.invalidateQueries({ queryKey: orpc.servers.key() });
@@ -68,7 +74,7 @@ export function ProfilesPanel() {
   return (
     <div className="card">
       <h2>Server profiles</h2>
-      <p className="muted">Move servers between computers: addresses, users, jump hosts, pinned host keys and settings. Credentials are included only when you set a passphrase.</p>
+      <p className="muted">Move servers between computers: addresses, users, jump hosts, pinned host keys and settings. Credentials, and the backup targets' keys, are included only when you set a passphrase.</p>
       <div className="row">
         {servers.data?.map((s) => (
           <label key={s.id} className="row" style={{ gap: 4 }}>
@@ -135,6 +141,18 @@ export function ProfilesPanel() {
               ))}
             </tbody>
           </table>
+          <ProfileBackupKeys
+            keys={backupKeys}
+            chosen={keyChoices}
+            onToggle={(c, on) =>
+              setKeyChoices((m) => {
+                const next = new Map(m);
+                if (on) next.set(c.index, c);
+                else next.delete(c.index);
+                return next;
+              })
+            }
+          />
           <div className="actions">
             <button onClick={() => setPlan(null)}>Cancel</button>
             <button className="primary" onClick={() => void apply()}>
