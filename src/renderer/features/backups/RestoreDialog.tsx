@@ -7,7 +7,7 @@ import { LongOperation } from '../../components/LongOperation.tsx';
 import { describeError } from '../../lib/errors.ts';
 import { bytes } from '../../lib/format.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
-import { REPLACEABLE, restorePlan, type RestoreChoice } from './restorePlan.ts';
+import { backupEngine, REPLACEABLE, restorePlan, type RestoreChoice } from './restorePlan.ts';
 
 type Outcome = { status: 'running' } | { status: 'succeeded'; text: string } | { status: 'failed'; error: string };
 
@@ -23,13 +23,13 @@ export function RestoreDialog({ job, object, onClose }: { job: BackupJob; object
   const servers = new Map((serverList.data ?? []).map((s) => [s.id, s.name]));
   const sourceId = job.source.kind === 'database' ? job.source.databaseId : '';
   const source = dbs.data?.find((d) => d.id === sourceId);
-  const engine = source?.engine ?? (object.manifest?.kind === 'rdb' ? 'redis' : 'postgres');
+  const engine = backupEngine(source, object.manifest?.kind) ?? 'postgres';
   const whole = ENGINE_CATALOGUE[engine].wholeInstance;
   const candidates = (dbs.data ?? []).filter((d) => d.engine === engine && !(whole && d.id === sourceId));
   const [choice, setChoice] = useState<RestoreChoice>({ mode: 'new', intoId: '', dbName: `${job.label.replace(/[^a-z0-9_]/g, '_').replace(/^[^a-z]+/, '')}_restored`.slice(0, 63) });
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const intoId = choice.intoId || (whole ? '' : sourceId) || candidates[0]?.id || '';
-  const plan = restorePlan(job, source, candidates, { ...choice, intoId }, servers);
+  const plan = restorePlan(job, source, backupEngine(source, object.manifest?.kind), candidates, { ...choice, intoId }, servers);
   const canReplace = source !== undefined && REPLACEABLE.has(source.engine);
   const name = object.key.split('/').pop();
 

@@ -1,5 +1,5 @@
 import type { BackupJob, RestoreTarget } from '../../../shared/contract/backups.ts';
-import type { ManagedDatabase } from '../../../shared/contract/databases.ts';
+import type { DatabaseEngine, ManagedDatabase } from '../../../shared/contract/databases.ts';
 import { ENGINE_CATALOGUE } from '../../../shared/contract/engines.ts';
 import type { z } from 'zod';
 
@@ -24,14 +24,21 @@ export interface RestorePlan {
   problem: string | null;
 }
 
+/** The engine of a job's backups: its database's, or (database removed) the manifest's kind, which is the engine. */
+export function backupEngine(source: ManagedDatabase | undefined, manifestKind: string | undefined): DatabaseEngine | null {
+  if (source) return source.engine;
+  return manifestKind && Object.hasOwn(ENGINE_CATALOGUE, manifestKind) ? (manifestKind as DatabaseEngine) : null;
+}
+
 const where = (db: ManagedDatabase, servers: Map<string, string>) => `${db.name} on ${servers.get(db.serverId) ?? db.serverId}`;
 
 /** The restore target and its consequences in words, from the dialog's choices. */
-export function restorePlan(job: BackupJob, source: ManagedDatabase | undefined, candidates: ManagedDatabase[], choice: RestoreChoice, servers: Map<string, string>): RestorePlan {
+export function restorePlan(job: BackupJob, source: ManagedDatabase | undefined, engine: DatabaseEngine | null, candidates: ManagedDatabase[], choice: RestoreChoice, servers: Map<string, string>): RestorePlan {
   if (job.source.kind !== 'database') return { target: null, lines: [], problem: 'volume backups are restored from the command line (see docs/data.md)' };
-  if (!source) return { target: null, lines: [], problem: `the database of this schedule (${job.label}) was removed: restore into another one` };
-  const whole = ENGINE_CATALOGUE[source.engine].wholeInstance;
+  if (!engine) return { target: null, lines: [], problem: 'this backup has no manifest naming its engine, and its database was removed' };
+  const whole = ENGINE_CATALOGUE[engine].wholeInstance;
   if (choice.mode === 'replace') {
+    if (!source) return { target: null, lines: [], problem: `the database of this schedule (${job.label}) was removed: restore into another one` };
     if (!REPLACEABLE.has(source.engine)) return { target: null, lines: [], problem: `${ENGINE_CATALOGUE[source.engine].label} databases are restored side by side only` };
     if (whole) {
       return {
@@ -51,12 +58,13 @@ export function restorePlan(job: BackupJob, source: ManagedDatabase | undefined,
     };
   }
   const into = candidates.find((d) => d.id === choice.intoId);
-  if (!into) return { target: null, lines: [], problem: `choose a ${ENGINE_CATALOGUE[source.engine].label} database to restore into` };
+  if (!into) return { target: null, lines: [], problem: `choose a ${ENGINE_CATALOGUE[engine].label} database to restore into` };
+  const untouched = source ? [`${where(source, servers)} is not touched${into.id === source.id ? ' (the restore sits beside it in the same server)' : ''}.`] : [];
   if (whole) {
-    if (into.id === source.id) return { target: null, lines: [], problem: 'to restore into the source itself, choose "Replace"' };
+    if (into.id === source?.id) return { target: null, lines: [], problem: 'to restore into the source itself, choose "Replace"' };
     return {
       target: { kind: 'instance', databaseId: into.id, replace: false },
-      lines: [`The backup is loaded into ${where(into, servers)}, which must be empty (it is refused otherwise).`, `${where(source, servers)} is not touched.`],
+      lines: [`The backup is loaded into ${where(into, servers)}, which must be empty (it is refused otherwise).`, ...untouched],
       problem: null,
     };
   }
@@ -65,7 +73,7 @@ export function restorePlan(job: BackupJob, source: ManagedDatabase | undefined,
     target: { kind: 'database', databaseId: into.id, dbName: choice.dbName, replace: false },
     lines: [
       `A new database "${choice.dbName}" is created in ${where(into, servers)} and the backup loaded into it (refused if it exists).`,
-      `${where(source, servers)} is not touched${into.id === source.id ? ' (the restore sits beside it in the same server)' : ''}.`,
+      ...untouched,
     ],
     problem: null,
   };
