@@ -24,11 +24,14 @@ export function pebbleListenerCertificates(): { ca: string; cert: string; key: s
   }
 }
 
-/** Runs pebble (image `image`) on the `openpanel` network; `hosts` are resolved inside it (name → address). */
-export async function startPebble(s: TestServer, image: string, listener: { cert: string; key: string }, hosts: Record<string, string>): Promise<void> {
+/**
+ * Runs pebble (image `image`) on the `openpanel` network; `hosts` are resolved inside it (name → address).
+ * `publishManagement`: its management port 15000 (roots, certificate status) published on the server.
+ */
+export async function startPebble(s: TestServer, image: string, listener: { cert: string; key: string }, hosts: Record<string, string>, opts: { publishManagement?: boolean } = {}): Promise<void> {
   const config = { pebble: { listenAddress: '0.0.0.0:14000', managementListenAddress: '0.0.0.0:15000', certificate: '/pebble/cert.pem', privateKey: '/pebble/key.pem', httpPort: 80, tlsPort: 443, ocspResponderURL: '', externalAccountBindingRequired: false } };
   const files: Record<string, string> = { 'config.json': JSON.stringify(config), 'cert.pem': listener.cert, 'key.pem': listener.key };
   for (const [name, text] of Object.entries(files)) await s.exec(['sh', '-c', 'mkdir -p /tmp/pebble && cat > "/tmp/pebble/$0"', name], { input: text, check: true });
   const addHosts = Object.entries(hosts).flatMap(([name, address]) => ['--add-host', `${name}:${address}`]);
-  await s.exec(['docker', 'run', '-d', '--name', 'pebble', '--network', 'openpanel', ...addHosts, '-e', 'PEBBLE_VA_NOSLEEP=1', '-e', 'PEBBLE_WFE_NONCEREJECT=0', '-v', '/tmp/pebble:/pebble:ro', image, 'pebble', '-config', '/pebble/config.json'], { check: true });
+  await s.exec(['docker', 'run', '-d', '--name', 'pebble', '--network', 'openpanel', ...(opts.publishManagement ? ['-p', '15000:15000'] : []), ...addHosts, '-e', 'PEBBLE_VA_NOSLEEP=1', '-e', 'PEBBLE_WFE_NONCEREJECT=0', '-v', '/tmp/pebble:/pebble:ro', image, 'pebble', '-config', '/pebble/config.json'], { check: true });
 }

@@ -4,31 +4,15 @@
 // deployed, pebble validates the domain by connecting to it through the server's published ports (the domain
 // resolves to the server in pebble's container) and Caddy serves the certificate pebble issued, over HTTP-01 and
 // then TLS-ALPN-01. The served chain is verified against pebble's issuing root.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUSYBOX_TAG, Testbed, type TestServer } from '../testbed/index.ts';
 import { rpcError, startTestApp, waitFor, type TestApp } from '../helpers/app.ts';
+import { PEBBLE_DIR, pebbleListenerCertificates, startPebble } from '../helpers/pebble.ts';
 import { addServer } from '../helpers/servers.ts';
 import { followDeploy, GitRepo, SAMPLE_DOCKERFILE } from './deploy-fixture.ts';
-
-const PEBBLE_DIR = 'https://pebble:14000/dir';
-
-/** A CA for pebble's own HTTPS listener and its certificate for the name `pebble` (pebble ships none). */
-function listenerCertificates(dir: string): { ca: string; cert: string; key: string } {
-  const ossl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  ossl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=OpenPanel test ACME listener CA']);
-  ossl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'key.pem', '-out', 'req.csr', '-subj', '/CN=pebble']);
-  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=DNS:pebble\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
-  ossl(['x509', '-req', '-in', 'req.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', 'ext.cnf', '-out', 'cert.pem']);
-  const read = (f: string) => readFileSync(join(dir, f), 'utf8');
-  return { ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem') };
-}
 
 /** GET over HTTPS with SNI; resolves with the status, body, the served chain's leaf and the TLS error (never rejects). */
 function getHttps(address: string, port: number, host: string, ca: string | undefined, path = '/'): Promise<{ status: number; body: string; cert: X509Certificate | null; error: string | null }> {
@@ -55,7 +39,6 @@ describe('ACME issuance from pebble through the proxy settings (real sshd + dock
   let listener: { ca: string; cert: string; key: string };
   let pebbleRoot: string;
   let images: Record<string, string>;
-  const tmp = mkdtempSync(join(tmpdir(), 'openpanel-acme-'));
 
   beforeAll(async () => {
     bed = await Testbed.create({ prefix: 'acme' });
@@ -67,7 +50,7 @@ describe('ACME issuance from pebble through the proxy settings (real sshd + dock
       s.loadImage('debian', { packages: ['pebble'], tag: 'openpanel-test/pebble:latest' }),
     ]);
     images = { 'caddy:2': caddy, 'docker:27-cli': builder, 'busybox:latest': BUSYBOX_TAG };
-    listener = listenerCertificates(tmp);
+    listener = pebbleListenerCertificates();
     repo = new GitRepo();
     repo.commit({ Dockerfile: SAMPLE_DOCKERFILE, 'index.html': 'acme v1\n' }, 'v1');
     await repo.serve(bed);
@@ -85,14 +68,7 @@ describe('ACME issuance from pebble through the proxy settings (real sshd + dock
     expect(await app.client.proxy.install({ serverId })).toMatchObject({ running: true, driver: 'caddy' });
 
     // pebble on the proxy's network; validation connects to the domains, which resolve to the server itself
-    const config = { pebble: { listenAddress: '0.0.0.0:14000', managementListenAddress: '0.0.0.0:15000', certificate: '/pebble/cert.pem', privateKey: '/pebble/key.pem', httpPort: 80, tlsPort: 443, ocspResponderURL: '', externalAccountBindingRequired: false } };
-    const files: Record<string, string> = { 'config.json': JSON.stringify(config), 'cert.pem': listener.cert, 'key.pem': listener.key };
-    for (const [name, text] of Object.entries(files)) await s.exec(['sh', '-c', 'mkdir -p /tmp/pebble && cat > "/tmp/pebble/$0"', name], { input: text, check: true });
-    await s.exec(
-      ['docker', 'run', '-d', '--name', 'pebble', '--network', 'openpanel', '-p', '15000:15000', '--add-host', `http01.example.com:${s.host}`, '--add-host', `alpn01.example.com:${s.host}`,
-        '-e', 'PEBBLE_VA_NOSLEEP=1', '-e', 'PEBBLE_WFE_NONCEREJECT=0', '-v', '/tmp/pebble:/pebble:ro', pebble, 'pebble', '-config', '/pebble/config.json'],
-      { check: true },
-    );
+    await startPebble(s, pebble, listener, { 'http01.example.com': s.host, 'alpn01.example.com': s.host }, { publishManagement: true });
     // pebble's issuing root (new at each start), read over its management port, itself verified with the listener CA
     const root = await waitFor(async () => {
       const r = await getHttps(s.host, 15000, 'pebble', listener.ca, '/roots/0');
@@ -105,7 +81,6 @@ describe('ACME issuance from pebble through the proxy settings (real sshd + dock
     await app?.close();
     repo?.close();
     await bed?.teardown();
-    rmSync(tmp, { recursive: true, force: true });
   });
 
   it('names the field of a bad ACME server or root, and shows the setting in the Caddyfile', async () => {
