@@ -35,6 +35,14 @@ describe('backup key files', () => {
     await expect(readKeyFile(file, undefined)).rejects.toMatchObject({ code: 'INPUT_INVALID', message: expect.stringMatching(/^passphrase: /) });
   }, 120_000);
 
+  it('a target name with line breaks stays one comment line (no key can be slipped in)', async () => {
+    const key = await generateX25519Identity();
+    const planted = await generateX25519Identity();
+    const text = await identityText({ ...target, name: `evil\n${planted}\r\n# x` }, [key]);
+    expect(parseIdentities(text)).toEqual([key]);
+    expect(text.split('\n')[0]).toContain(planted);
+  });
+
   it('refuses text that is not an age key, naming the line', async () => {
     expect(() => parseIdentities('# comment\nAGE-SECRET-KEY-1SHORT\n')).toThrow(/^content: line 2 is not an age private key/);
     expect(() => parseIdentities('# only comments\n')).toThrow(/^content: no age private key/);

@@ -46,8 +46,10 @@ export async function readKeyFile(content: string, passphrase: string | undefine
 
 /** age-keygen's layout plus where the key belongs and how to use it without OpenPanel. */
 export async function identityText(t: Pick<TargetRow, 'name' | 'endpoint' | 'bucket' | 'prefix'>, keys: string[], now = new Date()): Promise<string> {
+  // Every value stays on its comment line: a name with a line break must not add a line of its own.
+  const oneLine = (v: string) => [...v].map((c) => (c.charCodeAt(0) < 32 || c === '\u007f' || c === '\u2028' || c === '\u2029' ? ' ' : c)).join('');
   const lines = [
-    `# OpenPanel backup key of the target "${t.name}": ${t.endpoint} bucket ${t.bucket}${t.prefix ? ` prefix ${t.prefix}` : ''}`,
+    `# OpenPanel backup key of the target "${oneLine(t.name)}": ${oneLine(t.endpoint)} bucket ${oneLine(t.bucket)}${t.prefix ? ` prefix ${oneLine(t.prefix)}` : ''}`,
     `# created: ${now.toISOString()}`,
     '# Without OpenPanel: download a backup with any S3 client, then',
     '#   age -d -i this-file.txt <backup>.sql.gz.age | gunzip | psql ...',
