@@ -17,7 +17,7 @@ const app = AppConfig.parse({
   port: 3000,
   domains: [{ host: 'shop.example.com' }, { host: 'plain.example.com', tls: false }],
 }) as StoredConfig & { compose: NonNullable<AppConfig['compose']> };
-const traefik = ShipSettings.parse({ acme: { email: 'ops@example.com' } });
+const traefik = ShipSettings.parse({ driver: 'traefik', acme: { email: 'ops@example.com' } });
 const caddy = ShipSettings.parse({ driver: 'caddy', dataDir: '/srv/op' });
 
 function stdoutFrame(text: string): Buffer {

@@ -14,7 +14,7 @@ const input = (app: object, settings: ShipSettings) => ({
   deployKey: '-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----', env: { TOKEN: 'secret-value' }, upload: false,
 });
 const caddy = ShipSettings.parse({ driver: 'caddy' });
-const traefik = ShipSettings.parse({ acme: { email: 'ops@example.com' } });
+const traefik = ShipSettings.parse({ driver: 'traefik', acme: { email: 'ops@example.com' } });
 
 /** What startBuilder hands to Docker: the create options, and the calls made on the container. */
 function recordingDocker() {
@@ -68,6 +68,6 @@ describe('the Dockerfile deploy job', () => {
     const twoHosts = { ...base, domains: [{ host: 'web.example.com' }, { host: 'plain.example.com', tls: false }] };
     expect(jobVars(input(twoHosts, caddy))).toMatchObject({ OP_CHECK_HOST: 'plain.example.com', OP_PROXY_PORT: '80' });
     expect(jobVars(input({ ...base, domains: [{ host: 'web.example.com' }] }, caddy)).OP_CHECK_HOST).toBe('web.example.com');
-    expect(jobVars(input({ ...base, domains: [{ host: 'web.example.com' }] }, ShipSettings.parse({ httpsRedirect: false }))).OP_CHECK_HOST).toBe('');
+    expect(jobVars(input({ ...base, domains: [{ host: 'web.example.com' }] }, ShipSettings.parse({ driver: 'traefik', httpsRedirect: false }))).OP_CHECK_HOST).toBe('');
   });
 });
