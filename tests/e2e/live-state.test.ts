@@ -27,6 +27,7 @@ describe('live state in Chromium (web mode, real test servers)', () => {
   let b: TestServer;
   let app: TestApp;
   let browser: Browser;
+  let idA: string;
   let idB: string;
 
   beforeAll(async () => {
@@ -42,7 +43,7 @@ describe('live state in Chromium (web mode, real test servers)', () => {
       ssh: { keepaliveIntervalMs: KEEPALIVE_MS, keepaliveCountMax: KEEPALIVE_COUNT, reconnect: { baseMs: 200, maxMs: 1_000, maxAttempts: 1000 } },
     });
     await app.client.settings.update({ sampleIntervalSec: 2 });
-    await addServer(app.client, a, { name: 'live-a' });
+    idA = (await addServer(app.client, a, { name: 'live-a' })).id;
     idB = (await addServer(app.client, b, { name: 'live-b' })).id;
     await a!.exec(['docker', 'run', '-d', '--name', 'ticker', BUSYBOX_TAG, 'sleep', '100000'], { check: true });
     browser = await launchBrowser();
@@ -107,6 +108,11 @@ describe('live state in Chromium (web mode, real test servers)', () => {
     await table.page.evaluate(() => (window.location.hash = '#/containers'));
     await table.page.locator('tr[data-container="ticker"] [data-testid="container-status"]', { hasText: /^Up / }).waitFor({ timeout: 30_000 });
     expect(await table.page.getAttribute('tr[data-container="ticker"]', 'data-stale')).toBeNull();
+    // And a third the server's own page, its facts loaded.
+    const detail = await openApp(browser, app.server.url);
+    await detail.page.evaluate((id) => (window.location.hash = `#/servers/${id}`), idA);
+    await detail.page.locator('[data-testid="facts"] [data-testid="host-uptime"]').waitFor({ timeout: 30_000 });
+    expect(await detail.page.getAttribute('[data-testid="facts"]', 'class')).toBe('facts');
 
     const cutAt = Date.now();
     await a.cutLink();
@@ -130,7 +136,14 @@ describe('live state in Chromium (web mode, real test servers)', () => {
     await table.page.locator('[data-testid="server-stale"][data-server="live-a"]', { hasText: /last seen \d+s ago/ }).waitFor({ timeout: 10_000 });
     expect(await table.page.getAttribute('tr[data-container="ticker"]', 'data-stale')).toBe('true');
 
+    await detail.page.locator('[data-testid="server-detail"] [data-testid="last-seen"]', { hasText: /^last seen \d+s ago$/ }).waitFor({ timeout: 10_000 });
+    expect(await detail.page.getAttribute('[data-testid="facts"]', 'class')).toBe('facts stale');
+
     await a.restoreLink();
+    await detail.page.locator('[data-testid="server-detail"] [data-testid="last-seen"]').waitFor({ state: 'detached', timeout: 60_000 });
+    expect(await detail.page.getAttribute('[data-testid="facts"]', 'class')).toBe('facts');
+    expect(detail.errors).toEqual([]);
+    await detail.page.close();
     await table.page.locator('[data-testid="server-stale"]').waitFor({ state: 'detached', timeout: 60_000 });
     expect(await table.page.getAttribute('tr[data-container="ticker"]', 'data-stale')).toBeNull();
     expect(table.errors).toEqual([]);

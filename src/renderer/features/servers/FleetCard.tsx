@@ -20,7 +20,7 @@ function Meter({ label, value, detail }: { label: string; value: number | null; 
 }
 
 /** The host's uptime as of now: the sampled value plus the time since the sample (while the figures are live). */
-function Uptime({ seconds, at, frozen }: { seconds: number; at: number; frozen: boolean }) {
+export function Uptime({ seconds, at, frozen }: { seconds: number; at: number; frozen: boolean }) {
   const now = useNow();
   return <span data-testid="host-uptime">up {duration(seconds + (frozen ? 0 : Math.max(0, now - at) / 1000))}</span>;
 }

@@ -9,7 +9,8 @@ import { BootstrapPanel } from './BootstrapPanel.tsx';
 import { ConnectionSteps } from './ConnectionSteps.tsx';
 import { MetricsCharts } from './MetricsCharts.tsx';
 import { ServerDialog } from './ServerDialog.tsx';
-import { StatusBadge, useStatus } from './status.tsx';
+import { LastSeen, StatusBadge, isStale, useStatus } from './status.tsx';
+import { Uptime } from './FleetCard.tsx';
 import { confirmDialog } from '../../app/confirm.tsx';
 import { openTerminal } from '../terminals/open.ts';
 import { ImageMappingDialog } from '../images/ImageMappingDialog.tsx';
@@ -20,6 +21,8 @@ export function ServerDetail({ server }: { server: Server }) {
   const qc = useQueryClient();
   const toast = useUi((s) => s.toast);
   const status = useStatus((s) => s.byId[server.id]);
+  const seenAt = useStatus((s) => s.seenAt[server.id]);
+  const stale = isStale(status, seenAt);
   const [steps, setSteps] = useState<TestStep[] | null>(null);
   const [editing, setEditing] = useState(false);
   const [images, setImages] = useState(false);
@@ -48,6 +51,7 @@ export function ServerDetail({ server }: { server: Server }) {
       <div className="row">
         <h1 style={{ marginBottom: 0 }}>{server.name}</h1>
         <StatusBadge status={status} />
+        {stale && <LastSeen at={Math.max(facts.dataUpdatedAt, seenAt ?? 0) || null} />}
         <div className="spacer" />
         <button
           onClick={() => void openTerminal({ serverId: server.id }, 'Terminal failed')}
@@ -99,7 +103,7 @@ export function ServerDetail({ server }: { server: Server }) {
           </p>
         )}
         {f && (
-          <dl className="facts" data-testid="facts">
+          <dl className={`facts${stale ? ' stale' : ''}`} data-testid="facts">
             <dt>Hostname</dt>
             <dd>{f.hostname}</dd>
             <dt>OS</dt>
@@ -117,7 +121,9 @@ export function ServerDetail({ server }: { server: Server }) {
               {bytes(f.diskFreeBytes)} free of {bytes(f.diskTotalBytes)}
             </dd>
             <dt>Uptime</dt>
-            <dd>{Math.floor(f.uptimeSeconds / 3600)} h</dd>
+            <dd>
+              <Uptime seconds={f.uptimeSeconds} at={facts.dataUpdatedAt} frozen={stale} />
+            </dd>
             <dt>Docker</dt>
             <dd data-testid="docker-version">{f.dockerVersion ? `${f.dockerVersion} · ${f.dockerTransport}` : 'not reachable'}</dd>
           </dl>
