@@ -29,12 +29,12 @@ export const LogsFollowInput = z
     flowId: Id,
     /** Containers of other servers in the same view, interleaved by time with the first server's. */
     also: z
-      .array(z.object({ serverId: Id, containerIds: z.array(LogsContainerRef).min(1, 'also: pick at least one container per server') }).strict())
-      .max(7, 'also: at most 8 servers at once')
+      .array(z.object({ serverId: Id, containerIds: z.array(LogsContainerRef).min(1, 'expected at least one container per server') }).strict())
+      .max(7, 'expected at most 8 servers at once')
       .optional(),
   })
   .strict()
-  .refine((i) => i.containerIds.length + (i.also ?? []).reduce((n, a) => n + a.containerIds.length, 0) <= 16, { message: 'also: at most 16 containers at once (all servers together)', path: ['also'] });
+  .refine((i) => i.containerIds.length + (i.also ?? []).reduce((n, a) => n + a.containerIds.length, 0) <= 16, { message: 'expected at most 16 containers at once (all servers together)', path: ['also'] });
 export type LogsFollowInput = z.input<typeof LogsFollowInput>;
 
 /**
