@@ -54,7 +54,6 @@ describe('backup keys: export on one instance, import on another (Chromium, real
       await client.databases.setImages({ serverId, images: { 'openpanel/backup-tools:1': images.tools } });
       const target = await client.backups.createTarget(targetInput);
       recipientB = target.recipient;
-      await client.backups.createJob({ serverId, source: { kind: 'volume', volume: 'uploads' }, targetId: target.id, schedule: '0 0 1 1 *', adopt: jobId });
       close();
     }
     browser = await launchBrowser();
@@ -106,6 +105,21 @@ describe('backup keys: export on one instance, import on another (Chromium, real
     const row = page.locator('[data-key-target="offsite"]');
     await row.waitFor({ timeout: 20_000 });
     expect(await row.locator('[data-testid="key-recipient"]').innerText()).toBe(recipientB);
+    // The first instance's job folder is found in the bucket and continued here as a schedule of its own.
+    const foreign = row.locator(`[data-foreign-job="${jobId}"]`);
+    await foreign.waitFor({ timeout: 30_000 });
+    expect(await foreign.innerText()).toContain('1 volume backup');
+    await foreign.locator('button:has-text("Continue here…")').click();
+    const adopt = page.locator('[role="dialog"][aria-label="Continue backups here"]');
+    await adopt.waitFor();
+    await adopt.locator('#fj-volume').fill('uploads');
+    await adopt.locator('#fj-cron').fill('0 0 1 1 *');
+    await adopt.locator('button:has-text("Continue here")').click();
+    await adopt.waitFor({ state: 'detached', timeout: 60_000 });
+    {
+      const { client, close } = await second.client();
+      expect((await client.backups.jobs({}).finally(close)).map((j) => j.id)).toEqual([jobId]);
+    }
     // Before the key is installed, this instance cannot open the backup.
     const card = page.locator('[data-job="volume uploads"]');
     await card.locator('[data-testid="backups-list"] tr').first().waitFor({ timeout: 30_000 });

@@ -114,8 +114,10 @@ describe('backups recoverable without this computer: key export, the age CLI, a 
     const fresh = await b.client.databases.create({ serverId, name: 'recovered' });
     const mine = await b.client.backups.createTarget(targetInput);
     expect(mine.recipient).not.toBe(target.recipient);
+    expect(await b.client.backups.foreignJobs({ id: mine.id })).toEqual([expect.objectContaining({ jobId: job.id, backups: 1, latestKey: key, kind: 'postgres' })]);
     const adopted = await b.client.backups.createJob({ serverId, source: { kind: 'database', databaseId: fresh.id }, targetId: mine.id, schedule: '0 0 1 1 *', adopt: job.id });
     expect(adopted.id).toBe(job.id);
+    expect(await b.client.backups.foreignJobs({ id: mine.id })).toEqual([]);
     expect((await b.client.backups.list({ jobId: job.id })).map((o) => o.key)).toContain(key);
     const into = { kind: 'database' as const, databaseId: fresh.id, dbName: 'shop_restored', replace: false };
     // Without the key the backup cannot be opened here.

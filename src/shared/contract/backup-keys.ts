@@ -27,8 +27,14 @@ const KeyFileInput = z
   })
   .strict();
 
+/** A job folder in a target that no job here writes (made on another computer); `adopt` in createJob continues it. */
+export const ForeignJob = z.object({ jobId: z.string(), backups: z.number().int(), latestKey: z.string(), kind: z.string(), latestAt: z.number() });
+export type ForeignJob = z.infer<typeof ForeignJob>;
+
 /** The age key of a backup target beyond this computer: where it is, export, import (part of `backups`). */
 export const backupKeys = {
+  /** Backups in this target made by jobs of another computer (job folders with manifests that no job here writes). */
+  foreignJobs: base.input(z.object({ id: Id }).strict()).output(z.array(ForeignJob)),
   keyInfo: base.input(z.object({ id: Id }).strict()).output(BackupKeyInfo),
   /** The key as an age file encrypted under a passphrase (`age -d` opens it too). */
   exportKey: base

@@ -12,6 +12,7 @@ export function backupsRoutes(os: Os, services: AppServices) {
     testTarget: os.backups.testTarget.handler(({ input }) => s.testTarget(input)),
     removeTarget: os.backups.removeTarget.handler(({ input }) => s.removeTarget(input.id, input.removeJobs)),
     revealKey: os.backups.revealKey.handler(async ({ input }) => ({ identity: await s.revealKey(input.id) })),
+    foreignJobs: os.backups.foreignJobs.handler(({ input }) => s.foreignJobs(input.id)),
     keyInfo: os.backups.keyInfo.handler(({ input }) => s.keys.info(input.id)),
     exportKey: os.backups.exportKey.handler(({ input }) => s.keys.exportFile(input.id, input.passphrase)),
     recoveryText: os.backups.recoveryText.handler(({ input }) => s.keys.recoveryText(input.id)),

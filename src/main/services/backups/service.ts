@@ -8,6 +8,7 @@ import type { DockerService } from '../docker/service.ts';
 import type { SecretsService } from '../secrets/service.ts';
 import type { DatabasesService } from '../databases/service.ts';
 import type { ConnectionPool } from '../ssh/pool.ts';
+import { foreignJobs } from './elsewhere.ts';
 import { BackupKeys } from './keys.ts';
 import { BackupNotices } from './notices.ts';
 import { BackupReader, targetView } from './reader.ts';
@@ -139,6 +140,10 @@ export class BackupsService {
     for (const ref of [r.accessKeyRef, r.secretKeyRef, r.identityRef]) await this.deps.secrets.remove(ref);
     this.store.deleteTarget(targetId);
     return { removed: true, removedJobs };
+  }
+
+  foreignJobs(targetId: string) {
+    return foreignJobs({ reader: this.reader, store: this.store }, targetId);
   }
 
   private async resyncTarget(targetId: string): Promise<void> {

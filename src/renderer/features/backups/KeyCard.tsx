@@ -8,6 +8,7 @@ import { Dialog } from '../../components/Dialog.tsx';
 import { describeError } from '../../lib/errors.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
 import { formErrors } from '../servers/fieldErrors.ts';
+import { ForeignJobs } from './ForeignJobs.tsx';
 
 function download(name: string, content: string) {
   const url = URL.createObjectURL(new Blob([content], { type: 'text/plain' }));
@@ -33,6 +34,7 @@ function KeyRow({ target, onExport }: { target: BackupTarget; onExport(): void }
       <p className="muted small" data-testid="key-where">
         The private key is {info.data?.where ?? 'on this computer'}. Nothing else holds it: without an exported copy, losing this computer loses every backup of this target.
       </p>
+      <ForeignJobs target={target} />
     </li>
   );
 }
