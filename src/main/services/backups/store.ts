@@ -65,12 +65,12 @@ export class BackupStore {
     this.db.update(backupTargets).set(set).where(eq(backupTargets.id, id)).run();
   }
 
-  jobsOfTarget(id: string): JobRecord[] {
-    return this.db.select().from(backupJobs).where(eq(backupJobs.targetId, id)).all().map(toRecord);
-  }
-
   setRecipient(id: string, recipient: string): void {
     this.db.update(backupTargets).set({ recipient }).where(eq(backupTargets.id, id)).run();
+  }
+
+  jobsOfTarget(id: string): JobRecord[] {
+    return this.db.select().from(backupJobs).where(eq(backupJobs.targetId, id)).all().map(toRecord);
   }
 
   job(id: string): JobRecord {
