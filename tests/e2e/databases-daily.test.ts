@@ -163,6 +163,20 @@ describe('databases offline: image mapping, copy buttons, forwards (Chromium, we
     expect(await seriousViolations(page)).toEqual([]);
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
+
+    // The Apps page's proxy panel keeps only the builds' base images and opens the same screen for OpenPanel's own.
+    await page.click('[data-nav="apps"]');
+    await page.click('[data-testid="proxy-images"]');
+    await dialog.waitFor();
+    expect(await dialog.locator('tr[data-image="caddy:2"] input').inputValue()).toBe('mirror.example:5000/caddy:2');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    expect(await page.inputValue('[data-testid="proxy-overrides"]')).toBe('');
+    await page.fill('[data-testid="proxy-overrides"]', 'node:20=mirror.example:5000/node:20');
+    await page.click('[data-testid="proxy-save"]');
+    const { client, close } = await web.client();
+    await expect.poll(async () => (await client.proxy.settings({ serverId })).imageOverrides.images, { timeout: 15_000 }).toEqual({ 'caddy:2': 'mirror.example:5000/caddy:2', 'node:20': 'mirror.example:5000/node:20' });
+    close();
     expect(errors).toEqual([]);
   }, 60_000);
 });

@@ -5,6 +5,10 @@ import { useUi } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
 import { fieldErrors } from '../servers/fieldErrors.ts';
+import { ImageMappingDialog } from '../images/ImageMappingDialog.tsx';
+import { imageUses } from '../../../shared/contract/images.ts';
+
+const SHIP_OWN = new Set(imageUses().filter((u) => u.store === 'ship').map((u) => u.ref));
 
 /**
  * The server's reverse proxy: driver, the options that matter (HTTPS redirect, ACME email and server, data folder),
@@ -15,13 +19,16 @@ export function ProxyPanel({ serverId }: { serverId: string }) {
   const settings = useQuery(orpc.proxy.settings.queryOptions({ input: { serverId } }));
   const status = useQuery({ ...orpc.proxy.status.queryOptions({ input: { serverId } }), retry: false });
   const st = status.data;
+  const [imagesOpen, setImagesOpen] = useState(false);
   return (
     <details className="proxy-panel" open={!st?.running}>
       <summary>
         Reverse proxy: <strong data-testid="proxy-state">{st ? (st.running ? `${st.driver} running` : st.installed ? `${st.driver} stopped` : 'not installed') : '…'}</strong>
         {st && <span className="muted"> ({st.image})</span>}
       </summary>
-      {settings.data && <ProxyForm key={settings.dataUpdatedAt} serverId={serverId} initial={settings.data} installed={!!st?.installed} />}
+      {/* Here, not in the form: the form is remounted whenever the settings are read again (as the screen does). */}
+      {settings.data && <ProxyForm key={settings.dataUpdatedAt} serverId={serverId} initial={settings.data} installed={!!st?.installed} onImages={() => setImagesOpen(true)} />}
+      {imagesOpen && <ImageMappingDialog serverId={serverId} onClose={() => setImagesOpen(false)} />}
       {st?.installed && <ProxyOps serverId={serverId} containerImage={st.containerImage} image={st.image} />}
       {st && (
         <details className="proxy-config">
@@ -161,12 +168,13 @@ function CertificatesTable({ serverId }: { serverId: string }) {
   );
 }
 
-function ProxyForm({ serverId, initial, installed }: { serverId: string; initial: ShipSettings; installed: boolean }) {
+function ProxyForm({ serverId, initial, installed, onImages }: { serverId: string; initial: ShipSettings; installed: boolean; onImages(): void }) {
   const orpc = queryUtils();
   const qc = useQueryClient();
   const toast = useUi((s) => s.toast);
   const [driver, setDriver] = useState<ProxyDriverName>(initial.driver);
-  const [overrides, setOverrides] = useState(() => Object.entries(initial.imageOverrides.images).map(([a, b]) => `${a}=${b}`).join('\n'));
+  // OpenPanel's own images are mapped on the server's image mapping screen; this field keeps your builds' base images.
+  const [overrides, setOverrides] = useState(() => Object.entries(initial.imageOverrides.images).filter(([a]) => !SHIP_OWN.has(a)).map(([a, b]) => `${a}=${b}`).join('\n'));
   const [prefix, setPrefix] = useState(initial.imageOverrides.prefix ?? '');
   const [acmeUrl, setAcmeUrl] = useState(initial.acme.directoryUrl ?? '');
   const [caRoot, setCaRoot] = useState(initial.acme.caRoot ?? '');
@@ -185,7 +193,10 @@ function ProxyForm({ serverId, initial, installed }: { serverId: string; initial
           acme: { ...initial.acme, email: email.trim() || null, directoryUrl: acmeUrl.trim() || null, caRoot: driver === 'caddy' ? caRoot.trim() || null : null, challenge },
           imageOverrides: {
             prefix: prefix.trim() || null,
-            images: Object.fromEntries(overrides.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')).trim(), l.slice(l.indexOf('=') + 1).trim()])),
+            images: {
+              ...Object.fromEntries(Object.entries(initial.imageOverrides.images).filter(([a]) => SHIP_OWN.has(a))),
+              ...Object.fromEntries(overrides.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')).trim(), l.slice(l.indexOf('=') + 1).trim()])),
+            },
           },
         },
       });
@@ -272,9 +283,14 @@ function ProxyForm({ serverId, initial, installed }: { serverId: string; initial
         </label>
       )}
       <label className="field">
-        Image overrides (image=replacement per line; for the proxy, the builder docker:27-cli and your base images)
+        Base images of your builds (image=replacement per line; the proxy, builder and receiver are under Images…)
         <textarea value={overrides} onChange={(e) => setOverrides(e.target.value)} rows={3} aria-label="Image overrides" data-testid="proxy-overrides" />
       </label>
+      <div className="row">
+        <button type="button" onClick={onImages} data-testid="proxy-images">
+          Images…
+        </button>
+      </div>
       <div className="row">
         <button onClick={() => save.mutate()} disabled={save.isPending} data-testid="proxy-save">
           Save
