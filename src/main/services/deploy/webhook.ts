@@ -1,14 +1,14 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
 import { z } from 'zod';
-import { WebhookDelivery, type Webhook, type WebhookWithSecret } from '../../../shared/contract/apps.ts';
+import type { Webhook, WebhookDelivery, WebhookWithSecret } from '../../../shared/contract/apps.ts';
 import type { ShipSettings } from '../../../shared/contract/proxy.ts';
 import { AppError, errorMessage } from '../core/errors.ts';
 import { execChecked } from '../docker/exec.ts';
-import { LABELS, MANAGED } from '../docker/labels.ts';
+import { LABELS } from '../docker/labels.ts';
 import type { DockerService } from '../docker/service.ts';
 import { UPSTREAM_PLACEHOLDER, CADDY_RELOAD } from '../proxy/caddy.ts';
-import { BUILDER_DATA, PROXY_CONTAINER, PROXY_NETWORK, caddyDriver, proxyDriver } from '../proxy/driver.ts';
+import { BUILDER_DATA, PROXY_CONTAINER, caddyDriver } from '../proxy/driver.ts';
 import { DEFAULT_IMAGES, resolveImage } from '../proxy/images.ts';
 import { readContainerLogs } from '../docker/container-logs.ts';
 import { ensureImage, ensureNetwork } from '../proxy/service.ts';
@@ -19,17 +19,8 @@ import type { AppsService } from './apps.ts';
 import { builderSpec, deployContainer, deployImage, jobDirOf, jobVars } from './job.ts';
 import { guarded, liveApi, type DeployService } from './service.ts';
 import type { AppRow, DeployStore } from './store.ts';
-import RECEIVER_SOURCE from './webhook-receiver.mjs?raw';
+import { DEPLOY_ID_PLACEHOLDER, RECEIVER_CONTAINER, RECEIVER_PORT, ROUTE_NAME, SUBSTITUTED, parseDeliveries, receiverContainer, sha256, tarball, webhookUrl, type ReceiverSpec } from './webhook-spec.ts';
 
-/** The receiver's container: one per server, only while at least one app has push-to-deploy on. */
-export const RECEIVER_CONTAINER = 'openpanel-webhook';
-export const RECEIVER_PORT = 9000;
-/** Route name for the proxy (app names cannot contain `_`, so it never collides with an app's router or site file). */
-const ROUTE_NAME = '_webhook';
-/** Stands for the deploy id in the builder spec; the receiver puts a fresh id in its place for every deploy. */
-export const DEPLOY_ID_PLACEHOLDER = '__OP_DEPLOY_ID__';
-/** The only job variables that carry the deploy id (checked when the spec is made). */
-const SUBSTITUTED = ['OP_JOB_ID', 'OP_JOB_DIR', 'OP_IMAGE', 'OP_CONTAINER', 'OP_LABELS'];
 const DELIVERIES_READ = 2000;
 const SECRET_KIND = 'webhook-secret';
 
@@ -49,95 +40,6 @@ function parseState(stored: unknown): WebhookState | null {
   if (!stored) return null;
   const r = WebhookState.safeParse(stored);
   return r.success ? r.data : null;
-}
-
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-
-/** The builder spec the receiver starts for one app (file <data>/webhooks/apps/<appId>.json on the server, 0600). */
-export interface ReceiverSpec {
-  version: 1;
-  appId: string;
-  appName: string;
-  branch: string;
-  secret: string;
-  placeholder: string;
-  substitute: string[];
-  name: string;
-  builder: Docker.ContainerCreateOptions;
-}
-
-/** The receiver container's create options; its label `openpanel.webhook.hash` tells when it must be recreated. */
-export function receiverContainer(settings: ShipSettings, image: string, dockerSocket: string, hosts: { host: string; tls: boolean }[]): Docker.ContainerCreateOptions & { name: string } {
-  const routing = proxyDriver(settings.driver).appLabels({ name: ROUTE_NAME, domains: hosts, port: RECEIVER_PORT }, settings);
-  const spec = {
-    name: RECEIVER_CONTAINER,
-    Image: image,
-    Entrypoint: ['node', '--input-type=module', '-e', RECEIVER_SOURCE],
-    Cmd: [],
-    // Only the proxy may name the client in X-Forwarded-For (per-client limits); its address is looked up by name.
-    Env: [`OP_DATA=${BUILDER_DATA}`, `OP_PORT=${RECEIVER_PORT}`, `OP_TRUSTED_PROXIES=${PROXY_CONTAINER}`],
-    Labels: { ...MANAGED, [LABELS.webhook]: 'receiver', ...routing } as Record<string, string>,
-    HostConfig: {
-      NetworkMode: PROXY_NETWORK,
-      RestartPolicy: { Name: 'unless-stopped' },
-      Memory: 256 * 1024 * 1024,
-      Binds: [`${dockerSocket}:/var/run/docker.sock`, `${settings.dataDir}:${BUILDER_DATA}`],
-    },
-  };
-  spec.Labels[LABELS.webhookHash] = sha256(JSON.stringify(spec)).slice(0, 16);
-  return spec;
-}
-
-/** A ustar archive of a few small files and folders (for Docker's putArchive, which extracts it as root). */
-export function tarball(entries: { name: string; mode: number; data?: Buffer }[]): Buffer {
-  const blocks: Buffer[] = [];
-  const octal = (n: number, len: number) => `${n.toString(8).padStart(len - 1, '0')}\0`;
-  for (const e of entries) {
-    if (Buffer.byteLength(e.name) > 99) throw new Error(`tar entry name too long: ${e.name}`);
-    const h = Buffer.alloc(512);
-    const dir = e.data === undefined;
-    h.write(dir && !e.name.endsWith('/') ? `${e.name}/` : e.name, 0, 100, 'utf8');
-    h.write(octal(e.mode, 8), 100, 'ascii');
-    h.write(octal(0, 8), 108, 'ascii');
-    h.write(octal(0, 8), 116, 'ascii');
-    h.write(octal(dir ? 0 : e.data!.length, 12), 124, 'ascii');
-    h.write(octal(Math.floor(Date.now() / 1000), 12), 136, 'ascii');
-    h.write('        ', 148, 'ascii');
-    h.write(dir ? '5' : '0', 156, 'ascii');
-    h.write('ustar\0', 257, 'ascii');
-    h.write('00', 263, 'ascii');
-    h.write('root', 265, 'ascii');
-    h.write('root', 297, 'ascii');
-    let sum = 0;
-    for (const b of h) sum += b;
-    h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
-    blocks.push(h);
-    if (!dir) {
-      blocks.push(e.data!);
-      const pad = (512 - (e.data!.length % 512)) % 512;
-      if (pad) blocks.push(Buffer.alloc(pad));
-    }
-  }
-  blocks.push(Buffer.alloc(1024));
-  return Buffer.concat(blocks);
-}
-
-/** The deliveries log as the receiver writes it; lines that do not parse are skipped (the file is on the server). */
-export function parseDeliveries(text: string): (WebhookDelivery & { image?: string; container?: string })[] {
-  const out: (WebhookDelivery & { image?: string; container?: string })[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const raw = JSON.parse(line) as Record<string, unknown>;
-      const r = WebhookDelivery.safeParse({ provider: '', event: '', delivery: '', reason: '', ref: '', commit: '', remote: '', deployId: null, ...raw });
-      if (!r.success) continue;
-      const extra = (k: string) => (typeof raw[k] === 'string' && /^[a-z0-9][a-z0-9._/:-]{0,200}$/.test(raw[k] as string) ? (raw[k] as string) : undefined);
-      out.push({ ...r.data, image: extra('image'), container: extra('container') });
-    } catch {
-      // a torn or foreign line
-    }
-  }
-  return out;
 }
 
 export interface WebhookDeps {
@@ -484,9 +386,4 @@ function isCompose(app: object): boolean {
 
 function newSecret(): string {
   return randomBytes(32).toString('hex');
-}
-
-export function webhookUrl(st: { host: string; tls: boolean }, settings: ShipSettings, appId: string): string {
-  const port = st.tls ? (settings.httpsPort === 443 ? '' : `:${settings.httpsPort}`) : settings.httpPort === 80 ? '' : `:${settings.httpPort}`;
-  return `${st.tls ? 'https' : 'http'}://${st.host}${port}/hooks/${appId}`;
 }
