@@ -171,4 +171,16 @@ describe('daily use: empty states, ssh-config import, error codes, charts (Chrom
     expect(errors).toEqual([]);
     await page.close();
   }, 120_000);
+
+  it('a server without containers says so on the Containers page, and what starts some', async () => {
+    // After the charts test: the server is added, and the test server runs no container.
+    expect((await s.exec(['docker', 'ps', '-aq'], { check: true })).stdout.trim()).toBe('');
+    const { page, errors } = await openApp(browser, web.url);
+    await page.click('[data-nav="containers"]');
+    const empty = page.locator('main[data-page="containers"] [data-testid="containers-empty"]');
+    await empty.waitFor({ timeout: 30_000 });
+    expect(await empty.innerText()).toMatch(/No containers on these servers yet\.[\s\S]*Deploy an app or create a database[\s\S]*Go to Apps/);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
 });

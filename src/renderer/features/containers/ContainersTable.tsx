@@ -4,6 +4,7 @@ import type { Container } from '../../../shared/contract/containers.ts';
 import { bytes, percent } from '../../lib/format.ts';
 import { queryUtils } from '../../lib/rpc.ts';
 import { useNow } from '../../lib/now.ts';
+import { EmptyState } from '../../components/EmptyState.tsx';
 import { InspectDrawer } from './InspectDrawer.tsx';
 import { useLiveContainers, type LiveContainer } from './useContainers.ts';
 import { liveStatus } from './uptime.ts';
@@ -163,6 +164,15 @@ export function ContainersTable() {
           })}
         </tbody>
       </table>
+      {!loading && containers.length === 0 && (
+        <EmptyState
+          title="No containers on these servers yet."
+          hint="Deploy an app or create a database and its containers show here within seconds; so does anything started on the server with docker."
+          action={<a className="button-link" href="#/apps">Go to Apps</a>}
+          testId="containers-empty"
+        />
+      )}
+      {!loading && containers.length > 0 && rows.length === 0 && <EmptyState title="No container matches the filter." hint="Clear the search or choose another state." testId="containers-filtered-empty" />}
       {open && <InspectDrawer key={`${open.serverId}/${open.id}`} container={open} onClose={() => setOpen(null)} />}
     </>
   );
