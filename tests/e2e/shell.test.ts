@@ -39,7 +39,8 @@ describe('app shell in Chromium (web mode)', () => {
 
     // Command palette: Ctrl+K, filter, Enter runs the command.
     await page.keyboard.press('Control+k');
-    await page.waitForSelector('[role="dialog"][aria-label="Command palette"]');
+    // Its accessible name (Radix names the dialog by its title through aria-labelledby).
+    await page.getByRole('dialog', { name: 'Command palette' }).waitFor();
     await page.keyboard.type('activity');
     expect(await page.locator('[role="option"]').count()).toBe(1);
     await page.keyboard.press('Enter');
