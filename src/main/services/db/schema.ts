@@ -257,3 +257,37 @@ export const backupVerifications = sqliteTable('backup_verifications', {
   result: text('result').notNull(),
   at: integer('at').notNull(),
 }, (t) => [primaryKey({ columns: [t.jobId, t.objectKey] })]);
+
+/** Cluster: a Docker Swarm made of known servers. Join tokens are never stored; they are read from a manager. */
+export const clusters = sqliteTable('clusters', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  /** The DefaultAddrPool given to `swarm init`. */
+  addrPool: text('addr_pool').notNull(),
+  /** Swarm's own cluster id, read after init: a member whose engine reports another swarm is not ours. */
+  swarmId: text('swarm_id'),
+  createdAt: integer('created_at').notNull(),
+});
+
+/** A cluster member: the intended role, the advertise address, and an operation that has not finished (if any). */
+export const clusterMembers = sqliteTable(
+  'cluster_members',
+  {
+    clusterId: text('cluster_id')
+      .notNull()
+      .references(() => clusters.id, { onDelete: 'cascade' }),
+    serverId: text('server_id')
+      .notNull()
+      .unique()
+      .references(() => servers.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: ['manager', 'worker'] }).notNull(),
+    advertiseAddr: text('advertise_addr').notNull(),
+    /** The swarm node id once joined. */
+    nodeId: text('node_id'),
+    /** A join or removal that started and did not finish; checked with the cluster module's zod schema when read. */
+    pending: text('pending', { mode: 'json' }).$type<unknown>(),
+    position: integer('position').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.clusterId, t.serverId] })],
+);
