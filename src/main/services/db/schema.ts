@@ -291,3 +291,25 @@ export const clusterMembers = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.clusterId, t.serverId] })],
 );
+
+/** Watch: alert channels (Alertmanager receivers). The secret fields are one keychain entry behind secretRef. */
+export const alertChannels = sqliteTable('alert_channels', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  kind: text('kind', { enum: ['email', 'slack', 'discord', 'telegram', 'webhook'] }).notNull(),
+  /** Severities received; null = all. */
+  severities: text('severities', { mode: 'json' }).$type<string[] | null>(),
+  /** The kind's non-secret settings, checked with the contract's ChannelSettings where read. */
+  settings: text('settings', { mode: 'json' }).$type<unknown>().notNull(),
+  secretRef: text('secret_ref'),
+  createdAt: integer('created_at').notNull(),
+});
+
+/** Watch: which channels receive a server's alerts (null = all), and when the app last showed its alerts. */
+export const alertServers = sqliteTable('alert_servers', {
+  serverId: text('server_id')
+    .primaryKey()
+    .references(() => servers.id, { onDelete: 'cascade' }),
+  channelIds: text('channel_ids', { mode: 'json' }).$type<string[] | null>(),
+  seenAt: integer('seen_at'),
+});
