@@ -313,3 +313,16 @@ export const alertServers = sqliteTable('alert_servers', {
   channelIds: text('channel_ids', { mode: 'json' }).$type<string[] | null>(),
   seenAt: integer('seen_at'),
 });
+
+/** Watch: per-server stack settings (thresholds, intervals, retention), whether it was turned on here, and its peers. */
+export const watchServers = sqliteTable('watch_servers', {
+  serverId: text('server_id')
+    .primaryKey()
+    .references(() => servers.id, { onDelete: 'cascade' }),
+  enabled: integer('enabled', { mode: 'boolean' }).notNull().default(false),
+  /** Checked with the contract's WatchSettings where read. */
+  settings: text('settings', { mode: 'json' }).$type<unknown>().notNull(),
+  /** Server ids whose node-exporter this server's Prometheus scrapes. */
+  peers: text('peers', { mode: 'json' }).$type<string[]>().notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
