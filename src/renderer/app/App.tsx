@@ -1,19 +1,8 @@
-import { useEffect, useState } from 'react';
-import { ActivityPage } from '../features/activity/ActivityPage.tsx';
-import { BackupsPage } from '../features/backups/BackupsPage.tsx';
-import { DatabasesPage } from '../features/databases/DatabasesPage.tsx';
-import { ForwardsPage } from '../features/forwards/ForwardsPage.tsx';
-import { ContainersPage } from '../features/containers/ContainersPage.tsx';
-import { LogsPage } from '../features/logs/LogsPage.tsx';
-import { TerminalsPage } from '../features/terminals/TerminalsPage.tsx';
-import { AppsPage } from '../features/apps/AppsPage.tsx';
-import { AssistantPage } from '../features/assistant/AssistantPage.tsx';
+import { lazy, Suspense, useEffect, useState, type ComponentType } from 'react';
 import { HostKeyPrompts } from '../features/servers/HostKeyPrompts.tsx';
-import { ServersPage } from '../features/servers/ServersPage.tsx';
 import { useStatus, useStatusFeed } from '../features/servers/status.tsx';
 import { useAlertNotifications, useFleetFeed } from '../features/servers/fleet.ts';
 import { useBackupNotices } from '../features/backups/notices.ts';
-import { SettingsPage } from '../features/settings/SettingsPage.tsx';
 import type { Connection } from '../lib/rpc.ts';
 import { CommandPalette } from './CommandPalette.tsx';
 import { ConfirmHost } from './confirm.tsx';
@@ -21,31 +10,30 @@ import { ROUTES, routeFromHash, useUi, type RouteId } from './store.ts';
 import { useTheme } from './theme.ts';
 import { Toasts } from './Toasts.tsx';
 
+/** Each page is its own chunk, fetched the first time it is shown. */
+const loaders = {
+  servers: () => import('../features/servers/ServersPage.tsx').then((m) => ({ default: m.ServersPage })),
+  containers: () => import('../features/containers/ContainersPage.tsx').then((m) => ({ default: m.ContainersPage })),
+  logs: () => import('../features/logs/LogsPage.tsx').then((m) => ({ default: m.LogsPage })),
+  terminals: () => import('../features/terminals/TerminalsPage.tsx').then((m) => ({ default: m.TerminalsPage })),
+  apps: () => import('../features/apps/AppsPage.tsx').then((m) => ({ default: m.AppsPage })),
+  databases: () => import('../features/databases/DatabasesPage.tsx').then((m) => ({ default: m.DatabasesPage })),
+  forwards: () => import('../features/forwards/ForwardsPage.tsx').then((m) => ({ default: m.ForwardsPage })),
+  backups: () => import('../features/backups/BackupsPage.tsx').then((m) => ({ default: m.BackupsPage })),
+  assistant: () => import('../features/assistant/AssistantPage.tsx').then((m) => ({ default: m.AssistantPage })),
+  activity: () => import('../features/activity/ActivityPage.tsx').then((m) => ({ default: m.ActivityPage })),
+  settings: () => import('../features/settings/SettingsPage.tsx').then((m) => ({ default: m.SettingsPage })),
+} satisfies Record<RouteId, () => Promise<{ default: ComponentType }>>;
+
+const pages = Object.fromEntries(Object.entries(loaders).map(([id, load]) => [id, lazy(load)])) as unknown as Record<RouteId, ComponentType>;
+
 function Page({ route }: { route: RouteId }) {
-  switch (route) {
-    case 'servers':
-      return <ServersPage />;
-    case 'containers':
-      return <ContainersPage />;
-    case 'logs':
-      return <LogsPage />;
-    case 'terminals':
-      return <TerminalsPage />;
-    case 'activity':
-      return <ActivityPage />;
-    case 'settings':
-      return <SettingsPage />;
-    case 'apps':
-      return <AppsPage />;
-    case 'databases':
-      return <DatabasesPage />;
-    case 'forwards':
-      return <ForwardsPage />;
-    case 'backups':
-      return <BackupsPage />;
-    case 'assistant':
-      return <AssistantPage />;
-  }
+  const Component = pages[route];
+  return (
+    <Suspense fallback={<div className="page-loading" aria-busy="true" />}>
+      <Component />
+    </Suspense>
+  );
 }
 
 export function App({ connection }: { connection: Connection }) {
