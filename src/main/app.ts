@@ -22,6 +22,11 @@ import { AssistantService } from './services/assistant/service.ts';
 import { ShipService } from './services/deploy/index.ts';
 import { DatabasesService } from './services/databases/service.ts';
 import { BackupsService } from './services/backups/service.ts';
+import { WatchService } from './services/watch/service.ts';
+import { WatchStore } from './services/watch/store.ts';
+import { ClusterService } from './services/cluster/service.ts';
+import { AlertingStore } from './services/alerting/store.ts';
+import { AlertingService } from './services/alerting/service.ts';
 
 export interface AppOptions {
   dataDir: string;
@@ -60,6 +65,12 @@ export interface AppServices {
   databases: DatabasesService;
   /** Encrypted backups to S3, scheduled on the servers (Data). */
   backups: BackupsService;
+  /** The Watch stack (Prometheus, Alertmanager, exporters) on the servers. */
+  watch: WatchService;
+  /** Docker Swarm clusters of known servers (Cluster). */
+  cluster: ClusterService;
+  /** Watch's alerting: channels, silences, alerts now and what fired while the app was closed. */
+  alerting: AlertingService;
   /** Stops everything started, in reverse order of creation (see Disposables). */
   close(): Promise<void>;
 }
@@ -98,6 +109,25 @@ async function build(options: AppOptions, disposables: Disposables): Promise<App
   const ship = add('ship', new ShipService({ db, secrets, docker, pool, serverExists: (id) => directory.exists(id), dockerSocket: (id) => directory.dockerSocket(id) }), (service) => service.close());
   const monitorOpts = typeof options.monitor === 'object' ? options.monitor : {};
   const monitor = add('monitor', new FleetMonitor({ servers, pool, docker, containers, store: metrics, settings: () => settings.get(), ...monitorOpts }), (service) => service.stop());
+  const watch = new WatchService({
+    store: new WatchStore(db),
+    docker,
+    conn: (id) => pool.acquire(id),
+    server: (id) => servers.get(id),
+    serverExists: (id) => directory.exists(id),
+    shipSettings: (id) => ship.settings.get(id),
+    domains: (id) => ship.servedDomains(id),
+    dockerSocket: (id) => directory.dockerSocket(id),
+  });
+  const alertingStore = new AlertingStore({ db, secrets });
+  const alerting = new AlertingService({
+    store: alertingStore,
+    connection: (id) => pool.acquire(id),
+    docker: (id) => docker.api(id),
+    serverName,
+    watch: { enabledServers: () => [], applyAlertmanagerConfig: () => Promise.reject(new Error('Watch is not available in this build')) },
+  });
+  const cluster = new ClusterService({ db, docker: (id) => docker.api(id), exec: async (id, argv) => (await pool.acquire(id)).exec(argv, { timeoutMs: 20_000 }), server: (id) => servers.get(id) });
   const audit = new AuditService(db);
   const assistant = new AssistantService({
     db,
@@ -132,6 +162,9 @@ async function build(options: AppOptions, disposables: Disposables): Promise<App
     ship,
     databases,
     backups,
+    watch,
+    cluster,
+    alerting,
     close: () => disposables.dispose(),
   };
   if (options.monitor !== false) monitor.start();

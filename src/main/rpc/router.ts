@@ -16,6 +16,9 @@ import { appsRoutes } from './routes/apps.ts';
 import { proxyRoutes } from './routes/proxy.ts';
 import { databasesRoutes } from './routes/databases.ts';
 import { backupsRoutes } from './routes/backups.ts';
+import { watchRoutes } from './routes/watch.ts';
+import { clusterRoutes } from './routes/cluster.ts';
+import { alertingRoutes } from './routes/alerting.ts';
 
 /**
  * The contract, implemented by delegating to services; one file per domain under routes/. No logic lives here.
@@ -40,5 +43,8 @@ export function createRouter(services: AppServices) {
     proxy: proxyRoutes(os, services),
     databases: databasesRoutes(os, services),
     backups: backupsRoutes(os, services),
+    watch: watchRoutes(os, services),
+    cluster: clusterRoutes(os, services),
+    alerting: alertingRoutes(os, services),
   });
 }

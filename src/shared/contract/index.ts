@@ -17,8 +17,11 @@ import { apps } from './apps.ts';
 import { proxy } from './proxy.ts';
 import { databases } from './databases.ts';
 import { backups } from './backups.ts';
+import { watch } from './watch.ts';
+import { cluster } from './cluster.ts';
+import { alerting } from './alerting.ts';
 
-export const contract = { system, activity, settings, secrets, servers, profiles, forwards, containers, fleet, terminals, logs, assistant, apps, proxy, databases, backups };
+export const contract = { system, activity, settings, secrets, servers, profiles, forwards, containers, fleet, terminals, logs, assistant, apps, proxy, databases, backups, cluster, alerting, watch };
 export type Contract = typeof contract;
 
 export * from './base.ts';
@@ -37,4 +40,7 @@ export * from './apps.ts';
 export * from './proxy.ts';
 export * from './databases.ts';
 export * from './backups.ts';
+export * from './watch.ts';
+export * from './cluster.ts';
+export * from './alerting.ts';
 export * from './jobs.ts';
