@@ -8,6 +8,11 @@ export const SERVICE_IMAGES = {
   builder: 'docker:27-cli',
   /** The push-to-deploy receiver (only while an app has it on): needs `node` >= 18, nothing else. */
   webhook: 'node:22-alpine',
+  /** Watch: the monitoring stack on a server (all four run as uid 65534 with their own binary as entrypoint). */
+  prometheus: 'prom/prometheus:v2.53.3',
+  alertmanager: 'prom/alertmanager:v0.27.0',
+  nodeExporter: 'prom/node-exporter:v1.8.2',
+  blackbox: 'prom/blackbox-exporter:v0.25.0',
 } as const;
 
 /**
@@ -36,6 +41,10 @@ export function imageUses(extra: readonly string[] = []): ImageUse[] {
     { ref: SERVICE_IMAGES.traefik, label: 'Reverse proxy (Traefik)', store: 'ship' },
     { ref: SERVICE_IMAGES.builder, label: 'App builder', store: 'ship' },
     { ref: SERVICE_IMAGES.webhook, label: 'Push-to-deploy receiver', store: 'ship' },
+    { ref: SERVICE_IMAGES.prometheus, label: 'Watch (Prometheus)', store: 'ship' },
+    { ref: SERVICE_IMAGES.alertmanager, label: 'Watch (Alertmanager)', store: 'ship' },
+    { ref: SERVICE_IMAGES.nodeExporter, label: 'Watch (node-exporter)', store: 'ship' },
+    { ref: SERVICE_IMAGES.blackbox, label: 'Watch (blackbox-exporter)', store: 'ship' },
     ...ENGINE_LIST.map((e): ImageUse => ({ ref: `${e.repo}:${e.defaultVersion}`, label: `Database (${e.label})`, store: 'data' })),
     { ref: BACKUP_TOOLS_IMAGE, label: 'Backup tools and scheduler', store: 'data' },
   ];

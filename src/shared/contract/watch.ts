@@ -12,11 +12,11 @@ const bounded = (min: number, max: number, what: string, int = true) => {
 export const WatchThresholds = z
   .object({
     /** DiskFull: a filesystem fuller than this, in %. */
-    diskPercent: bounded(50, 99, 'percent').default(90),
+    diskPercent: bounded(1, 99, 'percent').default(90),
     /** DiskFillingUp: predicted full within this many hours (predict_linear over the last 6 h). */
     diskFillHours: bounded(1, 168, 'hours').default(24),
     /** MemoryHigh: memory used above this, in %. */
-    memoryPercent: bounded(50, 100, 'percent').default(90),
+    memoryPercent: bounded(1, 100, 'percent').default(90),
     /** LoadHigh: 5-minute load per CPU above this. */
     loadPerCpu: bounded(0.5, 50, 'load per CPU', false).default(2),
     /** ContainerRestartLoop: at least this many restarts … */

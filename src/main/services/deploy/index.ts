@@ -54,7 +54,7 @@ export class ShipService {
   }
 
   /** Hosts the proxy of a server routes: every app's domains and push-to-deploy hosts (for the certificate status). */
-  private servedDomains(serverId: string): ServedDomain[] {
+  servedDomains(serverId: string): ServedDomain[] {
     const out: ServedDomain[] = [];
     for (const row of this.store.apps(serverId)) {
       const deployed = this.store.deploys(row.id, 200).some((dep) => dep.status === 'succeeded');

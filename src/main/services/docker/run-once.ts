@@ -13,6 +13,8 @@ export interface RunOnceOptions {
   tailLines?: number;
   /** The text a non-zero exit fails with, instead of the output's tail. */
   detail?: (result: RunOnceResult) => string;
+  /** A tar put at / before the start (files the command reads: never in its environment). */
+  upload?: Buffer;
 }
 
 export interface RunOnceResult {
@@ -35,6 +37,7 @@ export async function runOnce(api: Docker, spec: Docker.ContainerCreateOptions, 
   if (opts.signal?.aborted) throw cancelled(opts.what);
   const c = await api.createContainer(spec);
   try {
+    if (opts.upload) await c.putArchive(opts.upload, { path: '/' });
     await c.start();
     if (opts.signal?.aborted) throw cancelled(opts.what);
     const exited = abortable<{ StatusCode: number }>(opts.signal, (resolve, reject) => void c.wait().then(resolve, reject));
