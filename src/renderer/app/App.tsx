@@ -3,6 +3,7 @@ import { HostKeyPrompts } from '../features/servers/HostKeyPrompts.tsx';
 import { useStatus, useStatusFeed } from '../features/servers/status.tsx';
 import { useAlertNotifications, useFleetFeed } from '../features/servers/fleet.ts';
 import { useBackupNotices } from '../features/backups/notices.ts';
+import { WatchAlerts } from '../features/watch/WatchAlerts.tsx';
 import type { Connection } from '../lib/rpc.ts';
 import { CommandPalette } from './CommandPalette.tsx';
 import { ConfirmHost } from './confirm.tsx';
@@ -20,6 +21,7 @@ const loaders = {
   databases: () => import('../features/databases/DatabasesPage.tsx').then((m) => ({ default: m.DatabasesPage })),
   forwards: () => import('../features/forwards/ForwardsPage.tsx').then((m) => ({ default: m.ForwardsPage })),
   backups: () => import('../features/backups/BackupsPage.tsx').then((m) => ({ default: m.BackupsPage })),
+  watch: () => import('../features/watch/WatchPage.tsx').then((m) => ({ default: m.WatchPage })),
   assistant: () => import('../features/assistant/AssistantPage.tsx').then((m) => ({ default: m.AssistantPage })),
   activity: () => import('../features/activity/ActivityPage.tsx').then((m) => ({ default: m.ActivityPage })),
   settings: () => import('../features/settings/SettingsPage.tsx').then((m) => ({ default: m.SettingsPage })),
@@ -117,6 +119,7 @@ export function App({ connection }: { connection: Connection }) {
       <CommandPalette onToggleTheme={theme.toggle} />
       <HostKeyPrompts />
       <ConfirmHost />
+      <WatchAlerts notify={theme.notifications} />
       <Toasts />
     </div>
   );

@@ -10,6 +10,7 @@ export const ROUTES = [
   { id: 'databases', label: 'Databases', icon: '⛁' },
   { id: 'forwards', label: 'Forwards', icon: '⇄' },
   { id: 'backups', label: 'Backups', icon: '⟲' },
+  { id: 'watch', label: 'Watch', icon: '◉' },
   { id: 'assistant', label: 'Assistant', icon: '✦' },
   { id: 'activity', label: 'Activity', icon: '≡' },
   { id: 'settings', label: 'Settings', icon: '⚙' },

@@ -74,13 +74,18 @@ function Chart({ title, data, series, yFormat, unit }: { title: string; data: uP
 
 const COLORS = ['#5b82f0', '#3ecf7a', '#e3a53a', '#f06363', '#a06cf0', '#36b3c9'];
 
-/** Host and container metrics from SQLite history, refreshed as new samples land. */
+/**
+ * Host and container metrics, refreshed as new samples land. The host history comes from Prometheus on the server
+ * when Watch is on there (so it covers the time OpenPanel was closed), else from the app's own samples in SQLite.
+ */
 export function MetricsCharts({ serverId }: { serverId: string }) {
   const orpc = queryUtils();
   const [range, setRange] = useState<Range>('1h');
   const lastSample = useFleet((s) => s.byId[serverId]?.host?.at);
   const host = useQuery(orpc.fleet.hostHistory.queryOptions({ input: { serverId, range } }));
   const cont = useQuery(orpc.fleet.containerHistory.queryOptions({ input: { serverId, range } }));
+  const watch = useQuery({ ...orpc.watch.status.queryOptions({ input: { serverId } }), retry: false, staleTime: 15_000 });
+  const fromWatch = watch.data?.state === 'on';
   const { refetch: refetchHost } = host;
   const { refetch: refetchCont } = cont;
   useEffect(() => {
@@ -112,8 +117,11 @@ export function MetricsCharts({ serverId }: { serverId: string }) {
           ))}
         </div>
       </div>
+      <p className="muted small" data-testid="metrics-source" data-source={fromWatch ? 'watch' : 'app'}>
+        {fromWatch ? 'Host history from Prometheus on the server (Watch): it covers the time OpenPanel was closed.' : 'Sampled by OpenPanel while it runs; turn on Watch to keep history while it is closed.'}
+      </p>
       {h.length === 0 ? (
-        <p className="muted">No samples yet: OpenPanel samples every few seconds while it runs.</p>
+        <p className="muted">{fromWatch ? 'No history yet: Prometheus has just started.' : 'No samples yet: OpenPanel samples every few seconds while it runs.'}</p>
       ) : (
         <>
           <Chart title="CPU" data={[xs, h.map((p) => p.cpuPercent)]} series={[{ label: 'CPU %', stroke: COLORS[0] }]} yFormat={(v) => percent(v)} unit="CPU %" />

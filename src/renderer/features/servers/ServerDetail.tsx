@@ -14,6 +14,7 @@ import { Uptime } from './FleetCard.tsx';
 import { confirmDialog } from '../../app/confirm.tsx';
 import { openTerminal } from '../terminals/open.ts';
 import { ImageMappingDialog } from '../images/ImageMappingDialog.tsx';
+import { WatchSummary } from '../watch/WatchSummary.tsx';
 
 
 export function ServerDetail({ server }: { server: Server }) {
@@ -130,6 +131,7 @@ export function ServerDetail({ server }: { server: Server }) {
         )}
       </div>
       <MetricsCharts serverId={server.id} />
+      <WatchSummary serverId={server.id} />
       {f && !f.dockerVersion && <BootstrapPanel serverId={server.id} onDone={() => void facts.refetch()} />}
       <div className="card">
         <h2>Host key</h2>

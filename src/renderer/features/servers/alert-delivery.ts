@@ -16,8 +16,17 @@ export type AlertDelivery = { via: 'os'; title: string; body: string } | { via: 
  * nothing else. Alerts come once per episode from the main process (`fleet/alerts.ts`), so each is delivered
  * as it arrives.
  */
-export function alertDelivery(a: Alert, env: { desktop: boolean; permission: 'default' | 'granted' | 'denied' | null }): AlertDelivery {
-  const title = ALERT_TITLES[a.kind];
-  if (env.desktop && env.permission === 'granted') return { via: 'os', title: `OpenPanel: ${title}`, body: a.message };
-  return { via: 'toast', title, detail: a.message };
+export function alertDelivery(a: Alert, env: DeliveryEnv): AlertDelivery {
+  return deliveryOf(ALERT_TITLES[a.kind], a.message, env);
+}
+
+export interface DeliveryEnv {
+  desktop: boolean;
+  permission: 'default' | 'granted' | 'denied' | null;
+}
+
+/** The same decision for any alert with a title and a message naming its server (Watch's alerts too). */
+export function deliveryOf(title: string, message: string, env: DeliveryEnv): AlertDelivery {
+  if (env.desktop && env.permission === 'granted') return { via: 'os', title: `OpenPanel: ${title}`, body: message };
+  return { via: 'toast', title, detail: message };
 }
