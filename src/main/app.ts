@@ -15,6 +15,7 @@ import { ProfilesService } from './services/profiles/service.ts';
 import { ForwardsService } from './services/ssh/forwards.ts';
 import { ContainersService } from './services/docker/containers.ts';
 import { FleetMonitor } from './services/fleet/monitor.ts';
+import { HostHistory } from './services/fleet/history.ts';
 import { MetricsStore } from './services/fleet/store.ts';
 import { TerminalsService } from './services/terminals/service.ts';
 import { shipAppAccess } from './services/assistant/app-access.ts';
@@ -27,6 +28,7 @@ import { WatchStore } from './services/watch/store.ts';
 import { ClusterService } from './services/cluster/service.ts';
 import { AlertingStore } from './services/alerting/store.ts';
 import { AlertingService } from './services/alerting/service.ts';
+import { alertmanagerConfigSource } from './services/alerting/config-source.ts';
 
 export interface AppOptions {
   dataDir: string;
@@ -57,6 +59,8 @@ export interface AppServices {
   terminals: TerminalsService;
   containers: ContainersService;
   metrics: MetricsStore;
+  /** Host history for the charts: Prometheus on the server when Watch is on there, else `metrics`. */
+  hostHistory: HostHistory;
   monitor: FleetMonitor;
   assistant: AssistantService;
   /** Reverse proxy, apps and deploy jobs (Ship). */
@@ -109,8 +113,11 @@ async function build(options: AppOptions, disposables: Disposables): Promise<App
   const ship = add('ship', new ShipService({ db, secrets, docker, pool, serverExists: (id) => directory.exists(id), dockerSocket: (id) => directory.dockerSocket(id) }), (service) => service.close());
   const monitorOpts = typeof options.monitor === 'object' ? options.monitor : {};
   const monitor = add('monitor', new FleetMonitor({ servers, pool, docker, containers, store: metrics, settings: () => settings.get(), ...monitorOpts }), (service) => service.stop());
+  const alertingStore = new AlertingStore({ db, secrets });
+  const watchStore = new WatchStore(db);
   const watch = new WatchService({
-    store: new WatchStore(db),
+    store: watchStore,
+    alertmanagerConfig: alertmanagerConfigSource(alertingStore),
     docker,
     conn: (id) => pool.acquire(id),
     server: (id) => servers.get(id),
@@ -119,15 +126,15 @@ async function build(options: AppOptions, disposables: Disposables): Promise<App
     domains: (id) => ship.servedDomains(id),
     dockerSocket: (id) => directory.dockerSocket(id),
   });
-  const alertingStore = new AlertingStore({ db, secrets });
   const alerting = new AlertingService({
     store: alertingStore,
     connection: (id) => pool.acquire(id),
     docker: (id) => docker.api(id),
     serverName,
-    watch: { enabledServers: () => [], applyAlertmanagerConfig: () => Promise.reject(new Error('Watch is not available in this build')) },
+    watch: { enabledServers: () => watchStore.enabledServers(), applyAlertmanagerConfig: (id) => watch.applyAlertmanagerConfig(id) },
   });
   const cluster = new ClusterService({ db, docker: (id) => docker.api(id), exec: async (id, argv) => (await pool.acquire(id)).exec(argv, { timeoutMs: 20_000 }), server: (id) => servers.get(id) });
+  const hostHistory = new HostHistory({ store: metrics, connect: (id) => pool.acquire(id), watching: (id) => watchStore.get(id).enabled });
   const audit = new AuditService(db);
   const assistant = new AssistantService({
     db,
@@ -157,6 +164,7 @@ async function build(options: AppOptions, disposables: Disposables): Promise<App
     terminals,
     containers,
     metrics,
+    hostHistory,
     monitor,
     assistant,
     ship,
