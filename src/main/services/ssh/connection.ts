@@ -1,12 +1,16 @@
 import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import ssh2, { type AuthenticationType, type Client, type ClientChannel, type ConnectConfig, type PseudoTtyOptions, type SFTPWrapper } from 'ssh2';
+import ssh2, { type Client, type ClientChannel, type ConnectConfig, type PseudoTtyOptions, type SFTPWrapper } from 'ssh2';
 import { AppError } from '../core/errors.ts';
 import { backoffDelay } from './backoff.ts';
 import { isChannelOpenFailure, sshError } from './errors.ts';
 import { runExec, type ExecOptions, type ExecResult } from './exec.ts';
 import { hostKeyInfo, type HostKeyInfo } from './host-key.ts';
+import { connectConfig } from './connect-config.ts';
+import type { HandshakeGate } from './connect-gate.ts';
+import { signPublicKeyDirectly } from './direct-auth.ts';
+import { ServerNagle } from './server-nagle.ts';
 import { ChannelLimiter } from './limiter.ts';
 import { toCommand } from './quote.ts';
 
@@ -57,6 +61,10 @@ export interface SshConnectionOptions {
   /** Handshake and authentication time limit; paused while a host-key prompt waits for the user. */
   readyTimeoutMs?: number;
   reconnect?: { baseMs: number; maxMs: number; maxAttempts: number };
+  /** Limits concurrent handshakes (sshd's MaxStartups); the pool passes one shared by all its connections. */
+  connectGate?: HandshakeGate;
+  /** ssh2's protocol trace (guard tests read what was sent). */
+  debug?: (line: string) => void;
 }
 
 const NO_RETRY = new Set(['AUTH_FAILED', 'HOST_KEY_CHANGED', 'HOST_KEY_UNKNOWN', 'INPUT_INVALID', 'NOT_FOUND', 'VAULT_LOCKED', 'KEYCHAIN_UNAVAILABLE']);
@@ -86,6 +94,8 @@ export class SshConnection extends EventEmitter<{ state: [StateEvent]; ready: [C
   generation = 0;
   /** Whether Nagle is off on the TCP socket (true for direct connections; a jump channel has no socket of its own). */
   noDelay = false;
+  /** Nagle on the server's side of the current client. */
+  serverNagle = new ServerNagle(() => this.exec(['true'], { timeoutMs: 10_000 }));
 
   constructor(options: SshConnectionOptions) {
     super();
@@ -126,12 +136,15 @@ export class SshConnection extends EventEmitter<{ state: [StateEvent]; ready: [C
     this.setState({ state: attempt > 0 ? 'reconnecting' : 'connecting', attempt });
     try {
       const auth = await this.options.resolveAuth();
+      const leave = (await this.options.connectGate?.enter(this.lifetime.signal)) ?? (() => {});
       let client: Client;
       try {
         client = await this.handshake(auth);
       } catch (e) {
         if (!(e instanceof TrustedAfterClose) || this.closedByUser) throw e;
         client = await this.handshake(auth);
+      } finally {
+        leave();
       }
       this.adopt(client);
       return client;
@@ -176,26 +189,8 @@ export class SshConnection extends EventEmitter<{ state: [StateEvent]; ready: [C
     client.on('error', (e: Error) => fail(e));
     try {
       sock = this.options.openSocket ? await this.options.openSocket() : undefined;
-      const methods: AuthenticationType[] = [];
-      if (auth.agent) methods.push('agent');
-      if (auth.privateKey) methods.push('publickey');
-      if (auth.password) methods.push('password', 'keyboard-interactive');
-      const preferred = this.options.hostKeys.preferredAlgorithms(endpoint);
       const config: ConnectConfig = {
-        host: endpoint.host,
-        port: endpoint.port,
-        username: endpoint.username,
-        ...(sock ? { sock: sock as unknown as ConnectConfig['sock'] } : {}),
-        ...(auth.privateKey ? { privateKey: auth.privateKey } : {}),
-        ...(auth.passphrase ? { passphrase: auth.passphrase } : {}),
-        ...(auth.password ? { password: auth.password, tryKeyboard: true } : {}),
-        ...(auth.agent ? { agent: auth.agent } : {}),
-        // Skip the "none" method round trip: offer exactly what we have, in a fixed order.
-        authHandler: methods,
-        readyTimeout: 0,
-        keepaliveInterval: this.options.keepaliveIntervalMs ?? 5_000,
-        keepaliveCountMax: this.options.keepaliveCountMax ?? 3,
-        ...(preferred ? { algorithms: { serverHostKey: { prepend: preferred } as never } } : {}),
+        ...connectConfig(this.options, auth, sock),
         hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
           pauseTimer();
           const decision = this.options.hostKeys.verify(endpoint, hostKeyInfo(key), this.lifetime.signal).catch((e: unknown): HostKeyDecision => ({ ok: false, error: sshError(e, label) }));
@@ -235,6 +230,9 @@ export class SshConnection extends EventEmitter<{ state: [StateEvent]; ready: [C
         startTimer();
         try {
           client.connect(config);
+          // Nagle off from the first byte (the handshake's small packets would wait for ACKs), one auth round trip less.
+          if (!sock) client.setNoDelay(true);
+          signPublicKeyDirectly(client);
         } catch (e) {
           fail(e);
         }
@@ -268,10 +266,9 @@ export class SshConnection extends EventEmitter<{ state: [StateEvent]; ready: [C
       this.emit('lost', error);
       this.scheduleReconnect(1, error);
     });
+    this.serverNagle = new ServerNagle(() => this.exec(['true'], { timeoutMs: 10_000 }));
     this.setState({ state: 'ready' });
     this.emit('ready', client);
-    // OpenSSH's sshd turns Nagle off for the connection only once a session ran: make it happen now.
-    void this.exec(['true'], { timeoutMs: 10_000 }).catch(() => {});
   }
 
   private scheduleReconnect(attempt: number, error: AppError): void {
@@ -303,7 +300,9 @@ export class SshConnection extends EventEmitter<{ state: [StateEvent]; ready: [C
       const release = await this.limiter.acquire(signal);
       try {
         const client = await this.ready();
-        return { value: await open(client), release };
+        const value = await open(client);
+        this.serverNagle.sessionRan();
+        return { value, release };
       } catch (e) {
         const openNow = this.limiter.inUse - 1;
         release();
@@ -353,13 +352,19 @@ export class SshConnection extends EventEmitter<{ state: [StateEvent]; ready: [C
   /** A `direct-streamlocal` channel to a Unix socket on the server (not counted by MaxSessions). */
   async streamLocal(socketPath: string): Promise<ClientChannel> {
     const client = await this.ready();
-    return new Promise((resolve, reject) => client.openssh_forwardOutStreamLocal(socketPath, (err, ch) => (err ? reject(err) : resolve(ch))));
+    return this.watched(new Promise((resolve, reject) => client.openssh_forwardOutStreamLocal(socketPath, (err, ch) => (err ? reject(err) : resolve(ch)))));
   }
 
   /** A `direct-tcpip` channel to host:port as seen from the server (jump hosts, port forwards). */
   async forwardOut(host: string, port: number): Promise<ClientChannel> {
     const client = await this.ready();
-    return new Promise((resolve, reject) => client.forwardOut('127.0.0.1', 0, host, port, (err, ch) => (err ? reject(err) : resolve(ch))));
+    return this.watched(new Promise((resolve, reject) => client.forwardOut('127.0.0.1', 0, host, port, (err, ch) => (err ? reject(err) : resolve(ch)))));
+  }
+
+  private async watched(opening: Promise<ClientChannel>): Promise<ClientChannel> {
+    const channel = await opening;
+    this.serverNagle.watch(channel);
+    return channel;
   }
 
   /** Drops the link now (it will reconnect on the next use); for tests of reconnection and for "reconnect" in the UI. */

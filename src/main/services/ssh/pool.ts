@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { AppError } from '../core/errors.ts';
+import { ConnectGate, type ConnectLimits } from './connect-gate.ts';
 import { SshConnection, type HostKeyVerifier, type SshAuth, type SshEndpoint, type StateEvent } from './connection.ts';
 
 export interface ServerConnectInfo {
@@ -19,6 +20,8 @@ export interface PoolOptions {
   keepaliveCountMax?: number;
   /** How long a handshake may take, not counting the time a host-key prompt waits for the user. */
   readyTimeoutMs?: number;
+  /** Concurrent handshakes per sshd and overall (default 8 and 64). */
+  connectLimits?: ConnectLimits;
 }
 
 const MAX_JUMP_DEPTH = 8;
@@ -33,10 +36,13 @@ export class ConnectionPool extends EventEmitter<{ state: [string, StateEvent] }
   private readonly dependents = new Map<string, Set<string>>();
   private readonly direct = new Set<string>();
   private readonly opts: PoolOptions;
+  /** Shared by every connection of the pool: several servers may be one sshd (other users, other names). */
+  readonly gate: ConnectGate;
 
   constructor(opts: PoolOptions) {
     super();
     this.opts = opts;
+    this.gate = new ConnectGate(opts.connectLimits);
   }
 
   /** The connection to a server, ready for use. */
@@ -81,6 +87,8 @@ export class ConnectionPool extends EventEmitter<{ state: [string, StateEvent] }
       ...(this.opts.keepaliveCountMax ? { keepaliveCountMax: this.opts.keepaliveCountMax } : {}),
       ...(this.opts.readyTimeoutMs ? { readyTimeoutMs: this.opts.readyTimeoutMs } : {}),
       ...(jump ? { openSocket: () => jump.forwardOut(info.endpoint.host, info.endpoint.port) } : {}),
+      // One sshd as reached from here: the same address behind another jump host is another server.
+      connectGate: this.gate.for(`${info.jumpServerId ?? ''}>${info.endpoint.host}:${info.endpoint.port}`),
     });
     conn.on('state', (s) => this.emit('state', serverId, s));
     this.connections.set(serverId, conn);
