@@ -6,6 +6,7 @@ import { LABELS, MANAGED } from '../docker/labels.ts';
 import { runOnce } from '../docker/run-once.ts';
 import { BUILDER_DATA, PROXY_CONTAINER, PROXY_NETWORK, proxyDriver } from '../proxy/driver.ts';
 import { baseImageAliases } from '../proxy/images.ts';
+import { TEXTFILE_WRITE_DIR } from '../watch/names.ts';
 import { COMPOSE_DOWN_SCRIPT, COMPOSE_JOB_SCRIPT, COMPOSE_VARS, type ComposeVars } from './compose-script.ts';
 import { routeCheckVars } from './job.ts';
 import type { StoredConfig } from './store.ts';
@@ -93,7 +94,7 @@ export function composeVars(j: ComposeJobInput): ComposeVars {
     OP_GIT_URL: src.kind === 'git' ? src.url : '',
     OP_GIT_BRANCH: src.kind === 'git' ? src.branch : '',
     OP_BASE_IMAGES: baseImageAliases(j.settings.imageOverrides).map(([a, b]) => `${a}=${b}`).join('\n'),
-    OP_LABELS: [`${LABELS.managed}=true`, `${LABELS.app}=${j.appId}`].join('\n'),
+    OP_LABELS: [`${LABELS.managed}=true`, `${LABELS.app}=${j.appId}`, `${LABELS.appName}=${app.name}`].join('\n'),
     OP_APP_ENV: Object.entries(j.env).map(([k, v]) => `${k}=${v}`).join('\n'),
     OP_PORT: String(app.port),
     OP_HEALTH_PATH: app.health.path,
@@ -113,6 +114,7 @@ export function composeVars(j: ComposeJobInput): ComposeVars {
     OP_ALIAS: routeAlias(project, compose.service),
     OP_IMAGE_PREFIX: `openpanel/${app.name}-`,
     OP_VOLUMES: j.removeVolumes ? '1' : '',
+    OP_METRICS_DIR: TEXTFILE_WRITE_DIR,
     ...routeCheckVars(app, j.settings),
   };
   for (const k of COMPOSE_VARS) if (typeof vars[k] !== 'string') throw new Error(`job variable ${k} is not set`);

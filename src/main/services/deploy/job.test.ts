@@ -45,6 +45,10 @@ describe('the Dockerfile deploy job', () => {
     expect(env.get('OP_APP_ENV')).toBe('TOKEN=secret-value');
     expect(env.get('OP_DEPLOY_KEY')).toBe(j.deployKey);
     expect(env.get('OP_DATA_DIR')).toBe(caddy.dataDir);
+    // the result for Watch: the textfile volume mounted where the script writes, the app's name on its container
+    expect(spec.HostConfig!.Binds).toContain(`openpanel-watch-textfile:${env.get('OP_METRICS_DIR')}`);
+    expect(env.get('OP_METRICS_DIR')).toBe('/openpanel-metrics');
+    expect(env.get('OP_LABELS')!.split('\n')).toContain('openpanel.app.name=web');
     // secret values travel in those two variables only: not in the script, the name, labels, binds or other vars
     const elsewhere = JSON.stringify({ ...spec, Env: spec.Env!.filter((e) => !e.startsWith('OP_APP_ENV=') && !e.startsWith('OP_DEPLOY_KEY=')) });
     expect(elsewhere).not.toContain('secret-value');

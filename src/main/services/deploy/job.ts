@@ -13,6 +13,7 @@ import { containerJobSpec, containerReader, type ContainerStderr, startContainer
 import { JobState } from '../jobs/state.ts';
 import type { JobReader } from '../jobs/tracker.ts';
 import type { SshConnection } from '../ssh/connection.ts';
+import { TEXTFILE_WRITE_DIR, WATCH_VOLUMES } from '../watch/names.ts';
 import { overrideVars } from './override.ts';
 import { JOB_SCRIPT, JOB_VARS, type JobVars } from './script.ts';
 import type { StoredConfig } from './store.ts';
@@ -55,7 +56,7 @@ export function routeCheckVars(app: Pick<StoredConfig, 'domains'>, settings: Shi
 export function jobVars(j: JobInput): JobVars {
   const driver = proxyDriver(j.settings.driver);
   const site = driver.site(j.app);
-  const labels = { ...MANAGED, [LABELS.app]: j.appId, [LABELS.deploy]: j.deployId, ...driver.appLabels(j.app, j.settings) };
+  const labels = { ...MANAGED, [LABELS.app]: j.appId, [LABELS.appName]: j.app.name, [LABELS.deploy]: j.deployId, ...driver.appLabels(j.app, j.settings) };
   const src = j.app.source;
   const vars: JobVars = {
     OP_JOB_ID: j.deployId,
@@ -90,6 +91,7 @@ export function jobVars(j: JobInput): JobVars {
     OP_SWITCH_DELAY: String(driver.switchDelaySeconds),
     OP_DRAIN: '1',
     OP_KEEP: String(j.app.keepImages),
+    OP_METRICS_DIR: TEXTFILE_WRITE_DIR,
     ...routeCheckVars(j.app, j.settings),
     ...overrideVars(j.app),
   };
@@ -142,7 +144,8 @@ export function builderSpec(opts: BuilderOpts): Docker.ContainerCreateOptions & 
     script: opts.script ?? JOB_SCRIPT,
     env: opts.vars,
     labels: { ...MANAGED, [LABELS.job]: opts.deployId, [JOB_APP_LABEL]: opts.vars.OP_APP_ID },
-    binds: [`${opts.dockerSocket}:/var/run/docker.sock`, `${opts.settings.dataDir}:${BUILDER_DATA}`, ...(opts.binds ?? [])],
+    // The textfile volume: every job writes its result there for Watch (made by Docker if missing).
+    binds: [`${opts.dockerSocket}:/var/run/docker.sock`, `${opts.settings.dataDir}:${BUILDER_DATA}`, `${WATCH_VOLUMES.textfile}:${TEXTFILE_WRITE_DIR}`, ...(opts.binds ?? [])],
   });
 }
 

@@ -57,6 +57,11 @@ caddy_reload() { docker exec "$OP_PROXY_CONTAINER" caddy reload --config /etc/op
 #   then confirm_route, else the previous site comes back and the job fails with <message>. Caddy without a site
 #   and "drop": the app has no domains now, its site file goes. Traefik: $OP_SWITCH_DELAY s for its provider to see
 #   the new container, then confirm_route.
+# deploy_metric <1|0> [reason]: the result for Watch, $OP_METRICS_DIR/deploy-$OP_APP_ID.prom (node-exporter's
+#   textfile collector reads it): success, end time, duration since open_job and, after a failure, the reason as the
+#   app shows it (at most 200 bytes). Written to a .tmp file, then mv. Never fails the job: a builder started without
+#   the volume (a push-to-deploy spec written by an earlier version) only says so in the log.
+# prom_label <value>: the value escaped for a label of the Prometheus text format (\ then " then newline).
 # alias_base_images: for every from=to line of $OP_BASE_IMAGES (image overrides of FROM images), gets `to` (local
 #   or pulled) and tags it as `from`, so a Dockerfile's FROM resolves without a registry.
 open_job() {
@@ -64,6 +69,7 @@ open_job() {
   oerr=$( { mkdir -p "$J" && chmod 755 "$J" && : >> "$J/log" && head -c 65536 /dev/zero > "$J/reserve"; } 2>&1 ) || {
     rm -f "$J/reserve"; echo "!! the job cannot write its files: $(wmsg "$J" "$oerr")" >&3; exit 75; }
   exec >> "$J/log" 2>&1
+  JOB_T0=$(ms)
 }
 now() { date +%s; }
 ms() { t=$(date +%s%N); case "$t" in *N) echo $(( $(date +%s) * 1000 ));; *) echo $(( t / 1000000 ));; esac; }
@@ -87,6 +93,27 @@ health_once() {
   hs=$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{end}}' "$1" 2>/dev/null)
   ip=$(docker inspect -f "{{with index .NetworkSettings.Networks \"$OP_NETWORK\"}}{{.IPAddress}}{{end}}" "$1" 2>/dev/null)
   [ -n "$ip" ] && { [ -z "$hs" ] || [ "$hs" = healthy ]; } && probe "$ip" "$OP_PORT" "$OP_HEALTH_PATH"
+}
+prom_label() { printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' | awk 'NR > 1 { printf "\\n" } { printf "%s", $0 }'; }
+gauge() { printf '# HELP %s %s\n# TYPE %s gauge\n%s{%s} %s\n' "$1" "$2" "$1" "$1" "$3" "$4"; }
+deploy_metric() {
+  if [ -z "${OP_METRICS_DIR:-}" ] || [ ! -d "$OP_METRICS_DIR" ]; then echo "(no Watch metrics volume in this builder: the result is not exported)"; return 0; fi
+  mf="$OP_METRICS_DIR/deploy-$OP_APP_ID.prom"
+  ml="app_id=\"$(prom_label "$OP_APP_ID")\",app_name=\"$(prom_label "$OP_APP")\""
+  md=$(( $(ms) - ${JOB_T0:-0} )); [ -n "${JOB_T0:-}" ] && [ "$md" -ge 0 ] || md=0
+  mt=$(
+    gauge openpanel_deploy_last_success "Whether the app's last deploy succeeded (1) or failed (0); cancelled ones do not count." "$ml" "$1"
+    gauge openpanel_deploy_last_timestamp_seconds "When the app's last deploy ended." "$ml" "$(now)"
+    gauge openpanel_deploy_last_duration_seconds "How long the app's last deploy took." "$ml" "$((md / 1000)).$(printf '%03d' $((md % 1000)))"
+    if [ "$1" = 0 ]; then
+      # The reason as state.json has it (what the app shows), cut to 200 bytes without splitting a UTF-8 character.
+      mr=$(printf '%s' "${2:-}" | tr -d '"\\' | tr '\n' ' ')
+      if [ "$(printf '%s' "$mr" | wc -c)" -gt 200 ]; then mr=$(printf '%s' "$mr" | head -c 200 | LC_ALL=C sed "s/$(printf '[\300-\377][\200-\277]*$')//"); fi
+      gauge openpanel_deploy_last_failure_info "Why the app's last deploy failed." "$ml,reason=\"$(prom_label "$mr")\"" 1
+    fi
+  )
+  if put "$mf.tmp" "$mt" && chmod 644 "$mf.tmp" && mv -f "$mf.tmp" "$mf"; then echo "result exported for Watch ($mf)"; return 0; fi
+  rm -f "$mf.tmp"; echo "!! the result could not be exported for Watch: ${WERR:-cannot write $mf}"
 }
 alias_base_images() {
   while IFS='=' read -r from to; do
@@ -171,12 +198,14 @@ record() {
 }
 step() { STEP=$1; PROGRESS=$2; echo "==> $3"; record running "$1" "$2" "" || fail "$WERR"; }
 record_failure() {
-  record failed "$STEP" "$PROGRESS" "$FMSG" || { echo "!! $FMSG (and the failure could not be recorded: $WERR)" >&3; exit 75; }
+  record failed "$STEP" "$PROGRESS" "$FMSG" || { echo "!! $FMSG (and the failure could not be recorded: $WERR)" >&3; deploy_metric 0 "$FMSG"; exit 75; }
+  deploy_metric 0 "$FMSG"
   exit 1
 }
 succeed() {
   STEP="done"; PROGRESS=100
   rm -f "$J/reserve"
   echo "==> $1"
-  record succeeded "done" 100 "" || { echo "!! deployed, but the result could not be recorded: $WERR" >&3; exit 75; }
+  record succeeded "done" 100 "" || { echo "!! deployed, but the result could not be recorded: $WERR" >&3; deploy_metric 1; exit 75; }
+  deploy_metric 1
 }

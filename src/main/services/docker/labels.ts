@@ -8,6 +8,8 @@ export const LABELS = {
   managed: 'dev.openpanel.managed',
   /** An app's containers and images (also in deploy/script.ts, compose-script.ts, webhook-receiver.mjs). */
   app: 'openpanel.app',
+  /** An app's name, beside its id (Watch's container collector, collector.sh, reads it for the `app` label). */
+  appName: 'openpanel.app.name',
   /** The deploy that made an app container or image (also in deploy/script.ts). */
   deploy: 'openpanel.deploy',
   /** The commit an app image was built from (set and read in deploy/script.ts, read in webhook-receiver.mjs). */
