@@ -23,7 +23,6 @@ import { AssistantService } from './services/assistant/service.ts';
 import { ShipService } from './services/deploy/index.ts';
 import { DatabasesService } from './services/databases/service.ts';
 import { BackupsService } from './services/backups/service.ts';
-import { ClusterService } from './services/cluster/service.ts';
 import { WatchService } from './services/watch/service.ts';
 import { WatchStore } from './services/watch/store.ts';
 import { ClusterService } from './services/cluster/service.ts';
@@ -70,8 +69,6 @@ export interface AppServices {
   databases: DatabasesService;
   /** Encrypted backups to S3, scheduled on the servers (Data). */
   backups: BackupsService;
-  /** Docker Swarm clusters of known servers (Cluster). */
-  cluster: ClusterService;
   /** The Watch stack (Prometheus, Alertmanager, exporters) on the servers. */
   watch: WatchService;
   /** Docker Swarm clusters of known servers (Cluster). */
@@ -138,7 +135,6 @@ async function build(options: AppOptions, disposables: Disposables): Promise<App
   });
   const cluster = new ClusterService({ db, docker: (id) => docker.api(id), exec: async (id, argv) => (await pool.acquire(id)).exec(argv, { timeoutMs: 20_000 }), server: (id) => servers.get(id) });
   const hostHistory = new HostHistory({ store: metrics, connect: (id) => pool.acquire(id), watching: (id) => watchStore.get(id).enabled });
-  const cluster = new ClusterService({ db, docker: (id) => docker.api(id), exec: async (id, argv) => (await pool.acquire(id)).exec(argv, { timeoutMs: 20_000 }), server: (id) => servers.get(id) });
   const audit = new AuditService(db);
   const assistant = new AssistantService({
     db,
@@ -174,7 +170,6 @@ async function build(options: AppOptions, disposables: Disposables): Promise<App
     ship,
     databases,
     backups,
-    cluster,
     watch,
     cluster,
     alerting,

@@ -16,7 +16,6 @@ import { appsRoutes } from './routes/apps.ts';
 import { proxyRoutes } from './routes/proxy.ts';
 import { databasesRoutes } from './routes/databases.ts';
 import { backupsRoutes } from './routes/backups.ts';
-import { clusterRoutes } from './routes/cluster.ts';
 import { watchRoutes } from './routes/watch.ts';
 import { clusterRoutes } from './routes/cluster.ts';
 import { alertingRoutes } from './routes/alerting.ts';
@@ -44,7 +43,6 @@ export function createRouter(services: AppServices) {
     proxy: proxyRoutes(os, services),
     databases: databasesRoutes(os, services),
     backups: backupsRoutes(os, services),
-    cluster: clusterRoutes(os, services),
     watch: watchRoutes(os, services),
     cluster: clusterRoutes(os, services),
     alerting: alertingRoutes(os, services),
