@@ -7,8 +7,9 @@ import type { BackupJob, BackupTarget, ManagedDatabase, RunProgress } from '../.
 import { Testbed, type TestServer } from '../testbed/index.ts';
 import { startTestApp, waitFor, type TestApp } from '../helpers/app.ts';
 import { addServer } from '../helpers/servers.ts';
-import { loadDataImages, startS3, type TestS3 } from '../helpers/s3.ts';
+import { loadDataImages, startS3, startS3Gate, type TestS3 } from '../helpers/s3.ts';
 import { secretsAtRest } from '../helpers/at-rest.ts';
+import { parseProm } from '../helpers/prom-text.ts';
 
 describe('databases and encrypted backups to S3 (real dockerd, s3rver, Debian-built PostgreSQL stand-in)', () => {
   let bed: Testbed;
@@ -186,6 +187,92 @@ describe('databases and encrypted backups to S3 (real dockerd, s3rver, Debian-bu
     expect(failures[0]!.error).toMatch(/pipeline exit|connection refused/i);
     await app.client.backups.removeJob({ id: badJob.id });
   }, 120_000);
+
+  it('Watch signals: each run writes backup-<job>.prom (a failure keeps the last success and says the reason the app shows); syncs write and remove backup-schedule-<job>.prom', async () => {
+    // Read as node-exporter reads them: the textfile volume mounted read-only, as nobody.
+    const textfile = async (name: string) => {
+      const r = await s.exec(['docker', 'run', '--rm', '--user', '65534', '-v', 'openpanel-watch-textfile:/textfile:ro', 'openpanel-test/backup-tools:1', 'cat', `/textfile/${name}`]);
+      return r.code === 0 ? parseProm(r.stdout) : null;
+    };
+    const mounts = JSON.parse((await s.exec(['docker', 'inspect', 'openpanel-backup-scheduler'], { check: true })).stdout)[0].Mounts as { Name: string; Destination: string }[];
+    expect(mounts).toEqual(expect.arrayContaining([expect.objectContaining({ Name: 'openpanel-watch-textfile', Destination: '/openpanel-metrics' })]));
+    const labels = `job_id="${job.id}",job_name="shop",database="shop"`;
+    const runFile = `backup-${job.id}.prom`;
+
+    const t0 = Date.now() / 1000;
+    expect((await runNow(job.id)).at(-1)).toMatchObject({ phase: 'done' });
+    const t1 = Date.now() / 1000;
+    const [latest] = await app.client.backups.list({ jobId: job.id });
+    const ok = (await textfile(runFile))!;
+    expect(ok.get(`openpanel_backup_last_run_success{${labels}}`)).toBe(1);
+    const success = ok.get(`openpanel_backup_last_success_timestamp_seconds{${labels}}`)!;
+    expect(success).toBeGreaterThanOrEqual(t0);
+    expect(success).toBeLessThanOrEqual(t1);
+    expect(ok.get(`openpanel_backup_last_size_bytes{${labels}}`)).toBe(latest!.size);
+    expect(latest!.size).toBeGreaterThan(0);
+    expect(ok.get(`openpanel_backup_last_duration_seconds{${labels}}`)).toBeGreaterThan(0);
+    expect(ok.get(`openpanel_backup_last_duration_seconds{${labels}}`)).toBeLessThanOrEqual(t1 - t0);
+    expect([...ok.keys()].filter((k) => /failure/.test(k))).toEqual([]);
+
+    // S3 refusing the upload (403 AccessDenied from a gate in front of s3rver).
+    const gate = await startS3Gate(bed, s3);
+    const refusing = await app.client.backups.createTarget({ name: 'refusing', endpoint: gate.endpoint, region: 'us-east-1', bucket: s3.bucket, prefix: 'prod', pathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
+    await app.client.backups.updateJob({ id: job.id, targetId: refusing.id });
+    gate.refuseUploads = true;
+    const t2 = Date.now() / 1000;
+    const failedRun = await runNow(job.id).finally(() => gate.close());
+    const t3 = Date.now() / 1000;
+    expect(gate.refused).toBeGreaterThan(0);
+    expect(failedRun.at(-1)).toMatchObject({ phase: 'failed' });
+    const shown = (await app.client.backups.status({ serverId })).find((x) => x.jobId === job.id)!;
+    expect(shown).toMatchObject({ state: 'failed', error: expect.stringMatching(/AccessDenied|403/) });
+    const bad = (await textfile(runFile))!;
+    expect(bad.get(`openpanel_backup_last_run_success{${labels}}`)).toBe(0);
+    expect(bad.get(`openpanel_backup_last_success_timestamp_seconds{${labels}}`)).toBe(success);
+    expect(bad.get(`openpanel_backup_last_size_bytes{${labels}}`)).toBe(latest!.size);
+    const failure = bad.get(`openpanel_backup_last_failure_timestamp_seconds{${labels}}`)!;
+    expect(failure).toBeGreaterThanOrEqual(t2);
+    expect(failure).toBeLessThanOrEqual(t3);
+    const reason = shown.error!.slice(0, 200).replaceAll('\\', '\\\\').replaceAll('"', '\\"');
+    expect(bad.get(`openpanel_backup_last_failure_info{${labels},reason="${reason}"}`)).toBe(1);
+
+    // Back on the working target: success again, the failure's time kept, its info gone.
+    await app.client.backups.updateJob({ id: job.id, targetId: target.id });
+    expect((await runNow(job.id)).at(-1)).toMatchObject({ phase: 'done' });
+    const again = (await textfile(runFile))!;
+    expect(again.get(`openpanel_backup_last_run_success{${labels}}`)).toBe(1);
+    expect(again.get(`openpanel_backup_last_success_timestamp_seconds{${labels}}`)).toBeGreaterThan(failure);
+    expect(again.get(`openpanel_backup_last_failure_timestamp_seconds{${labels}}`)).toBe(failure);
+    expect([...again.keys()].filter((k) => k.startsWith('openpanel_backup_last_failure_info'))).toEqual([]);
+    await app.client.backups.removeTarget({ id: refusing.id });
+
+    // The schedule file: written for a scheduled job, `since` kept while the schedule stays, removed when unscheduled.
+    const scheduleFile = `backup-schedule-${job.id}.prom`;
+    expect(await textfile(scheduleFile)).toBeNull();
+    const t4 = Date.now() / 1000;
+    await app.client.backups.updateJob({ id: job.id, enabled: true, schedule: '0 3 * * *' });
+    const daily = (await textfile(scheduleFile))!;
+    expect(daily.get(`openpanel_backup_schedule_interval_seconds{${labels}}`)).toBe(86_400);
+    const since = daily.get(`openpanel_backup_scheduled_since_timestamp_seconds{${labels}}`)!;
+    expect(since).toBeGreaterThanOrEqual(Math.floor(t4));
+    expect(since).toBeLessThanOrEqual(Date.now() / 1000);
+    await app.client.backups.updateJob({ id: job.id, retention: { keepLast: 2, keepDays: 30 } });
+    expect((await textfile(scheduleFile))!.get(`openpanel_backup_scheduled_since_timestamp_seconds{${labels}}`)).toBe(since);
+    await app.client.backups.updateJob({ id: job.id, schedule: '0 9 * * 1-5' });
+    expect((await textfile(scheduleFile))!.get(`openpanel_backup_schedule_interval_seconds{${labels}}`)).toBe(3 * 86_400);
+    await app.client.backups.updateJob({ id: job.id, enabled: false, retention: { keepLast: 2, keepDays: null } });
+    expect(await textfile(scheduleFile)).toBeNull();
+    expect(await textfile(runFile)).not.toBeNull();
+
+    // A removed job takes both its files with it.
+    const temp = await app.client.backups.createJob({ serverId, source: { kind: 'database', databaseId: db.id }, targetId: target.id, schedule: '0 0 1 1 *' });
+    expect((await textfile(`backup-schedule-${temp.id}.prom`))!.get(`openpanel_backup_schedule_interval_seconds{job_id="${temp.id}",job_name="shop",database="shop"}`)).toBe(366 * 86_400);
+    expect((await runNow(temp.id)).at(-1)).toMatchObject({ phase: 'done' });
+    expect(await textfile(`backup-${temp.id}.prom`)).not.toBeNull();
+    await app.client.backups.removeJob({ id: temp.id });
+    expect(await textfile(`backup-schedule-${temp.id}.prom`)).toBeNull();
+    expect(await textfile(`backup-${temp.id}.prom`)).toBeNull();
+  }, 240_000);
 
   it('round trip of a named volume: back up, restore into a new volume, same files', async () => {
     await s.exec(['docker', 'volume', 'create', 'uploads'], { check: true });

@@ -5,6 +5,7 @@ JOB="${1:-}"
 case "$JOB" in ''|*[!A-Za-z0-9_-]*) echo "usage: backup.sh <job-id>" >&2; exit 2;; esac
 JOBFILE="$ROOT/jobs/$JOB.job"
 [ -f "$JOBFILE" ] || { echo "no such job: $JOB" >&2; exit 2; }
+umask 022
 mkdir -p "$ROOT/status" "$ROOT/locks"
 get() { sed -n "s/^$1=//p" "$JOBFILE" | base64 -d; }
 jstr() { printf '%s' "$1" | tr '\000-\037' ' ' | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g'; }
@@ -33,7 +34,47 @@ record() { # status key size error
     [ "$1" = failed ] && state=failed
     printf '{"job":"%s","state":"%s","startedAt":%s,"finishedAt":%s,"key":"%s","size":%s,"error":"%s"}\n' "$JOB" "$state" "$START_MS" "$now" "$(jstr "$2")" "$3" "$(jstr "$4")" >> "$ROOT/status/$JOB.history"
     tail -n 50 "$ROOT/status/$JOB.history" > "$ROOT/status/$JOB.history.tmp" && mv "$ROOT/status/$JOB.history.tmp" "$ROOT/status/$JOB.history"
+    signals "$1" "$now" "$3" "$4" || echo "could not write the run's metrics" >&2
   fi
+}
+# Watch signals (signals.ts): backup-<job>.prom in the textfile volume, atomically. The last success (time, size) and
+# the last failure (time) are kept in status/<job>.signals, so a failed run still reports the success before it.
+# Few processes: a run of a small job stays well under a second.
+METRICS=/openpanel-metrics
+lval() { local v=${1//\\/\\\\}; v=${v//\"/\\\"}; printf '%s' "${v//$'\n'/\\n}"; }
+signals() { # status now-ms size error
+  [ -d "$METRICS" ] || return 0
+  local mem="$ROOT/status/$JOB.signals" ok=0 okts="" oksize=0 failts="" kind a b reason l name
+  if [ -f "$mem" ]; then
+    while read -r kind a b; do
+      case "$kind" in success) okts=$a; oksize=$b ;; failure) failts=$a ;; esac
+    done < "$mem"
+  fi
+  if [ "$1" = succeeded ]; then ok=1; okts=$2; oksize=$3; else failts=$2; fi
+  {
+    if [ -n "$okts" ]; then echo "success $okts $oksize"; fi
+    if [ -n "$failts" ]; then echo "failure $failts"; fi
+  } > "$mem.tmp" && mv "$mem.tmp" "$mem"
+  name=$(get JOB_NAME); [ -n "$name" ] || name=$JOB
+  l="job_id=\"$(lval "$JOB")\",job_name=\"$(lval "$name")\",database=\"$(lval "$(get DATABASE)")\""
+  gauge() { printf '# HELP openpanel_backup_%s %s\n# TYPE openpanel_backup_%s gauge\nopenpanel_backup_%s{%s} %s\n' "$1" "$2" "$1" "$1" "$3" "$4"; }
+  local okv="" failv="" durv
+  secs() { printf -v "$1" '%d.%03d' $(($2 / 1000)) $(($2 % 1000)); }
+  [ -n "$okts" ] && secs okv "$okts"
+  [ -n "$failts" ] && secs failv "$failts"
+  secs durv $(($2 - START_MS))
+  {
+    gauge last_run_success "Whether the backup job's last run succeeded (1) or failed (0)." "$l" "$ok"
+    if [ -n "$okts" ]; then gauge last_success_timestamp_seconds "When the backup job last succeeded." "$l" "$okv"; fi
+    if [ -n "$failts" ]; then gauge last_failure_timestamp_seconds "When the backup job last failed." "$l" "$failv"; fi
+    gauge last_duration_seconds "How long the backup job's last run took." "$l" "$durv"
+    gauge last_size_bytes "The size of the backup job's last successful backup (the encrypted object)." "$l" "$oksize"
+    if [ $ok = 0 ]; then
+      # The reason as the app shows it (state.json's error), on one line, at most 200 characters.
+      reason=$(LC_ALL=C.UTF-8; r=$(printf '%s' "$4" | tr '\000-\037\177' ' ' | iconv -c -f UTF-8 -t UTF-8 2>/dev/null); printf '%s' "${r:0:200}")
+      gauge last_failure_info "Why the backup job's last run failed (present only after a failed run)." "$l,reason=\"$(lval "$reason")\"" 1
+    fi
+  } > "$METRICS/backup-$JOB.prom.tmp" && mv "$METRICS/backup-$JOB.prom.tmp" "$METRICS/backup-$JOB.prom"
 }
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT

@@ -22,6 +22,29 @@ case "$op" in
     for f in /openpanel/status/*.history; do [ -f "$f" ] && cat "$f"; done
     true
     ;;
+  metrics) # every backup schedule file in the textfile volume, each after a "==> <name>" line; exit 3: no such volume
+    [ -d /openpanel-metrics ] || exit 3
+    for f in /openpanel-metrics/backup-schedule-*.prom; do [ -f "$f" ] && { printf '==> %s\n' "${f##*/}"; cat "$f"; }; done
+    true
+    ;;
+  prune-metrics) # $1 the scheduled jobs (space-separated), $2 every job: other jobs' schedule and run files are removed
+    cd /openpanel-metrics || exit 1
+    for f in backup-*.prom; do
+      [ -f "$f" ] || continue
+      case "$f" in
+        backup-schedule-*) id=${f#backup-schedule-}; keep=$1 ;;
+        *) id=${f#backup-}; keep=$2 ;;
+      esac
+      id=${id%.prom}
+      case " $keep " in *" $id "*) ;; *) rm -f -- "$f" ;; esac
+    done
+    ;;
+  busy) # exit 75 while any run holds its job's lock
+    for l in /openpanel/locks/*.lock; do
+      [ -e "$l" ] || continue
+      flock -n "$l" true || exit 75
+    done
+    ;;
   lock-held) # $1 a job's lock file: exit 75 while a run holds it (backup.bash holds it for the whole run)
     [ -e "$1" ] || exit 0
     flock -n "$1" true && exit 0

@@ -44,9 +44,16 @@ export class BackupsService {
   private readonly restoreContext: RestoreContext;
   private readonly targetOps: TargetOps;
   private readonly checking = new Map<string, Promise<unknown>>();
+  /** The last sync of each server: syncs of one server run one after the other (prune must see every job). */
+  private readonly syncing = new Map<string, Promise<void>>();
+  /** Servers synced since the app started (the scheduler, script and schedule metrics of this version). */
+  private readonly synced = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private readonly onState = (serverId: string, s: { state: string }) => {
-    if (s.state === 'ready') void this.checkFailures(serverId).catch(() => {});
+    if (s.state !== 'ready') return;
+    void this.checkFailures(serverId).catch(() => {});
+    // Once per app start: the server gets this version's script, the metrics volume and the schedule metrics.
+    if (!this.synced.has(serverId) && this.store.jobs(serverId).length > 0) void this.sync(serverId).catch(() => {});
   };
 
   constructor(deps: BackupsDeps) {
@@ -222,14 +229,24 @@ export class BackupsService {
     return new BackupScheduler(await this.deps.docker.client(serverId), this.deps.databases.resolve(serverId, TOOLS_IMAGE));
   }
 
-  /** Writes every job of a server (values incl. credentials) to its scheduler. */
-  async sync(serverId: string): Promise<void> {
+  /** Writes every job of a server (values incl. credentials) to its scheduler; after the server's sync going on, if any. */
+  sync(serverId: string): Promise<void> {
+    const next = (this.syncing.get(serverId) ?? Promise.resolve()).catch(() => {}).then(() => this.syncNow(serverId));
+    this.syncing.set(serverId, next);
+    void next.finally(() => {
+      if (this.syncing.get(serverId) === next) this.syncing.delete(serverId);
+    }).catch(() => {});
+    return next;
+  }
+
+  private async syncNow(serverId: string): Promise<void> {
     const jobs: SchedulerJob[] = [];
     for (const r of this.store.jobs(serverId)) {
       const values = await this.jobValues(r);
       if (values) jobs.push({ id: r.id, schedule: r.schedule, enabled: r.enabled, values, volume: r.source.kind === 'volume' ? r.source.volume : null });
     }
     await (await this.scheduler(serverId)).sync(jobs);
+    this.synced.add(serverId);
   }
 
   /** The OP job file of a job (backup.sh reads it with `get KEY`); null when its database was removed. */
@@ -248,12 +265,12 @@ export class BackupsService {
       KEEP_LAST: r.keepLast === null ? '' : String(r.keepLast),
       KEEP_DAYS: r.keepDays === null ? '' : String(r.keepDays),
     };
-    if (r.source.kind === 'volume') return { ...values, KIND: 'volume', VOLUME: r.source.volume };
+    if (r.source.kind === 'volume') return { ...values, KIND: 'volume', VOLUME: r.source.volume, JOB_NAME: this.label(r.source), DATABASE: '' };
     // A job whose database was removed keeps its backups (listed, restorable) but has nothing left to run.
     const db = this.databaseRow(r.source.databaseId);
     if (!db) return null;
     // KIND is the engine: postgres, mariadb, mysql, redis or mongo (backup.sh has one dump per kind).
-    return { ...values, KIND: db.engine, DB_HOST: '127.0.0.1', DB_PORT: String(db.hostPort), DB_USER: db.username, DB_PASSWORD: await this.deps.databases.password(db), DB_NAME: db.database };
+    return { ...values, KIND: db.engine, JOB_NAME: db.name, DATABASE: db.database, DB_HOST: '127.0.0.1', DB_PORT: String(db.hostPort), DB_USER: db.username, DB_PASSWORD: await this.deps.databases.password(db), DB_NAME: db.database };
   }
 
   private databaseRow(databaseId: string) {
