@@ -48,3 +48,10 @@ export type InputIssue = z.infer<typeof InputIssue>;
 
 export const Id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/, 'expected an id of letters, digits, _ or -');
 export const Timestamp = z.number().int().nonnegative().describe('milliseconds since the epoch');
+
+type PatchShape<T extends z.ZodRawShape> = { [K in keyof T]: z.ZodOptional<T[K] extends z.ZodDefault<infer I> ? I : T[K]> };
+/** The same fields, each optional and without its default: a patch changes only what it names (`.partial()` would fill in the defaults). */
+export function patchOf<T extends z.ZodRawShape>(schema: z.ZodObject<T>): z.ZodObject<PatchShape<T>> {
+  const shape = Object.fromEntries(Object.entries(schema.shape).map(([k, v]) => [k, (v instanceof z.ZodDefault ? (v.unwrap() as z.ZodType) : (v as z.ZodType)).optional()]));
+  return z.object(shape).strict() as unknown as z.ZodObject<PatchShape<T>>;
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { base, Id } from './base.ts';
+import { base, Id, patchOf } from './base.ts';
 import { RemotePath } from './servers.ts';
 
 /** An image reference as Docker accepts it (repository[:tag][@digest]); never passed to a shell. */
@@ -105,13 +105,6 @@ export const ShipSettings = z
   })
   .strict();
 export type ShipSettings = z.infer<typeof ShipSettings>;
-
-type PatchShape<T extends z.ZodRawShape> = { [K in keyof T]: z.ZodOptional<T[K] extends z.ZodDefault<infer I> ? I : T[K]> };
-/** The same fields, each optional and without its default: a patch changes only what it names (`.partial()` would fill in the defaults). */
-function patchOf<T extends z.ZodRawShape>(schema: z.ZodObject<T>): z.ZodObject<PatchShape<T>> {
-  const shape = Object.fromEntries(Object.entries(schema.shape).map(([k, v]) => [k, (v instanceof z.ZodDefault ? (v.unwrap() as z.ZodType) : (v as z.ZodType)).optional()]));
-  return z.object(shape).strict() as unknown as z.ZodObject<PatchShape<T>>;
-}
 
 export const ShipSettingsUpdate = z
   .object({

@@ -1,6 +1,6 @@
 import { eventIterator } from '@orpc/contract';
 import { z } from 'zod';
-import { base, Id, Timestamp } from './base.ts';
+import { base, Id, patchOf, Timestamp } from './base.ts';
 import { JobProgress } from './jobs.ts';
 
 const bounded = (min: number, max: number, what: string, int = true) => {
@@ -64,9 +64,9 @@ export type WatchSettings = z.infer<typeof WatchSettings>;
 /** A partial change of the settings: only the fields given change. */
 export const WatchSettingsPatch = z
   .object({
-    thresholds: WatchThresholds.partial().strict().optional(),
-    intervals: WatchIntervals.partial().strict().optional(),
-    retention: WatchRetention.partial().strict().optional(),
+    thresholds: patchOf(WatchThresholds).optional(),
+    intervals: patchOf(WatchIntervals).optional(),
+    retention: patchOf(WatchRetention).optional(),
   })
   .strict();
 export type WatchSettingsPatch = z.infer<typeof WatchSettingsPatch>;
