@@ -9,6 +9,7 @@ import pkg from '../../package.json' with { type: 'json' };
 import { createApp } from './app.ts';
 import { defaultDataDir } from './paths.ts';
 import { AppError, isAppError } from './services/core/errors.ts';
+import { limitHeapGrowth } from './services/core/heap.ts';
 import { requireLoopback } from './transport/host-policy.ts';
 import { startWebServer, type WebServer } from './transport/web-server.ts';
 import type { SecretBackendChoice } from './services/secrets/service.ts';
@@ -101,6 +102,7 @@ export async function main(argv = process.argv.slice(2)): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  limitHeapGrowth();
   let running: RunningWeb;
   try {
     running = await runWeb(rest);

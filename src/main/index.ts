@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { app, BrowserWindow, ipcMain, MessageChannelMain, session, shell } from 'electron';
 import pkg from '../../package.json' with { type: 'json' };
 import { createApp, type AppServices } from './app.ts';
+import { limitHeapGrowth } from './services/core/heap.ts';
 import { createMessagePortServer } from './transport/message-port.ts';
 import { contentSecurityPolicy } from './transport/csp.ts';
 import { ALLOWED_PERMISSIONS, isAllowedNavigation, windowOptions } from './window-options.ts';
@@ -59,6 +60,7 @@ if (!app.requestSingleInstanceLock()) {
       cb({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [contentSecurityPolicy()] } });
     });
     ipcMain.removeAllListeners();
+    limitHeapGrowth();
     services = await createApp({ dataDir: app.getPath('userData'), mode: 'desktop', version: pkg.version });
     createWindow(services);
     app.on('activate', () => {

@@ -1,14 +1,16 @@
 import { useQuery } from '@tanstack/react-query';
-import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useRef, useState } from 'react';
 import { queryUtils } from '../../lib/rpc.ts';
 import { downloadBuffer } from './download.ts';
 import { LogRow, TAG_COLOURS } from './LogRow.tsx';
 import type { LogsParams } from './params.ts';
+import { offsetFor, useFixedRows } from './rows.ts';
 import { LogSearch } from './search.ts';
 import { BUFFER_LINES, useLogStream } from './useLogStream.ts';
 
 const ROW_HEIGHT = 20;
+/** Rows rendered beyond each edge of the visible ones. */
+const OVERSCAN = 10;
 
 /**
  * The live view of one stream: a virtualised list over the ring buffer, with search (from the newest match back),
@@ -34,13 +36,7 @@ export function LogView({ params }: { params: LogsParams }) {
   // New lines arrive with each version: scan them for the search.
   useEffect(() => search.update(buffer), [state.version, search, buffer]);
 
-  // The virtualiser is mutable by design (it re-renders through its own state); nothing here memoises its functions.
-  // eslint-disable-next-line react-hooks/incompatible-library
-  const virtualizer = useVirtualizer({ count, getScrollElement: () => scrollRef.current, estimateSize: () => ROW_HEIGHT, overscan: 30 });
-
-  useEffect(() => {
-    if (following && count > 0) virtualizer.scrollToIndex(count - 1, { align: 'end' });
-  }, [following, count, state.version, virtualizer]);
+  const rows = useFixedRows(scrollRef, count, ROW_HEIGHT, OVERSCAN, following && count > 0);
 
   const goTo = (dir: 1 | -1) => {
     search.update(buffer);
@@ -48,7 +44,8 @@ export function LogView({ params }: { params: LogsParams }) {
     if (seq === null) return;
     setFollowing(false);
     setCurrent(seq);
-    virtualizer.scrollToIndex(indexOf(seq), { align: 'center' });
+    const el = scrollRef.current;
+    if (el) el.scrollTop = offsetFor(indexOf(seq), ROW_HEIGHT, el.clientHeight, 'center');
   };
 
   const onQuery = (q: string) => {
@@ -143,14 +140,15 @@ export function LogView({ params }: { params: LogsParams }) {
           if (e.deltaY < 0 && following) setFollowing(false);
         }}
       >
-        <div style={{ height: virtualizer.getTotalSize(), position: 'relative', minWidth: '100%' }}>
-          {virtualizer.getVirtualItems().map((item) => {
-            const seq = seqAt(item.index);
+        <div style={{ height: rows.totalHeight, position: 'relative', minWidth: '100%' }}>
+          {Array.from({ length: rows.end - rows.start }, (_, i) => {
+            const index = rows.start + i;
+            const seq = seqAt(index);
             if (!buffer.has(seq)) return null;
             const l = buffer.line(seq);
             const tag = several ? { name: labels[l.c] ?? String(l.c), colour: TAG_COLOURS[l.c % TAG_COLOURS.length]! } : null;
             return (
-              <div key={seq} className="log-row" style={{ position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${item.start}px)` }} data-seq={seq}>
+              <div key={seq} className="log-row" style={{ position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${index * ROW_HEIGHT}px)` }} data-seq={seq}>
                 <LogRow text={l.text} stream={l.s} time={l.t} showTime={showTime} tag={tag} query={q} current={seq === current} />
               </div>
             );
