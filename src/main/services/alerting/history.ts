@@ -14,12 +14,17 @@ export function historyStep(fromMs: number, toMs: number, minStepSeconds = 15): 
   return Math.max(minStepSeconds, Math.ceil((toMs - fromMs) / 1000 / 10_000));
 }
 
+/** The last time a range query evaluates at: start + k × step, not after end. */
+export function lastEvaluation(startMs: number, endMs: number, stepSeconds: number): number {
+  return startMs + Math.floor((endMs - startMs) / (stepSeconds * 1000)) * stepSeconds * 1000;
+}
+
 /**
  * `ALERTS{alertstate="firing"}` over a range → one episode per uninterrupted firing period of each alert. A gap of
- * more than 1.5 steps ends an episode; an episode whose last sample is within 1.5 steps of `untilMs` is ongoing
+ * more than 1.5 steps ends an episode; an episode still present at the query's last evaluation is ongoing
  * (to = null). Sorted by start, newest first.
  */
-export function episodesOf(series: readonly MatrixSeries[], stepSeconds: number, untilMs: number): AlertEpisode[] {
+export function episodesOf(series: readonly MatrixSeries[], stepSeconds: number, lastEvalMs: number): AlertEpisode[] {
   const gapMs = stepSeconds * 1500;
   const out: AlertEpisode[] = [];
   for (const s of series) {
@@ -37,7 +42,7 @@ export function episodesOf(series: readonly MatrixSeries[], stepSeconds: number,
       from ??= t;
       last = t;
     }
-    if (from !== null) out.push({ name, labels, from, to: untilMs - last <= gapMs ? null : last });
+    if (from !== null) out.push({ name, labels, from, to: Math.abs(lastEvalMs - last) < stepSeconds * 500 ? null : last });
   }
   return out.sort((a, b) => b.from - a.from);
 }

@@ -15,7 +15,7 @@ import { readContainerLogs } from '../docker/container-logs.ts';
 import { isDockerNotFound } from '../docker/errors.ts';
 import { watchHttp, type ForwardingConnection, type WatchRequest, type WatchResponse } from '../watch/http.ts';
 import { WATCH_CONTAINERS, WATCH_PORTS } from '../watch/names.ts';
-import { episodesOf, historyStep, type MatrixSeries } from './history.ts';
+import { episodesOf, historyStep, lastEvaluation, type MatrixSeries } from './history.ts';
 import { TEST_ALERT_NAME, TEST_LABEL } from './render.ts';
 import { channelStates, deliveryEvents, integrationCounters } from './status.ts';
 import type { AlertingStore } from './store.ts';
@@ -236,7 +236,7 @@ export class AlertingService {
       timeoutMs: 30_000,
     });
     const series: MatrixSeries[] = QueryRange.parse(res.json).data.result.map((r) => ({ metric: r.metric, values: r.values.map(([t, v]) => [t, v]) }));
-    return episodesOf(series, step, until);
+    return episodesOf(series, step, lastEvaluation(since, until, step));
   }
 
   /** For each server with Watch on: what fired since its alerts were last marked seen (24 h back when never). */
