@@ -59,7 +59,8 @@ caddy_reload() { docker exec "$OP_PROXY_CONTAINER" caddy reload --config /etc/op
 #   the new container, then confirm_route.
 # deploy_metric <1|0> [reason]: the result for Watch, $OP_METRICS_DIR/deploy-$OP_APP_ID.prom (node-exporter's
 #   textfile collector reads it): success, end time, duration since open_job and, after a failure, the reason as the
-#   app shows it (at most 200 bytes). Written to a .tmp file, then mv. Never fails the job: a builder started without
+#   app shows it (at most 200 bytes). Written to a .tmp file, then mv, before the final state (whoever sees the job
+#   ended finds its metric written). Never fails the job: a builder started without
 #   the volume (a push-to-deploy spec written by an earlier version) only says so in the log.
 # prom_label <value>: the value escaped for a label of the Prometheus text format (\ then " then newline).
 # alias_base_images: for every from=to line of $OP_BASE_IMAGES (image overrides of FROM images), gets `to` (local
@@ -198,14 +199,14 @@ record() {
 }
 step() { STEP=$1; PROGRESS=$2; echo "==> $3"; record running "$1" "$2" "" || fail "$WERR"; }
 record_failure() {
-  record failed "$STEP" "$PROGRESS" "$FMSG" || { echo "!! $FMSG (and the failure could not be recorded: $WERR)" >&3; deploy_metric 0 "$FMSG"; exit 75; }
   deploy_metric 0 "$FMSG"
+  record failed "$STEP" "$PROGRESS" "$FMSG" || { echo "!! $FMSG (and the failure could not be recorded: $WERR)" >&3; exit 75; }
   exit 1
 }
 succeed() {
   STEP="done"; PROGRESS=100
   rm -f "$J/reserve"
   echo "==> $1"
-  record succeeded "done" 100 "" || { echo "!! deployed, but the result could not be recorded: $WERR" >&3; deploy_metric 1; exit 75; }
   deploy_metric 1
+  record succeeded "done" 100 "" || { echo "!! deployed, but the result could not be recorded: $WERR" >&3; exit 75; }
 }
