@@ -31,7 +31,7 @@ describe('renderer bundle: lazy chunks, initial JS ≤ 200 KB gzipped', () => {
 
   it('imports every page on demand from the entry', () => {
     const pages = report.lazyFromEntry.map((f) => /assets\/(\w+Page)-/.exec(f)?.[1]).filter(Boolean);
-    expect(new Set(pages)).toEqual(new Set(['ServersPage', 'ContainersPage', 'LogsPage', 'TerminalsPage', 'AppsPage', 'DatabasesPage', 'ForwardsPage', 'BackupsPage', 'WatchPage', 'AssistantPage', 'ActivityPage', 'SettingsPage']));
+    expect(new Set(pages)).toEqual(new Set(['ServersPage', 'ClusterPage', 'ContainersPage', 'LogsPage', 'TerminalsPage', 'AppsPage', 'DatabasesPage', 'ForwardsPage', 'BackupsPage', 'WatchPage', 'AssistantPage', 'ActivityPage', 'SettingsPage']));
   });
 
   it('keeps the terminal, charts, log viewer, assistant and zod out of the initial files', () => {

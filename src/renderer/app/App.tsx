@@ -14,6 +14,7 @@ import { Toasts } from './Toasts.tsx';
 /** Each page is its own chunk, fetched the first time it is shown. */
 const loaders = {
   servers: () => import('../features/servers/ServersPage.tsx').then((m) => ({ default: m.ServersPage })),
+  cluster: () => import('../features/cluster/ClusterPage.tsx').then((m) => ({ default: m.ClusterPage })),
   containers: () => import('../features/containers/ContainersPage.tsx').then((m) => ({ default: m.ContainersPage })),
   logs: () => import('../features/logs/LogsPage.tsx').then((m) => ({ default: m.LogsPage })),
   terminals: () => import('../features/terminals/TerminalsPage.tsx').then((m) => ({ default: m.TerminalsPage })),

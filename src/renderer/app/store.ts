@@ -3,6 +3,7 @@ import { create } from 'zustand';
 
 export const ROUTES = [
   { id: 'servers', label: 'Servers', icon: '▤' },
+  { id: 'cluster', label: 'Clusters', icon: '⬡' },
   { id: 'containers', label: 'Containers', icon: '▣' },
   { id: 'logs', label: 'Logs', icon: '☰' },
   { id: 'terminals', label: 'Terminals', icon: '⌨' },

@@ -6,6 +6,7 @@ import { ImportSshConfigDialog } from './ImportSshConfigDialog.tsx';
 import { ServerDetail } from './ServerDetail.tsx';
 import { FleetCard } from './FleetCard.tsx';
 import { EmptyState } from '../../components/EmptyState.tsx';
+import { ClusterCards } from '../cluster/ClusterCards.tsx';
 
 function selectedFromHash(): string | null {
   return /^#\/servers\/([A-Za-z0-9_-]+)/.exec(window.location.hash)?.[1] ?? null;
@@ -38,6 +39,7 @@ export function ServersPage() {
             </button>
           </div>
           <p className="muted">Each server is reached over one SSH connection from this computer; nothing of OpenPanel runs on it.</p>
+          <ClusterCards />
           {list.data && list.data.length > 0 ? (
             <div className="fleet-grid" data-testid="fleet">
               {list.data.map((s) => (
