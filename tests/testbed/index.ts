@@ -887,6 +887,9 @@ export class Testbed {
       'mount --bind "$D/home" /home',
       'mount --bind "$D/root" /root',
       'mount --bind "$D/tmp" /tmp',
+      // What the app keeps on a server (e.g. the Watch config) is the server's own, not shared through the host's /var/lib.
+      'mkdir -p "$D/var-lib-openpanel" /var/lib/openpanel',
+      'mount --bind "$D/var-lib-openpanel" /var/lib/openpanel',
       'hostname "$NAME"',
       'echo ready',
       'exec sleep infinity',
