@@ -27,8 +27,13 @@ export function alertRules(t: WatchThresholds): RuleSpec[] {
   const withFor = (r: Omit<RuleSpec, 'for'>): RuleSpec => (pending ? { ...r, for: pending } : r);
   return [
     { alert: 'Watchdog', expr: 'vector(1)', severity: 'none', summary: 'Watch on {{ $labels.server }} is running (this alert always fires; its absence means the watcher is down)' },
-    withFor({ alert: 'ServerDown', expr: `up{${NODE}} == 0`, severity: 'critical', summary: 'Server {{ $labels.server }}: its node-exporter does not answer' }),
-    withFor({ alert: 'ServerDown', expr: `up{job="${WATCH_JOBS.peerNode}"} == 0`, severity: 'critical', summary: 'Server {{ $labels.peer }} is down: {{ $labels.server }} cannot reach it at {{ $labels.instance }}' }),
+    withFor({
+      alert: 'ServerDown',
+      // One rule for the server's own exporter and its peers' (two rules with the same labels would be duplicates).
+      expr: `up{${NODE}} == 0 or up{job="${WATCH_JOBS.peerNode}"} == 0`,
+      severity: 'critical',
+      summary: '{{ if $labels.peer }}Server {{ $labels.peer }} is down: {{ $labels.server }} cannot reach it at {{ $labels.instance }}{{ else }}Server {{ $labels.server }}: its node-exporter does not answer{{ end }}',
+    }),
     withFor({
       alert: 'DiskFull',
       expr: `100 * (1 - node_filesystem_avail_bytes{${FS}} / node_filesystem_size_bytes{${FS}}) > ${t.diskPercent}`,

@@ -53,9 +53,11 @@ export function stackSpecs(input: StackInput): Record<Exclude<WatchPart, 'collec
       name: WATCH_CONTAINERS['node-exporter'],
       Image: images.nodeExporter,
       User: String(WATCH_UID),
-      Cmd: ['--path.rootfs=/host', `--collector.textfile.directory=${TEXTFILE_READ_DIR}`, ...nodeListen],
+      // systemd: off in the official build, on in Debian's; it needs the host's D-Bus socket, which is not mounted.
+      Cmd: ['--path.rootfs=/host', `--collector.textfile.directory=${TEXTFILE_READ_DIR}`, '--no-collector.systemd', ...nodeListen],
       Labels: labels(),
-      HostConfig: host(MEMORY_LIMITS['node-exporter'], ['/:/host:ro,rslave', `${WATCH_VOLUMES.textfile}:${TEXTFILE_READ_DIR}:ro`], { PidMode: 'host' }),
+      // Not rslave: that needs / to be a shared mount, which hosts without systemd (and containers) do not have.
+      HostConfig: host(MEMORY_LIMITS['node-exporter'], ['/:/host:ro', `${WATCH_VOLUMES.textfile}:${TEXTFILE_READ_DIR}:ro`], { PidMode: 'host' }),
     },
     blackbox: {
       name: WATCH_CONTAINERS.blackbox,
