@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterMembers, clusters } from '../../src/main/services/db/schema.ts';
 import type { ClusterView } from '../../src/shared/contract/index.ts';
 import { rpcError, startTestApp, waitFor, type TestApp } from '../helpers/app.ts';
 import { CANARY, canaries, hostileVariants, removeCanaries } from '../helpers/hostile.ts';
@@ -263,5 +264,24 @@ describe('clusters on Docker Swarm', () => {
     expect(result.left.sort()).toEqual([ids.a, ids.b, ids.c].sort());
     for (const s of [a, b, c]) expect(await swarmState(s)).toBe('inactive');
     expect(await app.client.cluster.list()).toEqual([]);
+  }, 60_000);
+
+  it('a create that stopped before swarm init is shown as unfinished; finish initialises the swarm', async () => {
+    const db = app.services.storage.db;
+    const at = Date.now();
+    db.insert(clusters).values({ id: 'stopped', name: 'stopped', addrPool: POOL, swarmId: null, createdAt: at }).run();
+    db.insert(clusterMembers)
+      .values({ clusterId: 'stopped', serverId: ids.a as string, role: 'manager', advertiseAddr: a.host, nodeId: null, pending: { op: 'join', role: 'manager', error: null, at }, position: 0, updatedAt: at })
+      .run();
+    const before = await app.client.cluster.get({ clusterId: 'stopped' });
+    expect(before.error).toMatch(/^No manager answered/);
+    expect(before.pending).toEqual([expect.objectContaining({ serverName: 'a', op: 'join', detail: 'The join as manager did not finish (the app or the link went away meanwhile)' })]);
+    expect(await swarmState(a)).toBe('inactive');
+    const after = await app.client.cluster.finish({ clusterId: 'stopped', serverId: ids.a as string });
+    expect(after.pending).toEqual([]);
+    expect(after.nodes.map((n) => [n.serverName, n.role, n.leader])).toEqual([['a', 'manager', true]]);
+    expect(await swarmState(a)).toBe('active');
+    expect((await app.client.cluster.dissolve({ clusterId: 'stopped' })).failed).toEqual([]);
+    expect(await swarmState(a)).toBe('inactive');
   }, 60_000);
 });

@@ -201,6 +201,7 @@ export class ClusterService {
     const name = this.nameOf(member.serverId);
     this.store.updateMember(member.serverId, { pending: { op: 'join', role: member.role, error: null, at: Date.now() } });
     try {
+      if (member.role === 'manager' && !this.store.members(member.clusterId).some((m) => m.nodeId && !m.pending)) return await this.initMember(member);
       const manager = await this.manager(member.clusterId, member.serverId);
       const swarm = await inspectSwarm(manager.api, manager.name);
       const remote = this.store
@@ -231,6 +232,21 @@ export class ClusterService {
     }
   }
 
+  /** The swarm's first manager (a create that stopped before or right after `swarm init`): init, or adopt what init made. */
+  private async initMember(member: MemberRow): Promise<void> {
+    const name = this.nameOf(member.serverId);
+    const cluster = this.store.get(member.clusterId);
+    const api = await this.deps.docker(member.serverId);
+    const local = await localSwarm(api, name);
+    if (!(local.state === 'active' && local.isManager && (!cluster.swarmId || local.swarmId === cluster.swarmId))) {
+      if (local.state !== 'inactive') await leaveSwarm(api, name, true);
+      await initSwarm(api, name, { advertiseAddr: member.advertiseAddr, addrPool: cluster.addrPool });
+    }
+    const after = await localSwarm(api, name);
+    this.store.setSwarmId(cluster.id, (await inspectSwarm(api, name)).ID);
+    this.store.updateMember(member.serverId, { nodeId: after.nodeId, pending: null });
+  }
+
   /** Demotes (a manager), leaves on the node, removes it from the node list, forgets the member. */
   private async completeRemoval(member: MemberRow, opts: { dissolving?: boolean } = {}): Promise<void> {
     const name = this.nameOf(member.serverId);
@@ -243,6 +259,7 @@ export class ClusterService {
       await leaveSwarm(api, name, true);
       if (manager && member.nodeId) await removeNode(manager.api, manager.name, member.nodeId);
       this.store.deleteMember(member.serverId);
+      if (!opts.dissolving && this.store.members(member.clusterId).length === 0) this.store.deleteCluster(member.clusterId);
     } catch (e) {
       this.store.updateMember(member.serverId, { pending: { op: 'remove', role: member.role, error: errorMessage(e), at: Date.now() } });
       throw e;

@@ -1,8 +1,7 @@
 import type Docker from 'dockerode';
 import type { ClusterNode, NodeAvailability, NodeRole } from '../../../shared/contract/cluster.ts';
 import { withTimeout } from '../core/async.ts';
-import { AppError } from '../core/errors.ts';
-import { dockerError, dockerReason } from '../docker/errors.ts';
+import { dockerError } from '../docker/errors.ts';
 
 /** The Docker Engine's swarm endpoints as the cluster service uses them, each bounded in time. */
 
@@ -185,10 +184,4 @@ export function toNode(raw: RawNode, tasks: Map<string, number>, server: { id: s
     leader: raw.ManagerStatus?.Leader === true,
     reachability: raw.ManagerStatus?.Reachability ?? null,
   };
-}
-
-/** Why a join failed, in words that point at the likely fix. */
-export function joinFailure(e: unknown, name: string, remote: string[]): AppError {
-  const reason = e instanceof AppError ? e.message : dockerReason(e);
-  return new AppError('REMOTE_COMMAND_FAILED', `${name} could not join the swarm at ${remote.join(', ')}: ${reason}`);
 }
