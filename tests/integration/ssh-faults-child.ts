@@ -60,7 +60,10 @@ async function main(): Promise<void> {
     try {
       await Promise.race([conn.ready(), new Promise((_, reject) => setTimeout(() => reject(new Error('HUNG: no outcome in 10 s')), 10_000))]);
       // Connected: exercise the link so a cut after the handshake happens too.
+      // Two sessions after the handshake, as before the connection stopped running one of its own on connect:
+      // the k-th-chunk faults keep the same traffic to land in (the second only on a live link: no reconnect).
       await conn.exec(['true'], { timeoutMs: 3_000 }).catch(() => undefined);
+      if (conn.state.state === 'ready') await conn.exec(['true'], { timeoutMs: 3_000 }).catch(() => undefined);
       result = 'ready';
     } catch (e) {
       result = 'error';

@@ -75,12 +75,15 @@ describe('round trips of a connect (guards for connect → first Docker result)'
     ['ed25519', () => ({ privateKey: s.users.root.privateKey }), 'root'],
     ['RSA (rsa-sha2-256)', () => ({ privateKey: s.users.docker.privateKey }), 'dockeruser'],
     ['encrypted ed25519', () => ({ privateKey: s.users.enc.privateKey, passphrase: s.users.enc.passphrase }), 'encuser'],
-  ] as const)('a key (%s) is signed in the first request: no "would you accept this key" round trip', async (_kind, auth, user) => {
+  ] as const)('a key (%s) is signed in the first request, sent behind the service request: no round trip for either', async (_kind, auth, user) => {
     const { conn, trace } = traced(auth(), user);
     try {
       await conn.ready();
       expect(sent(trace, 'USERAUTH_REQUEST')).toEqual(['Outbound: Sending USERAUTH_REQUEST (publickey)']);
       expect(trace.filter((l) => l.includes('USERAUTH_PK_OK'))).toEqual([]);
+      // pipelined behind the service request: sent before the server's SERVICE_ACCEPT came back
+      expect(trace.findIndex((l) => l.startsWith('Outbound: Sending USERAUTH_REQUEST'))).toBeLessThan(trace.findIndex((l) => l.includes('Received SERVICE_ACCEPT')));
+      expect(trace.findIndex((l) => l.includes('Received SERVICE_ACCEPT'))).toBeGreaterThan(-1);
       expect(conn.noDelay).toBe(true);
     } finally {
       conn.close();

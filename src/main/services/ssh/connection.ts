@@ -9,7 +9,7 @@ import { runExec, type ExecOptions, type ExecResult } from './exec.ts';
 import { hostKeyInfo, type HostKeyInfo } from './host-key.ts';
 import { connectConfig } from './connect-config.ts';
 import type { HandshakeGate } from './connect-gate.ts';
-import { signPublicKeyDirectly } from './direct-auth.ts';
+import { pipelineUserauth, signPublicKeyDirectly } from './direct-auth.ts';
 import { ServerNagle } from './server-nagle.ts';
 import { ChannelLimiter } from './limiter.ts';
 import { toCommand } from './quote.ts';
@@ -230,9 +230,10 @@ export class SshConnection extends EventEmitter<{ state: [StateEvent]; ready: [C
         startTimer();
         try {
           client.connect(config);
-          // Nagle off from the first byte (the handshake's small packets would wait for ACKs), one auth round trip less.
+          // Nagle off from the first byte (the handshake's small packets would wait for ACKs); two round trips less.
           if (!sock) client.setNoDelay(true);
           signPublicKeyDirectly(client);
+          pipelineUserauth(client);
         } catch (e) {
           fail(e);
         }

@@ -9,7 +9,11 @@ type Signer = (data: Buffer, done: (signature: Buffer) => void) => void;
 
 interface ClientProtocol {
   authPK(username: string, key: unknown, keyAlgo?: string | Signer, sign?: Signer): void;
+  service(name: string): void;
+  _handlers?: { SERVICE_ACCEPT?: (proto: unknown, name: string) => void };
 }
+
+const protocolOf = (client: Client) => (client as unknown as { _protocol?: ClientProtocol })._protocol;
 
 /** The hash ssh2 itself pairs with each public-key signature algorithm (client.js getKeyAlgos). */
 function hashFor(keyAlgo: string | undefined): string | undefined {
@@ -27,7 +31,7 @@ function hashFor(keyAlgo: string | undefined): string | undefined {
  * Call right after `client.connect()`. Returns whether it is in effect.
  */
 export function signPublicKeyDirectly(client: Client): boolean {
-  const proto = (client as unknown as { _protocol?: ClientProtocol })._protocol;
+  const proto = protocolOf(client);
   if (!proto || typeof proto.authPK !== 'function') return false;
   const original = proto.authPK.bind(proto);
   proto.authPK = (username, key, keyAlgo, sign) => {
@@ -44,6 +48,29 @@ export function signPublicKeyDirectly(client: Client): boolean {
     });
     // A key that cannot sign this way takes ssh2's own path (the query), which reports the error.
     if (failed) original(username, key, keyAlgo);
+  };
+  return true;
+}
+
+/**
+ * Sends the first authentication request right behind the `ssh-userauth` service request instead of waiting for
+ * SERVICE_ACCEPT: one round trip less. A server reads packets in order, so by the time it reads the request it has
+ * accepted the service (OpenSSH's sshd installs its USERAUTH_REQUEST handler while handling the service request,
+ * auth2.c). The server's SERVICE_ACCEPT still arrives and is then ignored. Call right after `client.connect()`.
+ */
+export function pipelineUserauth(client: Client): boolean {
+  const proto = protocolOf(client);
+  const handlers = proto?._handlers;
+  const accepted = handlers?.SERVICE_ACCEPT;
+  if (!proto || typeof proto.service !== 'function' || !handlers || typeof accepted !== 'function') return false;
+  const service = proto.service.bind(proto);
+  proto.service = (name) => {
+    service(name);
+    if (name !== 'ssh-userauth') return;
+    handlers.SERVICE_ACCEPT = (p, accepting) => {
+      if (accepting !== 'ssh-userauth') accepted(p, accepting);
+    };
+    accepted(proto, name);
   };
   return true;
 }

@@ -1,0 +1,98 @@
+// The product side of the fleet bench: the built web process with the whole fleet added through its API.
+import { readFileSync } from 'node:fs';
+import { launchBrowser } from '../tests/helpers/browser.ts';
+import { startWebProcess } from '../tests/helpers/web-process.ts';
+import type { TestServer } from '../tests/testbed/index.ts';
+import { fmt, median, table, type Proxy } from './lib.ts';
+
+const status = (pid: number, field: 'VmRSS' | 'VmHWM') => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+interface LongTask {
+  start: number;
+  duration: number;
+}
+
+declare global {
+  interface Window {
+    __longTasks: LongTask[];
+  }
+}
+
+export async function dashboardRun(targets: { server: TestServer; proxy: Proxy }[], opts: { rtt: number; watchSec: number }): Promise<void> {
+  const web = await startWebProcess();
+  const pid = web.child.pid!;
+  const { client, close } = await web.client();
+  try {
+    await client.settings.update({ sampleIntervalSec: 2 });
+    const t0 = performance.now();
+    const statuses = new Map<string, string>();
+    const ac = new AbortController();
+    const watching = (async () => {
+      for await (const st of await client.servers.watchStatus(undefined, { signal: ac.signal })) statuses.set(st.serverId, st.state);
+    })().catch(() => undefined);
+    await Promise.all(
+      targets.map(async ({ server, proxy }, i) => {
+        const created = await client.servers.create({ name: `fleet-${i}`, host: proxy.host, port: proxy.port, username: 'root', auth: { method: 'key', privateKey: server.users.root.privateKey }, jumpServerId: null });
+        await client.servers.trustHostKey({ id: created.id, keyType: 'ssh-ed25519', fingerprint: server.hostKeyFingerprint, replace: false });
+      }),
+    );
+    const deadline = Date.now() + 120_000;
+    while ([...statuses.values()].filter((s) => s === 'ready').length < targets.length) {
+      if (Date.now() > deadline) throw new Error(`only ${[...statuses.values()].filter((s) => s === 'ready').length} of ${targets.length} servers connected within 120 s`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const allReady = performance.now() - t0;
+    ac.abort();
+    await watching;
+
+    await client.containers.list({});
+    const lists: number[] = [];
+    let listed = 0;
+    for (let i = 0; i < 10; i++) {
+      const t = performance.now();
+      const r = await client.containers.list({});
+      lists.push(performance.now() - t);
+      listed = r.containers.length;
+      if (r.errors.length) throw new Error(`containers.list: ${r.errors.map((e) => e.message).join('; ')}`);
+    }
+
+    const browser = await launchBrowser();
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await page.addInitScript(() => {
+      window.__longTasks = [];
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration });
+      }).observe({ type: 'longtask', buffered: true });
+    });
+    await page.goto(web.url);
+    await page.waitForSelector('[data-testid="fleet"]');
+    await page.waitForFunction((n) => document.querySelectorAll('a.fleet-card [data-testid="container-counts"] .badge.ok').length >= n, targets.length, { timeout: 120_000 });
+    const loaded = await page.evaluate(() => performance.now());
+    const rss: number[] = [];
+    for (let i = 0; i < opts.watchSec; i++) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      rss.push(status(pid, 'VmRSS'));
+    }
+    const tasks = await page.evaluate(() => window.__longTasks);
+    const during = tasks.filter((t) => t.start >= loaded);
+    const beforeLoad = tasks.filter((t) => t.start < loaded);
+    const snapshots = await page.evaluate(() => document.querySelectorAll('a.fleet-card [data-testid="host-uptime"]').length);
+    await browser.close();
+
+    console.log(`\nthe app (built web process) with ${targets.length} servers added through its API, sampled every 2 s, ${opts.rtt} ms RTT`);
+    console.log(
+      table([
+        ['', 'measured', 'target'],
+        ['added → all connected (status stream)', `${fmt(allReady / 1000, 2)} s`, ''],
+        [`containers.list across the fleet (${listed} containers), median`, `${fmt(median(lists))} ms = ${fmt(median(lists) / opts.rtt)} RTT`, '≤ 1.5 RTT'],
+        [`main-process RSS while ${targets.length} servers stream (max / median of ${opts.watchSec} s)`, `${fmt(Math.max(...rss), 0)} / ${fmt(median(rss), 0)} MB`, '≤ 200 MB'],
+        ['main-process peak RSS (VmHWM) since start', `${fmt(status(pid, 'VmHWM'), 0)} MB`, ''],
+        [`dashboard: long tasks in ${opts.watchSec} s of streaming (cards with metrics: ${snapshots})`, `${during.length}, longest ${fmt(Math.max(0, ...during.map((t) => t.duration)), 0)} ms`, 'none > 100 ms'],
+        ['dashboard: long tasks while loading', `${beforeLoad.length}, longest ${fmt(Math.max(0, ...beforeLoad.map((t) => t.duration)), 0)} ms`, ''],
+      ]),
+    );
+  } finally {
+    close();
+    await web.stop();
+  }
+}
