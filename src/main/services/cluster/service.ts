@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type Docker from 'dockerode';
 import type { AddressesOutput, ClusterSummary, ClusterView, CreateClusterInput, MemberInput, NodeRole, UpdateNodeInput } from '../../../shared/contract/cluster.ts';
+import { withTimeout } from '../core/async.ts';
 import { AppError, errorMessage } from '../core/errors.ts';
 import type { Db } from '../db/index.ts';
 import type { ExecResult } from '../ssh/exec.ts';
@@ -18,6 +19,8 @@ export interface ClusterDeps {
   server: (serverId: string) => { id: string; name: string; host: string };
 }
 
+const CONNECT_MS = 20_000;
+
 type Probe = AddressesOutput['servers'][number] & { used: UsedNetwork[] };
 
 /** Clusters as Docker Swarms over the servers' existing tunnels: create, join, nodes, half-done operations. */
@@ -26,7 +29,8 @@ export class ClusterService {
   private readonly deps: ClusterDeps;
 
   constructor(deps: ClusterDeps) {
-    this.deps = deps;
+    // A server cut off must not hold a cluster call forever: reaching its engine is bounded like every call.
+    this.deps = { ...deps, docker: (id) => withTimeout(deps.docker(id), CONNECT_MS, `connecting to Docker on ${this.nameOf(id)}`) };
     this.store = new ClusterStore(deps.db);
   }
 
@@ -65,7 +69,7 @@ export class ClusterService {
       if (result.code !== 0) throw new AppError('REMOTE_COMMAND_FAILED', `reading the addresses of ${server.name}: ${result.stderr.trim() || `exit ${result.code}`}`);
       const { addresses, used } = parseNetworks(result.stdout);
       const api = await this.deps.docker(serverId);
-      const networks = (await api.listNetworks()) as { Name?: string; IPAM?: { Config?: { Subnet?: string }[] | null } }[];
+      const networks = (await withTimeout(api.listNetworks(), CONNECT_MS, `listing the Docker networks of ${server.name}`)) as { Name?: string; IPAM?: { Config?: { Subnet?: string }[] | null } }[];
       const dockerUsed = networks.flatMap((n) => (n.IPAM?.Config ?? []).filter((c) => c.Subnet && !c.Subnet.includes(':')).map((c) => ({ cidr: c.Subnet as string, source: `Docker network ${n.Name ?? '?'}` })));
       return {
         serverId,

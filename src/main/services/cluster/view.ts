@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import type { ClusterNode, ClusterSummary, ClusterView, PendingOperation } from '../../../shared/contract/cluster.ts';
-import { within } from '../core/async.ts';
+import { withTimeout, within } from '../core/async.ts';
 import { errorMessage } from '../core/errors.ts';
 import { quorumOf } from './quorum.ts';
 import type { MemberRow } from './store.ts';
@@ -20,6 +20,8 @@ export interface ViewDeps {
 
 /** How long a down node's own engine gets to say whether it left the swarm (it may be cut off). */
 const LOCAL_CHECK_MS = 3_000;
+/** How long one manager gets before the next is asked. */
+const MANAGER_MS = 12_000;
 
 /** The cluster as the first manager that answers sees it, with every half-done operation made visible. */
 export async function readView(summary: ClusterSummary, members: MemberRow[], deps: ViewDeps): Promise<ClusterView> {
@@ -29,12 +31,15 @@ export async function readView(summary: ClusterSummary, members: MemberRow[], de
     if (m.role !== 'manager' || !m.nodeId || m.pending?.op === 'join') continue;
     const name = deps.nameOf(m.serverId);
     try {
-      const api = await deps.docker(m.serverId);
-      if (!(await localSwarm(api, name)).isManager) {
-        errors.push(`${name}: not a manager now`);
-        continue;
-      }
-      read = { manager: m.serverId, nodes: await listNodes(api, name), tasks: await runningTasks(api, name) };
+      read = await withTimeout(
+        async () => {
+          const api = await deps.docker(m.serverId);
+          if (!(await localSwarm(api, name)).isManager) throw new Error('not a manager now');
+          return { manager: m.serverId, nodes: await listNodes(api, name), tasks: await runningTasks(api, name) };
+        },
+        MANAGER_MS,
+        `reading the cluster from ${name}`,
+      );
       break;
     } catch (e) {
       errors.push(`${name}: ${errorMessage(e)}`);
