@@ -115,7 +115,7 @@ async function build(options: AppOptions, disposables: Disposables): Promise<App
   const monitor = add('monitor', new FleetMonitor({ servers, pool, docker, containers, store: metrics, settings: () => settings.get(), ...monitorOpts }), (service) => service.stop());
   const alertingStore = new AlertingStore({ db, secrets });
   const watchStore = new WatchStore(db);
-  const watch = new WatchService({
+  const watch = add('watch', new WatchService({
     store: watchStore,
     alertmanagerConfig: alertmanagerConfigSource(alertingStore),
     docker,
@@ -125,7 +125,7 @@ async function build(options: AppOptions, disposables: Disposables): Promise<App
     shipSettings: (id) => ship.settings.get(id),
     domains: (id) => ship.servedDomains(id),
     dockerSocket: (id) => directory.dockerSocket(id),
-  });
+  }), (service) => service.stop());
   const alerting = new AlertingService({
     store: alertingStore,
     connection: (id) => pool.acquire(id),
@@ -178,5 +178,6 @@ async function build(options: AppOptions, disposables: Disposables): Promise<App
   if (options.monitor !== false) monitor.start();
   ship.start();
   backups.start();
+  watch.start();
   return services;
 }

@@ -36,6 +36,8 @@ export interface WatchDeps {
   alertmanagerConfig?: AlertmanagerConfigSource;
   /** How long turning on waits for every part to answer (default 90 s). */
   readyTimeoutMs?: number;
+  /** How often the probed domains are compared with what the servers were given (default 60 s). */
+  domainCheckMs?: number;
 }
 
 const IMAGE_MAPPING = { mapping: 'the image overrides (Apps → proxy → Images…)' };
@@ -45,8 +47,41 @@ const STEP_PROGRESS = { images: 5, config: 30, volumes: 45, containers: 55, read
 export class WatchService {
   private readonly deps: WatchDeps;
   private readonly busy = new Set<string>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  /** The probe list each server's config was last written with (apps, domains and deploys change it). */
+  private readonly probesWritten = new Map<string, string>();
+  private timer: NodeJS.Timeout | null = null;
   constructor(deps: WatchDeps) {
     this.deps = deps;
+  }
+
+  /** Re-syncs enabled servers whose probed domains changed (an app added, edited, deployed or removed). */
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.checkDomains(), this.deps.domainCheckMs ?? 60_000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Servers whose probes differ from what was last written are re-synced; one failing waits for the next check. */
+  async checkDomains(): Promise<string[]> {
+    const synced: string[] = [];
+    for (const id of this.deps.store.enabledServers()) {
+      if (this.busy.has(id) || !this.deps.serverExists(id)) continue;
+      const probes = JSON.stringify(this.probes(id));
+      // First look since the app started: taken as what the server has (no connection to every server at start).
+      if (!this.probesWritten.has(id)) this.probesWritten.set(id, probes);
+      if (this.probesWritten.get(id) === probes) continue;
+      await this.exclusive(id, () => this.sync(id)).then(
+        () => synced.push(id),
+        () => undefined,
+      );
+    }
+    return synced;
   }
 
   private check(serverId: string): void {
@@ -221,6 +256,7 @@ export class WatchService {
     const { name } = this.deps.server(serverId);
     const ship = this.deps.shipSettings(serverId);
     const probes = this.probes(serverId);
+    this.probesWritten.delete(serverId);
     const files: Record<string, string> = {
       [WATCH_FILES.prometheus]: prometheusYaml({ serverName: name, intervals: rec.settings.intervals, peers: this.peerTargets(rec.peers), probes, proxyPorts: { http: ship.httpPort, https: ship.httpsPort } }),
       [WATCH_FILES.rules]: rulesYaml(rec.settings.thresholds, name),
@@ -228,6 +264,7 @@ export class WatchService {
       [WATCH_FILES.alertmanager]: await (this.deps.alertmanagerConfig ?? nullAlertmanagerConfig).render(serverId),
     };
     await writeConfigFiles(api, image, files);
+    this.probesWritten.set(serverId, JSON.stringify(probes));
   }
 
   private async spec(serverId: string, part: WatchPart, images: StackImages) {
@@ -289,13 +326,20 @@ export class WatchService {
     return ids.filter((id) => this.deps.serverExists(id)).map((id) => ({ serverId: id, name: this.deps.server(id).name, address: this.deps.server(id).host }));
   }
 
+  /** One change at a time per server: a second waits for the first (a sync after a settings change, a domain check…). */
   private async exclusive<T>(serverId: string, fn: () => Promise<T>): Promise<T> {
-    if (this.busy.has(serverId)) throw new AppError('CONFLICT', 'serverId: Watch on this server is being changed already; try again when that finishes');
-    this.busy.add(serverId);
-    try {
-      return await fn();
-    } finally {
-      this.busy.delete(serverId);
-    }
+    const before = this.locks.get(serverId) ?? Promise.resolve();
+    const run = before.catch(() => undefined).then(async () => {
+      this.busy.add(serverId);
+      try {
+        return await fn();
+      } finally {
+        this.busy.delete(serverId);
+      }
+    });
+    const tail = run.catch(() => undefined);
+    this.locks.set(serverId, tail);
+    void tail.then(() => this.locks.get(serverId) === tail && this.locks.delete(serverId));
+    return run;
   }
 }
