@@ -8,7 +8,7 @@ export function fleetRoutes(os: Os, services: AppServices) {
   return {
     overview: os.fleet.overview.handler(() => m.overview()),
     watch: os.fleet.watch.handler(({ signal }) => eventQueue<ServerSnapshot>(m, 'snapshot', { signal, what: 'fleet.watch', initial: m.overview() })),
-    hostHistory: os.fleet.hostHistory.handler(({ input }) => services.metrics.hostHistory(input.serverId, input.range)),
+    hostHistory: os.fleet.hostHistory.handler(({ input }) => services.hostHistory.hostHistory(input.serverId, input.range)),
     containerHistory: os.fleet.containerHistory.handler(({ input }) => services.metrics.containerHistory(input.serverId, input.range)),
     alerts: os.fleet.alerts.handler(({ signal }) => eventQueue<Alert>(m, 'alert', { signal, what: 'fleet.alerts' })),
     sampleNow: os.fleet.sampleNow.handler(({ input }) => m.sample(input.serverId)),

@@ -49,7 +49,7 @@ export function AlertsCard({ serverId, serverName }: { serverId: string; serverN
       ) : (
         <ul className="alert-list" data-testid="alerts-now">
           {alerts.map((a) => (
-            <li key={a.fingerprint} data-alert={a.name} data-state={a.state}>
+            <li key={a.fingerprint} data-alert={a.name} data-state={a.state} data-fingerprint={a.fingerprint}>
               <strong>{alertTitle(a.name)}</strong> {a.severity && <span className={`badge ${a.severity === 'critical' ? 'failed' : 'warn'}`}>{a.severity}</span>} {alertText(a.name, a.labels, serverName, a.summary)}{' '}
               <span className="muted small">since {new Date(a.startsAt).toLocaleString()}</span>{' '}
               {a.state === 'suppressed' ? (
@@ -57,7 +57,7 @@ export function AlertsCard({ serverId, serverName }: { serverId: string; serverN
                   muted
                 </span>
               ) : (
-                <button className="small-button" onClick={() => mute.mutate(a)} disabled={mute.isPending} aria-label={`Mute ${alertTitle(a.name)} for 1 hour`} data-testid="alert-mute">
+                <button className="small-button" onClick={() => mute.mutate(a)} disabled={mute.isPending} aria-label={`Mute 1 h: ${alertTitle(a.name)}`} data-testid="alert-mute">
                   Mute 1 h
                 </button>
               )}

@@ -106,7 +106,7 @@ export function ChannelsCard({ serverId, watchOn }: { serverId: string; watchOn:
                     )}
                   </td>
                   <td className="actions-inline">
-                    <button onClick={() => test.mutate(c.id)} disabled={!watchOn || (test.isPending && test.variables === c.id)} aria-label={`Send a test through ${c.name}`} data-testid="channel-test">
+                    <button onClick={() => test.mutate(c.id)} disabled={!watchOn || (test.isPending && test.variables === c.id)} aria-label={`Send test: ${c.name}`} data-testid="channel-test">
                       Send test
                     </button>
                     <button onClick={() => setEditing(c)} aria-label={`Edit ${c.name}`}>

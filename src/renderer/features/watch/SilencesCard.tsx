@@ -39,7 +39,7 @@ export function SilencesCard({ serverId }: { serverId: string }) {
           {silences.map((s) => (
             <li key={s.id} data-silence={s.id}>
               {describeMatchers(s)} <span className="muted small">until {new Date(s.endsAt).toLocaleString()} · {s.comment}</span>{' '}
-              <button className="small-button" onClick={() => unmute.mutate(s.id)} disabled={unmute.isPending} aria-label={`Unmute ${describeMatchers(s)}`} data-testid="silence-unmute">
+              <button className="small-button" onClick={() => unmute.mutate(s.id)} disabled={unmute.isPending} aria-label={`Unmute: ${describeMatchers(s)}`} data-testid="silence-unmute">
                 Unmute
               </button>
             </li>

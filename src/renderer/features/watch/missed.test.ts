@@ -5,15 +5,16 @@ const ep = (name: string, labels: Record<string, string>, from: number, to: numb
 const server = (episodes: ReturnType<typeof ep>[], error: string | null = null): MissedServer => ({ serverId: 's1', serverName: 'prod-1', since: 0, episodes, error });
 
 describe('what fired while the app was away, and which alerts are new', () => {
-  it('lists the episodes in time order without the always-firing watchdog; a server with nothing drops out, one with an error stays', () => {
+  it('lists the episodes in time order without the always-firing watchdog nor one already firing at the last look; a server with nothing drops out, one with an error stays', () => {
     const report = [
-      server([ep('Watchdog', {}, 1, null), ep('DiskFull', { mountpoint: '/' }, 30, 40), ep('BackupFailed', { job_name: 'nightly' }, 10, null)]),
+      server([ep('Watchdog', {}, 1, null), ep('DiskFull', { mountpoint: '/' }, 30, 40), ep('BackupFailed', { job_name: 'nightly' }, 60_000, null), ep('LoadHigh', {}, 15_000, null)]),
       { ...server([ep('Watchdog', {}, 1, null)]), serverId: 's2', serverName: 'quiet' },
       { ...server([], 'Prometheus is not reachable'), serverId: 's3', serverName: 'gone' },
     ];
     const away = awayReport(report);
     expect(away.map((s) => s.serverName)).toEqual(['prod-1', 'gone']);
-    expect(away[0]!.episodes.map((e) => e.name)).toEqual(['BackupFailed', 'DiskFull']);
+    // LoadHigh fires since within history's resolution of the last look (since = 0): it was seen then.
+    expect(away[0]!.episodes.map((e) => e.name)).toEqual(['DiskFull', 'BackupFailed']);
     expect(away[1]!.error).toBe('Prometheus is not reachable');
   });
 

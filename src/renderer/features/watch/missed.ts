@@ -17,10 +17,20 @@ export interface FiringAlert {
   message: string;
 }
 
-/** What fired while the app was away, without the always-firing watchdog; servers with nothing (and no error) left out. */
+/**
+ * History's resolution (its step is at least 15 s): an episode still firing that starts this close to `since` was
+ * already firing then, so it was seen (or predates the window) and is not news.
+ */
+const SEEN_MARGIN_MS = 30_000;
+
+/**
+ * What fired while the app was away: episodes that started after the last look, or ended since; without the
+ * always-firing watchdog. Servers with nothing (and no error) are left out.
+ */
 export function awayReport(report: MissedServer[]): MissedServer[] {
+  const news = (s: MissedServer, e: AlertEpisode) => !ALWAYS_FIRING.has(e.name) && (e.to !== null || e.from >= s.since + SEEN_MARGIN_MS);
   return report
-    .map((s) => ({ ...s, episodes: s.episodes.filter((e) => !ALWAYS_FIRING.has(e.name)).sort((a, b) => a.from - b.from) }))
+    .map((s) => ({ ...s, episodes: s.episodes.filter((e) => news(s, e)).sort((a, b) => a.from - b.from) }))
     .filter((s) => s.episodes.length > 0 || s.error !== null);
 }
 
