@@ -4,6 +4,7 @@ import { BUSYBOX_TAG, Testbed, type TestServer } from '../testbed/index.ts';
 import { startTestApp, waitFor, type TestApp } from '../helpers/app.ts';
 import { parseProm } from '../helpers/prom-text.ts';
 import { addServer } from '../helpers/servers.ts';
+import { WATCH_PACKAGES } from '../helpers/watch-standins.ts';
 import { loadComposeImages } from './compose-fixture.ts';
 import { followDeploy, GitRepo, SAMPLE_DOCKERFILE, setupProxy } from './deploy-fixture.ts';
 
@@ -35,8 +36,8 @@ describe('Watch signals: deploy results and the container collector (real sshd +
     s = await bed.addServer({ name: 'w' });
     // The Compose builder stand-in (git, docker CLI, docker-compose) runs the Dockerfile jobs, the Compose jobs and the collector.
     images = await loadComposeImages(s);
-    // promtool comes with Debian's prometheus: the Watch stand-ins' image (same packages, so one cached build)
-    promtool = await s.loadImage('debian', { packages: ['prometheus', 'prometheus-node-exporter', 'prometheus-alertmanager', 'prometheus-blackbox-exporter'] });
+    // promtool comes with Debian's prometheus: the Watch stand-ins' base image (one cached build)
+    promtool = await s.loadImage('debian', { packages: WATCH_PACKAGES });
     repo = new GitRepo();
     repo.commit({ 'Dockerfile': SAMPLE_DOCKERFILE, 'index.html': 'v1\n', 'docker-compose.yml': 'services:\n  web:\n    image: busybox:latest\n' }, 'v1');
     await repo.serve(bed);
