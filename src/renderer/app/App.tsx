@@ -1,9 +1,10 @@
-import { lazy, Suspense, useEffect, useState, type ComponentType } from 'react';
+import { Suspense, useEffect, useState, type ComponentType } from 'react';
 import { HostKeyPrompts } from '../features/servers/HostKeyPrompts.tsx';
 import { useStatus, useStatusFeed } from '../features/servers/status.tsx';
 import { useAlertNotifications, useFleetFeed } from '../features/servers/fleet.ts';
 import { useBackupNotices } from '../features/backups/notices.ts';
 import { WatchAlerts } from '../features/watch/WatchAlerts.tsx';
+import { lazyChunk } from '../lib/lazy.ts';
 import type { Connection } from '../lib/rpc.ts';
 import { CommandPalette } from './CommandPalette.tsx';
 import { ConfirmHost } from './confirm.tsx';
@@ -28,7 +29,7 @@ const loaders = {
   settings: () => import('../features/settings/SettingsPage.tsx').then((m) => ({ default: m.SettingsPage })),
 } satisfies Record<RouteId, () => Promise<{ default: ComponentType }>>;
 
-const pages = Object.fromEntries(Object.entries(loaders).map(([id, load]) => [id, lazy(load)])) as unknown as Record<RouteId, ComponentType>;
+const pages = Object.fromEntries(Object.entries(loaders).map(([id, load]) => [id, lazyChunk(load as () => Promise<{ default: ComponentType }>)])) as unknown as Record<RouteId, ComponentType>;
 
 function Page({ route }: { route: RouteId }) {
   const Component = pages[route];

@@ -1,20 +1,23 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { Suspense, useState } from 'react';
 import type { Server, TestStep } from '../../../shared/contract/servers.ts';
 import { useUi, useUiRequest } from '../../app/store.ts';
 import { describeError } from '../../lib/errors.ts';
 import { bytes } from '../../lib/format.ts';
+import { lazyChunk } from '../../lib/lazy.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
 import { BootstrapPanel } from './BootstrapPanel.tsx';
 import { ConnectionSteps } from './ConnectionSteps.tsx';
-import { MetricsCharts } from './MetricsCharts.tsx';
 import { ServerDialog } from './ServerDialog.tsx';
 import { LastSeen, StatusBadge, isStale, useStatus } from './status.tsx';
 import { Uptime } from './FleetCard.tsx';
 import { confirmDialog } from '../../app/confirm.tsx';
 import { openTerminal } from '../terminals/open.ts';
-import { ImageMappingDialog } from '../images/ImageMappingDialog.tsx';
 import { WatchSummary } from '../watch/WatchSummary.tsx';
+
+// Loaded when shown: the charts bring uPlot, the image mapping screen zod (through the contract's schemas).
+const MetricsCharts = lazyChunk(() => import('./MetricsCharts.tsx').then((m) => ({ default: m.MetricsCharts })));
+const ImageMappingDialog = lazyChunk(() => import('../images/ImageMappingDialog.tsx').then((m) => ({ default: m.ImageMappingDialog })));
 
 
 export function ServerDetail({ server }: { server: Server }) {
@@ -88,7 +91,11 @@ export function ServerDetail({ server }: { server: Server }) {
           }}
         />
       )}
-      {images && <ImageMappingDialog serverId={server.id} onClose={() => setImages(false)} />}
+      {images && (
+        <Suspense fallback={null}>
+          <ImageMappingDialog serverId={server.id} onClose={() => setImages(false)} />
+        </Suspense>
+      )}
       {steps && (
         <div className="card">
           <h2>Connection test</h2>
@@ -130,7 +137,9 @@ export function ServerDetail({ server }: { server: Server }) {
           </dl>
         )}
       </div>
-      <MetricsCharts serverId={server.id} />
+      <Suspense fallback={null}>
+        <MetricsCharts serverId={server.id} />
+      </Suspense>
       <WatchSummary serverId={server.id} />
       {f && !f.dockerVersion && <BootstrapPanel serverId={server.id} onDone={() => void facts.refetch()} />}
       <div className="card">
