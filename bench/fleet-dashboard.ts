@@ -1,10 +1,19 @@
 // The product side of the fleet bench: the built web process with the whole fleet added through its API.
 import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { launchBrowser } from '../tests/helpers/browser.ts';
 import { startWebProcess } from '../tests/helpers/web-process.ts';
 import type { TestServer } from '../tests/testbed/index.ts';
 import { fmt, median, table, type Proxy } from './lib.ts';
 
+/** The machine is shared: each figure is printed with the load it was taken under. */
+export const load = () => `load average ${loadavg().map((x) => fmt(x, 1)).join(' ')} on ${cpus().length} cores`;
+
+/** CPU seconds (user + system) the process has used so far. */
+const cpuSeconds = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
 const status = (pid: number, field: 'VmRSS' | 'VmHWM') => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 interface LongTask {
@@ -16,6 +25,25 @@ declare global {
   interface Window {
     __longTasks: LongTask[];
   }
+}
+
+interface Trace {
+  traceEvents: { name: string; ph: string; pid: number; tid: number; dur?: number; tdur?: number; args?: { name?: string } }[];
+}
+
+/**
+ * The renderer main thread's tasks from a Chromium trace: wall time (dur) and the thread's own CPU time (tdur).
+ * On a loaded machine a task's wall time includes waiting for a core; its CPU time does not.
+ */
+function mainThreadTasks(trace: Trace): { count: number; maxWallMs: number; maxCpuMs: number; cpuMs: number } {
+  const threads = new Set(trace.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+  const tasks = trace.traceEvents.filter((e) => e.ph === 'X' && e.name === 'RunTask' && threads.has(`${e.pid}:${e.tid}`));
+  return {
+    count: tasks.length,
+    maxWallMs: Math.max(0, ...tasks.map((t) => (t.dur ?? 0) / 1000)),
+    maxCpuMs: Math.max(0, ...tasks.map((t) => (t.tdur ?? 0) / 1000)),
+    cpuMs: tasks.reduce((n, t) => n + (t.tdur ?? 0) / 1000, 0),
+  };
 }
 
 export async function dashboardRun(targets: { server: TestServer; proxy: Proxy }[], opts: { rtt: number; watchSec: number }): Promise<void> {
@@ -68,18 +96,22 @@ export async function dashboardRun(targets: { server: TestServer; proxy: Proxy }
     await page.waitForSelector('[data-testid="fleet"]');
     await page.waitForFunction((n) => document.querySelectorAll('a.fleet-card [data-testid="container-counts"] .badge.ok').length >= n, targets.length, { timeout: 120_000 });
     const loaded = await page.evaluate(() => performance.now());
+    await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
     const rss: number[] = [];
+    const cpuStart = cpuSeconds(pid);
     for (let i = 0; i < opts.watchSec; i++) {
       await new Promise((r) => setTimeout(r, 1_000));
       rss.push(status(pid, 'VmRSS'));
     }
+    const cpuPercent = ((cpuSeconds(pid) - cpuStart) / opts.watchSec) * 100;
     const tasks = await page.evaluate(() => window.__longTasks);
+    const main = mainThreadTasks(JSON.parse((await browser.stopTracing()).toString('utf8')) as Trace);
     const during = tasks.filter((t) => t.start >= loaded);
     const beforeLoad = tasks.filter((t) => t.start < loaded);
     const snapshots = await page.evaluate(() => document.querySelectorAll('a.fleet-card [data-testid="host-uptime"]').length);
     await browser.close();
 
-    console.log(`\nthe app (built web process) with ${targets.length} servers added through its API, sampled every 2 s, ${opts.rtt} ms RTT`);
+    console.log(`\nthe app (built web process) with ${targets.length} servers added through its API, sampled every 2 s, ${opts.rtt} ms RTT; ${load()}`);
     console.log(
       table([
         ['', 'measured', 'target'],
@@ -87,7 +119,10 @@ export async function dashboardRun(targets: { server: TestServer; proxy: Proxy }
         [`containers.list across the fleet (${listed} containers), median`, `${fmt(median(lists))} ms = ${fmt(median(lists) / opts.rtt)} RTT`, '≤ 1.5 RTT'],
         [`main-process RSS while ${targets.length} servers stream (max / median of ${opts.watchSec} s)`, `${fmt(Math.max(...rss), 0)} / ${fmt(median(rss), 0)} MB`, '≤ 200 MB'],
         ['main-process peak RSS (VmHWM) since start', `${fmt(status(pid, 'VmHWM'), 0)} MB`, ''],
+        ['main-process CPU while streaming (of one core)', `${fmt(cpuPercent, 0)} %`, ''],
         [`dashboard: long tasks in ${opts.watchSec} s of streaming (cards with metrics: ${snapshots})`, `${during.length}, longest ${fmt(Math.max(0, ...during.map((t) => t.duration)), 0)} ms`, 'none > 100 ms'],
+        ['  the page\'s main-thread tasks (trace): longest wall / longest CPU', `${fmt(main.maxWallMs, 0)} / ${fmt(main.maxCpuMs, 0)} ms`, 'CPU: what the page itself spends'],
+        ['  main-thread CPU while streaming', `${fmt((main.cpuMs / 1000 / opts.watchSec) * 100, 1)} % (${main.count} tasks)`, ''],
         ['dashboard: long tasks while loading', `${beforeLoad.length}, longest ${fmt(Math.max(0, ...beforeLoad.map((t) => t.duration)), 0)} ms`, ''],
       ]),
     );

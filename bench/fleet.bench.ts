@@ -15,7 +15,7 @@ import type { ConnectLimits } from '../src/main/services/ssh/connect-gate.ts';
 import type { HostKeyVerifier } from '../src/main/services/ssh/connection.ts';
 import { ConnectionPool } from '../src/main/services/ssh/pool.ts';
 import { BUSYBOX_TAG, Testbed, type TestServer } from '../tests/testbed/index.ts';
-import { dashboardRun } from './fleet-dashboard.ts';
+import { dashboardRun, load } from './fleet-dashboard.ts';
 import { connectionTo, fmt, median, proxyProcesses, table, type Proxy } from './lib.ts';
 
 const DELAY = 25;
@@ -105,7 +105,13 @@ try {
   await firstResult(fleet[0]!, proxies[0]!);
   const singles: number[] = [];
   for (let i = 1; i <= 5; i++) singles.push(await firstResult(fleet[i % FLEET]!, proxies[i % FLEET]!));
-  console.log(`\nconnect → first Docker result at ${RTT} ms RTT: median ${fmt(median(singles))} ms = ${rtts(median(singles))} RTT (min ${rtts(Math.min(...singles))}, max ${rtts(Math.max(...singles))})`);
+  console.log(`\n${load()}\nconnect → first Docker result at ${RTT} ms RTT: median ${fmt(median(singles))} ms = ${rtts(median(singles))} RTT (min ${rtts(Math.min(...singles))}, max ${rtts(Math.max(...singles))})`);
+  // At 200 ms RTT the CPU time of a loaded machine weighs a quarter as much against the round trips.
+  const [slow] = await proxyProcesses([fleet[0]!], 4 * DELAY);
+  const slowRuns: number[] = [];
+  for (let i = 0; i < 3; i++) slowRuns.push(await firstResult(fleet[0]!, slow!));
+  slow!.close();
+  console.log(`same at ${4 * RTT} ms RTT: median ${fmt(median(slowRuns) / (4 * RTT))} RTT (min ${fmt(Math.min(...slowRuns) / (4 * RTT))})`);
 
   // 2. Cold start of the whole fleet, then 20 logins onto one sshd.
   // Best of three, alternating, so that neither side gets the warmer machine.
@@ -124,7 +130,7 @@ try {
   const sequential = await coldConnect(targets, { perServer: 1, total: 1 });
   const one = Array.from({ length: SAME_SSHD }, () => targets[0]!);
   const [sameBounded, sameUnbounded] = await best(() => coldConnect(one), () => coldConnect(one, unlimited));
-  console.log(`\ncold start: connect → first Docker result on every server, ${RTT} ms RTT (best of 3; one at a time: 1 run)`);
+  console.log(`\ncold start: connect → first Docker result on every server, ${RTT} ms RTT (best of 3; one at a time: 1 run); ${load()}`);
   console.log(
     table([
       ['', 'OpenPanel (8 per sshd, 64 in all)', 'unbounded', 'one at a time'],
@@ -136,20 +142,28 @@ try {
     ]),
   );
 
-  // 3. Fleet refresh over the warm pool.
+  // 3. Fleet refresh over the warm pool, for part of the fleet and all of it (this process's CPU per refresh beside it).
   const pool = poolFor(targets);
   const rssBefore = process.memoryUsage.rss();
   const dockers = await Promise.all(targets.map(async (_t, i) => connectDocker(await pool.acquire(String(i)))));
   await Promise.all(dockers.map((d) => d.api.listContainers({ all: true })));
-  const refreshes: number[] = [];
-  let listed = 0;
-  for (let i = 0; i < 10; i++) {
-    const t = performance.now();
-    const lists = await Promise.all(dockers.map((d) => d.api.listContainers({ all: true })));
-    refreshes.push(performance.now() - t);
-    listed = lists.reduce((n, l) => n + l.length, 0);
+  const rows: string[][] = [['servers', 'containers', 'median wall', 'round trips', 'client CPU per refresh']];
+  for (const n of [...new Set([10, 25, FLEET].filter((x) => x <= FLEET))]) {
+    const refreshes: number[] = [];
+    let listed = 0;
+    const cpu = process.cpuUsage();
+    for (let i = 0; i < 10; i++) {
+      const t = performance.now();
+      const lists = await Promise.all(dockers.slice(0, n).map((d) => d.api.listContainers({ all: true })));
+      refreshes.push(performance.now() - t);
+      listed = lists.reduce((sum, l) => sum + l.length, 0);
+    }
+    const used = process.cpuUsage(cpu);
+    rows.push([String(n), String(listed), `${fmt(median(refreshes))} ms`, rtts(median(refreshes)), `${fmt((used.user + used.system) / 1000 / 10, 1)} ms`]);
   }
-  console.log(`\nfleet refresh over the pool: ${FLEET} servers, ${listed} containers: median ${fmt(median(refreshes))} ms = ${rtts(median(refreshes))} RTT; this process ${mb(process.memoryUsage.rss())} (+${mb(process.memoryUsage.rss() - rssBefore)} for the fleet)`);
+  console.log(`\nfleet refresh over the pool (listContainers on every server at once), ${RTT} ms RTT; ${load()}`);
+  console.log(table(rows));
+  console.log(`this process: ${mb(process.memoryUsage.rss())} RSS (+${mb(process.memoryUsage.rss() - rssBefore)} for ${FLEET} connections and Docker clients)`);
   dockers.forEach((d) => d.close());
   pool.closeAll();
 
