@@ -139,6 +139,7 @@ describe('Watch in Chromium (web mode, real test server)', () => {
     await dialog.locator('#channel-name').fill('ops hook');
     await dialog.locator('#channel-kind').selectOption('webhook');
     await dialog.locator('#channel-url').fill(receivers.urls.webhook);
+    expect(await seriousViolations(page)).toEqual([]);
     await dialog.locator('[data-testid="channel-save"]').click();
     await dialog.waitFor({ state: 'detached', timeout: 30_000 });
     const row = page.locator('[data-channel="ops hook"]');
@@ -159,6 +160,16 @@ describe('Watch in Chromium (web mode, real test server)', () => {
     const alertName = /Sent (\S+) at/.exec(await result.innerText())?.[1];
     expect(alertName).toBeTruthy();
     await waitFor(() => receivers.of('webhook').slice(before).some((r) => r.body.includes(alertName!)), `test alert ${alertName} at the webhook`, 60_000, 250);
+
+    // The receiver refuses: the channel shows as retrying or failing on this server, with the reason.
+    receivers.webhookStatus = 500;
+    const refusedFrom = receivers.of('webhook').length;
+    await row.locator('[data-testid="channel-test"]').click();
+    const state = row.locator('[data-testid="channel-state"] .badge');
+    await waitFor(async () => ['retrying', 'failing'].includes((await state.getAttribute('data-state')) ?? ''), 'the channel shown as failing', 90_000, 500);
+    expect(receivers.of('webhook').length).toBeGreaterThan(refusedFrom);
+    expect(await row.locator('[data-testid="channel-state"]').innerText()).toMatch(/500/);
+    receivers.webhookStatus = 200;
   }, 120_000);
 
   it('lowering the disk threshold fires an alert: a toast, listed now and in the history, delivered; muted for 1 h, listed, unmuted; resolved when raised', async () => {
