@@ -26,6 +26,7 @@ import { BackupsService } from './services/backups/service.ts';
 import { WatchService } from './services/watch/service.ts';
 import { WatchStore } from './services/watch/store.ts';
 import { ClusterService } from './services/cluster/service.ts';
+import { RegistryService } from './services/registry/service.ts';
 import { AlertingStore } from './services/alerting/store.ts';
 import { AlertingService } from './services/alerting/service.ts';
 import { alertmanagerConfigSource } from './services/alerting/config-source.ts';
@@ -73,6 +74,8 @@ export interface AppServices {
   watch: WatchService;
   /** Docker Swarm clusters of known servers (Cluster). */
   cluster: ClusterService;
+  /** Private registries (own CA, basic auth) and external ones; build once, pull by digest. */
+  registry: RegistryService;
   /** Watch's alerting: channels, silences, alerts now and what fired while the app was closed. */
   alerting: AlertingService;
   /** Stops everything started, in reverse order of creation (see Disposables). */
@@ -134,6 +137,17 @@ async function build(options: AppOptions, disposables: Disposables): Promise<App
     watch: { enabledServers: () => watchStore.enabledServers(), applyAlertmanagerConfig: (id) => watch.applyAlertmanagerConfig(id) },
   });
   const cluster = new ClusterService({ db, docker: (id) => docker.api(id), exec: async (id, argv) => (await pool.acquire(id)).exec(argv, { timeoutMs: 20_000 }), server: (id) => servers.get(id) });
+  const registry = new RegistryService({
+    db,
+    secrets,
+    docker: (id) => docker.api(id),
+    client: (id) => docker.client(id),
+    conn: (id) => pool.acquire(id),
+    server: (id) => servers.get(id),
+    dockerSocket: (id) => directory.dockerSocket(id),
+    imageOverrides: (id) => ship.settings.get(id).imageOverrides,
+    clusterNodes: (id) => cluster.list().find((c) => c.id === id)?.members.map((m) => m.serverId) ?? null,
+  });
   const hostHistory = new HostHistory({ store: metrics, connect: (id) => pool.acquire(id), watching: (id) => watchStore.get(id).enabled });
   const audit = new AuditService(db);
   const assistant = new AssistantService({
@@ -172,6 +186,7 @@ async function build(options: AppOptions, disposables: Disposables): Promise<App
     backups,
     watch,
     cluster,
+    registry,
     alerting,
     close: () => disposables.dispose(),
   };

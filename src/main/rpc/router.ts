@@ -19,6 +19,7 @@ import { backupsRoutes } from './routes/backups.ts';
 import { watchRoutes } from './routes/watch.ts';
 import { clusterRoutes } from './routes/cluster.ts';
 import { alertingRoutes } from './routes/alerting.ts';
+import { registryRoutes } from './routes/registry.ts';
 
 /**
  * The contract, implemented by delegating to services; one file per domain under routes/. No logic lives here.
@@ -46,5 +47,6 @@ export function createRouter(services: AppServices) {
     watch: watchRoutes(os, services),
     cluster: clusterRoutes(os, services),
     alerting: alertingRoutes(os, services),
+    registry: registryRoutes(os, services),
   });
 }

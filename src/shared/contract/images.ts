@@ -13,6 +13,8 @@ export const SERVICE_IMAGES = {
   alertmanager: 'prom/alertmanager:v0.27.0',
   nodeExporter: 'prom/node-exporter:v1.8.2',
   blackbox: 'prom/blackbox-exporter:v0.25.0',
+  /** The private registry (distribution 2.x, `registry serve <config>`). */
+  registry: 'registry:2',
 } as const;
 
 /**
@@ -45,6 +47,7 @@ export function imageUses(extra: readonly string[] = []): ImageUse[] {
     { ref: SERVICE_IMAGES.alertmanager, label: 'Watch (Alertmanager)', store: 'ship' },
     { ref: SERVICE_IMAGES.nodeExporter, label: 'Watch (node-exporter)', store: 'ship' },
     { ref: SERVICE_IMAGES.blackbox, label: 'Watch (blackbox-exporter)', store: 'ship' },
+    { ref: SERVICE_IMAGES.registry, label: 'Private registry', store: 'ship' },
     ...ENGINE_LIST.map((e): ImageUse => ({ ref: `${e.repo}:${e.defaultVersion}`, label: `Database (${e.label})`, store: 'data' })),
     { ref: BACKUP_TOOLS_IMAGE, label: 'Backup tools and scheduler', store: 'data' },
   ];

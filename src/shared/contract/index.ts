@@ -20,8 +20,9 @@ import { backups } from './backups.ts';
 import { watch } from './watch.ts';
 import { cluster } from './cluster.ts';
 import { alerting } from './alerting.ts';
+import { registry } from './registry.ts';
 
-export const contract = { system, activity, settings, secrets, servers, profiles, forwards, containers, fleet, terminals, logs, assistant, apps, proxy, databases, backups, cluster, alerting, watch };
+export const contract = { system, activity, settings, secrets, servers, profiles, forwards, containers, fleet, terminals, logs, assistant, apps, proxy, databases, backups, cluster, alerting, watch, registry };
 export type Contract = typeof contract;
 
 export * from './base.ts';
@@ -43,4 +44,5 @@ export * from './backups.ts';
 export * from './watch.ts';
 export * from './cluster.ts';
 export * from './alerting.ts';
+export * from './registry.ts';
 export * from './jobs.ts';

@@ -326,3 +326,24 @@ export const watchServers = sqliteTable('watch_servers', {
   peers: text('peers', { mode: 'json' }).$type<string[]>().notNull(),
   updatedAt: integer('updated_at').notNull(),
 });
+
+/** Registries: a private one the app runs (CA key and password in the keychain behind the refs) or an external one. */
+export const registries = sqliteTable('registries', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  kind: text('kind', { enum: ['private', 'external'] }).notNull(),
+  /** host:port as image references name it. */
+  host: text('host').notNull(),
+  /** Private: the server running it, and the cluster whose nodes trust it. */
+  serverId: text('server_id').references(() => servers.id, { onDelete: 'cascade' }),
+  clusterId: text('cluster_id').references(() => clusters.id, { onDelete: 'set null' }),
+  /** Server ids (besides the cluster's nodes) that get the CA; checked with zod where read. */
+  trust: text('trust', { mode: 'json' }).$type<unknown>(),
+  port: integer('port'),
+  username: text('username').notNull(),
+  passwordRef: text('password_ref').notNull(),
+  caKeyRef: text('ca_key_ref'),
+  /** The CA root (public). */
+  caCert: text('ca_cert'),
+  createdAt: integer('created_at').notNull(),
+});
