@@ -85,9 +85,10 @@ describe('logs in Chromium (web mode, real test server)', () => {
     maxHeap = Math.max(maxHeap, await heap());
     maxWebRss = Math.max(maxWebRss, rssOf(web.child.pid!));
     console.log(`page JS heap max ${(maxHeap / 1e6).toFixed(1)} MB; web process RSS max ${(maxWebRss / 1e6).toFixed(1)} MB`);
-    // Bounded: 1M lines held as JS objects would take several hundred MB in either process.
+    // Bounded: 1M lines held as JS objects would take several hundred MB in either process. The web process stays
+    // under 250 MB because its old generation is collected before garbage piles up (core/heap.ts; ~320 MB without).
     expect(maxHeap).toBeLessThan(120 * 1024 * 1024);
-    expect(maxWebRss).toBeLessThan(400 * 1024 * 1024);
+    expect(maxWebRss).toBeLessThan(250 * 1024 * 1024);
     expect(errors).toEqual([]);
     await page.close();
   }, 240_000);
