@@ -1,11 +1,11 @@
 /**
  * Backup throughput of a ≥ 500 MB PostgreSQL database on a real test server, same run, same server:
- * - baseline: `pg_dump | gzip > /dev/null` in the backup tools container (the same pg_dump, over the same
- *   loopback port);
- * - OpenPanel: `backups.runNow` through the built web process's API: pg_dump → sha256 → gzip → age → sha256 →
+ * - baselines: `pg_dump | gzip` and `pg_dump | zstd -T0` in the backup tools container (the same pg_dump, over the
+ *   same loopback port), the compressed bytes counted by wc;
+ * - OpenPanel: `backups.runNow` through the built web process's API: pg_dump → sha256 → zstd -T0 → age → sha256 →
  *   rclone streamed to S3 (s3rver on the bed's bridge), manifest, retention; timed from the call to `done`.
- * Prints the throughput ratio (target ≥ 80 %) and the main process's peak RSS (VmHWM) before and after, which
- * must not grow with the database size: the dump never passes through the app.
+ * Prints the throughput ratios (target ≥ 100 % of `pg_dump | gzip`), the object sizes, and the main process's peak
+ * RSS (VmHWM) before and after, which must not grow with the database size: the dump never passes through the app.
  * Size: BENCH_BACKUP_MB (default 520). Runs the built CLI in web mode (npx electron-vite build first).
  */
 import { readFileSync } from 'node:fs';
@@ -43,14 +43,15 @@ try {
   const job = await app.client.backups.createJob({ serverId, source: { kind: 'database', databaseId: db.id }, targetId: target.id, schedule: '0 0 1 1 *', retention: { keepLast: 1, keepDays: null } });
   const pw = (await app.client.databases.connection({ id: db.id })).password;
 
-  // Baseline, in the scheduler container (same pg_dump, same loopback port); the byte count comes from wc.
-  const baseline = async () => {
+  // Baselines, in the scheduler container (same pg_dump, same loopback port); dump and output sizes from wc.
+  const baseline = async (codec: 'gzip' | 'zstd -T0') => {
     const b0 = performance.now();
     const r = await s.exec(
-      ['docker', 'exec', '-e', `PGPASSWORD=${pw}`, 'openpanel-backup-scheduler', 'bash', '-c', 'set -o pipefail; pg_dump -h 127.0.0.1 -p "$0" -U app --no-owner --no-privileges big | tee >(wc -c > /tmp/bench.n) | gzip > /dev/null; rc=$?; wait $!; cat /tmp/bench.n >&2; exit $rc', String(db.hostPort)],
+      ['docker', 'exec', '-e', `PGPASSWORD=${pw}`, 'openpanel-backup-scheduler', 'bash', '-c', 'set -o pipefail; pg_dump -h 127.0.0.1 -p "$0" -U app --no-owner --no-privileges big | tee >(wc -c > /tmp/bench.n) | $1 -c | wc -c >&2; rc=$?; wait $!; cat /tmp/bench.n >&2; exit $rc', String(db.hostPort), codec],
       { check: true, timeoutMs: 1_800_000 },
     );
-    return { seconds: (performance.now() - b0) / 1000, bytes: Number(r.stderr.trim().split('\n').at(-1)) };
+    const [out, dump] = r.stderr.trim().split('\n').slice(-2).map(Number) as [number, number];
+    return { seconds: (performance.now() - b0) / 1000, bytes: dump, out };
   };
   const openpanel = async () => {
     const o0 = performance.now();
@@ -62,23 +63,29 @@ try {
 
   const rssBefore = peakRss(web.child.pid!);
   // One warm-up each (page cache), then alternate twice and keep the best of each.
-  await baseline();
+  await baseline('gzip');
   await openpanel();
-  const base: { seconds: number; bytes: number }[] = [];
+  const gz: Awaited<ReturnType<typeof baseline>>[] = [];
+  const zst: Awaited<ReturnType<typeof baseline>>[] = [];
   const ours: number[] = [];
   for (let i = 0; i < 2; i++) {
-    base.push(await baseline());
+    gz.push(await baseline('gzip'));
+    zst.push(await baseline('zstd -T0'));
     ours.push(await openpanel());
   }
   const rssAfter = peakRss(web.child.pid!);
   const [latest] = await app.client.backups.list({ jobId: job.id });
-  const bytes = base[0]!.bytes;
-  const bestBase = Math.min(...base.map((b) => b.seconds));
+  const bytes = gz[0]!.bytes;
+  const best = (runs: { seconds: number }[]) => Math.min(...runs.map((b) => b.seconds));
   const bestOurs = Math.min(...ours);
-  console.log(`dump ${mb(bytes).toFixed(0)} MB; object in S3 ${mb(latest?.size ?? 0).toFixed(0)} MB (age-encrypted gzip)`);
-  console.log(`pg_dump | gzip > /dev/null: ${bestBase.toFixed(1)} s = ${(mb(bytes) / bestBase).toFixed(1)} MB/s [runs ${base.map((b) => b.seconds.toFixed(1)).join(', ')}]`);
-  console.log(`OpenPanel backup (dump → sha256 → gzip → age → S3, manifest): ${bestOurs.toFixed(1)} s = ${(mb(bytes) / bestOurs).toFixed(1)} MB/s [runs ${ours.map((x) => x.toFixed(1)).join(', ')}]`);
-  console.log(`throughput ratio: ${((bestBase / bestOurs) * 100).toFixed(0)} % (target ≥ 80 %)`);
+  const line = (what: string, seconds: number, runs: number[], size: number) =>
+    console.log(`${what}: ${seconds.toFixed(1)} s = ${(mb(bytes) / seconds).toFixed(1)} MB/s [runs ${runs.map((x) => x.toFixed(1)).join(', ')}]; output ${mb(size).toFixed(0)} MB`);
+  console.log(`dump ${mb(bytes).toFixed(0)} MB; codec of the OpenPanel backup: ${latest?.manifest?.codec ?? 'gzip'} (${latest?.key})`);
+  line('pg_dump | gzip', best(gz), gz.map((b) => b.seconds), gz[0]!.out);
+  line('pg_dump | zstd -T0', best(zst), zst.map((b) => b.seconds), zst[0]!.out);
+  line('OpenPanel backup (dump → sha256 → zstd -T0 → age → sha256 → S3, manifest)', bestOurs, ours, latest?.size ?? 0);
+  console.log(`throughput vs pg_dump | gzip: ${((best(gz) / bestOurs) * 100).toFixed(0)} % (target ≥ 100 %)`);
+  console.log(`throughput vs pg_dump | zstd -T0: ${((best(zst) / bestOurs) * 100).toFixed(0)} %`);
   console.log(`main process peak RSS: ${rssBefore.toFixed(0)} MB before the backups, ${rssAfter.toFixed(0)} MB after (the dump never passes through it)`);
 } finally {
   app.close();

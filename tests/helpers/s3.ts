@@ -110,9 +110,9 @@ export async function startS3Gate(bed: Testbed, s3: TestS3): Promise<S3Gate> {
 
 /**
  * One Debian rootfs with everything (built once, cached): PostgreSQL 15, MariaDB 10.11 and Redis 7.0 servers and
- * clients, age, rclone, busybox (crond).
+ * clients, age, rclone, zstd, busybox (crond).
  */
-export const DATA_PACKAGES = ['age', 'busybox-static', 'mariadb-server', 'postgresql-15', 'rclone', 'redis-server'];
+export const DATA_PACKAGES = ['age', 'busybox-static', 'mariadb-server', 'postgresql-15', 'rclone', 'redis-server', 'zstd'];
 export const PG_STANDIN = 'openpanel-test/postgres:15';
 export const MARIADB_STANDIN = 'openpanel-test/mariadb:10.11';
 export const REDIS_STANDIN = 'openpanel-test/redis:7.0';

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { zstdDecompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupJob, BackupTarget, ManagedDatabase, RunProgress } from '../../src/shared/contract/index.ts';
 import { Testbed, type TestServer } from '../testbed/index.ts';
@@ -79,27 +79,27 @@ describe('backups recoverable without this computer: key export, the age CLI, a 
     expect(exported.content.startsWith('-----BEGIN AGE ENCRYPTED FILE-----')).toBe(true);
     expect(exported.content).not.toContain('AGE-SECRET-KEY');
     writeFileSync(join(files, 'key.age'), exported.content);
-    writeFileSync(join(files, 'backup.sql.gz.age'), await s3Object(key));
+    writeFileSync(join(files, 'backup.sql.zst.age'), await s3Object(key));
     // age reads an identity file's passphrase from the terminal: `script` gives it one.
-    const cmd = `age -d -i ${join(files, 'key.age')} -o ${join(files, 'backup.sql.gz')} ${join(files, 'backup.sql.gz.age')}`;
+    const cmd = `age -d -i ${join(files, 'key.age')} -o ${join(files, 'backup.sql.zst')} ${join(files, 'backup.sql.zst.age')}`;
     execFileSync('script', ['-qec', cmd, '/dev/null'], { input: `${PASSPHRASE}\n`, timeout: 60_000 });
-    const dump = gunzipSync(readFileSync(join(files, 'backup.sql.gz'))).toString('utf8');
+    const dump = zstdDecompressSync(readFileSync(join(files, 'backup.sql.zst'))).toString('utf8');
     expect(dump).toContain('CANARY-KEY-EXPORT-7');
     expect(dump).toContain('item-300');
   }, 120_000);
 
-  it('the printable recovery text is an identity file for `age -d -i key.txt file.gz.age | gunzip`', async () => {
+  it('the printable recovery text is an identity file for `age -d -i key.txt file.zst.age | zstd -d`', async () => {
     const { text, recipient } = await a.client.backups.recoveryText({ id: target.id });
     expect(recipient).toBe(target.recipient);
     expect(text).toContain(`# public key: ${target.recipient}`);
     expect(text).toMatch(/^AGE-SECRET-KEY-1[0-9A-Z]{58}$/m);
     writeFileSync(join(files, 'key.txt'), text, { mode: 0o600 });
-    const dump = execFileSync('sh', ['-c', 'age -d -i "$1" "$2" | gunzip', 'sh', join(files, 'key.txt'), join(files, 'backup.sql.gz.age')]).toString('utf8');
+    const dump = execFileSync('sh', ['-c', 'age -d -i "$1" "$2" | zstd -d', 'sh', join(files, 'key.txt'), join(files, 'backup.sql.zst.age')]).toString('utf8');
     expect(dump).toContain('CANARY-KEY-EXPORT-7');
     // Positive control: another key cannot open the backup.
     const other = execFileSync('age-keygen').toString();
     writeFileSync(join(files, 'other.txt'), other, { mode: 0o600 });
-    expect(() => execFileSync('age', ['-d', '-i', join(files, 'other.txt'), join(files, 'backup.sql.gz.age')], { stdio: 'pipe' })).toThrow(/no identity matched/);
+    expect(() => execFileSync('age', ['-d', '-i', join(files, 'other.txt'), join(files, 'backup.sql.zst.age')], { stdio: 'pipe' })).toThrow(/no identity matched/);
   });
 
   it('a second data dir (its own vault, no access to the first keychain) restores the backup after importing the exported key', async () => {

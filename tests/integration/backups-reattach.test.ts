@@ -91,7 +91,7 @@ describe('backup runs survive an app restart and are re-attached; the older stat
     await second;
     const last = events.at(-1)!;
     expect(last).toMatchObject({ phase: 'done', step: 'done', progress: 100, error: null });
-    expect(last.key).toMatch(new RegExp(`^ra/${job.id}/\\d{8}T\\d{6}Z\\.tar\\.gz\\.age$`));
+    expect(last.key).toMatch(new RegExp(`^ra/${job.id}/\\d{8}T\\d{6}Z\\.tar\\.zst\\.age$`));
     // Attached, not started again: the run that finished is the one from before the restart, and it is the only run.
     expect(await runState(job.id)).toMatchObject({ status: 'succeeded', run: during.run, key: last.key });
     const history = (await inScheduler(['cat', `/openpanel/status/${job.id}.history`])).trim().split('\n');

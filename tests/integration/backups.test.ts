@@ -1,7 +1,10 @@
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { Decrypter } from 'age-encryption';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupJob, BackupTarget, ManagedDatabase, RunProgress } from '../../src/shared/contract/index.ts';
 import { Testbed, type TestServer } from '../testbed/index.ts';
@@ -10,6 +13,7 @@ import { addServer } from '../helpers/servers.ts';
 import { loadDataImages, startS3, startS3Gate, type TestS3 } from '../helpers/s3.ts';
 import { secretsAtRest } from '../helpers/at-rest.ts';
 import { parseProm } from '../helpers/prom-text.ts';
+import { WATCH_PACKAGES } from '../helpers/watch-standins.ts';
 
 describe('databases and encrypted backups to S3 (real dockerd, s3rver, Debian-built PostgreSQL stand-in)', () => {
   let bed: Testbed;
@@ -83,8 +87,8 @@ describe('databases and encrypted backups to S3 (real dockerd, s3rver, Debian-bu
     expect((await app.client.backups.status({ serverId }))[0]).toMatchObject({ jobId: job.id, state: 'ok' });
     const list = await app.client.backups.list({ jobId: job.id });
     expect(list.length).toBeGreaterThanOrEqual(1);
-    expect(list[0]!.key).toMatch(new RegExp(`^prod/${job.id}/\\d{8}T\\d{6}Z\\.sql\\.gz\\.age$`));
-    expect(list[0]!.manifest).toMatchObject({ kind: 'postgres', size: list[0]!.size, recipient: target.recipient });
+    expect(list[0]!.key).toMatch(new RegExp(`^prod/${job.id}/\\d{8}T\\d{6}Z\\.sql\\.zst\\.age$`));
+    expect(list[0]!.manifest).toMatchObject({ kind: 'postgres', size: list[0]!.size, recipient: target.recipient, codec: 'zstd' });
     expect(list[0]!.manifest!.dbVersion).toMatch(/^15\./);
     expect(list[0]!.manifest!.plainSha256).toMatch(/^[0-9a-f]{64}$/);
   }, 240_000);
@@ -198,6 +202,12 @@ describe('databases and encrypted backups to S3 (real dockerd, s3rver, Debian-bu
     expect(mounts).toEqual(expect.arrayContaining([expect.objectContaining({ Name: 'openpanel-watch-textfile', Destination: '/openpanel-metrics' })]));
     const labels = `job_id="${job.id}",job_name="shop",database="shop"`;
     const runFile = `backup-${job.id}.prom`;
+    // Debian's promtool (prometheus 2.42, from the Watch stand-ins' image) lints a file as Prometheus reads it.
+    const watchImage = await s.loadImage('debian', { packages: WATCH_PACKAGES });
+    const promtool = async (name: string, input?: string) => {
+      const r = await s.exec(['docker', 'run', '--rm', '-i', '--user', '65534', '-v', 'openpanel-watch-textfile:/textfile:ro', '--entrypoint', 'sh', watchImage, '-c', 'if [ -n "$0" ]; then exec promtool check metrics < "/textfile/$0"; else exec promtool check metrics; fi', name], { input: input ?? '' });
+      return `exit ${r.code} ${r.stdout}${r.stderr}`.trim();
+    };
 
     const t0 = Date.now() / 1000;
     expect((await runNow(job.id)).at(-1)).toMatchObject({ phase: 'done' });
@@ -213,6 +223,7 @@ describe('databases and encrypted backups to S3 (real dockerd, s3rver, Debian-bu
     expect(ok.get(`openpanel_backup_last_duration_seconds{${labels}}`)).toBeGreaterThan(0);
     expect(ok.get(`openpanel_backup_last_duration_seconds{${labels}}`)).toBeLessThanOrEqual(t1 - t0);
     expect([...ok.keys()].filter((k) => /failure/.test(k))).toEqual([]);
+    expect(await promtool(runFile)).toBe('exit 0');
 
     // S3 refusing the upload (403 AccessDenied from a gate in front of s3rver).
     const gate = await startS3Gate(bed, s3);
@@ -235,6 +246,7 @@ describe('databases and encrypted backups to S3 (real dockerd, s3rver, Debian-bu
     expect(failure).toBeLessThanOrEqual(t3);
     const reason = shown.error!.slice(0, 200).replaceAll('\\', '\\\\').replaceAll('"', '\\"');
     expect(bad.get(`openpanel_backup_last_failure_info{${labels},reason="${reason}"}`)).toBe(1);
+    expect(await promtool(runFile)).toBe('exit 0');
 
     // Back on the working target: success again, the failure's time kept, its info gone.
     await app.client.backups.updateJob({ id: job.id, targetId: target.id });
@@ -256,6 +268,10 @@ describe('databases and encrypted backups to S3 (real dockerd, s3rver, Debian-bu
     const since = daily.get(`openpanel_backup_scheduled_since_timestamp_seconds{${labels}}`)!;
     expect(since).toBeGreaterThanOrEqual(Math.floor(t4));
     expect(since).toBeLessThanOrEqual(Date.now() / 1000);
+    expect(await promtool(scheduleFile)).toBe('exit 0');
+    // Positive control: promtool refuses text that is not in the format (an unclosed label value), and one without HELP.
+    expect(await promtool('', 'openpanel_backup_last_run_success{job_id="x} 1\n')).not.toBe('exit 0');
+    expect(await promtool('', '# TYPE openpanel_backup_last_run_success gauge\nopenpanel_backup_last_run_success{job_id="x"} 1\n')).toMatch(/^exit [1-9].*no help text/s);
     await app.client.backups.updateJob({ id: job.id, retention: { keepLast: 2, keepDays: 30 } });
     expect((await textfile(scheduleFile))!.get(`openpanel_backup_scheduled_since_timestamp_seconds{${labels}}`)).toBe(since);
     await app.client.backups.updateJob({ id: job.id, schedule: '0 9 * * 1-5' });
@@ -280,7 +296,7 @@ describe('databases and encrypted backups to S3 (real dockerd, s3rver, Debian-bu
     const vjob = await app.client.backups.createJob({ serverId, source: { kind: 'volume', volume: 'uploads' }, targetId: target.id, schedule: '0 0 1 1 *' });
     expect((await runNow(vjob.id)).at(-1)).toMatchObject({ phase: 'done' });
     const [obj] = await app.client.backups.list({ jobId: vjob.id });
-    expect(obj!.key).toMatch(/\.tar\.gz\.age$/);
+    expect(obj!.key).toMatch(/\.tar\.zst\.age$/);
     const r = await app.client.backups.restore({ jobId: vjob.id, key: obj!.key, target: { kind: 'volume', volume: 'uploads_restored' } });
     expect(r.plainSha256).toBe(obj!.manifest!.plainSha256);
     const listing = async (vol: string) =>
@@ -311,4 +327,49 @@ describe('databases and encrypted backups to S3 (real dockerd, s3rver, Debian-bu
     const listed = await app.client.backups.list({ jobId: tjob.id });
     for (const k of [a.key, b.key]) expect(listed.find((o) => o.key === k)?.manifest?.key).toBe(k);
   }, 180_000);
+  it('reads every codec: a gzip backup made by the script before the codec (no codec in its manifest) and a zstd one from the pipeline restore, verify and download', async () => {
+    const two = await app.client.backups.createJob({ serverId, source: { kind: 'database', databaseId: db.id }, targetId: target.id, schedule: '0 0 1 1 *' });
+    // The old way: the job script as it was before the codec, run in the scheduler as cron ran it.
+    const old = readFileSync(join(import.meta.dirname, 'fixtures/backup-gzip-v1.bash'), 'utf8');
+    await s.exec(['docker', 'exec', '-i', 'openpanel-backup-scheduler', 'bash', '-s', two.id], { input: old, check: true, timeoutMs: 120_000 });
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await runNow(two.id)).at(-1)).toMatchObject({ phase: 'done' });
+    const listed = await app.client.backups.list({ jobId: two.id });
+    const gz = listed.find((o) => o.key.endsWith('.sql.gz.age'))!;
+    const zst = listed.find((o) => o.key.endsWith('.sql.zst.age'))!;
+    expect(listed.length).toBe(2);
+    expect(gz.manifest).not.toHaveProperty('codec');
+    expect(zst.manifest).toMatchObject({ codec: 'zstd' });
+    // The pipeline's codec: what age encrypted is a zstd frame (magic 28 b5 2f fd), the old one a gzip member (1f 8b).
+    const { identity } = await app.client.backups.revealKey({ id: target.id });
+    const inner = async (key: string) => {
+      const body = Buffer.from(await (await s3Client().send(new GetObjectCommand({ Bucket: s3.bucket, Key: key }))).Body!.transformToByteArray());
+      const d = new Decrypter();
+      d.addIdentity(identity.split('\n').find((l) => l.startsWith('AGE-SECRET-KEY-'))!);
+      return Buffer.from(await d.decrypt(body));
+    };
+    expect((await inner(zst.key)).subarray(0, 4).toString('hex')).toBe('28b52ffd');
+    expect((await inner(gz.key)).subarray(0, 2).toString('hex')).toBe('1f8b');
+    const q = "select md5(string_agg(id || ':' || name, ',' order by id)) from items";
+    const files = mkdtempSync(join(tmpdir(), 'openpanel-codecs-'));
+    try {
+      for (const [name, o] of [['gz', gz], ['zst', zst]] as const) {
+        const r = await app.client.backups.restore({ jobId: two.id, key: o.key, target: { kind: 'database', databaseId: db.id, dbName: `shop_${name}`, replace: false } });
+        expect(r.plainSha256).toBe(o.manifest!.plainSha256);
+        expect(await psql(db.containerName, `shop_${name}`, q)).toBe(await psql(db.containerName, 'shop', q));
+        expect(await app.client.backups.verify({ jobId: two.id, key: o.key })).toMatchObject({ passed: true });
+        // Download gives the gzip of the dump whatever the codec (a zstd backup is recompressed on the way).
+        const path = join(files, `${name}.sql.gz`);
+        const d = await app.client.backups.download({ jobId: two.id, key: o.key, path });
+        const plain = gunzipSync(readFileSync(path));
+        expect(d.bytes).toBe(plain.length);
+        expect(createHash('sha256').update(plain).digest('hex')).toBe(o.manifest!.plainSha256);
+        expect(plain.toString('utf8')).toContain('CANARY-PLAINTEXT-42');
+        await psql(db.containerName, 'postgres', `drop database shop_${name}`);
+      }
+    } finally {
+      rmSync(files, { recursive: true, force: true });
+    }
+    await app.client.backups.removeJob({ id: two.id });
+  }, 240_000);
 });

@@ -230,11 +230,11 @@ describe('MariaDB and Redis databases with encrypted backups (Debian-built stand
     expect(await app.client.backups.failures()).toEqual([expect.objectContaining({ jobId: badJob.id, label: 'cache', state: 'failed' })]);
 
     const [m] = await app.client.backups.list({ jobId: mariaJob.id });
-    expect(m!.key).toMatch(new RegExp(`^eng/${mariaJob.id}/\\d{8}T\\d{6}Z\\.sql\\.gz\\.age$`));
+    expect(m!.key).toMatch(new RegExp(`^eng/${mariaJob.id}/\\d{8}T\\d{6}Z\\.sql\\.zst\\.age$`));
     expect(m!.manifest).toMatchObject({ kind: 'mariadb', size: m!.size, recipient: target.recipient });
     expect(m!.manifest!.dbVersion).toMatch(/^10\.11/);
     const [r] = await app.client.backups.list({ jobId: redisJob.id });
-    expect(r!.key).toMatch(/\.rdb\.gz\.age$/);
+    expect(r!.key).toMatch(/\.rdb\.zst\.age$/);
     expect(r!.manifest).toMatchObject({ kind: 'redis', dbVersion: expect.stringMatching(/^7\.0\./) });
     for (const [key, canary] of [
       [m!.key, 'CANARY-PLAINTEXT-MARIA'],

@@ -147,7 +147,7 @@ describe('data operations: download, delete, retention by days, restore in place
 
   it('remove deletes the object and its manifest (listed no more), refuses other jobs\' keys and manifests, says NOT_FOUND for a missing key; each call is audited', async () => {
     const all = await app.client.backups.list({ jobId: pgJob.id });
-    expect(all.map((o) => o.key.split('/').at(-1))).toEqual([expect.stringMatching(/^\d{8}T\d{6}Z\.sql\.gz\.age$/), expect.stringContaining('20200101T000001Z'), expect.stringContaining('20200101T000000Z')]);
+    expect(all.map((o) => o.key.split('/').at(-1))).toEqual([expect.stringMatching(/^\d{8}T\d{6}Z\.sql\.zst\.age$/), expect.stringContaining('20200101T000001Z'), expect.stringContaining('20200101T000000Z')]);
     const [good, digestBad, flipped] = all as [(typeof all)[0], (typeof all)[0], (typeof all)[0]];
     retJob = await app.client.backups.createJob({ serverId, source: { kind: 'database', databaseId: pg.id }, targetId: gated.id, schedule: '0 0 1 1 *', retention: { keepLast: null, keepDays: 3 } });
     // Another job (another target) cannot delete this job's backups, nor can a manifest be deleted on its own.

@@ -157,6 +157,8 @@ export const BackupManifest = z.object({
   dbVersion: z.string(),
   durationMs: z.number(),
   recipient: z.string(),
+  /** The compression between the dump and age: 'zstd' or 'gzip'; absent in manifests written before it was recorded (gzip). */
+  codec: z.string().optional(),
 });
 export type BackupManifest = z.infer<typeof BackupManifest>;
 

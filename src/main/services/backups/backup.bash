@@ -147,7 +147,14 @@ for _ in 1 2 3; do
 done
 printf '%s\n' "$TS" > "$ROOT/status/$JOB.lastkey"
 DIR="${PREFIX:+$PREFIX/}$JOB"
-KEY="$DIR/$TS.$EXT.gz.age"
+# The codec: zstd on every core (-T0) when the tools image has it, else gzip (tools images made before); the key's
+# extension and the manifest's codec say which, and the app reads both.
+if command -v zstd >/dev/null 2>&1; then
+  CODEC=zstd; CEXT=zst; compress() { zstd -q -T0 -3 -c; }
+else
+  CODEC=gzip; CEXT=gz; compress() { gzip -c; }
+fi
+KEY="$DIR/$TS.$EXT.$CEXT.age"
 echo "estimate $EST" >&2
 STEP=dumping; record running "$KEY" 0 ""
 mkfifo "$T/plain" "$T/obj"
@@ -158,7 +165,7 @@ if [ "${OP_PROGRESS:-}" = 1 ]; then
 else
   progress() { cat; }
 fi
-dump 2>>"$T/err" | progress | tee "$T/plain" | gzip -c 2>>"$T/err" | age -r "$RECIPIENT" 2>>"$T/err" | tee "$T/obj" \
+dump 2>>"$T/err" | progress | tee "$T/plain" | compress 2>>"$T/err" | age -r "$RECIPIENT" 2>>"$T/err" | tee "$T/obj" \
   | rclone rcat "${RC_OPTS[@]}" "dst:$BUCKET/$KEY" 2>>"$T/err"
 RC=$?
 wait $P1 $P2
@@ -170,7 +177,7 @@ SIZE=$(tr -d ' ' < "$T/obj.size")
 REMOTE=$(rclone lsjson "${RC_OPTS[@]}" "dst:$BUCKET/$KEY" 2>>"$T/err" | grep -o '"Size":[0-9]*' | cut -d: -f2)
 [ "$REMOTE" = "$SIZE" ] || { rclone deletefile "${RC_OPTS[@]}" "dst:$BUCKET/$KEY" >/dev/null 2>&1; fail "uploaded size ${REMOTE:-none} != $SIZE: $(tail -c 400 "$T/err")"; }
 DUR=$(( $(date +%s%3N) - START_MS ))
-MANIFEST="{\"format\":1,\"job\":\"$JOB\",\"kind\":\"$KIND\",\"key\":\"$(jstr "$KEY")\",\"createdAt\":$START_MS,\"size\":$SIZE,\"plainSha256\":\"$(cat "$T/plain.sha")\",\"objectSha256\":\"$(cat "$T/obj.sha")\",\"dbVersion\":\"$(jstr "$VERSION")\",\"durationMs\":$DUR,\"recipient\":\"$(jstr "$RECIPIENT")\"}"
+MANIFEST="{\"format\":1,\"job\":\"$JOB\",\"kind\":\"$KIND\",\"key\":\"$(jstr "$KEY")\",\"createdAt\":$START_MS,\"size\":$SIZE,\"plainSha256\":\"$(cat "$T/plain.sha")\",\"objectSha256\":\"$(cat "$T/obj.sha")\",\"dbVersion\":\"$(jstr "$VERSION")\",\"durationMs\":$DUR,\"recipient\":\"$(jstr "$RECIPIENT")\",\"codec\":\"$CODEC\"}"
 printf '%s\n' "$MANIFEST" | rclone rcat "${RC_OPTS[@]}" "dst:$BUCKET/$KEY.manifest.json" 2>>"$T/err" || {
   rclone deletefile "${RC_OPTS[@]}" "dst:$BUCKET/$KEY" >/dev/null 2>&1; fail "manifest upload failed: $(tail -c 400 "$T/err")"; }
 

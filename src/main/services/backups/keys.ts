@@ -52,7 +52,8 @@ export async function identityText(t: Pick<TargetRow, 'name' | 'endpoint' | 'buc
     `# OpenPanel backup key of the target "${oneLine(t.name)}": ${oneLine(t.endpoint)} bucket ${oneLine(t.bucket)}${t.prefix ? ` prefix ${oneLine(t.prefix)}` : ''}`,
     `# created: ${now.toISOString()}`,
     '# Without OpenPanel: download a backup with any S3 client, then',
-    '#   age -d -i this-file.txt <backup>.sql.gz.age | gunzip | psql ...',
+    '#   age -d -i this-file.txt <backup>.sql.zst.age | zstd -d | psql ...',
+    '#   (backups ending .gz.age: | gunzip | instead of | zstd -d |)',
     '# Keep this text private: it opens every backup of this target.',
   ];
   for (const [i, key] of keys.entries()) {

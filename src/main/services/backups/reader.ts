@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import type { BackupObject, BackupTarget } from '../../../shared/contract/backups.ts';
 import { AppError } from '../core/errors.ts';
 import type { SecretsService } from '../secrets/service.ts';
+import { codecOf, decompressed, KEY_TAIL } from './codec.ts';
 import { causeOf, type OpenedBackup } from './drivers/common.ts';
 import { decryptBackup } from './restore.ts';
 import { S3Target } from './s3.ts';
@@ -15,14 +17,14 @@ export function targetView(r: TargetRow): BackupTarget {
 }
 
 /**
- * A key of this job's backups, exactly as the job script names them (`<prefix>/<job>/<UTC stamp>.<ext>.gz.age`):
+ * A key of this job's backups, exactly as the job script names them (`<prefix>/<job>/<UTC stamp>.<ext>.<zst|gz>.age`):
  * nothing else under the job's folder (manifests), and no further path segments (`../other-job/…`, which some
  * S3 servers resolve as a path).
  */
 export function checkKey(s3: S3Target, jobId: string, key: string): void {
   const dir = s3.dirOf(jobId);
-  if (!key.startsWith(dir) || !/^\d{8}T\d{6}Z\.[a-z]+\.gz\.age$/.test(key.slice(dir.length))) {
-    throw new AppError('INPUT_INVALID', `key: ${key} is not a backup of this job (expected ${dir}<timestamp>.<kind>.gz.age)`);
+  if (!key.startsWith(dir) || !KEY_TAIL.test(key.slice(dir.length))) {
+    throw new AppError('INPUT_INVALID', `key: ${key} is not a backup of this job (expected ${dir}<timestamp>.<kind>.zst.age or .gz.age)`);
   }
 }
 
@@ -77,7 +79,8 @@ export class BackupReader {
       checkKey(s3, jobId, key);
       manifest = await s3.manifest(key).catch(() => null);
       const identity = await this.secrets.require(t.identityRef, 'the age private key of this target');
-      decrypted = await decryptBackup(await s3.read(key), identity, manifest);
+      const codec = codecOf(key, manifest);
+      decrypted = await decryptBackup(await s3.read(key), identity, manifest, codec);
     } catch (e) {
       s3.close();
       throw e;
@@ -87,15 +90,16 @@ export class BackupReader {
   }
 
   /**
-   * Decrypts a backup into a local file (the gzip of the dump, 0600). It is written next to `path` and renamed into
-   * place only once decryption finished and both digests match the manifest: a corrupted backup leaves no file.
-   * `bytes` is the size of the plaintext (the dump inside the gzip).
+   * Decrypts a backup into a local file (the gzip of the dump, 0600, whatever the backup's codec: a zstd backup is
+   * recompressed here). It is written next to `path` and renamed into place only once decryption finished and both
+   * digests match the manifest: a corrupted backup leaves no file. `bytes` is the size of the plaintext (the dump).
    */
   async download(jobId: string, key: string, path: string): Promise<{ path: string; bytes: number }> {
     const b = await this.open(jobId, key);
     const partial = `${path}.partial-${randomUUID().slice(0, 8)}`;
     try {
-      await pipeline(b.gzip, createWriteStream(partial, { mode: 0o600, flags: 'wx' }));
+      const file = createWriteStream(partial, { mode: 0o600, flags: 'wx' });
+      await (b.codec === 'gzip' ? pipeline(b.compressed, file) : pipeline(decompressed(b), createGzip({ level: 3 }), file));
       const done = await b.done;
       await rename(partial, path);
       return { path, bytes: done.bytes };

@@ -19,7 +19,7 @@ async function restoreInto(ctx: RestoreContext, driver: DatabaseDriver, ops: Dat
   checkKind(b.manifest?.kind, driver.kinds, driver.what);
   await ops.create(into);
   try {
-    const [, done] = await Promise.all([ops.load(into, b.gzip), b.done]);
+    const [, done] = await Promise.all([ops.load(into, b), b.done]);
     const actual = await ops.count(into);
     return { restoredInto: into, bytes: done.bytes, plainSha256: done.plainSha256, tables: [...actual].map(([table, rows]) => ({ table, rows })), rows: done.rows, content: done.content };
   } catch (e) {

@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import { createGunzip } from 'node:zlib';
 import { Decrypter } from 'age-encryption';
 import type { BackupManifest } from '../../../shared/contract/backups.ts';
 import { AppError, errorMessage } from '../core/errors.ts';
+import { decompressor, type Codec } from './codec.ts';
 import { DumpStats } from './dump-stats.ts';
 
 export interface DecryptedBackup {
-  /** The gzip bytes (what was encrypted), streamed. Errors (corruption, wrong key) surface as stream errors. */
-  gzip: Readable;
+  codec: Codec;
+  /** The compressed bytes (what was encrypted), streamed. Errors (corruption, wrong key) surface as stream errors. */
+  compressed: Readable;
   /** Resolves when everything has been read: object and plaintext digests, rows and row-content sums per table (DumpStats). */
   done: Promise<{ objectSha256: string; plainSha256: string; bytes: number; rows: Map<string, number>; content: Map<string, bigint> }>;
 }
@@ -21,11 +22,15 @@ function corrupted(e: unknown): AppError {
   );
 }
 
+function undecompressable(codec: Codec, e: unknown): AppError {
+  return new AppError('REMOTE_COMMAND_FAILED', `the backup was decrypted but cannot be decompressed as ${codec}: ${errorMessage(e)}`);
+}
+
 /**
- * object (S3 stream) → sha256 of the object → age decrypt with the identity → gzip bytes, of which a copy is
- * gunzipped here to hash the plaintext and count dump rows. Nothing is buffered in full; backpressure holds.
+ * object (S3 stream) → sha256 of the object → age decrypt with the identity → compressed bytes (gzip or zstd), of which
+ * a copy is decompressed here to hash the plaintext and count dump rows. Nothing is buffered in full; backpressure holds.
  */
-export async function decryptBackup(object: Readable, identity: string, manifest: BackupManifest | null): Promise<DecryptedBackup> {
+export async function decryptBackup(object: Readable, identity: string, manifest: BackupManifest | null, codec: Codec = 'gzip'): Promise<DecryptedBackup> {
   const objectHash = createHash('sha256');
   const tapped = object.pipe(
     new Transform({
@@ -48,12 +53,13 @@ export async function decryptBackup(object: Readable, identity: string, manifest
   }
   const decrypted = Readable.fromWeb(plainWeb as NodeReadableStream<Uint8Array>);
   const stats = new DumpStats();
-  const gunzip = createGunzip();
+  const gunzip = decompressor(codec);
   gunzip.on('data', (c: Buffer) => stats.update(c));
   const gunzipDone = new Promise<void>((resolve, reject) => {
     gunzip.on('end', resolve);
     gunzip.on('error', reject);
   });
+  gunzipDone.catch(() => {});
   const out = new PassThrough();
   // Set once every decrypted byte went through (before `out` can end).
   let ended = false;
@@ -69,6 +75,8 @@ export async function decryptBackup(object: Readable, identity: string, manifest
     },
   });
   decrypted.on('error', (e) => out.destroy(corrupted(e)));
+  // Not the codec it was said to be (a manifest or key naming the wrong one): the read ends here, with the reason.
+  gunzip.on('error', (e) => out.destroy(undecompressable(codec, e)));
   fanOut.on('error', (e) => out.destroy(e));
   decrypted.pipe(fanOut).pipe(out);
   // A consumer that stops early (destroys `gzip`: a failed restore, a failed write) ends the read: `done` rejects
@@ -87,7 +95,7 @@ export async function decryptBackup(object: Readable, identity: string, manifest
       });
     });
     await gunzipDone.catch((e: unknown) => {
-      throw corrupted(e);
+      throw undecompressable(codec, e);
     });
     const objectSha256 = objectHash.digest('hex');
     const plainSha256 = stats.digest();
@@ -96,5 +104,5 @@ export async function decryptBackup(object: Readable, identity: string, manifest
     return { objectSha256, plainSha256, bytes: stats.bytes, rows: stats.rows, content: stats.content };
   })();
   done.catch(() => {});
-  return { gzip: out, done };
+  return { codec, compressed: out, done };
 }

@@ -8,8 +8,8 @@ import SCRIPT from './backup.bash?raw';
  * Kinds: postgres (pg_dump), mariadb/mysql (mariadb-dump/mysqldump --single-transaction), redis (`redis-cli --rdb`),
  * mongo (mongodump --archive), volume (tar).
  *
- * One run: native dump → tee (sha256 of the plaintext) → gzip → age (public key only) → tee (sha256 + size of
- * the object) → `rclone rcat` (streamed, multipart). The object counts only once its manifest is written next
+ * One run: native dump → tee (sha256 of the plaintext) → zstd -T0 (gzip without zstd in the image; see codec.ts) →
+ * age (public key only) → tee (sha256 + size of the object) → `rclone rcat` (streamed, multipart). The object counts only once its manifest is written next
  * to it; a failed stage deletes the partial object and records the failure in `/openpanel/status/<id>.json`.
  * Retention runs only after a successful upload and manifest.
  */

@@ -1,10 +1,10 @@
 import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import type { BackupManifest, BackupSource, Verification } from '../../../../shared/contract/backups.ts';
 import { AppError } from '../../core/errors.ts';
 import type { dataDatabases } from '../../db/schema.ts';
 import type { DockerClient } from '../../docker/client.ts';
 import type { DatabasesService } from '../../databases/service.ts';
+import type { Compressed } from '../codec.ts';
 import type { DumpStats } from '../dump-stats.ts';
 
 export type DatabaseRow = typeof dataDatabases.$inferSelect;
@@ -18,10 +18,9 @@ export interface BackupDone {
   content: Map<string, bigint>;
 }
 
-/** A backup opened for reading (BackupReader.open): its gzip bytes, streamed; `done` once read and checked. */
-export interface OpenedBackup {
+/** A backup opened for reading (BackupReader.open): its compressed bytes and codec, streamed; `done` once read and checked. */
+export interface OpenedBackup extends Compressed {
   manifest: BackupManifest | null;
-  gzip: Readable;
   done: Promise<BackupDone>;
 }
 
@@ -56,19 +55,9 @@ export function checkDbName(name: string): string {
   return name;
 }
 
-/** The gzip stream of a backup, gunzipped here (so the database image needs no gzip); errors carry over. */
-export function gunzipped(gzip: Readable): Readable {
-  const g = createGunzip();
-  gzip.on('error', (e) => g.destroy(e));
-  // Until a consumer (execInContainer) listens, an error here must not be an uncaught exception; the consumer still
-  // sees it (g is destroyed, with g.errored), and the cause is reported from the backup's `done`.
-  g.on('error', () => {});
-  return gzip.pipe(g);
-}
-
 /** A failed restore: the decryption or digest error (clearer than the client's) when there is one. */
-export async function causeOf(b: { gzip: Readable; done: Promise<unknown> }, e: unknown): Promise<unknown> {
-  b.gzip.destroy();
+export async function causeOf(b: { compressed: Readable; done: Promise<unknown> }, e: unknown): Promise<unknown> {
+  b.compressed.destroy();
   const cause = await b.done.then(
     () => null,
     (err: unknown) => err,

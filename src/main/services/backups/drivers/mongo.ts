@@ -2,7 +2,8 @@ import type { Readable } from 'node:stream';
 import { AppError } from '../../core/errors.ts';
 import type { DockerClient } from '../../docker/client.ts';
 import { execChecked, execInContainer } from '../../docker/exec.ts';
-import { checkDbName, gunzipped } from './common.ts';
+import { decompressed } from '../codec.ts';
+import { checkDbName } from './common.ts';
 import type { DatabaseDriver, DatabaseOps } from './types.ts';
 
 /**
@@ -80,7 +81,7 @@ export const mongoDriver: DatabaseDriver = {
       exists: (name) => mongoDatabaseExists(client, t, name),
       create: async () => {},
       drop: (name) => mongoDrop(client, t, name),
-      load: (name, gzip) => mongoRestore(client, t, from, name, gunzipped(gzip)),
+      load: (name, input) => mongoRestore(client, t, from, name, decompressed(input)),
       count: (name) => mongoCounts(client, t, name),
       check: async (_name, restored, at) => {
         const docs = restored.tables.reduce((a, x) => a + x.rows, 0);

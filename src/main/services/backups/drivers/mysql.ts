@@ -3,7 +3,8 @@ import { DumpStats } from '../dump-stats.ts';
 import { AppError } from '../../core/errors.ts';
 import type { DockerClient } from '../../docker/client.ts';
 import { execChecked, execInContainer } from '../../docker/exec.ts';
-import { checkDbName, compareTables, gunzipped } from './common.ts';
+import { decompressed } from '../codec.ts';
+import { checkDbName, compareTables } from './common.ts';
 import type { DatabaseDriver, DatabaseOps } from './types.ts';
 
 /** A managed MariaDB/MySQL, reached in its container with its own client over TCP (the password in MYSQL_PWD). */
@@ -39,7 +40,7 @@ export async function mysqlDropDatabase(client: DockerClient, t: MysqlTarget, na
   await query(client, t, `drop database if exists ${ident(name)}`, `dropping database ${name}`);
 }
 
-/** Streams a plain dump (already gunzipped) into the client, which stops at the first error. */
+/** Streams a plain dump (already decompressed) into the client, which stops at the first error. */
 export async function mysqlLoadDump(client: DockerClient, t: MysqlTarget, db: string, plain: Readable): Promise<void> {
   const r = await execInContainer(client, t.container, [t.client, '--protocol=TCP', '-h', '127.0.0.1', '-u', t.username, '--binary-mode', '-D', checkDbName(db)], {
     env: [`MYSQL_PWD=${t.password}`],
@@ -91,7 +92,7 @@ export const mysqlDriver: DatabaseDriver = {
       exists: (name) => mysqlDatabaseExists(client, t, name),
       create: (name) => mysqlCreateDatabase(client, t, name),
       drop: (name) => mysqlDropDatabase(client, t, name),
-      load: (name, gzip) => mysqlLoadDump(client, t, name, gunzipped(gzip)),
+      load: (name, input) => mysqlLoadDump(client, t, name, decompressed(input)),
       count: (name) => mysqlCountRows(client, t, name),
       check: async (name, restored, at) => compareTables(restored, await mysqlContent(client, t, name), at),
       replace: null,

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { AppError } from '../../core/errors.ts';
 import type { DockerClient } from '../../docker/client.ts';
 import { execChecked, execInContainer } from '../../docker/exec.ts';
+import { forGunzip, type Compressed } from '../codec.ts';
 import { DumpStats } from '../dump-stats.ts';
 import { checkDbName, compareTables } from './common.ts';
 import type { DatabaseDriver, DatabaseOps } from './types.ts';
@@ -38,13 +39,14 @@ export async function dropDatabase(client: DockerClient, t: PgTarget, name: stri
   await execChecked(client, t.container, psql(t, t.maintenanceDb, `drop database if exists ${ident(name)} with (force)`), `dropping database ${name}`);
 }
 
-/** Feeds a gzip'd plain dump into psql in the container (ON_ERROR_STOP, one transaction). */
-export async function loadDump(client: DockerClient, t: PgTarget, db: string, gzip: Readable): Promise<void> {
+/** Feeds a plain dump into psql in the container (ON_ERROR_STOP, one transaction); gzip is unpacked there. */
+export async function loadDump(client: DockerClient, t: PgTarget, db: string, input: Compressed): Promise<void> {
+  const { stdin, filter } = forGunzip(input);
   const r = await execInContainer(
     client,
     t.container,
-    ['sh', '-c', 'gunzip -c | psql -q -v ON_ERROR_STOP=1 --single-transaction -U "$1" -d "$2" > /dev/null', 'sh', t.username, checkDbName(db)],
-    { stdin: gzip, maxCollect: 20_000 },
+    ['sh', '-c', 'if [ "$3" = gunzip ]; then gunzip -c; else cat; fi | psql -q -v ON_ERROR_STOP=1 --single-transaction -U "$1" -d "$2" > /dev/null', 'sh', t.username, checkDbName(db), filter],
+    { stdin, maxCollect: 20_000 },
   );
   if (r.code !== 0) throw new AppError('REMOTE_COMMAND_FAILED', `restoring into ${db} failed (exit ${r.code}): ${r.stderr.trim().slice(-800)}`);
 }
@@ -119,7 +121,7 @@ export const postgresDriver: DatabaseDriver = {
       exists: (name) => databaseExists(client, t, name),
       create: (name) => createDatabase(client, t, name),
       drop: (name) => dropDatabase(client, t, name),
-      load: (name, gzip) => loadDump(client, t, name, gzip),
+      load: (name, input) => loadDump(client, t, name, input),
       count: (name) => countRows(client, t, name),
       check: async (name, restored, at) => compareTables(restored, await pgContent(client, t, name), at),
       replace: async (live, restored, stamp) => {

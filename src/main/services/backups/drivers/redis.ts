@@ -6,7 +6,8 @@ import { execChecked, execInContainer } from '../../docker/exec.ts';
 import { ensureImage } from '../../docker/images.ts';
 import { LABELS, ROLES } from '../../docker/labels.ts';
 import { DATA_IMAGE_MAPPING } from '../../databases/service.ts';
-import { causeOf, checkKind, gunzipped } from './common.ts';
+import { decompressed } from '../codec.ts';
+import { causeOf, checkKind } from './common.ts';
 import type { InstanceDriver } from './types.ts';
 
 /** A Redis container, reached with its own redis-cli (the password, if any, in REDISCLI_AUTH). */
@@ -109,7 +110,7 @@ export const redisDriver: InstanceDriver = {
     checkKind(b.manifest?.kind, KINDS, 'a Redis one');
     let done: Awaited<typeof b.done>;
     try {
-      await redisLoadRdb(client, t, gunzipped(b.gzip), b.done, async () => {
+      await redisLoadRdb(client, t, decompressed(b), b.done, async () => {
         const c = client.api.getContainer(row.containerName);
         await c.stop({ t: 10 }).catch(() => {});
         await c.start();
@@ -152,7 +153,7 @@ export const redisDriver: InstanceDriver = {
       await ready();
       let expected = -1;
       try {
-        await redisLoadRdb(client, t, gunzipped(b.gzip), b.done, async (path) => {
+        await redisLoadRdb(client, t, decompressed(b), b.done, async (path) => {
           expected = await redisCheckRdb(client, name, path);
           await c.stop({ t: 10 });
           await c.start();

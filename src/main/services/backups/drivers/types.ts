@@ -1,5 +1,5 @@
-import type { Readable } from 'node:stream';
 import type { Verification } from '../../../../shared/contract/backups.ts';
+import type { Compressed } from '../codec.ts';
 import type { BackupRef, DatabaseRow, Restored, RestoreContext, RestoreOutcome } from './common.ts';
 
 /** One managed database server (its container and credentials), seen by an engine whose backups hold one database. */
@@ -8,8 +8,8 @@ export interface DatabaseOps {
   /** An empty database to load into (MongoDB: nothing to do, mongorestore creates it). */
   create(name: string): Promise<void>;
   drop(name: string): Promise<void>;
-  /** Loads the backup's gzip stream into `name`. */
-  load(name: string, gzip: Readable): Promise<void>;
+  /** Loads the backup's compressed stream into `name`. */
+  load(name: string, input: Compressed): Promise<void>;
   /** Rows (documents) per table (collection). */
   count(name: string): Promise<Map<string, number>>;
   /** Verification of a database restored from the backup, against the backup's dump. */

@@ -5,6 +5,7 @@ import { execInContainer } from '../../docker/exec.ts';
 import { ensureImage } from '../../docker/images.ts';
 import { LABELS } from '../../docker/labels.ts';
 import { DATA_IMAGE_MAPPING } from '../../databases/service.ts';
+import { forGunzip } from '../codec.ts';
 import { TOOLS_IMAGE } from '../scheduler.ts';
 import { causeOf, type BackupRef, type RestoreContext, type RestoreOutcome } from './common.ts';
 
@@ -21,7 +22,8 @@ export async function restoreVolume(ctx: RestoreContext, ref: BackupRef, serverI
   const c = await client.api.createContainer({ name, Image: image, Entrypoint: ['sleep', '3600'], Cmd: [], HostConfig: { Mounts: [{ Type: 'volume', Source: volume, Target: '/restore' }], NetworkMode: 'none' } });
   try {
     await c.start();
-    const run = execInContainer(client, name, ['sh', '-c', 'gunzip -c | tar --numeric-owner -xpf - -C /restore'], { stdin: b.gzip, maxCollect: 20_000 });
+    const { stdin, filter } = forGunzip(b);
+    const run = execInContainer(client, name, ['sh', '-c', 'if [ "$1" = gunzip ]; then gunzip -c; else cat; fi | tar --numeric-owner -xpf - -C /restore', 'sh', filter], { stdin, maxCollect: 20_000 });
     const [r, done] = await Promise.all([run, b.done]);
     if (r.code !== 0) throw new AppError('REMOTE_COMMAND_FAILED', `extracting into ${volume} failed: ${r.stderr.trim().slice(-600)}`);
     return { restoredInto: volume, bytes: done.bytes, plainSha256: done.plainSha256, tables: [] };
@@ -39,7 +41,7 @@ export async function restoreVolume(ctx: RestoreContext, ref: BackupRef, serverI
 export async function verifyVolume(ctx: RestoreContext, ref: BackupRef, at: number): Promise<Verification> {
   try {
     const b = await ctx.open(ref.jobId, ref.key);
-    b.gzip.resume();
+    b.compressed.resume();
     const done = await b.done;
     return { passed: b.manifest !== null, detail: b.manifest ? `decrypted ${done.bytes} bytes; digests match the manifest` : 'no manifest: the upload never completed', tables: [], at };
   } catch (e) {
