@@ -10,7 +10,7 @@ import { fmt, median, table, type Proxy } from './lib.ts';
 export const load = () => `load average ${loadavg().map((x) => fmt(x, 1)).join(' ')} on ${cpus().length} cores`;
 
 /** CPU seconds (user + system) the process has used so far. */
-const cpuSeconds = (pid: number) => {
+export const cpuSeconds = (pid: number) => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 };

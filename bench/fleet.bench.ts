@@ -15,7 +15,7 @@ import type { ConnectLimits } from '../src/main/services/ssh/connect-gate.ts';
 import type { HostKeyVerifier } from '../src/main/services/ssh/connection.ts';
 import { ConnectionPool } from '../src/main/services/ssh/pool.ts';
 import { BUSYBOX_TAG, Testbed, type TestServer } from '../tests/testbed/index.ts';
-import { dashboardRun, load } from './fleet-dashboard.ts';
+import { cpuSeconds, dashboardRun, load } from './fleet-dashboard.ts';
 import { connectionTo, fmt, median, proxyProcesses, table, type Proxy } from './lib.ts';
 
 const DELAY = 25;
@@ -147,11 +147,13 @@ try {
   const rssBefore = process.memoryUsage.rss();
   const dockers = await Promise.all(targets.map(async (_t, i) => connectDocker(await pool.acquire(String(i)))));
   await Promise.all(dockers.map((d) => d.api.listContainers({ all: true })));
-  const rows: string[][] = [['servers', 'containers', 'median wall', 'round trips', 'client CPU per refresh']];
+  const rows: string[][] = [['servers', 'containers', 'median wall', 'round trips', 'client CPU per refresh', 'their dockerd CPU per refresh']];
+  const dockerdCpu = (servers: TestServer[]) => servers.reduce((n, f) => n + cpuSeconds(f.dockerdPid), 0);
   for (const n of [...new Set([10, 25, FLEET].filter((x) => x <= FLEET))]) {
     const refreshes: number[] = [];
     let listed = 0;
     const cpu = process.cpuUsage();
+    const engines = dockerdCpu(fleet.slice(0, n));
     for (let i = 0; i < 10; i++) {
       const t = performance.now();
       const lists = await Promise.all(dockers.slice(0, n).map((d) => d.api.listContainers({ all: true })));
@@ -159,7 +161,8 @@ try {
       listed = lists.reduce((sum, l) => sum + l.length, 0);
     }
     const used = process.cpuUsage(cpu);
-    rows.push([String(n), String(listed), `${fmt(median(refreshes))} ms`, rtts(median(refreshes)), `${fmt((used.user + used.system) / 1000 / 10, 1)} ms`]);
+    const engineMs = ((dockerdCpu(fleet.slice(0, n)) - engines) * 1000) / 10;
+    rows.push([String(n), String(listed), `${fmt(median(refreshes))} ms`, rtts(median(refreshes)), `${fmt((used.user + used.system) / 1000 / 10, 1)} ms`, `${fmt(engineMs, 0)} ms`]);
   }
   console.log(`\nfleet refresh over the pool (listContainers on every server at once), ${RTT} ms RTT; ${load()}`);
   console.log(table(rows));
