@@ -140,6 +140,33 @@ describe('private registry: TLS from the app CA, basic auth, build once and pull
     expect((await b.exec(['docker', 'ps', '-aq'], { check: true })).stdout.trim()).toBe('');
   });
 
+  it('builds from a git repository on the chosen server (the builder), pushes, and B runs it by digest', async () => {
+    const builder = await a.loadImage('debian', { packages: ['git', 'docker.io'], tag: 'openpanel-test/builder:latest' });
+    await app.client.proxy.updateSettings({
+      serverId: ids.a as string,
+      settings: { driver: 'caddy', dataDir: '/tmp/openpanel', httpsRedirect: false, imageOverrides: { prefix: null, images: { ...registryImageMapping(), 'busybox:latest': BUSYBOX_TAG, 'docker:27-cli': builder } } },
+    });
+    const repo = [
+      'set -e',
+      'rm -rf /tmp/reg-src /tmp/reg-git && mkdir -p /tmp/reg-src /tmp/reg-git',
+      'cd /tmp/reg-src && git init -q -b main',
+      `printf 'FROM ${BUSYBOX_TAG}\nRUN echo built from git > /built\nCMD ["cat", "/built"]\n' > Dockerfile`,
+      'git add Dockerfile && git -c user.email=t@example.com -c user.name=t commit -q -m app',
+      'git clone -q --bare /tmp/reg-src /tmp/reg-git/app.git',
+      'git daemon --reuseaddr --export-all --base-path=/tmp/reg-git --listen="$0" --port=9418 --detach',
+    ].join('\n');
+    await a.exec(['sh', '-c', repo, a.host], { check: true });
+    const pushed = await app.client.registry.buildAndPush({ registryId: created.registry.id, buildServerId: ids.a as string, app: 'api', deployId: 'd-7', source: { kind: 'git', url: `git://${a.host}/app.git`, ref: 'main' } });
+    expect(pushed.ref).toBe(`${host()}/api:d-7`);
+    expect((await authedJson('/v2/api/manifests/d-7', 'application/vnd.docker.distribution.manifest.v2+json')).digest).toBe(pushed.digest);
+    await app.client.registry.pull({ registryId: created.registry.id, serverId: ids.b as string, app: 'api', digest: pushed.digest });
+    expect((await b.exec(['docker', 'run', '--rm', pushed.byDigest], { check: true })).stdout.trim()).toBe('built from git');
+    expect((await b.exec(['docker', 'image', 'inspect', '--format', '{{json .RepoTags}}', pushed.byDigest], { check: true })).stdout.trim()).toBe('[]');
+    const failed = await rpcError(app.client.registry.buildAndPush({ registryId: created.registry.id, buildServerId: ids.a as string, app: 'api', deployId: 'd-8', source: { kind: 'git', url: `git://${a.host}/missing.git` } }));
+    expect(failed.message).toMatch(/building api on a failed \(exit \d+\)/);
+    expect(((await authedJson('/v2/api/tags/list')).body as { tags: string[] }).tags).toEqual(['d-7']);
+  });
+
   it('an external registry (the stand-in itself): test login, pulls with its credentials; a wrong password is refused', async () => {
     const ext: Registry = await app.client.registry.addExternal({ name: 'self', url: `https://${host()}`, username: 'openpanel', password, ca: created.registry.caCertificate ?? '' });
     expect(ext.host).toBe(host());
@@ -152,7 +179,7 @@ describe('private registry: TLS from the app CA, basic auth, build once and pull
     await b.exec(['docker', 'rmi', `${host()}/web@${digest}`], { check: true });
     const denied = await rpcError(app.client.registry.pull({ registryId: wrong.id, serverId: ids.b as string, app: 'web', digest }));
     expect(denied.message).toContain(`registry wrong (${host()})`);
-    expect((await b.exec(['docker', 'images', '-q'], { check: true })).stdout.trim()).toBe('');
+    expect((await b.exec(['docker', 'image', 'inspect', `${host()}/web@${digest}`])).code).not.toBe(0);
     await app.client.registry.pull({ registryId: ext.id, serverId: ids.b as string, app: 'web', digest });
     expect((await b.exec(['docker', 'image', 'inspect', `${host()}/web@${digest}`])).code).toBe(0);
     await app.client.registry.remove({ registryId: wrong.id });
