@@ -1,13 +1,11 @@
 import { createElement, Suspense } from 'react';
-import { prerenderToNodeStream } from 'react-dom/static';
+import { prerender } from 'react-dom/static';
 import { describe, expect, it } from 'vitest';
 import { lazyChunk } from './lazy.ts';
 
-async function render(node: Parameters<typeof prerenderToNodeStream>[0]): Promise<string> {
-  const { prelude } = await prerenderToNodeStream(node);
-  let html = '';
-  for await (const chunk of prelude) html += String(chunk);
-  return html;
+async function render(node: Parameters<typeof prerender>[0]): Promise<string> {
+  const { prelude } = await prerender(node);
+  return new Response(prelude).text();
 }
 
 function Page({ name }: { name: string }) {
@@ -34,7 +32,7 @@ describe('lazyChunk', () => {
       throw new TypeError(`Failed to fetch, attempt ${calls}`);
     });
     const errors: unknown[] = [];
-    await prerenderToNodeStream(createElement(Suspense, { fallback: 'loading' }, createElement(Lazy, { name: 'x' })), { onError: (e) => void errors.push(e) }).catch((e: unknown) => errors.push(e));
+    await prerender(createElement(Suspense, { fallback: 'loading' }, createElement(Lazy, { name: 'x' })), { onError: (e) => void errors.push(e) }).catch((e: unknown) => errors.push(e));
     expect(calls).toBe(2);
     expect(String(errors[0])).toContain('attempt 2');
   });
