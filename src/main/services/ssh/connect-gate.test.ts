@@ -65,4 +65,18 @@ describe('ConnectGate', () => {
     again();
     (await other)();
   });
+
+  it('a handshake through a jump host takes no global slot, so it never waits on the jump host it depends on', async () => {
+    const gate = new ConnectGate({ perServer: 8, total: 1 });
+    const behind = await gate.for('jump>10.0.0.5:22', { total: false }).enter();
+    const jump = await gate.for('>192.0.2.1:22').enter(); // the only global slot is still free for the jump host
+    const direct = gate.for('>192.0.2.2:22').enter();
+    let got = false;
+    void direct.then(() => (got = true));
+    await settle();
+    expect(got).toBe(false); // while a direct handshake does wait for it
+    jump();
+    (await direct)();
+    behind();
+  });
 });

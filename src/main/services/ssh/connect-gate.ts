@@ -31,21 +31,24 @@ export class ConnectGate {
     this.total = new ChannelLimiter(limits.total);
   }
 
-  /** `key` names one sshd as this machine reaches it (host:port, and the jump host in front of it). */
-  for(key: string): HandshakeGate {
-    return { enter: (signal) => this.enter(key, signal) };
+  /**
+   * `key` names one sshd as this machine reaches it (host:port, and the jump host in front of it). A handshake
+   * through a jump host takes no global slot: it may have to wait for the jump host's own handshake, which needs one.
+   */
+  for(key: string, opts: { total?: boolean } = {}): HandshakeGate {
+    return { enter: (signal) => this.enter(key, signal, opts) };
   }
 
-  async enter(key: string, signal?: AbortSignal): Promise<() => void> {
+  async enter(key: string, signal?: AbortSignal, opts: { total?: boolean } = {}): Promise<() => void> {
     let server = this.perServer.get(key);
     if (!server) {
       server = new ChannelLimiter(this.limits.perServer);
       this.perServer.set(key, server);
     }
     const releaseServer = await server.acquire(signal);
-    let releaseTotal: () => void;
+    let releaseTotal: () => void = () => {};
     try {
-      releaseTotal = await this.total.acquire(signal);
+      if (opts.total !== false) releaseTotal = await this.total.acquire(signal);
     } catch (e) {
       releaseServer();
       this.forget(key, server);

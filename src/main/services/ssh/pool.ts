@@ -88,7 +88,7 @@ export class ConnectionPool extends EventEmitter<{ state: [string, StateEvent] }
       ...(this.opts.readyTimeoutMs ? { readyTimeoutMs: this.opts.readyTimeoutMs } : {}),
       ...(jump ? { openSocket: () => jump.forwardOut(info.endpoint.host, info.endpoint.port) } : {}),
       // One sshd as reached from here: the same address behind another jump host is another server.
-      connectGate: this.gate.for(`${info.jumpServerId ?? ''}>${info.endpoint.host}:${info.endpoint.port}`),
+      connectGate: this.gate.for(`${info.jumpServerId ?? ''}>${info.endpoint.host}:${info.endpoint.port}`, { total: !jump }),
     });
     conn.on('state', (s) => this.emit('state', serverId, s));
     this.connections.set(serverId, conn);
