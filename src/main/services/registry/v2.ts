@@ -44,7 +44,7 @@ function send(target: V2Target, method: string, path: string, headers: Record<st
       port,
       method,
       path,
-      headers: { ...headers, host: target.host },
+      headers: { ...headers, host: `${isIP(hostname) === 6 ? `[${hostname}]` : hostname}${port === 443 ? '' : `:${port}`}` },
       timeout: target.timeoutMs ?? 15_000,
       createConnection: (_opts, done) => {
         const open = target.connect ? target.connect().then((socket) => tlsConnect({ ...tlsOpts, socket })) : Promise.resolve(tlsConnect({ ...tlsOpts, port }));
