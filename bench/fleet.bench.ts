@@ -11,7 +11,7 @@
  */
 import { connectDocker } from '../src/main/services/docker/client.ts';
 import { AppError } from '../src/main/services/core/errors.ts';
-import type { ConnectLimits } from '../src/main/services/ssh/connect-gate.ts';
+import { DEFAULT_CONNECT_LIMITS, type ConnectLimits } from '../src/main/services/ssh/connect-gate.ts';
 import type { HostKeyVerifier } from '../src/main/services/ssh/connection.ts';
 import { ConnectionPool } from '../src/main/services/ssh/pool.ts';
 import { BUSYBOX_TAG, Testbed, type TestServer } from '../tests/testbed/index.ts';
@@ -133,7 +133,7 @@ try {
   console.log(`\ncold start: connect → first Docker result on every server, ${RTT} ms RTT (best of 3; one at a time: 1 run); ${load()}`);
   console.log(
     table([
-      ['', 'OpenPanel (8 per sshd, 64 in all)', 'unbounded', 'one at a time'],
+      ['', `OpenPanel (${DEFAULT_CONNECT_LIMITS.perServer} per sshd, ${DEFAULT_CONNECT_LIMITS.total} in all)`, 'unbounded', 'one at a time'],
       [`${FLEET} servers: all answered after`, `${fmt(bounded.ms, 0)} ms`, `${fmt(unbounded.ms, 0)} ms`, `${fmt(sequential.ms, 0)} ms`],
       ['  failed', bounded.failed, unbounded.failed, sequential.failed],
       [`${SAME_SSHD} logins to one sshd: after`, `${fmt(sameBounded.ms, 0)} ms`, `${fmt(sameUnbounded.ms, 0)} ms`, '-'],

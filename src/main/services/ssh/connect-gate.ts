@@ -12,7 +12,11 @@ export interface ConnectLimits {
   total: number;
 }
 
-export const DEFAULT_CONNECT_LIMITS: ConnectLimits = { perServer: 8, total: 64 };
+/**
+ * 6 leaves room below MaxStartups' 10: sshd counts a connection as starting until its listener hears that the child
+ * authenticated, a little after the client knows (at 8, 2 of 20 logins to one sshd were dropped on a loaded machine).
+ */
+export const DEFAULT_CONNECT_LIMITS: ConnectLimits = { perServer: 6, total: 64 };
 
 /**
  * Bounds concurrent SSH handshakes per sshd and overall, so that many connections to one server (several users, a

@@ -20,7 +20,7 @@ export interface PoolOptions {
   keepaliveCountMax?: number;
   /** How long a handshake may take, not counting the time a host-key prompt waits for the user. */
   readyTimeoutMs?: number;
-  /** Concurrent handshakes per sshd and overall (default 8 and 64). */
+  /** Concurrent handshakes per sshd and overall (default 6 and 64). */
   connectLimits?: ConnectLimits;
 }
 
