@@ -188,7 +188,7 @@ export class AlertingStore {
   }
 
   setServerChannels(serverId: string, channelIds: string[] | null): void {
-    for (const [i, id] of (channelIds ?? []).entries()) if (!this.exists(id)) throw invalid(`channelIds.${i}`, `expected an existing channel, ${id} is not one`);
+    for (const [i, id] of (channelIds ?? []).entries()) if (!this.exists(id)) throw invalid(`channelIds[${i}]`, `expected an existing channel, ${id} is not one`);
     this.db.insert(alertServers).values({ serverId, channelIds }).onConflictDoUpdate({ target: alertServers.serverId, set: { channelIds } }).run();
   }
 

@@ -65,6 +65,9 @@ export function prometheusYaml(input: PrometheusConfigInput): string {
     for (const p of input.peers) {
       lines.push(`      - targets: [${q(hostPort(p.address, WATCH_PORTS.nodeExporter))}]`, '        labels:', `          peer: ${q(p.name)}`, `          peer_id: ${q(p.serverId)}`);
     }
+    // A peer's product signals (backups, deploys, containers) are its own Alertmanager's to report: here they would
+    // fire the same alerts a second time, named after this server.
+    lines.push('    metric_relabel_configs:', '      - source_labels: [__name__]', "        regex: 'openpanel_.*'", '        action: drop');
   }
   if (input.probes.length) {
     lines.push(`  - job_name: ${WATCH_JOBS.probe}`, '    metrics_path: /probe', '    static_configs:');

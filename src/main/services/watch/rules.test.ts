@@ -76,6 +76,7 @@ describe('prometheus.yml and blackbox.yml', () => {
     expect(yaml).toContain('    server: "a \\"quoted\\" name"\n');
     expect(yaml).toContain('      - targets: ["10.0.0.5:9100"]\n        labels:\n          peer: "db-1"');
     expect(yaml).toContain('[fd00::5]:9100');
+    expect(yaml).toContain("    metric_relabel_configs:\n      - source_labels: [__name__]\n        regex: 'openpanel_.*'\n        action: drop\n");
     expect(yaml).toContain('      - targets: ["https://127.0.0.1:8443/"]\n        labels:\n          domain: "shop.example.com"\n          app: "shop"\n          __param_module: "op_http_0"');
     expect(yaml).not.toMatch(/0\.0\.0\.0/);
   });
