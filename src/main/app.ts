@@ -26,6 +26,8 @@ import { BackupsService } from './services/backups/service.ts';
 import { WatchService } from './services/watch/service.ts';
 import { WatchStore } from './services/watch/store.ts';
 import { ClusterService } from './services/cluster/service.ts';
+import { ClusterStore } from './services/cluster/store.ts';
+import { SwarmAppsService } from './services/swarm-apps/service.ts';
 import { RegistryService } from './services/registry/service.ts';
 import { AlertingStore } from './services/alerting/store.ts';
 import { AlertingService } from './services/alerting/service.ts';
@@ -74,6 +76,8 @@ export interface AppServices {
   watch: WatchService;
   /** Docker Swarm clusters of known servers (Cluster). */
   cluster: ClusterService;
+  /** Apps on a cluster as Swarm services. */
+  clusterApps: SwarmAppsService;
   /** Private registries (own CA, basic auth) and external ones; build once, pull by digest. */
   registry: RegistryService;
   /** Watch's alerting: channels, silences, alerts now and what fired while the app was closed. */
@@ -136,7 +140,6 @@ async function build(options: AppOptions, disposables: Disposables): Promise<App
     serverName,
     watch: { enabledServers: () => watchStore.enabledServers(), applyAlertmanagerConfig: (id) => watch.applyAlertmanagerConfig(id) },
   });
-  const cluster = new ClusterService({ db, docker: (id) => docker.api(id), exec: async (id, argv) => (await pool.acquire(id)).exec(argv, { timeoutMs: 20_000 }), server: (id) => servers.get(id) });
   const registry = new RegistryService({
     db,
     secrets,
@@ -146,8 +149,10 @@ async function build(options: AppOptions, disposables: Disposables): Promise<App
     server: (id) => servers.get(id),
     dockerSocket: (id) => directory.dockerSocket(id),
     imageOverrides: (id) => ship.settings.get(id).imageOverrides,
-    clusterNodes: (id) => cluster.list().find((c) => c.id === id)?.members.map((m) => m.serverId) ?? null,
   });
+  const cluster = new ClusterService({ db, docker: (id) => docker.api(id), exec: async (id, argv) => (await pool.acquire(id)).exec(argv, { timeoutMs: 20_000 }), server: (id) => servers.get(id), onJoined: (id) => registry.syncServer(id) });
+  const clusterStore = new ClusterStore(db);
+  const clusterApps = new SwarmAppsService({ manager: (id) => cluster.manager(id), serverOfNode: (id, node) => clusterStore.members(id).find((m) => m.nodeId === node)?.serverId ?? null });
   const hostHistory = new HostHistory({ store: metrics, connect: (id) => pool.acquire(id), watching: (id) => watchStore.get(id).enabled });
   const audit = new AuditService(db);
   const assistant = new AssistantService({
@@ -186,6 +191,7 @@ async function build(options: AppOptions, disposables: Disposables): Promise<App
     backups,
     watch,
     cluster,
+    clusterApps,
     registry,
     alerting,
     close: () => disposables.dispose(),

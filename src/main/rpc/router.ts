@@ -18,6 +18,7 @@ import { databasesRoutes } from './routes/databases.ts';
 import { backupsRoutes } from './routes/backups.ts';
 import { watchRoutes } from './routes/watch.ts';
 import { clusterRoutes } from './routes/cluster.ts';
+import { clusterAppsRoutes } from './routes/cluster-apps.ts';
 import { alertingRoutes } from './routes/alerting.ts';
 import { registryRoutes } from './routes/registry.ts';
 
@@ -46,6 +47,7 @@ export function createRouter(services: AppServices) {
     backups: backupsRoutes(os, services),
     watch: watchRoutes(os, services),
     cluster: clusterRoutes(os, services),
+    clusterApps: clusterAppsRoutes(os, services),
     alerting: alertingRoutes(os, services),
     registry: registryRoutes(os, services),
   });

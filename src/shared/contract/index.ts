@@ -19,10 +19,11 @@ import { databases } from './databases.ts';
 import { backups } from './backups.ts';
 import { watch } from './watch.ts';
 import { cluster } from './cluster.ts';
+import { clusterApps } from './cluster-apps.ts';
 import { alerting } from './alerting.ts';
 import { registry } from './registry.ts';
 
-export const contract = { system, activity, settings, secrets, servers, profiles, forwards, containers, fleet, terminals, logs, assistant, apps, proxy, databases, backups, cluster, alerting, watch, registry };
+export const contract = { system, activity, settings, secrets, servers, profiles, forwards, containers, fleet, terminals, logs, assistant, apps, proxy, databases, backups, cluster, clusterApps, alerting, watch, registry };
 export type Contract = typeof contract;
 
 export * from './base.ts';
@@ -43,6 +44,7 @@ export * from './databases.ts';
 export * from './backups.ts';
 export * from './watch.ts';
 export * from './cluster.ts';
+export * from './cluster-apps.ts';
 export * from './alerting.ts';
 export * from './registry.ts';
 export * from './jobs.ts';

@@ -17,6 +17,8 @@ export interface ClusterDeps {
   exec: (serverId: string, argv: string[]) => Promise<ExecResult>;
   /** The server's name and the host the app connects to; throws NOT_FOUND for an unknown id. */
   server: (serverId: string) => { id: string; name: string; host: string };
+  /** After a server joined the swarm (the registries write their CA roots to it); a failure does not undo the join. */
+  onJoined?: (serverId: string) => Promise<unknown>;
 }
 
 const CONNECT_MS = 20_000;
@@ -175,8 +177,8 @@ export class ClusterService {
     return m;
   }
 
-  /** A manager that answers as one, with its Docker API. */
-  private async manager(clusterId: string, except?: string): Promise<Manager> {
+  /** A manager that answers as one, with its Docker API (also used by swarm-apps). */
+  async manager(clusterId: string, except?: string): Promise<Manager> {
     const errors: string[] = [];
     for (const m of this.store.members(clusterId)) {
       if (m.role !== 'manager' || !m.nodeId || m.serverId === except || m.pending?.op === 'join') continue;
@@ -230,6 +232,7 @@ export class ClusterService {
       }
       const joined = await localSwarm(api, name);
       this.store.updateMember(member.serverId, { nodeId: joined.nodeId, pending: null });
+      await this.deps.onJoined?.(member.serverId).catch(() => undefined);
     } catch (e) {
       this.store.updateMember(member.serverId, { pending: { op: 'join', role: member.role, error: errorMessage(e), at: Date.now() } });
       throw e;

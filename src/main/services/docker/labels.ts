@@ -37,6 +37,10 @@ export const LABELS = {
   version: 'openpanel.version',
   /** A volume made by a restore: the backup key it came from. */
   restoredFrom: 'openpanel.restored-from',
+  /** A deploy record of an app on a cluster (a Swarm config): JSON [{id, image, at, kind}]. */
+  deploys: 'openpanel.deploys',
+  /** An app's Swarm service: the port its tasks listen on (the proxy's upstream port). */
+  port: 'openpanel.port',
 } as const;
 
 /** The values of LABELS.role. */

@@ -9,17 +9,22 @@ const inFlight = new WeakMap<Docker, Map<string, Promise<void>>>();
  * for the same engine and name share one check-and-create (Docker would make a duplicate per caller); a failed
  * create is fine when the network exists after it (another process made it).
  */
-export function ensureNetwork(api: Docker, name: string, labels: Record<string, string>): Promise<void> {
+export function ensureNetwork(api: Docker, name: string, labels: Record<string, string>, opts: NetworkOptions = {}): Promise<void> {
   let calls = inFlight.get(api);
   if (!calls) inFlight.set(api, (calls = new Map()));
   const pending = calls.get(name);
   if (pending) return pending;
-  const call = checkAndCreate(api, name, labels).finally(() => calls.delete(name));
+  const call = checkAndCreate(api, name, labels, opts).finally(() => calls.delete(name));
   calls.set(name, call);
   return call;
 }
 
-async function checkAndCreate(api: Docker, name: string, labels: Record<string, string>): Promise<void> {
+/** A cluster's overlay network (attachable, so the proxy can join it) instead of a bridge. */
+export interface NetworkOptions {
+  overlay?: boolean;
+}
+
+async function checkAndCreate(api: Docker, name: string, labels: Record<string, string>, opts: NetworkOptions): Promise<void> {
   try {
     await api.getNetwork(name).inspect();
     return;
@@ -27,7 +32,7 @@ async function checkAndCreate(api: Docker, name: string, labels: Record<string, 
     if (!isDockerNotFound(e)) throw dockerError(e, `network ${name}`);
   }
   try {
-    await api.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: labels });
+    await api.createNetwork({ Name: name, Driver: opts.overlay ? 'overlay' : 'bridge', CheckDuplicate: true, Labels: labels, ...(opts.overlay ? { Attachable: true } : {}) });
   } catch (e) {
     const exists = await api
       .getNetwork(name)

@@ -1,0 +1,247 @@
+import { randomBytes } from 'node:crypto';
+import type Docker from 'dockerode';
+import type { ClusterAppInput, ClusterAppSpec, ClusterAppView, ClusterDeploy, ClusterTask } from '../../../shared/contract/cluster-apps.ts';
+import { ClusterAppInput as InputSchema } from '../../../shared/contract/cluster-apps.ts';
+import type { Manager } from '../cluster/view.ts';
+import { listNodes } from '../cluster/swarm.ts';
+import { withTimeout } from '../core/async.ts';
+import { AppError } from '../core/errors.ts';
+import { dockerError, isDockerNotFound } from '../docker/errors.ts';
+import { LABELS, MANAGED } from '../docker/labels.ts';
+import { ensureNetwork } from '../docker/networks.ts';
+import { APPS_NETWORK, KEPT_DEPLOYS, readDeploys, serviceName, serviceSpec } from './spec.ts';
+
+export interface SwarmAppsDeps {
+  /** The first manager of the cluster that answers (ClusterService.manager). */
+  manager: (clusterId: string) => Promise<Manager>;
+  /** Node id → the server it is, for the cluster's members. */
+  serverOfNode: (clusterId: string, nodeId: string) => string | null;
+}
+
+const CALL_MS = 15_000;
+const RESOLVE_MS = 10_000;
+const SHOWN_TASKS = 60;
+
+interface RawService {
+  ID: string;
+  Version: { Index: number };
+  Spec: Record<string, unknown> & { Labels?: Record<string, string>; TaskTemplate?: { ContainerSpec?: { Image?: string }; Placement?: { Constraints?: string[] } }; Mode?: { Replicated?: { Replicas?: number } } };
+  UpdateStatus?: { State?: string; Message?: string; CompletedAt?: string; StartedAt?: string };
+}
+
+interface RawTask {
+  ID: string;
+  Slot?: number;
+  NodeID?: string;
+  DesiredState?: string;
+  Status?: { State?: string; Err?: string; Message?: string; Timestamp?: string };
+  Spec?: { ContainerSpec?: { Image?: string } };
+  UpdatedAt?: string;
+}
+
+function bounded<T>(work: (signal: AbortSignal) => Promise<T>, what: string, ms = CALL_MS): Promise<T> {
+  return withTimeout(work, ms, what);
+}
+
+function newDeployId(): string {
+  return randomBytes(6).toString('hex');
+}
+
+/** Apps on a cluster as Swarm services, through a manager's Engine API (never the docker CLI). */
+export class SwarmAppsService {
+  private readonly deps: SwarmAppsDeps;
+
+  constructor(deps: SwarmAppsDeps) {
+    this.deps = deps;
+  }
+
+  async deploy(input: ClusterAppInput): Promise<ClusterAppView> {
+    const app: ClusterAppSpec = InputSchema.parse(input);
+    const m = await this.deps.manager(app.clusterId);
+    await bounded(() => ensureNetwork(m.api, APPS_NETWORK, MANAGED, { overlay: true }), `the apps network on ${m.name}`);
+    const image = await resolveImage(m.api, app.image);
+    const existing = await this.find(m, app.name);
+    const record: ClusterDeploy = { id: newDeployId(), image, at: Date.now(), kind: 'deploy' };
+    const spec = serviceSpec({ ...app, image }, record.id);
+    try {
+      if (existing) {
+        await bounded((signal) => m.api.getService(existing.ID).update({ _query: { version: existing.Version.Index }, _body: spec, abortSignal: signal }), `updating ${serviceName(app.name)} on ${m.name}`);
+      } else {
+        await bounded((signal) => m.api.createService({ ...spec, abortSignal: signal } as never), `creating ${serviceName(app.name)} on ${m.name}`);
+      }
+    } catch (e) {
+      throw dockerError(e, `service ${serviceName(app.name)}`);
+    }
+    await recordDeploy(m, app.name, record);
+    return this.view(m, app.clusterId, app.name);
+  }
+
+  async get(clusterId: string, name: string): Promise<ClusterAppView> {
+    return this.view(await this.deps.manager(clusterId), clusterId, name);
+  }
+
+  async list(clusterId: string): Promise<ClusterAppView[]> {
+    const m = await this.deps.manager(clusterId);
+    const services = (await bounded(() => m.api.listServices({ filters: { label: [`${LABELS.managed}=true`, LABELS.deploys] } }), `listing services on ${m.name}`)) as unknown as RawService[];
+    return Promise.all(services.map((s) => this.view(m, clusterId, s.Spec.Labels?.[LABELS.app] ?? '')));
+  }
+
+  async scale(clusterId: string, name: string, replicas: number): Promise<ClusterAppView> {
+    return this.change(clusterId, name, (spec) => {
+      spec.Mode = { Replicated: { Replicas: replicas } };
+    });
+  }
+
+  /** Runs a kept deploy's image again (a new record of kind rollback); nothing is built or pulled by us. */
+  async rollback(clusterId: string, name: string, deployId: string): Promise<ClusterAppView> {
+    const m = await this.deps.manager(clusterId);
+    const deploys = await listDeploys(m, name);
+    const target = deploys.find((d) => d.id === deployId);
+    if (!target) throw new AppError('NOT_FOUND', `deployId: ${deployId} is not a kept deploy of ${name} (kept: ${deploys.map((d) => d.id).join(', ') || 'none'})`);
+    const record: ClusterDeploy = { id: newDeployId(), image: target.image, at: Date.now(), kind: 'rollback' };
+    const view = await this.change(clusterId, name, (spec) => {
+      const template = spec.TaskTemplate as { ContainerSpec: { Image?: string; Labels?: Record<string, string> } };
+      template.ContainerSpec.Image = target.image;
+      template.ContainerSpec.Labels = { ...template.ContainerSpec.Labels, [LABELS.deploy]: record.id };
+      spec.Labels = { ...spec.Labels, [LABELS.deploy]: record.id };
+    });
+    await recordDeploy(m, name, record);
+    return { ...view, deploys: await listDeploys(m, name) };
+  }
+
+  async remove(clusterId: string, name: string): Promise<{ removed: boolean }> {
+    const m = await this.deps.manager(clusterId);
+    const existing = await this.find(m, name);
+    if (!existing) return { removed: false };
+    await bounded((signal) => m.api.getService(existing.ID).remove({ abortSignal: signal }), `removing ${serviceName(name)} on ${m.name}`).catch((e: unknown) => {
+      throw dockerError(e, `service ${serviceName(name)}`);
+    });
+    const configs = (await listConfigs(m, name)) as RawConfig[];
+    for (const c of configs) await bounded((signal) => m.api.getConfig(c.ID).remove({ abortSignal: signal }), `removing a deploy record of ${name}`).catch(() => undefined);
+    return { removed: true };
+  }
+
+  private async change(clusterId: string, name: string, edit: (spec: RawService['Spec']) => void): Promise<ClusterAppView> {
+    const m = await this.deps.manager(clusterId);
+    const existing = await this.find(m, name);
+    if (!existing) throw new AppError('NOT_FOUND', `name: ${name} is not an app on this cluster`);
+    const spec = structuredClone(existing.Spec);
+    edit(spec);
+    try {
+      await bounded((signal) => m.api.getService(existing.ID).update({ _query: { version: existing.Version.Index }, _body: spec, abortSignal: signal }), `updating ${serviceName(name)} on ${m.name}`);
+    } catch (e) {
+      throw dockerError(e, `service ${serviceName(name)}`);
+    }
+    return this.view(m, clusterId, name);
+  }
+
+  private async find(m: Manager, name: string): Promise<RawService | null> {
+    try {
+      const raw = (await bounded((signal) => m.api.getService(serviceName(name)).inspect({ abortSignal: signal }), `reading ${serviceName(name)} on ${m.name}`)) as RawService;
+      if (raw.Spec.Labels?.[LABELS.app] !== name) throw new AppError('CONFLICT', `name: a service ${serviceName(name)} exists on the cluster that OpenPanel did not create`);
+      return raw;
+    } catch (e) {
+      if (isDockerNotFound(e)) return null;
+      if (e instanceof AppError) throw e;
+      throw dockerError(e, `service ${serviceName(name)}`);
+    }
+  }
+
+  private async view(m: Manager, clusterId: string, name: string): Promise<ClusterAppView> {
+    const raw = await this.find(m, name);
+    if (!raw) throw new AppError('NOT_FOUND', `name: ${name} is not an app on this cluster`);
+    const [tasks, nodes, deploys] = await Promise.all([
+      bounded(() => m.api.listTasks({ filters: { service: [raw.ID] } }), `listing the tasks of ${serviceName(name)}`) as Promise<RawTask[]>,
+      listNodes(m.api, m.name),
+      listDeploys(m, name),
+    ]);
+    const hostOf = new Map(nodes.map((n) => [n.ID, n.Description?.Hostname ?? n.ID]));
+    const shown: ClusterTask[] = tasks
+      .map((t) => ({
+        id: t.ID,
+        slot: t.Slot ?? null,
+        nodeId: t.NodeID ?? null,
+        node: t.NodeID ? (hostOf.get(t.NodeID) ?? t.NodeID) : null,
+        serverId: t.NodeID ? this.deps.serverOfNode(clusterId, t.NodeID) : null,
+        state: t.Status?.State ?? 'unknown',
+        desired: t.DesiredState ?? 'unknown',
+        error: t.Status?.Err || null,
+        image: t.Spec?.ContainerSpec?.Image ?? '',
+        since: Date.parse(t.Status?.Timestamp ?? t.UpdatedAt ?? '') || 0,
+      }))
+      .sort((a, b) => (a.desired === b.desired ? b.since - a.since : a.desired === 'running' ? -1 : 1))
+      .slice(0, SHOWN_TASKS);
+    const status = raw.UpdateStatus;
+    return {
+      clusterId,
+      name,
+      service: serviceName(name),
+      serviceId: raw.ID,
+      image: raw.Spec.TaskTemplate?.ContainerSpec?.Image ?? '',
+      replicas: raw.Spec.Mode?.Replicated?.Replicas ?? 0,
+      running: shown.filter((t) => t.state === 'running' && t.desired === 'running').length,
+      constraints: raw.Spec.TaskTemplate?.Placement?.Constraints ?? [],
+      update: status?.State
+        ? { state: status.State, rolledBack: status.State.startsWith('rollback'), message: status.Message ?? null, at: Date.parse(status.CompletedAt ?? status.StartedAt ?? '') || null }
+        : null,
+      tasks: shown,
+      deploys,
+    };
+  }
+}
+
+interface RawConfig {
+  ID: string;
+  Spec?: { Labels?: Record<string, string> };
+}
+
+/**
+ * Deploy records are Swarm configs (one per deploy, in the managers' Raft store): not in the service's spec,
+ * because Swarm's own rollback restores the whole previous spec and would drop the failed deploy's record.
+ */
+function listConfigs(m: Manager, name: string): Promise<unknown> {
+  const list = m.api.listConfigs.bind(m.api) as (opts: unknown) => Promise<unknown>;
+  return bounded((signal) => list({ filters: { label: [`${LABELS.app}=${name}`, LABELS.deploys] }, abortSignal: signal }), `listing the deploys of ${name}`);
+}
+
+async function listDeploys(m: Manager, name: string): Promise<ClusterDeploy[]> {
+  const configs = (await listConfigs(m, name)) as RawConfig[];
+  return configs
+    .map((c) => ({ config: c.ID, record: readDeploys(c.Spec?.Labels)[0] }))
+    .filter((c): c is { config: string; record: ClusterDeploy } => c.record !== undefined)
+    .sort((a, b) => b.record.at - a.record.at)
+    .map((c) => c.record);
+}
+
+async function recordDeploy(m: Manager, name: string, record: ClusterDeploy): Promise<void> {
+  const labels = { ...MANAGED, [LABELS.app]: name, [LABELS.deploy]: record.id, [LABELS.deploys]: JSON.stringify([record]) };
+  await bounded((signal) => m.api.createConfig({ Name: `${serviceName(name)}-deploy-${record.id}`, Labels: labels, Data: Buffer.from(record.image).toString('base64'), abortSignal: signal } as never), `recording deploy ${record.id}`).catch((e: unknown) => {
+    throw dockerError(e, `the deploy record of ${name}`);
+  });
+  const configs = (await listConfigs(m, name)) as RawConfig[];
+  const old = configs
+    .map((c) => ({ id: c.ID, at: readDeploys(c.Spec?.Labels)[0]?.at ?? 0 }))
+    .sort((a, b) => b.at - a.at)
+    .slice(KEPT_DEPLOYS);
+  for (const c of old) await bounded((signal) => m.api.getConfig(c.id).remove({ abortSignal: signal }), `dropping an old deploy record of ${name}`).catch(() => undefined);
+}
+
+/**
+ * A digest reference is used as given. A tag is resolved to `repo@sha256:…` through the registry (the engine's
+ * distribution endpoint) so every node runs the same image; with no registry answering (images loaded on each
+ * node), the tag is used as given and each node runs its own image of that tag.
+ */
+async function resolveImage(api: Docker, ref: string): Promise<string> {
+  if (ref.includes('@sha256:')) return ref;
+  try {
+    const info = (await withTimeout((signal) => api.getImage(ref).distribution({ abortSignal: signal }), RESOLVE_MS, `resolving ${ref}`)) as { Descriptor?: { digest?: string } };
+    const digest = info.Descriptor?.digest;
+    if (!digest) return ref;
+    const slash = ref.lastIndexOf('/');
+    const colon = ref.lastIndexOf(':');
+    const repo = colon > slash ? ref.slice(0, colon) : ref;
+    return `${repo}@${digest}`;
+  } catch {
+    return ref;
+  }
+}

@@ -1,0 +1,200 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClusterAppInput, ClusterAppView } from '../../src/shared/contract/index.ts';
+import { rpcError, startTestApp, waitFor, type TestApp } from '../helpers/app.ts';
+import { CANARY, canaries, hostileVariants, removeCanaries } from '../helpers/hostile.ts';
+import { addServer } from '../helpers/servers.ts';
+import { BUSYBOX_TAG, Testbed, type TestServer } from '../testbed/index.ts';
+
+/** Inside the bed's /16 and clear of its links and Docker ranges (as in cluster.test.ts). */
+const POOL = '10.231.240.0/20';
+const WEB = 'openpanel-test/web';
+
+let bed: Testbed;
+let servers: TestServer[];
+let app: TestApp;
+const ids: Record<string, string> = {};
+let clusterId = '';
+
+/** v1 and v2 serve their version and have /healthy; bad serves but lacks /healthy (its health check fails). */
+async function makeImages(s: TestServer): Promise<void> {
+  const variants: [string, string][] = [
+    ['v1', 'mkdir -p /www && echo v1 > /www/index.html && touch /healthy'],
+    ['v2', 'mkdir -p /www && echo v2 > /www/index.html && touch /healthy'],
+    ['bad', 'mkdir -p /www && echo bad > /www/index.html'],
+  ];
+  for (const [tag, script] of variants) {
+    const name = `mk-${tag}`;
+    await s.exec(['docker', 'run', '--name', name, BUSYBOX_TAG, 'sh', '-c', script], { check: true });
+    await s.exec(['docker', 'commit', '--change', 'CMD ["httpd","-f","-p","8080","-h","/www"]', name, `${WEB}:${tag}`], { check: true });
+    await s.exec(['docker', 'rm', name], { check: true });
+  }
+}
+
+const base = (): ClusterAppInput => ({
+  clusterId,
+  name: 'web',
+  image: `${WEB}:v1`,
+  replicas: 3,
+  port: 8080,
+  health: { test: ['test', '-f', '/healthy'], intervalS: 1, timeoutS: 1, retries: 2, startPeriodS: 0 },
+  update: { parallelism: 1, delayS: 0, order: 'start-first', monitorS: 3, failureAction: 'rollback', maxFailureRatio: 0 },
+  restart: { condition: 'any', delayS: 1, maxAttempts: 0 },
+});
+
+const get = () => app.client.clusterApps.get({ clusterId, name: 'web' });
+const running = (v: ClusterAppView) => v.tasks.filter((t) => t.state === 'running' && t.desired === 'running');
+
+/** Waits until the app runs `n` tasks of `image` and nothing else is meant to run. */
+async function settled(n: number, image: string, timeoutMs = 60_000): Promise<ClusterAppView> {
+  return waitFor(
+    async () => {
+      const v = await get();
+      const live = running(v);
+      const meant = v.tasks.filter((t) => t.desired === 'running');
+      return live.length === n && meant.length === n && live.every((t) => t.image === image) ? v : null;
+    },
+    `${n} running tasks of ${image}`,
+    timeoutMs,
+    300,
+  );
+}
+
+/** What the app's tasks answer, asked from a container on the apps network through `tasks.op-web` DNS. */
+async function fetchFromNetwork(s: TestServer): Promise<string> {
+  const r = await s.exec(['docker', 'run', '--rm', '--network', 'openpanel-cluster-apps', BUSYBOX_TAG, 'sh', '-c', 'printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 3 tasks.op-web 8080'], { check: true });
+  return r.stdout.trim().split('\n').pop() ?? '';
+}
+
+beforeAll(async () => {
+  bed = await Testbed.create({ prefix: 'capps' });
+  servers = await bed.addServers([
+    { name: 'a', images: ['busybox'] },
+    { name: 'b', images: ['busybox'] },
+    { name: 'c', images: ['busybox'] },
+  ]);
+  app = await startTestApp();
+  await Promise.all(servers.map(makeImages));
+  for (const s of servers) ids[s.name] = (await addServer(app.client, s, { name: s.name })).id;
+  const [a, b, c] = servers as [TestServer, TestServer, TestServer];
+  const created = await app.client.cluster.create({
+    name: 'apps',
+    members: [
+      { serverId: ids[a.name] as string, role: 'manager' },
+      { serverId: ids[b.name] as string, role: 'worker' },
+      { serverId: ids[c.name] as string, role: 'worker' },
+    ],
+    addrPool: POOL,
+  });
+  clusterId = created.id;
+  expect(created.nodes).toHaveLength(3);
+}, 240_000);
+
+afterAll(async () => {
+  await app?.close();
+  await bed?.teardown();
+});
+
+describe('apps on a cluster as Swarm services', () => {
+  it('refuses hostile names, images, constraints and replica counts naming the field; nothing reaches a node', async () => {
+    const s = servers[0] as TestServer;
+    await s.exec(['touch', `${CANARY}-control`], { check: true });
+    expect(await canaries(s)).toEqual([`${CANARY}-control`]);
+    await removeCanaries(s);
+    for (const { value } of hostileVariants().filter((_, i) => i % 3 === 0)) {
+      const cases: [string, () => Promise<unknown>][] = [
+        ['name', () => app.client.clusterApps.deploy({ ...base(), name: value })],
+        ['image', () => app.client.clusterApps.deploy({ ...base(), image: value })],
+        ['constraints[0]', () => app.client.clusterApps.deploy({ ...base(), constraints: [value] })],
+        ['constraints[0]', () => app.client.clusterApps.deploy({ ...base(), constraints: [`node.labels.zone==${value}`] })],
+        ['health.test', () => app.client.clusterApps.deploy({ ...base(), health: { test: [], intervalS: 1, timeoutS: 1, retries: 1, startPeriodS: 0 } })],
+      ];
+      for (const [field, call] of cases) {
+        const e = await rpcError(call());
+        expect(e.code, `${field} ← ${JSON.stringify(value)}`).toBe('INPUT_INVALID');
+        expect(e.message, `${field} ← ${JSON.stringify(value)}`).toContain(field);
+      }
+    }
+    for (const replicas of [-1, 101, 1e9, 1.5]) {
+      const e = await rpcError(app.client.clusterApps.deploy({ ...base(), replicas }));
+      expect(e.code).toBe('INPUT_INVALID');
+      expect(e.message).toContain('replicas: expected a whole number from 0 to 100');
+      const scale = await rpcError(app.client.clusterApps.scale({ clusterId, name: 'web', replicas }));
+      expect(scale.message).toContain('replicas: expected a whole number from 0 to 100');
+    }
+    const op = await rpcError(app.client.clusterApps.deploy({ ...base(), constraints: ['node.role=manager'] }));
+    expect(op.message).toContain('constraints[0]: expected node.role, node.hostname or node.labels.<key>');
+    for (const s2 of servers) expect(await canaries(s2)).toEqual([]);
+    expect((await s.exec(['docker', 'service', 'ls', '-q'], { check: true })).stdout.trim()).toBe('');
+  });
+
+  it('3 replicas spread on 3 nodes, reachable through tasks.<service>; scale 3 → 6 → 1', async () => {
+    const created = await app.client.clusterApps.deploy(base());
+    expect(created.service).toBe('op-web');
+    expect(created.deploys).toHaveLength(1);
+    const v = await settled(3, `${WEB}:v1`);
+    expect(new Set(running(v).map((t) => t.serverId))).toEqual(new Set(Object.values(ids)));
+    const a = servers[0] as TestServer;
+    const spec = JSON.parse((await a.exec(['docker', 'service', 'inspect', 'op-web', '--format', '{{json .Spec}}'], { check: true })).stdout);
+    expect(spec.EndpointSpec.Mode).toBe('dnsrr');
+    expect(spec.UpdateConfig).toMatchObject({ Order: 'start-first', FailureAction: 'rollback', Parallelism: 1, Monitor: 3e9 });
+    expect(spec.Labels['dev.openpanel.managed']).toBe('true');
+    expect(await fetchFromNetwork(servers[1] as TestServer)).toBe('v1');
+
+    await app.client.clusterApps.scale({ clusterId, name: 'web', replicas: 6 });
+    const six = await settled(6, `${WEB}:v1`);
+    expect(new Set(running(six).map((t) => t.serverId)).size).toBe(3);
+    await app.client.clusterApps.scale({ clusterId, name: 'web', replicas: 1 });
+    const one = await settled(1, `${WEB}:v1`);
+    expect(one.replicas).toBe(1);
+    await app.client.clusterApps.scale({ clusterId, name: 'web', replicas: 3 });
+    await settled(3, `${WEB}:v1`);
+  }, 180_000);
+
+  it('an update is a deploy record; a failing health check is rolled back by Swarm and shown with the reason; manual rollback by record', async () => {
+    const v2 = await app.client.clusterApps.deploy({ ...base(), image: `${WEB}:v2` });
+    expect(v2.deploys.map((d) => d.image)).toEqual([`${WEB}:v2`, `${WEB}:v1`]);
+    await settled(3, `${WEB}:v2`, 90_000);
+    expect(await fetchFromNetwork(servers[2] as TestServer)).toBe('v2');
+
+    await app.client.clusterApps.deploy({ ...base(), image: `${WEB}:bad` });
+    const rolled = await waitFor(async () => {
+      const v = await get();
+      return v.update?.state === 'rollback_completed' ? v : null;
+    }, 'Swarm to roll back the failing update', 120_000, 500);
+    expect(rolled.update?.rolledBack).toBe(true);
+    expect(rolled.update?.message).toMatch(/rollback/i);
+    expect(rolled.image).toBe(`${WEB}:v2`);
+    await settled(3, `${WEB}:v2`, 60_000);
+    expect(rolled.deploys[0]?.image).toBe(`${WEB}:bad`);
+
+    const v1 = rolled.deploys.find((d) => d.image === `${WEB}:v1`);
+    if (!v1) throw new Error('the v1 deploy is not kept');
+    const back = await app.client.clusterApps.rollback({ clusterId, name: 'web', deployId: v1.id });
+    expect(back.deploys[0]).toMatchObject({ kind: 'rollback', image: `${WEB}:v1` });
+    await settled(3, `${WEB}:v1`, 90_000);
+    expect(await fetchFromNetwork(servers[0] as TestServer)).toBe('v1');
+    const unknown = await rpcError(app.client.clusterApps.rollback({ clusterId, name: 'web', deployId: 'ffffffffffff' }));
+    expect(unknown.code).toBe('NOT_FOUND');
+    expect(unknown.message).toContain('deployId: ffffffffffff is not a kept deploy of web');
+  }, 300_000);
+
+  it('draining a node moves its tasks to the others', async () => {
+    const c = servers[2] as TestServer;
+    const view = await app.client.cluster.get({ clusterId });
+    const node = view.nodes.find((n) => n.serverId === ids[c.name]);
+    if (!node) throw new Error('c is not a node');
+    expect(running(await get()).some((t) => t.serverId === ids[c.name])).toBe(true);
+    await app.client.cluster.updateNode({ clusterId, nodeId: node.id, availability: 'drain' });
+    const moved = await waitFor(async () => {
+      const v = await get();
+      const live = running(v);
+      return live.length === 3 && live.every((t) => t.serverId !== ids[c.name]) ? v : null;
+    }, 'the tasks to leave the drained node', 60_000, 300);
+    expect(new Set(running(moved).map((t) => t.serverId)).has(ids[c.name] as string)).toBe(false);
+    await app.client.cluster.updateNode({ clusterId, nodeId: node.id, availability: 'active' });
+    expect((await app.client.clusterApps.remove({ clusterId, name: 'web' })).removed).toBe(true);
+    const a = servers[0] as TestServer;
+    expect((await a.exec(['docker', 'service', 'ls', '-q'], { check: true })).stdout.trim()).toBe('');
+    expect((await a.exec(['docker', 'config', 'ls', '-q', '--filter', 'label=openpanel.app=web'], { check: true })).stdout.trim()).toBe('');
+  }, 120_000);
+});
