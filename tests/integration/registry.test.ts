@@ -56,7 +56,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.close();
-  for (const s of [a, b]) await s?.exec(['rm', '-rf', `/etc/docker/certs.d/${s.host}:${PORT}`]).catch(() => undefined);
+  for (const dir of [`${a?.host}:${PORT}`, `${a?.host}:${PORT + 1}`]) await a?.exec(['rm', '-rf', `/etc/docker/certs.d/${dir}`]).catch(() => undefined);
   await bed?.teardown();
 });
 
@@ -212,6 +212,23 @@ describe('private registry: TLS from the app CA, basic auth, build once and pull
     expect(((await authedJson('/v2/gc/tags/list')).body as { tags: string[] }).tags.sort()).toEqual(['three', 'two']);
     await a.exec(['docker', 'rmi', `${host()}/gc:two`], { check: true });
     await app.client.registry.pull({ registryId: created.registry.id, serverId: ids.a as string, app: 'gc', digest: (await authedJson('/v2/gc/manifests/two', 'application/vnd.docker.distribution.manifest.v2+json')).digest });
+  });
+
+  it('a server that joins the registry’s cluster later gets the CA root (the cluster calls registry.syncServer)', async () => {
+    const cluster = await app.client.cluster.create({ name: 'rc', members: [{ serverId: ids.a as string, role: 'manager' }], addrPool: '10.231.240.0/20' });
+    const swarm = await app.client.registry.createPrivate({ name: 'swarm', serverId: ids.a as string, clusterId: cluster.id, port: PORT + 1 });
+    expect(swarm.nodes.map((n) => [n.serverName, n.ok])).toEqual([['a', true]]);
+    const file = `/etc/docker/certs.d/${a.host}:${PORT + 1}/ca.crt`;
+    // The bed's servers share the machine's /etc: take the file away so only a write for b can bring it back.
+    await a.exec(['rm', '-f', file], { check: true });
+    expect(await b.fileExists(file)).toBe(false);
+    await app.client.cluster.join({ clusterId: cluster.id, serverId: ids.b as string, role: 'worker' });
+    expect((await b.exec(['cat', file], { check: true })).stdout).toBe(swarm.registry.caCertificate);
+    const after = await app.client.registry.status({ registryId: swarm.registry.id });
+    expect(after.nodes.map((n) => [n.serverName, n.ok])).toEqual([['a', true], ['b', true]]);
+    await app.client.registry.remove({ registryId: swarm.registry.id, purge: true });
+    expect(await b.fileExists(file)).toBe(false);
+    expect((await app.client.cluster.dissolve({ clusterId: cluster.id })).failed).toEqual([]);
   });
 
   it('credentials are absent from SQLite bytes, the activity log and world-readable files; remove takes the CA off the nodes', async () => {

@@ -7,6 +7,7 @@ import type { AddExternalInput, BuildAndPushInput, CreatePrivateInput, NodeTrust
 import { CreatePrivateInput as CreatePrivateSchema } from '../../../shared/contract/registry.ts';
 import { sleep } from '../core/async.ts';
 import { AppError, errorMessage } from '../core/errors.ts';
+import { ClusterStore } from '../cluster/store.ts';
 import type { Db } from '../db/index.ts';
 import type { DockerClient } from '../docker/client.ts';
 import { isDockerNotFound } from '../docker/errors.ts';
@@ -31,8 +32,6 @@ export interface RegistryDeps {
   server: (serverId: string) => { id: string; name: string; host: string };
   dockerSocket: (serverId: string) => Promise<string>;
   imageOverrides: (serverId: string) => ImageOverrides;
-  /** A cluster's member servers, or null for an unknown cluster. */
-  clusterNodes: (clusterId: string) => string[] | null;
 }
 
 const READY_TRIES = 40;
@@ -42,12 +41,14 @@ const hostOf = (address: string, port: number) => (isIP(address) === 6 ? `[${add
 /** Private registries the app runs (own CA, basic auth, the CA root on every node) and external v2 registries. */
 export class RegistryService {
   private readonly store: RegistryStore;
+  private readonly clusters: ClusterStore;
   private readonly deps: RegistryDeps;
   private readonly exec: NodeExec;
 
   constructor(deps: RegistryDeps) {
     this.deps = deps;
     this.store = new RegistryStore(deps.db);
+    this.clusters = new ClusterStore(deps.db);
     this.exec = async (id, argv, stdin) => (await deps.conn(id)).exec(argv, { timeoutMs: 30_000, ...(stdin === undefined ? {} : { stdin }) });
   }
 
@@ -55,8 +56,13 @@ export class RegistryService {
     return this.store.list().map(view);
   }
 
+  /** A cluster's member servers (joined or joining), or null for an unknown cluster. */
+  private clusterNodes(clusterId: string): string[] | null {
+    return this.clusters.list().some((c) => c.id === clusterId) ? this.clusters.members(clusterId).map((m) => m.serverId) : null;
+  }
+
   private nodesOf(row: Pick<RegistryRow, 'serverId' | 'clusterId' | 'trust'>): TrustTarget[] {
-    const ids = [...(row.serverId ? [row.serverId] : []), ...(row.clusterId ? (this.deps.clusterNodes(row.clusterId) ?? []) : []), ...row.trust];
+    const ids = [...(row.serverId ? [row.serverId] : []), ...(row.clusterId ? (this.clusterNodes(row.clusterId) ?? []) : []), ...row.trust];
     return [...new Set(ids)].map((id) => ({ serverId: id, serverName: this.deps.server(id).name }));
   }
 
@@ -74,7 +80,7 @@ export class RegistryService {
     const input = CreatePrivateSchema.parse(raw);
     if (this.store.byName(input.name)) throw new AppError('CONFLICT', `name: a registry named ${input.name} already exists`);
     const server = this.deps.server(input.serverId);
-    if (input.clusterId && !this.deps.clusterNodes(input.clusterId)) throw new AppError('NOT_FOUND', `clusterId: no cluster ${input.clusterId}`);
+    if (input.clusterId && !this.clusterNodes(input.clusterId)) throw new AppError('NOT_FOUND', `clusterId: no cluster ${input.clusterId}`);
     input.trust.forEach((id, i) => {
       try {
         this.deps.server(id);
