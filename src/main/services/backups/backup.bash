@@ -39,24 +39,26 @@ record() { # status key size error
 }
 # Watch signals (signals.ts): backup-<job>.prom in the textfile volume, atomically. The last success (time, size) and
 # the last failure (time) are kept in status/<job>.signals, so a failed run still reports the success before it.
-# Few processes: a run of a small job stays well under a second.
+# Few processes: a run of a small job stays well under a second. The labels come escaped in the job file.
 METRICS=/openpanel-metrics
 lval() { local v=${1//\\/\\\\}; v=${v//\"/\\\"}; printf '%s' "${v//$'\n'/\\n}"; }
 signals() { # status now-ms size error
   [ -d "$METRICS" ] || return 0
-  local mem="$ROOT/status/$JOB.signals" ok=0 okts="" oksize=0 failts="" kind a b reason l name
+  local mem="$ROOT/status/$JOB.signals" ok=0 okts="" oksize=0 failts="" kind a b reason l
   if [ -f "$mem" ]; then
     while read -r kind a b; do
       case "$kind" in success) okts=$a; oksize=$b ;; failure) failts=$a ;; esac
     done < "$mem"
   fi
   if [ "$1" = succeeded ]; then ok=1; okts=$2; oksize=$3; else failts=$2; fi
+  # Read and written under the job's lock only.
   {
     if [ -n "$okts" ]; then echo "success $okts $oksize"; fi
     if [ -n "$failts" ]; then echo "failure $failts"; fi
-  } > "$mem.tmp" && mv "$mem.tmp" "$mem"
-  name=$(get JOB_NAME); [ -n "$name" ] || name=$JOB
-  l="job_id=\"$(lval "$JOB")\",job_name=\"$(lval "$name")\",database=\"$(lval "$(get DATABASE)")\""
+  } > "$mem"
+  l=$(get METRIC_LABELS)
+  # A job file written before the labels were (the next sync adds them): the job id, which needs no escaping.
+  [ -n "$l" ] || l="job_id=\"$JOB\",job_name=\"$JOB\",database=\"\""
   gauge() { printf '# HELP openpanel_backup_%s %s\n# TYPE openpanel_backup_%s gauge\nopenpanel_backup_%s{%s} %s\n' "$1" "$2" "$1" "$1" "$3" "$4"; }
   local okv="" failv="" durv
   secs() { printf -v "$1" '%d.%03d' $(($2 / 1000)) $(($2 % 1000)); }

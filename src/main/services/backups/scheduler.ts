@@ -11,7 +11,7 @@ import { DATA_IMAGE_MAPPING } from '../databases/service.ts';
 import { BACKUP_SCRIPT, renderCrontab, renderJobFile } from './script.ts';
 import type { RunRecord } from './notices.ts';
 import { parseHistory, parseStatuses } from './run-state.ts';
-import { keptSince, METRICS_DIR, METRICS_VOLUME, scheduleFile, scheduleMetrics } from './signals.ts';
+import { keptSince, metricLabels, METRICS_DIR, METRICS_VOLUME, scheduleFile, scheduleMetrics } from './signals.ts';
 import SCHEDULER_OPS from './scheduler-ops.sh?raw';
 
 export const SCHEDULER_NAME = 'openpanel-backup-scheduler';
@@ -115,7 +115,10 @@ export class BackupScheduler {
   async sync(jobs: SchedulerJob[]): Promise<void> {
     await this.ensure(jobs.map((j) => j.volume).filter((v): v is string => Boolean(v)));
     await this.writeFile('/openpanel/bin/backup.sh', BACKUP_SCRIPT, '755');
-    for (const j of jobs) await this.writeFile(`/openpanel/jobs/${j.id}.job`, renderJobFile({ ...j.values }), '600');
+    for (const j of jobs) {
+      const labels = metricLabels({ jobId: j.id, jobName: j.values.JOB_NAME ?? j.id, database: j.values.DATABASE ?? '' });
+      await this.writeFile(`/openpanel/jobs/${j.id}.job`, renderJobFile({ ...j.values, METRIC_LABELS: labels }), '600');
+    }
     const keep = jobs.map((j) => `${j.id}.job`);
     await execChecked(this.client, SCHEDULER_NAME, schedulerOp('prune', ...keep), 'removing old jobs');
     await this.writeFile('/openpanel/crontabs/root', renderCrontab(jobs), '600');

@@ -89,14 +89,18 @@ export interface ScheduleSignal {
   since: number;
 }
 
-const labels = (s: { jobId: string; jobName: string; database: string }) =>
-  `{job_id="${labelValue(s.jobId)}",job_name="${labelValue(s.jobName)}",database="${labelValue(s.database)}"}`;
+/**
+ * The labels of a job's series, escaped: in the schedule file, and in the job file (METRIC_LABELS) for backup.bash,
+ * which puts them in the run file as they are.
+ */
+export const metricLabels = (s: { jobId: string; jobName: string; database: string }) =>
+  `job_id="${labelValue(s.jobId)}",job_name="${labelValue(s.jobName)}",database="${labelValue(s.database)}"`;
 
 /** `backup-schedule-<job>.prom`: the interval and since when; null when the schedule never fires. */
 export function scheduleMetrics(s: ScheduleSignal): string | null {
   const interval = cronInterval(s.schedule);
   if (interval === null) return null;
-  const l = labels(s);
+  const l = `{${metricLabels(s)}}`;
   return [
     // The schedule, for the next sync to keep `since` while it stays the same (a comment for Prometheus).
     `# openpanel schedule ${s.schedule.trim().replace(/[ \t]+/g, ' ')}`,
