@@ -10,7 +10,7 @@ import { BUSYBOX_TAG, Testbed, type TestServer } from '../testbed/index.ts';
 import { rpcError, startTestApp, waitFor, type TestApp } from '../helpers/app.ts';
 import { addServer } from '../helpers/servers.ts';
 import { loadWatchImages, watchImageMapping, WATCH_STANDINS } from '../helpers/watch-standins.ts';
-import { GitRepo, loadShipImages, SAMPLE_DOCKERFILE } from './deploy-fixture.ts';
+import { followDeploy, GitRepo, loadShipImages, SAMPLE_DOCKERFILE } from './deploy-fixture.ts';
 
 const CONTAINERS = ['openpanel-watch-node-exporter', 'openpanel-watch-blackbox', 'openpanel-watch-collector', 'openpanel-watch-alertmanager', 'openpanel-watch-prometheus'];
 const CONFIG = '/var/lib/openpanel/watch';
@@ -144,6 +144,25 @@ describe('Watch stack on the servers (real sshd + dockerd, Debian prom stand-ins
     expect(rules.stdout + rules.stderr).toMatch(/SUCCESS: 13 rules found/);
     // the external label names the server; the Watchdog fires from the start
     await waitFor(() => firing(a, 'Watchdog', (x) => x.labels.server === names.a), 'the Watchdog alert on a', 60_000, 500);
+  }, 400_000);
+
+  it('probes an app domain through the server\'s own proxy (Host + SNI) and reports its certificate expiring, naming the domain', async () => {
+    const c = app!.client;
+    expect((await c.proxy.install({ serverId: idA })).running).toBe(true);
+    const created = await c.apps.create({ name: 'certy', serverId: idA, source: { kind: 'git', url: repo!.url, branch: 'main' }, port: 8080, domains: [{ host: 'certy.lan', tls: true, issuer: 'internal' }, { host: 'certy.test', tls: false }] });
+    let { deploy, log } = await followDeploy(c, (await c.apps.deploy({ id: created.id })).id, 180_000);
+    // Deploys are not under test here: on a loaded machine the route switch's confirmation can time out once.
+    if (deploy.status !== 'succeeded') ({ deploy, log } = await followDeploy(c, (await c.apps.deploy({ id: created.id })).id, 180_000));
+    expect(deploy.status, log).toBe('succeeded');
+    // Caddy's internal certificates live 12 h: a 2-day threshold makes it "expiring"
+    await c.watch.setSettings({ serverId: idA, patch: { thresholds: { certificateDays: 2 } } });
+    expect((await c.watch.resync({ serverId: idA })).probes).toEqual(['certy.lan', 'certy.test']);
+    const cert = await waitOn(a, () => firing(a, 'CertificateExpiring', (x) => x.labels.domain === 'certy.lan'), 'CertificateExpiring for certy.lan');
+    expect(cert.labels).toMatchObject({ server: names.a, app: 'certy', severity: 'warning' });
+    expect(cert.annotations.summary).toMatch(new RegExp(`^Server ${names.a}: the certificate of certy\\.lan expires in .+ \\(threshold 2 days\\)$`));
+    // the probe itself succeeds (the app answers through the proxy), so no ProbeFailed
+    await waitOn(a, async () => (await promQuery(a, 'probe_success{domain=~"certy.lan|certy.test"} == 1')).length === 2, 'both domains probed successfully');
+    expect(await firing(a, 'ProbeFailed')).toBeNull();
   }, 400_000);
 
   it('with the app closed: DiskFull, ContainerRestartLoop, ContainerUnhealthy, and ServerDown for a cut peer, each resolving when fixed', async () => {
