@@ -198,8 +198,17 @@ describe('databases and encrypted backups to S3 (real dockerd, s3rver, Debian-bu
       const r = await s.exec(['docker', 'run', '--rm', '--user', '65534', '-v', 'openpanel-watch-textfile:/textfile:ro', 'openpanel-test/backup-tools:1', 'cat', `/textfile/${name}`]);
       return r.code === 0 ? parseProm(r.stdout) : null;
     };
-    const mounts = JSON.parse((await s.exec(['docker', 'inspect', 'openpanel-backup-scheduler'], { check: true })).stdout)[0].Mounts as { Name: string; Destination: string }[];
-    expect(mounts).toEqual(expect.arrayContaining([expect.objectContaining({ Name: 'openpanel-watch-textfile', Destination: '/openpanel-metrics' })]));
+    // A scheduler as earlier versions made it (no metrics volume) gets the volume when the app starts and connects.
+    const mounts = async () => (JSON.parse((await s.exec(['docker', 'inspect', 'openpanel-backup-scheduler'], { check: true })).stdout)[0].Mounts as { Name: string; Destination: string }[]).map((m) => `${m.Name}:${m.Destination}`);
+    await app.close();
+    await s.exec(['docker', 'rm', '-f', 'openpanel-backup-scheduler'], { check: true });
+    await s.exec(['docker', 'run', '-d', '--name', 'openpanel-backup-scheduler', '--network', 'host', '-e', 'TZ=UTC', '-v', 'openpanel-backup:/openpanel', '--entrypoint', 'sh', 'openpanel-test/backup-tools:1', '-c', 'exec busybox crond -f -c /openpanel/crontabs'], { check: true });
+    expect(await mounts()).toEqual(['openpanel-backup:/openpanel']);
+    // As the app starts (its fleet monitor connects to every server), not on a backups call.
+    app = await startTestApp({ dataDir, monitor: true });
+    await waitFor(async () => (await mounts()).includes('openpanel-watch-textfile:/openpanel-metrics'), 'the scheduler re-synced with the metrics volume at app start', 90_000, 500);
+    await app.close();
+    app = await startTestApp({ dataDir });
     const labels = `job_id="${job.id}",job_name="shop",database="shop"`;
     const runFile = `backup-${job.id}.prom`;
     // Debian's promtool (prometheus 2.42, from the Watch stand-ins' image) lints a file as Prometheus reads it.
