@@ -43,7 +43,7 @@ describe('renderAlertmanagerConfig', () => {
     const config = render({});
     expect(config.route).toMatchObject({ receiver: 'null', group_by: ['...'], group_wait: '5s', group_interval: '30s', repeat_interval: '14400s' });
     const routes = config.route.routes;
-    expect(routes[0]).toMatchObject({ matchers: ['alertname="Watchdog"'], receiver: 'null', repeat_interval: '1m' });
+    expect(routes[0]).toMatchObject({ matchers: ['alertname="Watchdog"'], receiver: 'null', group_interval: '1m', repeat_interval: '50s' });
     const channelRoutes = routes.filter((r) => r.continue);
     expect(channelRoutes.map((r) => r.receiver)).toEqual(['ch_mail', 'ch_slack', 'ch_tg', 'ch_hook', 'ch_basic', 'ch_dc']);
     expect(channelRoutes.find((r) => r.receiver === 'ch_slack')?.matchers).toEqual(['severity=~"critical|warning"']);
@@ -66,7 +66,7 @@ describe('renderAlertmanagerConfig', () => {
 
   it('sends the watchdog to the dead man’s switch every minute, never to a channel', () => {
     const config = render({ watchdogUrl: 'https://hc.example/ping/abc' });
-    expect(config.route.routes[0]).toMatchObject({ receiver: 'watchdog', group_interval: '1m', repeat_interval: '1m' });
+    expect(config.route.routes[0]).toMatchObject({ receiver: 'watchdog', group_interval: '1m', repeat_interval: '50s' });
     expect(receiver(config, 'watchdog')?.webhook_configs).toEqual([{ send_resolved: false, url: 'https://hc.example/ping/abc' }]);
   });
 

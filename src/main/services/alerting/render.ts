@@ -27,8 +27,12 @@ export const TEST_LABEL = 'openpanel_test_channel';
 export const TEST_ALERT_NAME = 'OpenPanelTest';
 export const NULL_RECEIVER = 'null';
 export const WATCHDOG_RECEIVER = 'watchdog';
-/** How often the watchdog URL is pinged while Alertmanager is alive. */
-export const WATCHDOG_REPEAT = '1m';
+/**
+ * The watchdog URL is pinged at every flush of its group, once a minute: the repeat interval is below the group
+ * interval because a repeat is due only when strictly older than it (equal to it, the ping would wait a second flush).
+ */
+export const WATCHDOG_INTERVAL = '1m';
+export const WATCHDOG_REPEAT = '50s';
 
 export const testReceiver = (channelId: string) => `${channelId}-test`;
 
@@ -114,7 +118,7 @@ export function renderAlertmanagerConfig(input: RenderInput): string {
       receiver: input.watchdogUrl ? WATCHDOG_RECEIVER : NULL_RECEIVER,
       group_by: ['alertname'],
       group_wait: '0s',
-      group_interval: WATCHDOG_REPEAT,
+      group_interval: WATCHDOG_INTERVAL,
       repeat_interval: WATCHDOG_REPEAT,
     },
     ...input.channels.map((c) => ({ matchers: [`${TEST_LABEL}="${c.id}"`], receiver: testReceiver(c.id), group_wait: '0s' })),
