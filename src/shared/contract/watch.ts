@@ -39,7 +39,7 @@ export const WatchIntervals = z
     scrapeSeconds: bounded(1, 300, 'seconds').default(10),
     evaluateSeconds: bounded(1, 300, 'seconds').default(10),
     /** How often the collector writes containers.prom. */
-    collectorSeconds: bounded(1, 300, 'seconds').default(15),
+    collectorSeconds: bounded(1, 300, 'seconds').default(10),
   })
   .strict();
 export type WatchIntervals = z.infer<typeof WatchIntervals>;

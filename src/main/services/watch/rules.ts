@@ -61,7 +61,11 @@ export function alertRules(t: WatchThresholds): RuleSpec[] {
     }),
     {
       alert: 'ContainerRestartLoop',
-      expr: `increase(${M.containerRestartCount}[${window}]) >= ${t.restarts}`,
+      // increase() takes a new container's first sample as its baseline, so a loop that began before the collector
+      // first saw it waited for `restarts` more; also fire once two restarts were seen and Docker counts `restarts`.
+      expr:
+        `increase(${M.containerRestartCount}[${window}]) >= ${t.restarts}` +
+        ` or (max_over_time(${M.containerRestartCount}[${window}]) - min_over_time(${M.containerRestartCount}[${window}]) >= 2 and ${M.containerRestartCount} >= ${t.restarts})`,
       severity: 'critical',
       summary: `Server {{ $labels.server }}: container {{ $labels.container }} restarted {{ printf "%.0f" $value }} times in ${t.restartWindowMinutes} min (crash loop)`,
     },
