@@ -150,6 +150,16 @@ describe('clusters on Docker Swarm', () => {
     expect((await app.client.cluster.list()).map((x) => [x.name, x.addrPool, x.members.map((m) => m.advertiseAddr)])).toEqual([['prod', POOL, [a.host, b.host, c.host]]]);
   }, 120_000);
 
+  it('removing a member server is refused naming the cluster and what to do; nothing is removed', async () => {
+    const e = await rpcError(app.client.servers.remove({ id: ids.c as string }));
+    expect(e.code).toBe('CONFLICT');
+    expect(e.message).toBe('id: c is a member of cluster prod; remove it from the cluster first, then remove the server (nothing was removed)');
+    expect((await app.client.servers.list()).map((s) => s.name).sort()).toEqual(['a', 'b', 'c']);
+    expect((await app.client.cluster.list())[0]?.members.map((m) => m.serverName)).toEqual(['a', 'b', 'c']);
+    expect(await swarmState(c)).toBe('active');
+    expect(nodeOf(await view(), c).status).toBe('ready');
+  });
+
   it('promotes and demotes, with the quorum explained', async () => {
     let v = await view();
     v = await app.client.cluster.updateNode({ clusterId, nodeId: nodeOf(v, b).id, role: 'manager' });

@@ -54,6 +54,13 @@ export class ClusterService {
     }
   }
 
+  /** The cluster a server belongs to (joined, joining or leaving), or null. */
+  membershipOf(serverId: string): { clusterId: string; clusterName: string; pending: 'join' | 'remove' | null } | null {
+    const member = this.store.memberOfServer(serverId);
+    if (!member) return null;
+    return { clusterId: member.clusterId, clusterName: this.store.get(member.clusterId).name, pending: member.pending?.op ?? null };
+  }
+
   async get(clusterId: string): Promise<ClusterView> {
     return readView(this.summary(clusterId), this.store.members(clusterId), { docker: this.deps.docker, nameOf: (id) => this.nameOf(id) });
   }
