@@ -56,7 +56,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.close();
-  for (const dir of [`${a?.host}:${PORT}`, `${a?.host}:${PORT + 1}`]) await a?.exec(['rm', '-rf', `/etc/docker/certs.d/${dir}`]).catch(() => undefined);
+  for (const dir of [`${a?.host}:${PORT}`, `${a?.host}:${PORT + 1}`, `${a?.host}:${PORT + 2}`]) await a?.exec(['rm', '-rf', `/etc/docker/certs.d/${dir}`]).catch(() => undefined);
   await bed?.teardown();
 });
 
@@ -252,5 +252,24 @@ describe('private registry: TLS from the app CA, basic auth, build once and pull
     expect((await a.exec(['docker', 'volume', 'inspect', 'openpanel-registry-main-data'])).code).not.toBe(0);
     for (const s of [a, b]) expect(await s.fileExists(caPath())).toBe(false);
     expect((await app.client.registry.list()).map((r) => r.name)).toEqual(['self']);
+  });
+
+  it('removing servers: a trusting one leaves the trust list; the registry’s own server takes its keychain entries, nothing on the server touched', async () => {
+    const gone = await app.client.registry.createPrivate({ name: 'gone', serverId: ids.a as string, trust: [ids.b as string], port: PORT + 2 });
+    expect(gone.registry.trust).toEqual([ids.b]);
+    const row = app.services.storage.db.select().from(registries).all().find((r) => r.name === 'gone');
+    if (!row?.caKeyRef) throw new Error('the registry row or its CA key reference is missing');
+    const refs = [row.passwordRef, row.caKeyRef];
+    for (const ref of refs) expect((await app.services.secrets.require(ref, 'test')).length).toBeGreaterThan(20);
+
+    expect(await app.client.servers.remove({ id: ids.b as string })).toEqual({ removed: true });
+    const after = await app.client.registry.status({ registryId: gone.registry.id });
+    expect(after.registry.trust).toEqual([]);
+    expect(after.nodes.map((n) => [n.serverName, n.ok])).toEqual([['a', true]]);
+
+    expect(await app.client.servers.remove({ id: ids.a as string })).toEqual({ removed: true });
+    expect((await app.client.registry.list()).map((r) => r.name)).not.toContain('gone');
+    for (const ref of refs) expect((await rpcError(app.services.secrets.require(ref, 'the registry secret'))).message).toMatch(/^the registry secret: the secret is missing/);
+    expect((await a.exec(['docker', 'inspect', '--format', '{{.State.Running}}', 'openpanel-registry-gone'], { check: true })).stdout.trim()).toBe('true');
   });
 });

@@ -193,6 +193,23 @@ export class RegistryService {
     return { removed: true };
   }
 
+  /** The private registries a server runs: read before the server's removal, which deletes their rows. */
+  ofServer(serverId: string): RegistryRow[] {
+    return this.store.list().filter((r) => r.serverId === serverId);
+  }
+
+  /**
+   * After a server was removed: its registries' keychain entries go with their rows, and other registries stop
+   * listing it as a node to trust. Like the rest of a removal, nothing on any server is touched.
+   */
+  async forgetServer(serverId: string, rows: RegistryRow[]): Promise<void> {
+    for (const row of rows) {
+      this.store.delete(row.id);
+      for (const ref of [row.passwordRef, row.caKeyRef]) if (ref) await this.deps.secrets.remove(ref);
+    }
+    for (const row of this.store.list()) if (row.trust.includes(serverId)) this.store.setTrust(row.id, row.trust.filter((id) => id !== serverId));
+  }
+
   async addExternal(input: AddExternalInput): Promise<Registry> {
     if (this.store.byName(input.name)) throw new AppError('CONFLICT', `name: a registry named ${input.name} already exists`);
     const host = input.url.replace(/^https:\/\//, '').replace(/\/$/, '');

@@ -41,6 +41,10 @@ export class RegistryStore {
     this.db.insert(registries).values(row).run();
   }
 
+  setTrust(id: string, trust: string[]): void {
+    this.db.update(registries).set({ trust }).where(eq(registries.id, id)).run();
+  }
+
   delete(id: string): void {
     this.db.delete(registries).where(eq(registries.id, id)).run();
   }
