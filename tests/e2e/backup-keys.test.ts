@@ -87,6 +87,7 @@ describe('backup keys: export on one instance, import on another (Chromium, real
     keyFile = readFileSync((await download.path())!, 'utf8');
     expect(keyFile.startsWith('-----BEGIN AGE ENCRYPTED FILE-----')).toBe(true);
     await dialog.locator('[data-testid="key-file"]:has-text("openpanel-backup-key-offsite.age")').waitFor();
+    expect(await dialog.locator('[data-testid="age-command"]').innerText()).toBe('age -d -i openpanel-backup-key-offsite.age backup.sql.zst.age | zstd -d');
     await dialog.locator('button:has-text("Show recovery text")').click();
     const text = await dialog.locator('[data-testid="recovery-text"]').innerText({ timeout: 20_000 });
     expect(text).toContain(`# public key: ${recipientA}`);

@@ -18,8 +18,9 @@ export const SERVICE_IMAGES = {
 } as const;
 
 /**
- * Tools image of backups: bash, coreutils, gzip, tar, age, rclone, busybox (crond) and the clients that dump:
- * PostgreSQL (pg_dump), MariaDB/MySQL (mariadb-dump or mysqldump), Redis (redis-cli), MongoDB (mongodump).
+ * Tools image of backups: bash, coreutils, zstd (without it backups fall back to gzip), gzip, tar, age, rclone,
+ * busybox (crond) and the clients that dump: PostgreSQL (pg_dump), MariaDB/MySQL (mariadb-dump or mysqldump),
+ * Redis (redis-cli), MongoDB (mongodump).
  */
 export const BACKUP_TOOLS_IMAGE = 'openpanel/backup-tools:1';
 

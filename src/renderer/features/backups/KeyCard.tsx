@@ -66,7 +66,7 @@ function ExportDialog({ target, onClose }: { target: BackupTarget; onClose(): vo
     <Dialog label="Export backup key" title={`Export the backup key of ${target.name}`} width={720} onClose={onClose}>
       <p className="muted small">
         Keep a copy away from this computer. The file is encrypted with age under your passphrase: OpenPanel imports it (Backups → Import key), and the plain <code>age</code> tool opens it too (
-        <code>age -d -i {file?.fileName ?? 'key.age'} backup.sql.gz.age</code>, see docs/data.md).
+        <code data-testid="age-command">age -d -i {file?.fileName ?? 'key.age'} backup.sql.zst.age | zstd -d</code>; older backups end in <code>.gz.age</code>: <code>| gunzip</code>, see docs/data.md).
       </p>
       <form
         className="form"
