@@ -44,7 +44,8 @@ interface RawSwarm {
   JoinTokens: { Worker: string; Manager: string };
 }
 
-function bounded<T>(work: (signal: AbortSignal) => Promise<T>, what: string, ms = CALL_MS): Promise<T> {
+/** One Engine API call of a swarm, given up after `ms` (TIMEOUT naming `what`) with its signal aborted. */
+export function bounded<T>(work: (signal: AbortSignal) => Promise<T>, what: string, ms = CALL_MS): Promise<T> {
   return withTimeout(work, ms, what);
 }
 
