@@ -1,5 +1,5 @@
 /**
- * Alert latency with the shipped intervals (scrape/evaluate 10 s, collector 15 s, group wait 5 s), from the event to
+ * Alert latency with the shipped intervals (scrape/evaluate 10 s, collector 10 s, group wait 5 s), from the event to
  * the email delivered to a real SMTP server, with the app closed (Watch alone on the server):
  * - a failed backup: from the moment the run writes its textfile (last_run_success 0 + the reason, as a failing run
  *   does) to the BackupFailed email; target ≤ 30 s;
