@@ -87,6 +87,9 @@ export function stackSpecs(input: StackInput): Record<Exclude<WatchPart, 'collec
         `--storage.tsdb.retention.size=${retention.sizeMb}MB`,
         `--web.listen-address=127.0.0.1:${WATCH_PORTS.prometheus}`,
         '--web.enable-lifecycle',
+        // Prometheus < 3.0 forgets its Alertmanagers for up to 5 s on each reload and drops what it sends meanwhile
+        // (prometheus#13064): a new alert was then resent only after the default 1 min.
+        '--rules.alert.resend-delay=5s',
       ],
       Labels: labels(),
       HostConfig: host(MEMORY_LIMITS.prometheus, [configBind, `${WATCH_VOLUMES.prometheusData}:/prometheus`]),
