@@ -213,7 +213,7 @@ describe('Watch stack on the servers (real sshd + dockerd, Debian prom stand-ins
     expect(await firing(a, 'DiskFull')).not.toBeNull();
     await app.client.watch.setSettings({ serverId: idA, patch: { thresholds: { diskPercent: 99 } } });
     expect((await a.exec(['cat', `${CONFIG}/rules/openpanel.yml`], { check: true })).stdout).toContain('> 99');
-    // Prometheus' view: a changed rule starts afresh, so Alertmanager only drops the old alert at its endsAt (<= 4 min)
+    // Prometheus' view: a changed rule starts afresh, so Alertmanager only drops the old alert at its endsAt (4 x max(evaluation, resend delay 5 s))
     await waitOn(a, async () => (await promQuery(a, 'ALERTS{alertname="DiskFull",mountpoint="/"}')).length === 0, 'DiskFull resolved');
     const st = await app.client.watch.status({ serverId: idA });
     expect(st).toMatchObject({ state: 'on', settings: { thresholds: { diskPercent: 99 } } });
