@@ -28,6 +28,8 @@ import { WatchStore } from './services/watch/store.ts';
 import { ClusterService } from './services/cluster/service.ts';
 import { ClusterStore } from './services/cluster/store.ts';
 import { SwarmAppsService } from './services/swarm-apps/service.ts';
+import { resolveImage } from './services/proxy/images.ts';
+import { SERVICE_IMAGES } from '../shared/contract/images.ts';
 import { RegistryService } from './services/registry/service.ts';
 import { AlertingStore } from './services/alerting/store.ts';
 import { AlertingService } from './services/alerting/service.ts';
@@ -152,7 +154,7 @@ async function build(options: AppOptions, disposables: Disposables): Promise<App
   });
   const cluster = new ClusterService({ db, docker: (id) => docker.api(id), exec: async (id, argv) => (await pool.acquire(id)).exec(argv, { timeoutMs: 20_000 }), server: (id) => servers.get(id), onJoined: (id) => registry.syncServer(id) });
   const clusterStore = new ClusterStore(db);
-  const clusterApps = new SwarmAppsService({ manager: (id) => cluster.manager(id), serverOfNode: (id, node) => clusterStore.members(id).find((m) => m.nodeId === node)?.serverId ?? null });
+  const clusterApps = new SwarmAppsService({ manager: (id) => cluster.manager(id), serverOfNode: (id, node) => clusterStore.members(id).find((m) => m.nodeId === node)?.serverId ?? null, edgeImage: (id) => resolveImage(SERVICE_IMAGES.caddy, ship.settings.get(id).imageOverrides) });
   const hostHistory = new HostHistory({ store: metrics, connect: (id) => pool.acquire(id), watching: (id) => watchStore.get(id).enabled });
   const audit = new AuditService(db);
   const assistant = new AssistantService({

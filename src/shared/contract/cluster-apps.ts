@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { Domain } from './apps.ts';
 import { base, Id } from './base.ts';
+import { TlsIssuer } from './proxy.ts';
 
 /** Apps on a cluster: one Swarm service each, driven through a manager's Engine API. */
 
@@ -76,6 +78,10 @@ export const RestartPolicy = z
   })
   .strict();
 
+/** A domain the cluster's edge proxy routes to the app's tasks (plain HTTP when tls is false). */
+export const ClusterDomain = z.object({ host: Domain, tls: z.boolean().default(true), issuer: TlsIssuer.default('acme') }).strict();
+export type ClusterDomain = z.output<typeof ClusterDomain>;
+
 export const ClusterAppInput = z
   .object({
     clusterId: Id,
@@ -85,6 +91,8 @@ export const ClusterAppInput = z
     /** The port the app listens on inside its container (the proxy's upstream port). */
     port: z.number().int().min(1, 'expected a port from 1 to 65535').max(65535, 'expected a port from 1 to 65535').default(80),
     constraints: z.array(Constraint).max(16, 'expected at most 16 constraints').default([]),
+    /** Routed by the edge proxy (Caddy on the nodes labelled openpanel.edge=true) to tasks.op-<name>:<port>. */
+    domains: z.array(ClusterDomain).max(16, 'expected at most 16 domains').default([]),
     reservations: Resources.default({}),
     limits: Resources.default({}),
     restart: RestartPolicy.default({ condition: 'any', delayS: 1, maxAttempts: 0 }),
@@ -130,6 +138,7 @@ export const ClusterAppView = z.object({
   replicas: z.number().int(),
   running: z.number().int(),
   constraints: z.array(z.string()),
+  domains: z.array(ClusterDomain),
   /**
    * The rolling update's state as Swarm reports it: updating, completed, paused, rollback_started,
    * rollback_completed (shown as "rolled back", with Swarm's reason), rollback_paused; null before any update.

@@ -41,6 +41,8 @@ export const LABELS = {
   deploys: 'openpanel.deploys',
   /** An app's Swarm service: the port its tasks listen on (the proxy's upstream port). */
   port: 'openpanel.port',
+  /** An app's Swarm service: JSON [{host, tls, issuer}], the domains the cluster's edge proxy routes to it. */
+  domains: 'openpanel.domains',
 } as const;
 
 /** The values of LABELS.role. */

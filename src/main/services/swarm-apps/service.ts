@@ -9,6 +9,7 @@ import { AppError } from '../core/errors.ts';
 import { dockerError, isDockerNotFound } from '../docker/errors.ts';
 import { LABELS, MANAGED } from '../docker/labels.ts';
 import { ensureNetwork } from '../docker/networks.ts';
+import { EDGE_IMAGE, edgeRoutes, readDomains, syncEdge } from './edge.ts';
 import { APPS_NETWORK, KEPT_DEPLOYS, readDeploys, serviceName, serviceSpec } from './spec.ts';
 
 export interface SwarmAppsDeps {
@@ -16,6 +17,8 @@ export interface SwarmAppsDeps {
   manager: (clusterId: string) => Promise<Manager>;
   /** Node id → the server it is, for the cluster's members. */
   serverOfNode: (clusterId: string, nodeId: string) => string | null;
+  /** The edge proxy's image (caddy:2 through the image overrides of the manager's server). */
+  edgeImage?: (managerServerId: string) => string;
 }
 
 const CALL_MS = 15_000;
@@ -73,6 +76,7 @@ export class SwarmAppsService {
       throw dockerError(e, `service ${serviceName(app.name)}`);
     }
     await recordDeploy(m, app.name, record);
+    await this.syncEdge(m);
     return this.view(m, app.clusterId, app.name);
   }
 
@@ -118,7 +122,14 @@ export class SwarmAppsService {
     });
     const configs = (await listConfigs(m, name)) as RawConfig[];
     for (const c of configs) await bounded((signal) => m.api.getConfig(c.ID).remove({ abortSignal: signal }), `removing a deploy record of ${name}`).catch(() => undefined);
+    await this.syncEdge(m);
     return { removed: true };
+  }
+
+  /** Routes every app with a domain through the edge proxy (created with the first domain, kept after the last). */
+  private async syncEdge(m: Manager): Promise<void> {
+    await ensureNetwork(m.api, APPS_NETWORK, MANAGED, { overlay: true });
+    await syncEdge(m.api, this.deps.edgeImage?.(m.serverId) ?? EDGE_IMAGE, await edgeRoutes(m.api));
   }
 
   private async change(clusterId: string, name: string, edit: (spec: RawService['Spec']) => void): Promise<ClusterAppView> {
@@ -181,6 +192,7 @@ export class SwarmAppsService {
       replicas: raw.Spec.Mode?.Replicated?.Replicas ?? 0,
       running: shown.filter((t) => t.state === 'running' && t.desired === 'running').length,
       constraints: raw.Spec.TaskTemplate?.Placement?.Constraints ?? [],
+      domains: readDomains(raw.Spec.Labels),
       update: status?.State
         ? { state: status.State, rolledBack: status.State.startsWith('rollback'), message: status.Message ?? null, at: Date.parse(status.CompletedAt ?? status.StartedAt ?? '') || null }
         : null,

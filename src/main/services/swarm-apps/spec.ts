@@ -35,7 +35,7 @@ function safeJson(text: string | undefined): unknown {
 
 /** The Engine API's ServiceSpec for an app: dnsrr endpoints (no IPVS needed), rolling updates, labels. */
 export function serviceSpec(app: ClusterAppSpec, deployId: string): Record<string, unknown> {
-  const labels = { ...MANAGED, [LABELS.app]: app.name, [LABELS.appName]: app.name, [LABELS.deploy]: deployId, [LABELS.port]: String(app.port) };
+  const labels = { ...MANAGED, [LABELS.app]: app.name, [LABELS.appName]: app.name, [LABELS.deploy]: deployId, [LABELS.port]: String(app.port), [LABELS.domains]: JSON.stringify(app.domains) };
   const resources = (r: ClusterAppSpec['limits']) => ({
     ...(r.cpus !== undefined ? { NanoCPUs: Math.round(r.cpus * NS) } : {}),
     ...(r.memoryMb !== undefined ? { MemoryBytes: r.memoryMb * 1024 * 1024 } : {}),
