@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import type { ClusterAppInput, ClusterAppSpec, ClusterAppView, ClusterDeploy, ClusterTask } from '../../../shared/contract/cluster-apps.ts';
 import { ClusterAppInput as InputSchema } from '../../../shared/contract/cluster-apps.ts';
 import type { Manager } from '../cluster/view.ts';
-import { listNodes } from '../cluster/swarm.ts';
+import { bounded, listNodes } from '../cluster/swarm.ts';
 import { withTimeout } from '../core/async.ts';
 import { AppError } from '../core/errors.ts';
 import { dockerError, isDockerNotFound } from '../docker/errors.ts';
@@ -21,7 +21,6 @@ export interface SwarmAppsDeps {
   edgeImage?: (managerServerId: string) => string;
 }
 
-const CALL_MS = 15_000;
 const RESOLVE_MS = 10_000;
 const SHOWN_TASKS = 60;
 
@@ -40,10 +39,6 @@ interface RawTask {
   Status?: { State?: string; Err?: string; Message?: string; Timestamp?: string };
   Spec?: { ContainerSpec?: { Image?: string } };
   UpdatedAt?: string;
-}
-
-function bounded<T>(work: (signal: AbortSignal) => Promise<T>, what: string, ms = CALL_MS): Promise<T> {
-  return withTimeout(work, ms, what);
 }
 
 function newDeployId(): string {
