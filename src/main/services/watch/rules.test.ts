@@ -42,7 +42,7 @@ describe('alert rules from thresholds', () => {
     expect(byName('MemoryHigh')[0]!.expr).toMatch(/> 77$/);
     expect(byName('LoadHigh')[0]!.expr).toMatch(/> 3.5$/);
     expect(byName('ContainerRestartLoop')[0]!.expr).toBe(
-      '(increase(openpanel_container_restart_count[7m]) >= 4 or (max_over_time(openpanel_container_restart_count[7m]) - min_over_time(openpanel_container_restart_count[7m]) >= 2 and openpanel_container_restart_count >= 4)) and openpanel_container_restart_count',
+      'increase(openpanel_container_restart_count[7m]) >= 4 or (max_over_time(openpanel_container_restart_count[7m]) - min_over_time(openpanel_container_restart_count[7m]) >= 2 and openpanel_container_restart_count >= 4)',
     );
     expect(byName('CertificateExpiring')[0]!.expr).toMatch(/< 2592000$/);
     expect(byName('BackupMissed')[0]!.expr).toContain('> on(job_id, job_name, database) 2 * max by');

@@ -63,11 +63,9 @@ export function alertRules(t: WatchThresholds): RuleSpec[] {
       alert: 'ContainerRestartLoop',
       // increase() takes a new container's first sample as its baseline, so a loop that began before the collector
       // first saw it waited for `restarts` more; also fire once two restarts were seen and Docker counts `restarts`.
-      // Only containers that exist now: a removed one's loop ends with it, not a window later.
       expr:
-        `(increase(${M.containerRestartCount}[${window}]) >= ${t.restarts}` +
-        ` or (max_over_time(${M.containerRestartCount}[${window}]) - min_over_time(${M.containerRestartCount}[${window}]) >= 2 and ${M.containerRestartCount} >= ${t.restarts}))` +
-        ` and ${M.containerRestartCount}`,
+        `increase(${M.containerRestartCount}[${window}]) >= ${t.restarts}` +
+        ` or (max_over_time(${M.containerRestartCount}[${window}]) - min_over_time(${M.containerRestartCount}[${window}]) >= 2 and ${M.containerRestartCount} >= ${t.restarts})`,
       severity: 'critical',
       summary: `Server {{ $labels.server }}: container {{ $labels.container }} restarted {{ printf "%.0f" $value }} times in ${t.restartWindowMinutes} min (crash loop)`,
     },
