@@ -56,6 +56,8 @@ export function App({ connection }: { connection: Connection }) {
   useEffect(() => {
     const onHash = () => navigate(routeFromHash(window.location.hash));
     window.addEventListener('hashchange', onHash);
+    // A lazy page renders before this effect runs: a hash change in between would otherwise be missed.
+    onHash();
     return () => window.removeEventListener('hashchange', onHash);
   }, [navigate]);
 

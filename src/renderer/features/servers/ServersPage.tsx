@@ -20,6 +20,8 @@ export function ServersPage() {
   useEffect(() => {
     const onHash = () => setSelected(selectedFromHash());
     window.addEventListener('hashchange', onHash);
+    // A lazy page renders before this effect runs: a hash change in between would otherwise be missed.
+    onHash();
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
   const server = list.data?.find((s) => s.id === selected);

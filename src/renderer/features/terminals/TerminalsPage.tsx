@@ -21,6 +21,8 @@ export function TerminalsPage() {
   useEffect(() => {
     const onHash = () => setSelected(selectedFromHash());
     window.addEventListener('hashchange', onHash);
+    // A lazy page renders before this effect runs: a hash change in between would otherwise be missed.
+    onHash();
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
   const close = useMutation({

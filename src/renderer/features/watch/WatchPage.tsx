@@ -23,6 +23,8 @@ export function WatchPage() {
   useEffect(() => {
     const onHash = () => setFromHash(serverFromHash());
     window.addEventListener('hashchange', onHash);
+    // A lazy page renders before this effect runs: a hash change in between would otherwise be missed.
+    onHash();
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
   const list = servers.data ?? [];
