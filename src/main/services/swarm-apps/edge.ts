@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import { SERVICE_IMAGES } from '../../../shared/contract/images.ts';
 import { z } from 'zod';
 import { ClusterDomain as ClusterDomainSchema, type ClusterDomain } from '../../../shared/contract/cluster-apps.ts';
-import { withTimeout } from '../core/async.ts';
+import { bounded } from '../cluster/swarm.ts';
 import { dockerError, isDockerNotFound } from '../docker/errors.ts';
 import { LABELS, MANAGED } from '../docker/labels.ts';
 import { CADDY_BOOT } from '../proxy/caddy.ts';
@@ -14,8 +14,6 @@ export const EDGE_NODE_LABEL = 'openpanel.edge';
 /** Certificates and ACME accounts, per edge node (a local volume: see docs/cluster.md on several edge nodes). */
 export const EDGE_DATA_VOLUME = 'openpanel-edge-data';
 export const EDGE_IMAGE = SERVICE_IMAGES.caddy;
-
-const CALL_MS = 15_000;
 
 /** One app as the edge routes it: its domains to `tasks.op-<name>:<port>`. */
 export interface EdgeRoute {
@@ -102,19 +100,19 @@ export async function syncEdge(api: Docker, image: string, routes: EdgeRoute[]):
   const spec = edgeSpec(image, routes);
   let existing: RawService | null = null;
   try {
-    existing = (await withTimeout((signal) => api.getService(EDGE_SERVICE).inspect({ abortSignal: signal }), CALL_MS, 'reading the edge service')) as RawService;
+    existing = (await bounded((signal) => api.getService(EDGE_SERVICE).inspect({ abortSignal: signal }), 'reading the edge service')) as RawService;
   } catch (e) {
     if (!isDockerNotFound(e)) throw dockerError(e, `service ${EDGE_SERVICE}`);
   }
   try {
     if (!existing) {
       if (routes.length === 0) return 'unchanged';
-      await withTimeout((signal) => api.createService({ ...spec, abortSignal: signal } as never), CALL_MS, 'creating the edge service');
+      await bounded((signal) => api.createService({ ...spec, abortSignal: signal } as never), 'creating the edge service');
       return 'created';
     }
     if (routes.length === 0) {
       const id = existing.ID;
-      await withTimeout((signal) => api.getService(id).remove({ abortSignal: signal }), CALL_MS, 'removing the edge service');
+      await bounded((signal) => api.getService(id).remove({ abortSignal: signal }), 'removing the edge service');
       return 'removed';
     }
     const was = existing.Spec.TaskTemplate?.ContainerSpec;
@@ -122,7 +120,7 @@ export async function syncEdge(api: Docker, image: string, routes: EdgeRoute[]):
     if (was?.Image === now.Image && JSON.stringify(was.Env) === JSON.stringify(now.Env)) return 'unchanged';
     const id = existing.ID;
     const version = existing.Version.Index;
-    await withTimeout((signal) => api.getService(id).update({ _query: { version }, _body: spec, abortSignal: signal }), CALL_MS, 'updating the edge service');
+    await bounded((signal) => api.getService(id).update({ _query: { version }, _body: spec, abortSignal: signal }), 'updating the edge service');
     return 'updated';
   } catch (e) {
     throw dockerError(e, `service ${EDGE_SERVICE}`);
@@ -141,7 +139,7 @@ export function readDomains(labels: Record<string, string> | undefined): Cluster
 
 /** Every app on the cluster that has a domain, as the edge routes it (read from the services' labels). */
 export async function edgeRoutes(api: Docker): Promise<EdgeRoute[]> {
-  const services = (await withTimeout(() => api.listServices({ filters: { label: [`${LABELS.managed}=true`, LABELS.port] } }), CALL_MS, 'listing the apps for the edge')) as unknown as {
+  const services = (await bounded(() => api.listServices({ filters: { label: [`${LABELS.managed}=true`, LABELS.port] } }), 'listing the apps for the edge')) as unknown as {
     Spec: { Labels?: Record<string, string> };
   }[];
   return services
