@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShipSettings } from '../../../shared/contract/proxy.ts';
-import { parseDeliveries, receiverContainer, tarball, webhookUrl } from './webhook-spec.ts';
+import { parseDeliveries, receiverContainer, webhookUrl } from './webhook-spec.ts';
+import { tarball } from '../docker/tar.ts';
 import { HARNESS_SECRET, startReceiver, type Receiver } from './webhook-receiver.harness.ts';
 
 const SECRET = HARNESS_SECRET;

@@ -19,7 +19,8 @@ import type { AppsService } from './apps.ts';
 import { builderSpec, deployContainer, deployImage, jobDirOf, jobVars } from './job.ts';
 import { guarded, liveApi, type DeployService } from './service.ts';
 import type { AppRow, DeployStore } from './store.ts';
-import { DEPLOY_ID_PLACEHOLDER, RECEIVER_CONTAINER, RECEIVER_PORT, ROUTE_NAME, SUBSTITUTED, parseDeliveries, receiverContainer, sha256, tarball, webhookUrl, type ReceiverSpec } from './webhook-spec.ts';
+import { DEPLOY_ID_PLACEHOLDER, RECEIVER_CONTAINER, RECEIVER_PORT, ROUTE_NAME, SUBSTITUTED, parseDeliveries, receiverContainer, sha256, webhookUrl, type ReceiverSpec } from './webhook-spec.ts';
+import { tarball } from '../docker/tar.ts';
 
 const DELIVERIES_READ = 2000;
 const SECRET_KIND = 'webhook-secret';

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { LABELS } from '../docker/labels.ts';
-import { tarball } from '../deploy/webhook-spec.ts';
+import { tarball } from '../docker/tar.ts';
 
 /** The registry container: the official image's `registry serve <config>`, TLS and htpasswd from files the app puts in. */
 

@@ -3,7 +3,7 @@ import type { WatchContainer } from '../../../shared/contract/watch.ts';
 import { withTimeout } from '../core/async.ts';
 import { dockerError, isDockerNotFound } from '../docker/errors.ts';
 import { runOnce } from '../docker/run-once.ts';
-import { tarball } from '../deploy/webhook-spec.ts';
+import { tarball } from '../docker/tar.ts';
 import { WATCH_CONTAINERS, WATCH_LABEL, WATCH_PARTS, WATCH_VOLUMES, type WatchPart } from './names.ts';
 import { configWriterSpec, SPEC_HASH_LABEL } from './stack.ts';
 
