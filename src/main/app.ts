@@ -27,7 +27,7 @@ import { WatchService } from './services/watch/service.ts';
 import { WatchStore } from './services/watch/store.ts';
 import { ClusterService } from './services/cluster/service.ts';
 import { ClusterStore } from './services/cluster/store.ts';
-import { SwarmAppsService } from './services/swarm-apps/service.ts';
+import { ClusterAppsService } from './services/cluster-apps/service.ts';
 import { resolveImage } from './services/proxy/images.ts';
 import { SERVICE_IMAGES } from '../shared/contract/images.ts';
 import { RegistryService } from './services/registry/service.ts';
@@ -79,7 +79,7 @@ export interface AppServices {
   /** Docker Swarm clusters of known servers (Cluster). */
   cluster: ClusterService;
   /** Apps on a cluster as Swarm services. */
-  clusterApps: SwarmAppsService;
+  clusterApps: ClusterAppsService;
   /** Private registries (own CA, basic auth) and external ones; build once, pull by digest. */
   registry: RegistryService;
   /** Watch's alerting: channels, silences, alerts now and what fired while the app was closed. */
@@ -154,7 +154,7 @@ async function build(options: AppOptions, disposables: Disposables): Promise<App
   });
   const cluster = new ClusterService({ db, docker: (id) => docker.api(id), exec: async (id, argv) => (await pool.acquire(id)).exec(argv, { timeoutMs: 20_000 }), server: (id) => servers.get(id), onJoined: (id) => registry.syncServer(id) });
   const clusterStore = new ClusterStore(db);
-  const clusterApps = new SwarmAppsService({ manager: (id) => cluster.manager(id), serverOfNode: (id, node) => clusterStore.members(id).find((m) => m.nodeId === node)?.serverId ?? null, edgeImage: (id) => resolveImage(SERVICE_IMAGES.caddy, ship.settings.get(id).imageOverrides) });
+  const clusterApps = new ClusterAppsService({ manager: (id) => cluster.manager(id), serverOfNode: (id, node) => clusterStore.members(id).find((m) => m.nodeId === node)?.serverId ?? null, edgeImage: (id) => resolveImage(SERVICE_IMAGES.caddy, ship.settings.get(id).imageOverrides) });
   const hostHistory = new HostHistory({ store: metrics, connect: (id) => pool.acquire(id), watching: (id) => watchStore.get(id).enabled });
   const audit = new AuditService(db);
   const assistant = new AssistantService({

@@ -184,7 +184,7 @@ export class ClusterService {
     return m;
   }
 
-  /** A manager that answers as one, with its Docker API (also used by swarm-apps). */
+  /** A manager that answers as one, with its Docker API (also used by cluster-apps). */
   async manager(clusterId: string, except?: string): Promise<Manager> {
     const errors: string[] = [];
     for (const m of this.store.members(clusterId)) {

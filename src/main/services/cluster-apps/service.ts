@@ -46,7 +46,7 @@ function newDeployId(): string {
 }
 
 /** Apps on a cluster as Swarm services, through a manager's Engine API (never the docker CLI). */
-export class SwarmAppsService {
+export class ClusterAppsService {
   private readonly deps: SwarmAppsDeps;
 
   constructor(deps: SwarmAppsDeps) {
