@@ -1,4 +1,7 @@
+import type { Router } from '@orpc/server';
+import type { Contract } from '../../shared/contract/index.ts';
 import type { AppServices } from '../app.ts';
+import type { RpcContext } from './handler-options.ts';
 import { createOs } from './os.ts';
 import { systemRoutes } from './routes/system.ts';
 import { activityRoutes } from './routes/activity.ts';
@@ -26,7 +29,8 @@ import { registryRoutes } from './routes/registry.ts';
  * The contract, implemented by delegating to services; one file per domain under routes/. No logic lives here.
  * A procedure missing from a domain is a type error (contract-first).
  */
-export function createRouter(services: AppServices) {
+// Annotated: the inferred type of the whole router is too long for the declaration emit (TS7056).
+export function createRouter(services: AppServices): Router<Contract, RpcContext> {
   const os = createOs();
   return os.router({
     system: systemRoutes(os, services),

@@ -36,7 +36,7 @@ export const GitRef = z
   .max(200)
   .regex(/^(?!-)[A-Za-z0-9._/-]+$/, 'expected a branch name (letters, digits, . _ / -)')
   .refine((b) => !b.includes('..'), 'expected a branch name without ".."');
-const RelPath = z
+export const RelPath = z
   .string()
   .trim()
   .min(1)

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Domain } from './apps.ts';
+import { Domain, GitRef, GitUrl, RelPath } from './apps.ts';
 import { base, Id } from './base.ts';
 import { TlsIssuer } from './proxy.ts';
 
@@ -126,6 +126,11 @@ export const ClusterDeploy = z.object({
   at: z.number(),
   /** Why it was made: deploy, rollback (by the user, to an older deploy). */
   kind: z.enum(['deploy', 'rollback']),
+  /** Built from git (deployFromGit): the commit, the pushed digest, the builder server and the registry. */
+  commit: z.string().optional(),
+  digest: z.string().optional(),
+  builderServerId: z.string().optional(),
+  registry: z.string().optional(),
 });
 export type ClusterDeploy = z.infer<typeof ClusterDeploy>;
 
@@ -150,6 +155,63 @@ export const ClusterAppView = z.object({
 });
 export type ClusterAppView = z.infer<typeof ClusterAppView>;
 
+/** A git repository built once on the builder server (branch or tag `ref`; default: the repository's default branch). */
+export const ClusterGitSource = z
+  .object({
+    kind: z.literal('git'),
+    url: GitUrl,
+    ref: GitRef.optional(),
+    /** The Dockerfile, relative to the repository's root. */
+    dockerfile: RelPath.default('Dockerfile'),
+    /** The build context, relative to the repository's root. */
+    context: RelPath.default('.'),
+  })
+  .strict();
+
+/**
+ * A cluster app deployed from git: built once on `builderServerId` (a node or a separate build server), tagged
+ * `<registry>/<name>:<deploy id>`, pushed to `registryId`, then the service is created or updated by digest with
+ * the registry's credentials (nodes pull with them; no `docker login`).
+ */
+export const ClusterGitDeployInput = ClusterAppInput.omit({ image: true })
+  .extend({ source: ClusterGitSource, builderServerId: Id, registryId: Id })
+  .strict();
+export type ClusterGitDeployInput = z.input<typeof ClusterGitDeployInput>;
+
+/** The steps of a deploy from git: build (a job on the builder), push, update (the Swarm service), done. */
+export const ClusterBuildStep = z.enum(['build', 'push', 'update', 'done']);
+
+export const ClusterBuild = z.object({
+  /** The deploy id (also the image tag and the deploy record's id once it is served). */
+  id: z.string(),
+  clusterId: z.string(),
+  name: z.string(),
+  status: z.enum(['running', 'succeeded', 'failed']),
+  /** The step running, or the one that failed. */
+  step: ClusterBuildStep,
+  /** Names the step and the registry or builder, e.g. "push: registry main (10.0.0.5:5000): …". */
+  error: z.string().nullable(),
+  source: ClusterGitSource,
+  builderServerId: z.string(),
+  builder: z.string(),
+  registryId: z.string(),
+  registry: z.string(),
+  /** `<registry host>/<name>:<id>`. */
+  tag: z.string(),
+  commit: z.string().nullable(),
+  digest: z.string().nullable(),
+  /** `<registry host>/<name>@<digest>`: what the service runs. */
+  image: z.string().nullable(),
+  startedAt: z.number(),
+  finishedAt: z.number().nullable(),
+});
+export type ClusterBuild = z.infer<typeof ClusterBuild>;
+
+export const ClusterBuildDetail = ClusterBuild.extend({ log: z.string() });
+export type ClusterBuildDetail = z.infer<typeof ClusterBuildDetail>;
+
+const DeployId = z.string().regex(/^[a-z0-9]{6,40}$/, 'expected a deploy id');
+
 export const clusterApps = {
   /** Creates the app's service, or updates it (a rolling update) with a new deploy record. */
   deploy: base.meta({ mutating: true }).input(ClusterAppInput).output(ClusterAppView),
@@ -157,6 +219,12 @@ export const clusterApps = {
   list: base.input(z.object({ clusterId: Id }).strict()).output(z.array(ClusterAppView)),
   scale: base.meta({ mutating: true }).input(ClusterAppRef.extend({ replicas: Replicas }).strict()).output(ClusterAppView),
   /** Runs a kept deploy's image again (by digest when it had one); nothing is rebuilt. */
-  rollback: base.meta({ mutating: true }).input(ClusterAppRef.extend({ deployId: z.string().regex(/^[a-z0-9]{6,40}$/, 'expected a deploy id') }).strict()).output(ClusterAppView),
+  rollback: base.meta({ mutating: true }).input(ClusterAppRef.extend({ deployId: DeployId }).strict()).output(ClusterAppView),
+  /** Starts a deploy from git (build on the builder, push, update by digest) and returns at once; follow it with build. */
+  deployFromGit: base.meta({ mutating: true }).input(ClusterGitDeployInput).output(ClusterBuild),
+  /** The app's deploys from git, newest first (running, failed and done; ten kept). */
+  builds: base.input(ClusterAppRef).output(z.array(ClusterBuild)),
+  /** One deploy from git with the builder job's log. */
+  build: base.input(ClusterAppRef.extend({ deployId: DeployId }).strict()).output(ClusterBuildDetail),
   remove: base.meta({ mutating: true }).input(ClusterAppRef).output(z.object({ removed: z.boolean() })),
 };

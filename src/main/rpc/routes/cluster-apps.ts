@@ -10,5 +10,8 @@ export function clusterAppsRoutes(os: Os, services: AppServices) {
     scale: os.clusterApps.scale.handler(({ input }) => s.scale(input.clusterId, input.name, input.replicas)),
     rollback: os.clusterApps.rollback.handler(({ input }) => s.rollback(input.clusterId, input.name, input.deployId)),
     remove: os.clusterApps.remove.handler(({ input }) => s.remove(input.clusterId, input.name)),
+    deployFromGit: os.clusterApps.deployFromGit.handler(({ input }) => s.deployFromGit(input)),
+    builds: os.clusterApps.builds.handler(({ input }) => s.builds(input.clusterId, input.name)),
+    build: os.clusterApps.build.handler(({ input }) => s.build(input.clusterId, input.name, input.deployId)),
   };
 }

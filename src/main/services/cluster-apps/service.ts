@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type Docker from 'dockerode';
-import type { ClusterAppInput, ClusterAppSpec, ClusterAppView, ClusterDeploy, ClusterTask } from '../../../shared/contract/cluster-apps.ts';
+import type { ClusterAppInput, ClusterAppSpec, ClusterAppView, ClusterBuild, ClusterBuildDetail, ClusterDeploy, ClusterGitDeployInput, ClusterTask } from '../../../shared/contract/cluster-apps.ts';
 import { ClusterAppInput as InputSchema } from '../../../shared/contract/cluster-apps.ts';
 import type { Manager } from '../cluster/view.ts';
 import { bounded, listNodes } from '../cluster/swarm.ts';
@@ -9,7 +9,9 @@ import { AppError } from '../core/errors.ts';
 import { dockerError, isDockerNotFound } from '../docker/errors.ts';
 import { LABELS, MANAGED } from '../docker/labels.ts';
 import { ensureNetwork } from '../docker/networks.ts';
+import { listBuilds, removeBuild } from './builds.ts';
 import { EDGE_IMAGE, edgeRoutes, readDomains, syncEdge } from './edge.ts';
+import { GitDeploys, type GitDeployDeps } from './git-build.ts';
 import { APPS_NETWORK, KEPT_DEPLOYS, readDeploys, serviceName, serviceSpec } from './spec.ts';
 
 export interface SwarmAppsDeps {
@@ -19,7 +21,12 @@ export interface SwarmAppsDeps {
   serverOfNode: (clusterId: string, nodeId: string) => string | null;
   /** The edge proxy's image (caddy:2 through the image overrides of the manager's server). */
   edgeImage?: (managerServerId: string) => string;
+  /** Deploys from git (builder, registry); without it deployFromGit is refused. */
+  git?: GitDeployDeps;
 }
+
+/** X-Registry-Auth for a service create/update: the nodes pull with these credentials. */
+type RegistryAuth = { username: string; password: string; serveraddress: string };
 
 const RESOLVE_MS = 10_000;
 const SHOWN_TASKS = 60;
@@ -48,9 +55,17 @@ function newDeployId(): string {
 /** Apps on a cluster as Swarm services, through a manager's Engine API (never the docker CLI). */
 export class ClusterAppsService {
   private readonly deps: SwarmAppsDeps;
+  private readonly git: GitDeploys | null;
 
   constructor(deps: SwarmAppsDeps) {
     this.deps = deps;
+    this.git = deps.git
+      ? new GitDeploys(deps.git, {
+          manager: (id) => deps.manager(id),
+          check: async (m, name) => void (await this.find(m, name)),
+          apply: (m, app, record, auth) => this.apply(m, app, record, auth),
+        })
+      : null;
   }
 
   async deploy(input: ClusterAppInput): Promise<ClusterAppView> {
@@ -58,21 +73,55 @@ export class ClusterAppsService {
     const m = await this.deps.manager(app.clusterId);
     await bounded(() => ensureNetwork(m.api, APPS_NETWORK, MANAGED, { overlay: true }), `the apps network on ${m.name}`);
     const image = await resolveImage(m.api, app.image);
+    await this.apply(m, { ...app, image }, { id: newDeployId(), image, at: Date.now(), kind: 'deploy' }, null);
+    return this.view(m, app.clusterId, app.name);
+  }
+
+  /** Starts a deploy from git: built once on the builder, pushed, then the service by digest with the registry's auth. */
+  async deployFromGit(input: ClusterGitDeployInput): Promise<ClusterBuild> {
+    return this.gitDeploys().start(input);
+  }
+
+  async builds(clusterId: string, name: string): Promise<ClusterBuild[]> {
+    return this.gitDeploys().list(clusterId, name);
+  }
+
+  async build(clusterId: string, name: string, deployId: string): Promise<ClusterBuildDetail> {
+    return this.gitDeploys().get(clusterId, name, deployId);
+  }
+
+  /** Resolves once this process's run of a deploy from git has ended (at once when none runs). */
+  buildSettled(deployId: string): Promise<void> {
+    return this.gitDeploys().settled(deployId);
+  }
+
+  private gitDeploys(): GitDeploys {
+    if (!this.git) throw new AppError('CONFLICT', 'deploys from git are not available in this process');
+    return this.git;
+  }
+
+  /**
+   * Creates or updates the service to run `app` (its image as given), records the deploy and syncs the edge. With
+   * `auth`, the create/update carries X-Registry-Auth: Swarm keeps it in the spec, and nodes pull with it.
+   */
+  private async apply(m: Manager, app: ClusterAppSpec, record: ClusterDeploy, auth: RegistryAuth | null): Promise<void> {
+    await bounded(() => ensureNetwork(m.api, APPS_NETWORK, MANAGED, { overlay: true }), `the apps network on ${m.name}`);
     const existing = await this.find(m, app.name);
-    const record: ClusterDeploy = { id: newDeployId(), image, at: Date.now(), kind: 'deploy' };
-    const spec = serviceSpec({ ...app, image }, record.id);
+    const spec = serviceSpec(app, record.id);
+    const authArg = auth ? [auth] : [];
     try {
       if (existing) {
-        await bounded((signal) => m.api.getService(existing.ID).update({ _query: { version: existing.Version.Index }, _body: spec, abortSignal: signal }), `updating ${serviceName(app.name)} on ${m.name}`);
+        const service = m.api.getService(existing.ID) as unknown as { update(...args: unknown[]): Promise<unknown> };
+        await bounded((signal) => service.update(...authArg, { _query: { version: existing.Version.Index }, _body: spec, abortSignal: signal }), `updating ${serviceName(app.name)} on ${m.name}`);
       } else {
-        await bounded((signal) => m.api.createService({ ...spec, abortSignal: signal } as never), `creating ${serviceName(app.name)} on ${m.name}`);
+        const create = m.api.createService.bind(m.api) as unknown as (...args: unknown[]) => Promise<unknown>;
+        await bounded((signal) => create(...authArg, { ...spec, abortSignal: signal }), `creating ${serviceName(app.name)} on ${m.name}`);
       }
     } catch (e) {
       throw dockerError(e, `service ${serviceName(app.name)}`);
     }
-    await recordDeploy(m, app.name, record);
+    if (!(await listDeploys(m, app.name)).some((d) => d.id === record.id)) await recordDeploy(m, app.name, record);
     await this.syncEdge(m);
-    return this.view(m, app.clusterId, app.name);
   }
 
   async get(clusterId: string, name: string): Promise<ClusterAppView> {
@@ -117,6 +166,7 @@ export class ClusterAppsService {
     });
     const configs = (await listConfigs(m, name)) as RawConfig[];
     for (const c of configs) await bounded((signal) => m.api.getConfig(c.ID).remove({ abortSignal: signal }), `removing a deploy record of ${name}`).catch(() => undefined);
+    for (const b of await listBuilds(m, name)) if (b.progress.status !== 'running') await removeBuild(m, b);
     await this.syncEdge(m);
     return { removed: true };
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ClusterAppSpec, ClusterDeploy } from '../../../shared/contract/cluster-apps.ts';
+import { ClusterDeploy as ClusterDeploySchema, type ClusterAppSpec, type ClusterDeploy } from '../../../shared/contract/cluster-apps.ts';
 import { LABELS, MANAGED } from '../docker/labels.ts';
 
 /** The overlay network every app service of a cluster is on (attachable: the edge proxy joins it). */
@@ -18,7 +18,7 @@ export function normaliseConstraint(c: string): string {
   return c.replace(/\s*(==|!=)\s*/, '$1');
 }
 
-const Deploys = z.array(z.object({ id: z.string(), image: z.string(), at: z.number(), kind: z.enum(['deploy', 'rollback']) }));
+const Deploys = z.array(ClusterDeploySchema);
 
 export function readDeploys(labels: Record<string, string> | undefined): ClusterDeploy[] {
   const parsed = Deploys.safeParse(safeJson(labels?.[LABELS.deploys]));

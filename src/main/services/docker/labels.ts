@@ -39,6 +39,8 @@ export const LABELS = {
   restoredFrom: 'openpanel.restored-from',
   /** A deploy record of an app on a cluster (a Swarm config): JSON [{id, image, at, kind}]. */
   deploys: 'openpanel.deploys',
+  /** A cluster app's deploy from git (a Swarm config): JSON {status, step, error, commit, digest, image, finishedAt}. */
+  build: 'openpanel.build',
   /** An app's Swarm service: the port its tasks listen on (the proxy's upstream port). */
   port: 'openpanel.port',
   /** An app's Swarm service: JSON [{host, tls, issuer}], the domains the cluster's edge proxy routes to it. */

@@ -70,19 +70,31 @@ export async function buildAndPush(deps: ImageDeps, target: V2Target, input: Bui
     );
   }
   const buildMs = Date.now() - started;
+  const digest = await pushTag(api, target, { app: input.app, tag: input.deployId, serverName: server.name });
+  return { ref, digest, byDigest: `${repo}@${digest}`, buildMs };
+}
+
+/** Pushes `<registry>/<app>:<tag>` from a server with the registry's credentials (X-Registry-Auth); returns the digest. */
+export async function pushTag(api: Docker, target: V2Target, opts: { app: string; tag: string; serverName: string }): Promise<string> {
+  const repo = `${target.host}/${opts.app}`;
   let events: { aux?: { Digest?: string } }[];
   try {
     events = await withTimeout(
-      async () => follow(api, await api.getImage(repo).push({ tag: input.deployId, authconfig: authOf(target) })),
+      async () => follow(api, await api.getImage(repo).push({ tag: opts.tag, authconfig: authOf(target) })),
       TRANSFER_MS,
-      `pushing ${ref}`,
+      `pushing ${repo}:${opts.tag}`,
     );
   } catch (e) {
-    throw new AppError('REMOTE_COMMAND_FAILED', `registry ${target.name} (${target.host}): pushing ${input.app}:${input.deployId} from ${server.name} failed: ${errorMessage(e)}. The image stays on ${server.name}; nothing was removed.`);
+    throw new AppError('REMOTE_COMMAND_FAILED', `registry ${target.name} (${target.host}): pushing ${opts.app}:${opts.tag} from ${opts.serverName} failed: ${errorMessage(e)}. The image stays on ${opts.serverName}; nothing was removed.`);
   }
   const digest = events.map((e) => e.aux?.Digest).find((d): d is string => !!d);
-  if (!digest) throw new AppError('REMOTE_COMMAND_FAILED', `registry ${target.name}: the push of ${ref} reported no digest`);
-  return { ref, digest, byDigest: `${repo}@${digest}`, buildMs };
+  if (!digest) throw new AppError('REMOTE_COMMAND_FAILED', `registry ${target.name}: the push of ${repo}:${opts.tag} reported no digest`);
+  return digest;
+}
+
+/** The credentials as the Engine API takes them (X-Registry-Auth): pushes, pulls, Swarm service create/update. */
+export function registryAuth(target: V2Target): { username: string; password: string; serveraddress: string } {
+  return authOf(target);
 }
 
 export async function pullByDigest(deps: ImageDeps, target: V2Target, serverId: string, app: string, digest: string): Promise<{ ref: string; imageId: string }> {

@@ -228,6 +228,11 @@ export class RegistryService {
     return { docker: this.deps.docker, client: this.deps.client, server: this.deps.server, dockerSocket: this.deps.dockerSocket, imageOverrides: this.deps.imageOverrides };
   }
 
+  /** A registry's credentials and way in, by id (NOT_FOUND naming registryId): cluster apps push and deploy with it. */
+  async targetOf(registryId: string): Promise<V2Target> {
+    return this.target(this.store.get(registryId));
+  }
+
   async buildAndPush(input: BuildAndPushInput): Promise<PushedImage> {
     const row = this.store.get(input.registryId);
     return buildAndPush(this.imageDeps(), await this.target(row), input);
