@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,6 +63,51 @@ describe('fleet metrics and alerts from real servers (sampling over SSH, history
       app.services.metrics.addHost(serverId, { ...hist[0]!, at: Date.now() - 25 * 3_600_000 });
       expect(app.services.metrics.prune()).toBeGreaterThanOrEqual(1);
       await app.close();
+    }
+  });
+
+  it('a tick costs the server one request: one SSH session, no Docker API call (container stats from cgroups)', async () => {
+    // Counted on the server: sshd logs each session at VERBOSE, dockerd each API call in debug mode (both reload on SIGHUP).
+    const sshdConfig = join(s.sshBase, 'sshd_config');
+    writeFileSync(sshdConfig, readFileSync(sshdConfig, 'utf8').replace('LogLevel INFO', 'LogLevel VERBOSE'));
+    const listening = () => readFileSync(s.sshdLog, 'utf8').split('Server listening on').length;
+    const before = listening();
+    process.kill(s.sshdPid, 'SIGHUP');
+    await waitFor(() => listening() > before, 'sshd to reload', 10_000);
+    writeFileSync(join(s.dir, 'daemon.json'), '{"debug": true}\n');
+    process.kill(s.dockerdPid, 'SIGHUP');
+    const since = (file: string, offset: number) => readFileSync(file).subarray(offset).toString('utf8');
+    const mark = statSync(s.dockerdLog).size;
+    await waitFor(async () => (await s.exec(['docker', 'version'])) && /Calling GET \/v[\d.]+\/version/.test(since(s.dockerdLog, mark)), 'dockerd to log API calls', 15_000);
+
+    const app = await startTestApp({ dataDir: mkdtempSync(join(tmpdir(), 'openpanel-ticks-')), monitor: true });
+    try {
+      await app.client.settings.update({ sampleIntervalSec: 2 });
+      const serverId = (await addServer(app.client, s, { name: 'ticks' })).id;
+      const busy = await waitFor(async () => (await app.client.containers.list({ serverIds: [serverId] })).containers.find((c) => c.name === 'busy' && (c.cpuPercent ?? 0) > 20), 'container CPU', 30_000);
+      expect(busy.memUsed).toBeGreaterThan(0);
+      expect(busy.memLimit).toBeGreaterThanOrEqual(busy.memUsed!);
+      const count = (table: string) => (app.services.storage.sqlite.prepare(`SELECT count(*) AS n FROM ${table} WHERE server_id = ?`).get(serverId) as { n: number }).n;
+      // Let the sample in flight land, then count what the next ticks cost.
+      const first = count('host_samples');
+      await waitFor(() => count('host_samples') > first, 'a sample', 10_000);
+      const samples = count('host_samples');
+      const stats = count('container_samples');
+      const sshdAt = statSync(s.sshdLog).size;
+      const dockerdAt = statSync(s.dockerdLog).size;
+      await waitFor(() => count('host_samples') >= samples + 4, 'four more ticks', 30_000);
+      const ticks = count('host_samples') - samples;
+      const sessions = (since(s.sshdLog, sshdAt).match(/Starting session: command/g) ?? []).length;
+      const calls = since(s.dockerdLog, dockerdAt).match(/Calling [A-Z]+ \S+/g) ?? [];
+      expect(sessions).toBeGreaterThanOrEqual(ticks - 1);
+      expect(sessions).toBeLessThanOrEqual(ticks + 1);
+      expect(calls).toEqual([]);
+      // Each tick still sampled the running container.
+      expect(count('container_samples') - stats).toBeGreaterThanOrEqual(ticks - 1);
+    } finally {
+      await app.close();
+      writeFileSync(join(s.dir, 'daemon.json'), '{}\n');
+      process.kill(s.dockerdPid, 'SIGHUP');
     }
   });
 

@@ -7,20 +7,19 @@ import type { DockerService } from '../docker/service.ts';
 import type { ServersService } from '../servers/service.ts';
 import type { ConnectionPool } from '../ssh/pool.ts';
 import { AlertEngine } from './alerts.ts';
+import { containerRows, type CpuCounters } from './container-stats.ts';
 import { cpuBetween, readHost, type RawHost } from './host.ts';
-import type { ContainerSampleRow, MetricsStore } from './store.ts';
-
-interface DockerStats {
-  cpu_stats?: { cpu_usage?: { total_usage?: number }; system_cpu_usage?: number; online_cpus?: number };
-  memory_stats?: { usage?: number; limit?: number; stats?: { inactive_file?: number; total_inactive_file?: number; cache?: number } };
-}
+import type { MetricsStore } from './store.ts';
 
 interface Watched {
   ac: AbortController;
   timer: NodeJS.Timeout | null;
   lastHost?: RawHost;
-  lastCpu: Map<string, { total: number; system: number }>;
+  lastCpu: CpuCounters;
   containers: Container[] | null;
+  /** Main pid of each running container, for reading its cgroup; containers named in events since are looked up again. */
+  pids: Map<string, number>;
+  changed: Set<string>;
   relistTimer: NodeJS.Timeout | null;
   sampling: boolean;
 }
@@ -43,6 +42,7 @@ export interface MonitorOptions {
 export class FleetMonitor extends EventEmitter<{ snapshot: [ServerSnapshot]; alert: [Alert] }> implements ContainerStatsSource {
   private readonly watched = new Map<string, Watched>();
   private supervisor: NodeJS.Timeout | null = null;
+  private prunedAt = 0;
   readonly alerts: AlertEngine;
   private readonly opts: MonitorOptions;
   private readonly onState = (serverId: string) => this.connectionChanged(serverId);
@@ -89,11 +89,11 @@ export class FleetMonitor extends EventEmitter<{ snapshot: [ServerSnapshot]; ale
   }
 
   private watch(serverId: string): void {
-    const w: Watched = { ac: new AbortController(), timer: null, lastCpu: new Map(), containers: null, relistTimer: null, sampling: false };
+    const w: Watched = { ac: new AbortController(), timer: null, lastCpu: new Map(), containers: null, pids: new Map(), changed: new Set(), relistTimer: null, sampling: false };
     this.watched.set(serverId, w);
     const tick = async () => {
       if (w.ac.signal.aborted) return;
-      await this.sample(serverId).catch(() => undefined);
+      await this.round(serverId, false).catch(() => undefined);
       if (!w.ac.signal.aborted) {
         w.timer = setTimeout(() => void tick(), this.opts.settings().sampleIntervalSec * 1000);
         w.timer.unref();
@@ -116,15 +116,13 @@ export class FleetMonitor extends EventEmitter<{ snapshot: [ServerSnapshot]; ale
     try {
       for await (const ev of this.opts.docker.events(serverId, w.ac.signal)) {
         if (ev.type !== 'container') continue;
+        w.changed.add(ev.id);
         this.alerts.containerEvent(serverId, this.serverName(serverId), ev);
         if (w.relistTimer) continue;
         w.relistTimer = setTimeout(() => {
           w.relistTimer = null;
-          void this.opts.containers.list(serverId).then(
-            (list) => {
-              w.containers = list;
-              this.emitSnapshot(serverId);
-            },
+          void this.relist(serverId, w).then(
+            () => this.emitSnapshot(serverId),
             () => undefined,
           );
         }, 250);
@@ -134,28 +132,46 @@ export class FleetMonitor extends EventEmitter<{ snapshot: [ServerSnapshot]; ale
     }
   }
 
-  /** One round: host metrics, container list and stats; stored, then a snapshot is emitted. */
-  async sample(serverId: string): Promise<ServerSnapshot> {
+  /** One round as the user asks for it (`fleet.sampleNow`): the container list is taken again too. */
+  sample(serverId: string): Promise<ServerSnapshot> {
+    return this.round(serverId, true);
+  }
+
+  /**
+   * Host metrics and the running containers' CPU and memory in one SSH request (their cgroups, read by the host
+   * sample), stored, then a snapshot is emitted. The container list is kept by engine events and taken here only
+   * when unknown or asked for, so a tick makes no engine call and costs each server one request.
+   */
+  private async round(serverId: string, relist: boolean): Promise<ServerSnapshot> {
     const w = this.watched.get(serverId);
     if (w?.sampling) return this.snapshot(serverId);
     if (w) w.sampling = true;
     try {
       const conn = await this.opts.pool.acquire(serverId);
-      const raw = await readHost(conn);
+      const known = w?.containers ? { list: w.containers, pids: w.pids } : null;
+      const seen = relist || !known ? await this.relist(serverId, w).catch(() => null) : known;
+      const running = (seen?.list ?? []).filter((c) => c.state === 'running');
+      const pids = new Map(running.flatMap((c) => (seen?.pids.has(c.id) ? [[c.id, seen.pids.get(c.id)!] as const] : [])));
+      const raw = await readHost(conn, pids);
       const host = { ...raw.sample, cpuPercent: cpuBetween(w?.lastHost, raw) };
       if (w) w.lastHost = raw;
       this.opts.store.addHost(serverId, host);
       const server = this.opts.servers.get(serverId);
       this.alerts.disk(serverId, server.name, host.diskUsed, host.diskTotal);
-      try {
-        const list = await this.opts.containers.list(serverId);
-        if (w) w.containers = list;
-        const rows = await this.containerStats(serverId, list.filter((c) => c.state === 'running'), w);
-        this.opts.store.addContainers(serverId, host.at, rows);
-      } catch {
-        /* Docker unreachable: host metrics still count */
+      if (seen) {
+        try {
+          const rows = await containerRows(running, raw, w?.lastCpu ?? new Map(), () => this.opts.docker.api(serverId));
+          for (const row of rows) this.opts.store.setLatest(serverId, row);
+          this.opts.store.addContainers(serverId, host.at, rows);
+        } catch {
+          /* Docker unreachable: host metrics still count */
+        }
       }
-      this.opts.store.prune();
+      // Bounded to 24 h: pruning once a minute keeps it so without a delete per server per tick.
+      if (host.at - this.prunedAt > 60_000) {
+        this.prunedAt = host.at;
+        this.opts.store.prune();
+      }
     } catch {
       /* unreachable: the connection state (and its alert) says so */
     } finally {
@@ -166,31 +182,35 @@ export class FleetMonitor extends EventEmitter<{ snapshot: [ServerSnapshot]; ale
     return snap;
   }
 
-  private async containerStats(serverId: string, running: Container[], w: Watched | undefined): Promise<ContainerSampleRow[]> {
-    const api = await this.opts.docker.api(serverId);
-    const rows: ContainerSampleRow[] = [];
-    const queue = [...running];
-    const worker = async () => {
-      for (let c = queue.shift(); c; c = queue.shift()) {
-        try {
-          const s = (await api.getContainer(c.id).stats({ stream: false, 'one-shot': true } as never)) as unknown as DockerStats;
-          const total = s.cpu_stats?.cpu_usage?.total_usage ?? 0;
-          const system = s.cpu_stats?.system_cpu_usage ?? 0;
-          const prev = w?.lastCpu.get(c.id);
-          w?.lastCpu.set(c.id, { total, system });
-          const cpus = s.cpu_stats?.online_cpus ?? 1;
-          const cpuPercent = prev && system > prev.system ? Math.max(0, ((total - prev.total) / (system - prev.system)) * cpus * 100) : null;
-          const inactive = s.memory_stats?.stats?.inactive_file ?? s.memory_stats?.stats?.total_inactive_file ?? 0;
-          const row = { containerId: c.id, name: c.name, cpuPercent, memUsed: Math.max(0, (s.memory_stats?.usage ?? 0) - inactive), memLimit: s.memory_stats?.limit ?? 0 };
-          this.opts.store.setLatest(serverId, row);
-          rows.push(row);
-        } catch {
-          /* the container went away between list and stats */
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(8, running.length) }, worker));
-    return rows;
+  /**
+   * The container list, and the main pid of each running container that is new or was named in an event since
+   * (a restart keeps the id and changes the pid). Stored on the watch when there is one.
+   */
+  private async relist(serverId: string, w: Watched | undefined): Promise<{ list: Container[]; pids: Map<string, number> }> {
+    const changed = new Set(w?.changed);
+    w?.changed.clear();
+    const list = await this.opts.containers.list(serverId);
+    const pids = new Map<string, number>();
+    const lookUp: Container[] = [];
+    for (const c of list.filter((x) => x.state === 'running')) {
+      const pid = w?.pids.get(c.id);
+      if (pid && !changed.has(c.id)) pids.set(c.id, pid);
+      else lookUp.push(c);
+    }
+    if (lookUp.length) {
+      const api = await this.opts.docker.api(serverId);
+      await Promise.all(
+        lookUp.map(async (c) => {
+          const pid = (await api.getContainer(c.id).inspect().catch(() => null))?.State.Pid;
+          if (pid) pids.set(c.id, pid);
+        }),
+      );
+    }
+    if (w) {
+      w.containers = list;
+      w.pids = pids;
+    }
+    return { list, pids };
   }
 
   private serverName(serverId: string): string {
