@@ -28,6 +28,7 @@ import { WatchStore } from './services/watch/store.ts';
 import { ClusterService } from './services/cluster/service.ts';
 import { ClusterStore } from './services/cluster/store.ts';
 import { ClusterAppsService } from './services/cluster-apps/service.ts';
+import { ClusterStacksService } from './services/cluster-stacks/service.ts';
 import { resolveImage } from './services/proxy/images.ts';
 import { SERVICE_IMAGES } from '../shared/contract/images.ts';
 import { RegistryService } from './services/registry/service.ts';
@@ -80,6 +81,8 @@ export interface AppServices {
   cluster: ClusterService;
   /** Apps on a cluster as Swarm services. */
   clusterApps: ClusterAppsService;
+  /** Compose stacks on a cluster (`docker stack deploy` as a remote job on a manager). */
+  clusterStacks: ClusterStacksService;
   /** Private registries (own CA, basic auth) and external ones; build once, pull by digest. */
   registry: RegistryService;
   /** Watch's alerting: channels, silences, alerts now and what fired while the app was closed. */
@@ -157,6 +160,15 @@ async function build(options: AppOptions, disposables: Disposables): Promise<App
   const clusterApps = new ClusterAppsService({ manager: (id) => cluster.manager(id), serverOfNode: (id, node) => clusterStore.members(id).find((m) => m.nodeId === node)?.serverId ?? null, edgeImage: (id) => resolveImage(SERVICE_IMAGES.caddy, ship.settings.get(id).imageOverrides),
     git: { docker: (id) => docker.api(id), conn: (id) => pool.acquire(id), server: (id) => servers.get(id), dockerSocket: (id) => directory.dockerSocket(id), settings: (id) => ship.settings.get(id), registry: (id) => registry.targetOf(id) },
   });
+  const clusterStacks = add('clusterStacks', new ClusterStacksService({
+    manager: (id) => cluster.manager(id),
+    serverOfNode: (id, node) => clusterStore.members(id).find((m) => m.nodeId === node)?.serverId ?? null,
+    builderImage: (id) => resolveImage(SERVICE_IMAGES.builder, ship.settings.get(id).imageOverrides),
+    dataDir: (id) => ship.settings.get(id).dataDir,
+    dockerSocket: (id) => directory.dockerSocket(id),
+    conn: (id) => pool.acquire(id),
+    docker: (id) => docker.api(id),
+  }), (service) => service.close());
   const hostHistory = new HostHistory({ store: metrics, connect: (id) => pool.acquire(id), watching: (id) => watchStore.get(id).enabled });
   const audit = new AuditService(db);
   const assistant = new AssistantService({
@@ -196,6 +208,7 @@ async function build(options: AppOptions, disposables: Disposables): Promise<App
     watch,
     cluster,
     clusterApps,
+    clusterStacks,
     registry,
     alerting,
     close: () => disposables.dispose(),

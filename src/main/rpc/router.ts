@@ -22,6 +22,7 @@ import { backupsRoutes } from './routes/backups.ts';
 import { watchRoutes } from './routes/watch.ts';
 import { clusterRoutes } from './routes/cluster.ts';
 import { clusterAppsRoutes } from './routes/cluster-apps.ts';
+import { clusterStacksRoutes } from './routes/cluster-stacks.ts';
 import { alertingRoutes } from './routes/alerting.ts';
 import { registryRoutes } from './routes/registry.ts';
 
@@ -52,6 +53,7 @@ export function createRouter(services: AppServices): Router<Contract, RpcContext
     watch: watchRoutes(os, services),
     cluster: clusterRoutes(os, services),
     clusterApps: clusterAppsRoutes(os, services),
+    clusterStacks: clusterStacksRoutes(os, services),
     alerting: alertingRoutes(os, services),
     registry: registryRoutes(os, services),
   });

@@ -27,11 +27,11 @@ const tmp = mkdtempSync(join(tmpdir(), 'op-shell-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const kind = (file: string) => (extname(file) === '.bash' ? 'bash' : 'sh');
-/** The script as sent: its `# @include` lines filled with the files of its own folder. */
+/** The script as sent: its `# @include` lines filled with the files of its own folder, or the deploy scripts' shell-lib.sh. */
 function assembled(file: string): string {
   const dir = dirname(file);
   const parts = Object.fromEntries(readdirSync(dir).filter((f) => /\.(sh|bash|awk)$/.test(f)).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
-  return assemble(readFileSync(file, 'utf8'), parts);
+  return assemble(readFileSync(file, 'utf8'), { 'shell-lib.sh': SHELL_LIB, ...parts });
 }
 /** Parse-only runs: `sh -n` for .sh with dash and with busybox ash (servers and builder images have either), `bash -n` for .bash. */
 function syntaxErrors(text: string, shell: 'sh' | 'bash'): string[] {

@@ -20,10 +20,11 @@ import { backups } from './backups.ts';
 import { watch } from './watch.ts';
 import { cluster } from './cluster.ts';
 import { clusterApps } from './cluster-apps.ts';
+import { clusterStacks } from './cluster-stacks.ts';
 import { alerting } from './alerting.ts';
 import { registry } from './registry.ts';
 
-export const contract = { system, activity, settings, secrets, servers, profiles, forwards, containers, fleet, terminals, logs, assistant, apps, proxy, databases, backups, cluster, clusterApps, alerting, watch, registry };
+export const contract = { system, activity, settings, secrets, servers, profiles, forwards, containers, fleet, terminals, logs, assistant, apps, proxy, databases, backups, cluster, clusterApps, clusterStacks, alerting, watch, registry };
 export type Contract = typeof contract;
 
 export * from './base.ts';
@@ -45,6 +46,7 @@ export * from './backups.ts';
 export * from './watch.ts';
 export * from './cluster.ts';
 export * from './cluster-apps.ts';
+export * from './cluster-stacks.ts';
 export * from './alerting.ts';
 export * from './registry.ts';
 export * from './jobs.ts';

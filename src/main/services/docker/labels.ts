@@ -45,6 +45,12 @@ export const LABELS = {
   port: 'openpanel.port',
   /** An app's Swarm service: JSON [{host, tls, issuer}], the domains the cluster's edge proxy routes to it. */
   domains: 'openpanel.domains',
+  /** A Compose stack on a cluster: its services, containers, deploy records and job containers (also in cluster-stacks/stack-job.sh). */
+  stack: 'openpanel.stack',
+  /** A stack's deploy record (a Swarm config): JSON {id, at, kind, rollbackOf, serverId}. */
+  stackDeploy: 'openpanel.stack.deploy',
+  /** A stack deploy's result (a Swarm config written by the job itself): succeeded or failed (also in stack-job.sh). */
+  stackResult: 'openpanel.stack.result',
 } as const;
 
 /** The values of LABELS.role. */
