@@ -1,8 +1,8 @@
 import { useQuery } from '@tanstack/react-query';
-import { useEffect, useRef, useState } from 'react';
+import { memo, useEffect, useMemo, useRef, useState } from 'react';
 import { queryUtils } from '../../lib/rpc.ts';
 import { downloadBuffer } from './download.ts';
-import { LogRow, TAG_COLOURS } from './LogRow.tsx';
+import { LogRow, TAG_COLOURS, type LogRowProps } from './LogRow.tsx';
 import type { LogsParams } from './params.ts';
 import { offsetFor, useFixedRows } from './rows.ts';
 import { LogSearch } from './search.ts';
@@ -11,6 +11,15 @@ import { BUFFER_LINES, useLogStream } from './useLogStream.ts';
 const ROW_HEIGHT = 20;
 /** Rows rendered beyond each edge of the visible ones. */
 const OVERSCAN = 10;
+
+/** A row at its place in the list: rendered once while it stays in the window (scrolling moves the others). */
+const PlacedRow = memo(function PlacedRow({ seq, index, ...row }: LogRowProps & { seq: number; index: number }) {
+  return (
+    <div className="log-row" style={{ position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${index * ROW_HEIGHT}px)` }} data-seq={seq}>
+      <LogRow {...row} />
+    </div>
+  );
+});
 
 /**
  * The live view of one stream: a virtualised list over the ring buffer, with search (from the newest match back),
@@ -61,6 +70,9 @@ export function LogView({ params }: { params: LogsParams }) {
   const serverName = (id: string | undefined) => servers.data?.find((srv) => srv.id === id)?.name ?? id ?? '?';
   const labels = state.containers.map((c, i) => (multiServer ? `${serverName(serverOf[i])}/${c.name}` : c.name));
   const names = labels.join(', ') || params.containerIds.join(', ');
+  // The same tag objects from render to render, so rows already on screen are not rendered again.
+  const tagKey = labels.join('\n');
+  const tags = useMemo(() => tagKey.split('\n').map((name, i) => ({ name, colour: TAG_COLOURS[i % TAG_COLOURS.length]! })), [tagKey]);
   const q = query.toLowerCase();
 
   return (
@@ -146,12 +158,7 @@ export function LogView({ params }: { params: LogsParams }) {
             const seq = seqAt(index);
             if (!buffer.has(seq)) return null;
             const l = buffer.line(seq);
-            const tag = several ? { name: labels[l.c] ?? String(l.c), colour: TAG_COLOURS[l.c % TAG_COLOURS.length]! } : null;
-            return (
-              <div key={seq} className="log-row" style={{ position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${index * ROW_HEIGHT}px)` }} data-seq={seq}>
-                <LogRow text={l.text} stream={l.s} time={l.t} showTime={showTime} tag={tag} query={q} current={seq === current} />
-              </div>
-            );
+            return <PlacedRow key={seq} seq={seq} index={index} text={l.text} stream={l.s} time={l.t} showTime={showTime} tag={several ? (tags[l.c] ?? null) : null} query={q} current={seq === current} />;
           })}
         </div>
       </div>

@@ -1,10 +1,11 @@
+import { memo } from 'react';
 import type { Server } from '../../../shared/contract/servers.ts';
 import { bytes, duration, percent } from '../../lib/format.ts';
 import { useNow } from '../../lib/now.ts';
 import { LastSeen, StatusBadge, isStale, useStatus } from './status.tsx';
 import { useFleet } from './fleet.ts';
 
-function Meter({ label, value, detail }: { label: string; value: number | null; detail: string }) {
+const Meter = memo(function Meter({ label, value, detail }: { label: string; value: number | null; detail: string }) {
   const pct = value === null ? 0 : Math.min(100, value);
   return (
     <div className="meter" title={detail}>
@@ -17,7 +18,7 @@ function Meter({ label, value, detail }: { label: string; value: number | null; 
       </div>
     </div>
   );
-}
+});
 
 /** The host's uptime as of now: the sampled value plus the time since the sample (while the figures are live). */
 export function Uptime({ seconds, at, frozen }: { seconds: number; at: number; frozen: boolean }) {
@@ -29,7 +30,7 @@ export function Uptime({ seconds, at, frozen }: { seconds: number; at: number; f
  * A server at a glance: status, CPU, memory, disk, load, uptime, containers, alerts. While the server is not
  * connected the figures are the last ones seen: greyed, with when.
  */
-export function FleetCard({ server }: { server: Server }) {
+export const FleetCard = memo(function FleetCard({ server }: { server: Server }) {
   const snap = useFleet((s) => s.byId[server.id]);
   const status = useStatus((s) => s.byId[server.id]);
   const seenAt = useStatus((s) => s.seenAt[server.id]);
@@ -76,4 +77,4 @@ export function FleetCard({ server }: { server: Server }) {
       ))}
     </a>
   );
-}
+});

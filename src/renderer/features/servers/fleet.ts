@@ -1,25 +1,18 @@
-import { useEffect } from 'react';
-import { create } from 'zustand';
+import { useEffect, useMemo } from 'react';
 import type { ServerSnapshot } from '../../../shared/contract/fleet.ts';
 import { useUi } from '../../app/store.ts';
 import { api } from '../../lib/rpc.ts';
 import { useSubscription } from '../../lib/subscription.ts';
 import { alertDelivery } from './alert-delivery.ts';
+import { perFrame, useFleet } from './fleet-store.ts';
 
-interface FleetState {
-  byId: Record<string, ServerSnapshot>;
-  set(s: ServerSnapshot): void;
-}
+export { useFleet };
 
-export const useFleet = create<FleetState>((set) => ({
-  byId: {},
-  set: (s) => set((st) => ({ byId: { ...st.byId, [s.serverId]: s } })),
-}));
-
-/** One subscription for the whole UI: snapshots as samples land and containers change. */
+/** One subscription for the whole UI: snapshots as samples land and containers change, applied once a frame. */
 export function useFleetFeed(): void {
-  const setSnap = useFleet((s) => s.set);
-  useSubscription((signal) => api().fleet.watch(undefined, { signal }), setSnap, []);
+  const setMany = useFleet((s) => s.setMany);
+  const onSnapshot = useMemo(() => perFrame<ServerSnapshot>((s) => s.serverId, setMany), [setMany]);
+  useSubscription((signal) => api().fleet.watch(undefined, { signal }), onSnapshot, []);
 }
 
 /** Alerts become OS notifications on the desktop (when allowed) and toasts in the browser (see `alertDelivery`). */
