@@ -216,6 +216,12 @@ describe('Compose stacks on a cluster', () => {
     await serving('v2');
     expect((await specOf('shop_worker')).TaskTemplate.ContainerSpec.Env).toContain('VERSION=2');
     expect((await get()).deploys.map((d) => [d.id, d.result])).toEqual([[second, 'succeeded'], [first, 'succeeded']]);
+    // A job that ended before this app started is read from the manager: its whole log.
+    const old = await app.client.clusterStacks.job({ clusterId, name: 'shop', deployId: first });
+    expect(old.status).toBe('succeeded');
+    expect(old.log).toContain('Creating service shop_web');
+    const big = await rpcError(app.client.clusterStacks.deploy({ clusterId, name: 'shop', compose: `services:\n  web:\n    image: x\nx-pad: "${'é'.repeat(140_000)}"\n` }));
+    expect(big.message).toContain('compose: expected at most 262144 bytes');
   }, 240_000);
 
   it('a failing deploy ends with the error and the previous version keeps serving (missing image; compose rejected by docker)', async () => {

@@ -14,12 +14,24 @@ export const StackName = z
 
 export const MAX_COMPOSE_BYTES = 256 * 1024;
 
+/** The text's length in UTF-8 (no TextEncoder in the shared lib's types). */
+function utf8Bytes(s: string): number {
+  let n = 0;
+  for (const ch of s) {
+    const c = ch.codePointAt(0) ?? 0;
+    n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+  }
+  return n;
+}
+
 /** The Compose file's text (YAML, or JSON); checked by the service before anything reaches a node. */
 export const ComposeText = z
   .string()
   .min(1, 'expected the text of a Compose file')
-  .max(MAX_COMPOSE_BYTES, `expected at most ${MAX_COMPOSE_BYTES} characters`)
-  .regex(/^[^\0]*$/, 'expected no NUL bytes');
+  .max(MAX_COMPOSE_BYTES, `expected at most ${MAX_COMPOSE_BYTES} bytes`)
+  .regex(/^[^\0]*$/, 'expected no NUL bytes')
+  // Kept as a Swarm config (at most 500 KB of data): bytes, not characters, count.
+  .refine((s) => utf8Bytes(s) <= MAX_COMPOSE_BYTES, `expected at most ${MAX_COMPOSE_BYTES} bytes`);
 
 export const StackInput = z.object({ clusterId: Id, name: StackName, compose: ComposeText }).strict();
 export type StackInput = z.infer<typeof StackInput>;

@@ -4,6 +4,7 @@ import type { StackDeploy, StackInput, StackJob, StackService, StackView } from 
 import { StackInput as InputSchema } from '../../../shared/contract/cluster-stacks.ts';
 import type { Manager } from '../cluster/view.ts';
 import { bounded, listNodes } from '../cluster/swarm.ts';
+import { within } from '../core/async.ts';
 import { AppError, errorMessage } from '../core/errors.ts';
 import { dockerError } from '../docker/errors.ts';
 import { ensureImage } from '../docker/images.ts';
@@ -50,6 +51,8 @@ interface RawService {
 export class ClusterStacksService {
   private readonly deps: StacksDeps;
   private readonly trackers = new Map<string, JobTracker<JobState>>();
+  /** Stacks (cluster/name) whose deploy is being started by this app: a second start waits its turn by failing. */
+  private readonly starting = new Set<string>();
   private closed = false;
 
   constructor(deps: StacksDeps) {
@@ -72,6 +75,17 @@ export class ClusterStacksService {
   private async start(clusterId: string, name: string, compose: string, rollbackOf: string | null): Promise<{ deployId: string; view: StackView }> {
     // Checked before anything reaches a node; a rollback's file is checked again (it was written by an older version).
     const checked = checkCompose(name, compose);
+    const key = `${clusterId}/${name}`;
+    if (this.starting.has(key)) throw new AppError('CONFLICT', `name: a deploy of stack ${name} is being started; wait for it`);
+    this.starting.add(key);
+    try {
+      return await this.launch(clusterId, name, compose, rollbackOf, checked);
+    } finally {
+      this.starting.delete(key);
+    }
+  }
+
+  private async launch(clusterId: string, name: string, compose: string, rollbackOf: string | null, checked: ReturnType<typeof checkCompose>): Promise<{ deployId: string; view: StackView }> {
     const m = await this.deps.manager(clusterId);
     const records = await listRecords(m, name);
     const busy = records.find((r) => this.status(r).result === 'running');
@@ -133,8 +147,10 @@ export class ClusterStacksService {
     const m = await this.deps.manager(clusterId);
     const record = (await listRecords(m, name)).find((r) => r.id === deployId);
     if (!record) throw new AppError('NOT_FOUND', `deployId: ${deployId} is not a kept deploy of stack ${name}`);
+    const t = this.trackers.get(deployId) ?? this.track(record);
+    // A job that ended is read once from its server (a new app has no tracker yet): its whole log, bounded in time.
+    if (t && record.result && t.outcome === null) await within(t.finished, 10_000);
     const s = this.status(record);
-    const t = this.trackers.get(deployId);
     return { deployId, status: s.result, step: t?.state?.step ?? (s.result === 'running' ? 'starting' : 'done'), progress: t?.state?.progress ?? 0, error: s.error, log: t?.log ?? '' };
   }
 
