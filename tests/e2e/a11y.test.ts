@@ -1,10 +1,63 @@
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUSYBOX_TAG, Testbed, type TestServer } from '../testbed/index.ts';
 import { openAppForScan, seriousViolations, type A11yFinding } from '../helpers/a11y.ts';
+import { waitFor } from '../helpers/app.ts';
 import { launchBrowser } from '../helpers/browser.ts';
 import { addServer } from '../helpers/servers.ts';
 import { startWebProcess, type WebProcess } from '../helpers/web-process.ts';
+
+const STREAM_GRACE_MS = 1500;
+const QUIET_MS = 300;
+
+/**
+ * The RPC calls a page made over its WebSocket since `mark()`: `settled()` once every call was answered (a stream
+ * once it sent its first event, or after STREAM_GRACE_MS without one) and nothing changed for QUIET_MS.
+ */
+function trackRpc(page: Page) {
+  type Call = { url: string; sentAt: number; stream: boolean };
+  const open = new Map<string, Call>();
+  let since = Date.now();
+  let changedAt = Date.now();
+  const parse = (payload: string | Buffer): { i?: number; t?: number; p?: { u?: string; h?: Record<string, string> } } | null => {
+    try {
+      return JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8')) as never;
+    } catch {
+      return null;
+    }
+  };
+  page.on('websocket', (ws) => {
+    const key = (id: number | undefined) => `${ws.url()}#${String(id)}`;
+    ws.on('framesent', ({ payload }) => {
+      const m = parse(payload);
+      if (m?.t === undefined && m?.p?.u) {
+        open.set(key(m.i), { url: m.p.u, sentAt: Date.now(), stream: false });
+        changedAt = Date.now();
+      }
+    });
+    ws.on('framereceived', ({ payload }) => {
+      const m = parse(payload);
+      const call = m ? open.get(key(m.i)) : undefined;
+      if (!m || !call) return;
+      if (m.t === undefined && m.p?.h?.['content-type'] === 'text/event-stream') call.stream = true;
+      else open.delete(key(m.i));
+      changedAt = Date.now();
+    });
+  });
+  return {
+    mark: () => {
+      since = Date.now();
+      changedAt = since;
+    },
+    /** True once settled; otherwise throws naming the calls still waited for (waitFor reports the last one). */
+    settled: () => {
+      const now = Date.now();
+      const waiting = [...open.values()].filter((c) => c.sentAt >= since && !(c.stream && now - c.sentAt > STREAM_GRACE_MS));
+      if (waiting.length > 0) throw new Error(`waiting for ${waiting.map((c) => c.url).join(', ')}`);
+      return now - changedAt > QUIET_MS;
+    },
+  };
+}
 
 describe('accessibility scan with axe-core (Chromium, web mode, real server)', () => {
   let bed: Testbed;
@@ -51,17 +104,22 @@ describe('accessibility scan with axe-core (Chromium, web mode, real server)', (
   for (const theme of ['light', 'dark'] as const) {
     it(`main pages, a dialog, the palette, a drawer and a confirmation have no serious violations (${theme} theme)`, async () => {
       const { page, errors } = await openAppForScan(browser, web.url);
+      // Tracked from a fresh load: the page's WebSocket opens again, seen from its start.
+      const rpc = trackRpc(page);
+      await page.reload();
+      await page.waitForSelector('nav[aria-label="Main"]');
       const current = await page.evaluate(() => document.documentElement.dataset.theme);
       if (current !== theme) await page.click('[data-testid="theme-toggle"]');
       await page.waitForFunction((t) => document.documentElement.dataset.theme === t, theme);
       const base = web.url.replace(/#.*/, '');
       const report: Record<string, A11yFinding[]> = {};
       for (const route of ROUTES) {
+        rpc.mark();
         await page.goto(`${base}#/${route.replace('$id', serverId)}`);
         await page.waitForSelector(`main[data-page="${route.split('/')[0]}"]`);
         // Let the page's first data arrive (lists, facts), so the scan sees it filled in, not only its loading state.
         await page.waitForLoadState('networkidle').catch(() => undefined);
-        await page.waitForTimeout(1500);
+        await waitFor(() => rpc.settled(), `the first data of ${route}`, 30_000, 50);
         report[route] = await seriousViolations(page);
       }
       await page.goto(`${base}#/servers`);

@@ -8,25 +8,25 @@ import { startWebProcess, type WebProcess } from '../helpers/web-process.ts';
 const DEFAULT_READY_TIMEOUT_MS = 20_000;
 const USER_TAKES_MS = DEFAULT_READY_TIMEOUT_MS + 3_000;
 
+// The two cases wait side by side, each in a web process of its own: a prompt goes to every page of a process.
 describe('host-key prompt waits for the user (Chromium, web mode, real sshd)', () => {
   let bed: Testbed;
   let s: TestServer;
   let web: WebProcess;
+  let web2: WebProcess;
   let browser: Browser;
 
   beforeAll(async () => {
     bed = await Testbed.create({ prefix: 'e2ehkw' });
-    s = await bed.addServer({ name: 'hkw' });
-    web = await startWebProcess();
-    browser = await launchBrowser();
+    [s, web, web2, browser] = await Promise.all([bed.addServer({ name: 'hkw' }), startWebProcess(), startWebProcess(), launchBrowser()]);
   });
   afterAll(async () => {
     await browser?.close();
-    await web?.stop();
+    await Promise.all([web?.stop(), web2?.stop()]);
     await bed?.teardown();
   });
 
-  it('adds a server, waits longer than the connect timeout before Trust, and the connection test passes', async () => {
+  it.concurrent('adds a server, waits longer than the connect timeout before Trust, and the connection test passes', async () => {
     const { page, errors } = await openApp(browser, web.url);
     await page.click('[data-nav="servers"]');
     await page.click('text=Add server');
@@ -53,9 +53,9 @@ describe('host-key prompt waits for the user (Chromium, web mode, real sshd)', (
     expect(errors).toEqual([]);
   });
 
-  it('a wrong password, trusted after a long look, fails as authentication, not as an unreachable host', async () => {
+  it.concurrent('a wrong password, trusted after a long look, fails as authentication, not as an unreachable host', async () => {
     const other = await bed.addServer({ name: 'hkw2' });
-    const { page, errors } = await openApp(browser, web.url);
+    const { page, errors } = await openApp(browser, web2.url);
     await page.click('[data-nav="servers"]');
     await page.click('text=Add server');
     await page.fill('#srv-name', 'wrong-pw');

@@ -2,6 +2,7 @@
 // their own: a scheduled backup failing (S3 refusing uploads) and succeeding again, the backup scheduler stopped
 // (backup missed) and started again, a crash-looping container and its removal, a peer whose link is cut reported
 // down by the living one while the dead peer's watchdog pings stop; at the next start the app lists what fired.
+// The two closed-app cases run side by side (each waits on Alertmanager's and cron's minutes).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,23 @@ let jobId = '';
 const pingsOf = (server: string, after = 0) => http.of('ping').filter((r) => r.at > after && (r.json?.alerts as { labels: Record<string, string> }[] | undefined)?.some((x) => x.labels.server === server));
 /** The first email after `after` about this alert as sent by alpha's Alertmanager (peers may report it too). */
 const mailAbout = (what: string, status: 'FIRING' | 'RESOLVED', after = 0) => smtp.mails.find((m) => m.at > after && m.subject.startsWith(`[${status}] ${what} on alpha`));
+
+function step() {
+  let resolve: () => void = () => undefined;
+  let reject: (e: unknown) => void = () => undefined;
+  const done = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  done.catch(() => undefined);
+  return { done, resolve, reject };
+}
+/**
+ * Alpha's one scheduler serves both backup cases: stopped first (missed, counted from the last success), started
+ * again while S3 refuses uploads (failed), and the next run with S3 back resolves both.
+ */
+const missedEmailed = step();
+const uploadsRefused = step();
 
 beforeAll(async () => {
   bed = await Testbed.create({ prefix: 'wun' });
@@ -68,6 +86,11 @@ beforeAll(async () => {
       },
     });
   }
+  // The job first, so its first minute passes while Watch turns on (backups write their signals with Watch off too).
+  await tools;
+  await client.databases.setImages({ serverId: ids.alpha, images: { 'openpanel/backup-tools:1': TOOLS_STANDIN } });
+  const target = await client.backups.createTarget({ name: 'gated s3', endpoint: gate.endpoint, region: 'us-east-1', bucket: s3.bucket, prefix: 'wun', pathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
+  jobId = (await client.backups.createJob({ serverId: ids.alpha, source: { kind: 'volume', volume: 'uploads' }, targetId: target.id, schedule: '* * * * *', retention: { keepLast: 2, keepDays: null } })).id;
   await client.alerting.updateSettings({ groupWaitSeconds: 1, groupIntervalSeconds: 5, watchdogUrl: http.urls.ping });
   await client.alerting.createChannel({
     name: 'Ops mail',
@@ -82,10 +105,6 @@ beforeAll(async () => {
     }),
   );
   await client.watch.watchEachOther({ serverIds: [ids.alpha, ids.bravo] });
-  await tools;
-  await client.databases.setImages({ serverId: ids.alpha, images: { 'openpanel/backup-tools:1': TOOLS_STANDIN } });
-  const target = await client.backups.createTarget({ name: 'gated s3', endpoint: gate.endpoint, region: 'us-east-1', bucket: s3.bucket, prefix: 'wun', pathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
-  jobId = (await client.backups.createJob({ serverId: ids.alpha, source: { kind: 'volume', volume: 'uploads' }, targetId: target.id, schedule: '* * * * *', retention: { keepLast: 2, keepDays: null } })).id;
   // A first scheduled success, so that "missed" counts from it.
   await waitFor(async () => (await client.backups.status({ serverId: ids.alpha })).find((x) => x.jobId === jobId && x.state === 'ok'), 'a first scheduled backup', 150_000, 1000);
   // Both watchers are alive: each pings the dead man's switch.
@@ -105,11 +124,13 @@ afterAll(async () => {
 });
 
 describe('Watch with OpenPanel closed', () => {
-  it('emails a failed backup, a crash loop and a peer down with their resolutions; the dead peer stops pinging', async () => {
+  it.concurrent('emails a failed backup, a crash loop and a peer down with their resolutions; the dead peer stops pinging', async () => {
     expect(app).toBeNull();
     const backupFails = async () => {
+      await missedEmailed.done;
       const t = Date.now();
       gate.refuseUploads = true;
+      uploadsRefused.resolve();
       const failed = await waitFor(() => mailAbout('BackupFailed', 'FIRING', t), 'the BackupFailed email', 150_000, 500);
       expect(gate.refused).toBeGreaterThan(0);
       expect(failed.text).toContain('backup volume uploads');
@@ -149,16 +170,26 @@ describe('Watch with OpenPanel closed', () => {
     expect(smtp.mails.filter((m) => /^\[FIRING\] (Backup|Container)\S* on bravo/.test(m.subject)).map((m) => m.subject)).toEqual([]);
   }, 600_000);
 
-  it('emails a missed backup while the scheduler is stopped, and its resolution once it runs again', async () => {
-    expect(app).toBeNull();
-    const t = Date.now();
-    await a.exec(['docker', 'stop', SCHEDULER], { check: true });
-    const missed = await waitFor(() => mailAbout('BackupMissed', 'FIRING', t), 'the BackupMissed email', 200_000, 500);
-    expect(missed.text).toContain('backup volume uploads');
-    expect(missed.text).toContain('missed');
+  it.concurrent('emails a missed backup while the scheduler is stopped, and its resolution once it runs again', async () => {
+    let missedAt = 0;
+    try {
+      expect(app).toBeNull();
+      const t = Date.now();
+      await a.exec(['docker', 'stop', SCHEDULER], { check: true });
+      const missed = await waitFor(() => mailAbout('BackupMissed', 'FIRING', t), 'the BackupMissed email', 200_000, 500);
+      expect(missed.text).toContain('backup volume uploads');
+      expect(missed.text).toContain('missed');
+      missedAt = missed.at;
+    } catch (e) {
+      missedEmailed.reject(e);
+      throw e;
+    }
+    missedEmailed.resolve();
+    await uploadsRefused.done;
     await a.exec(['docker', 'start', SCHEDULER], { check: true });
-    await waitFor(() => mailAbout('BackupMissed', 'RESOLVED', missed.at), 'the resolved BackupMissed email', 180_000, 500);
-  }, 420_000);
+    // The first run fails (S3 refusing uploads), the next one succeeds.
+    await waitFor(() => mailAbout('BackupMissed', 'RESOLVED', missedAt), 'the resolved BackupMissed email', 240_000, 500);
+  }, 600_000);
 
   it('lists at the next start what fired while it was closed', async () => {
     app = await startTestApp({ dataDir });
