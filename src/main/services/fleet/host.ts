@@ -80,6 +80,6 @@ export function cpuBetween(prev: RawHost | undefined, next: RawHost): number | n
 /** One request: the host, and the running containers given as id → pid of their main process. */
 export async function readHost(conn: SshConnection, containers: ReadonlyMap<string, number> = new Map()): Promise<RawHost> {
   const argv = [...containers].flatMap(([id, pid]) => [id, String(pid)]);
-  const r = check(await conn.exec(['sh', '-c', SCRIPT, 'host-sample', ...argv], { timeoutMs: 15_000 }), 'Sampling host metrics');
+  const r = check(await conn.exec(['sh', '-c', SCRIPT, 'host-sample', ...argv], { timeoutMs: 15_000, background: true }), 'Sampling host metrics');
   return parseHost(r.stdout, Date.now());
 }

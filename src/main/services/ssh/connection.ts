@@ -296,9 +296,9 @@ export class SshConnection extends EventEmitter<{ state: [StateEvent]; ready: [C
    * Opens a session channel (counted against MaxSessions). When the server refuses one while others are
    * open, its real limit is learned and the request waits for a free slot instead of failing.
    */
-  async withSession<T>(open: (client: Client) => Promise<T>, signal?: AbortSignal): Promise<{ value: T; release: () => void }> {
+  async withSession<T>(open: (client: Client) => Promise<T>, signal?: AbortSignal, background = false): Promise<{ value: T; release: () => void }> {
     for (let tries = 0; tries < 5; tries++) {
-      const release = await this.limiter.acquire(signal);
+      const release = await this.limiter.acquire({ signal, background });
       try {
         const client = await this.ready();
         const value = await open(client);
@@ -319,7 +319,7 @@ export class SshConnection extends EventEmitter<{ state: [StateEvent]; ready: [C
 
   /** Runs argv on the server (quoted in one place), with timeout, exit code, streaming and cancellation. */
   async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    const { value: channel, release } = await this.withSession((client) => openExec(client, argv, opts.pty), opts.signal);
+    const { value: channel, release } = await this.withSession((client) => openExec(client, argv, opts.pty), opts.signal, opts.background);
     try {
       return await runExec(channel, argv, opts);
     } finally {

@@ -11,6 +11,8 @@ export interface ExecOptions {
   /** Keep at most this many bytes of each output in the result (streaming callbacks still see everything). */
   maxBuffer?: number;
   pty?: PseudoTtyOptions;
+  /** Background work (the fleet monitor): never ahead of other sessions on the connection (ChannelLimiter). */
+  background?: boolean;
 }
 
 export interface ExecResult {

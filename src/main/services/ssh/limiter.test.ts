@@ -36,3 +36,35 @@ describe('ChannelLimiter', () => {
     expect(l.capacity).toBe(1);
   });
 });
+
+describe('ChannelLimiter: background work', () => {
+  it('leaves a slot for other requests and lets them go first', async () => {
+    const l = new ChannelLimiter(2);
+    const b1 = await l.acquire({ background: true });
+    const order: string[] = [];
+    const b2 = l.acquire({ background: true }).then((r) => (order.push('b2'), r));
+    // One background session at most of two: a user's request starts at once.
+    expect([l.inUse, l.queued]).toEqual([1, 1]);
+    const u1 = await l.acquire();
+    const u2 = l.acquire().then((r) => (order.push('u2'), r));
+    expect([l.inUse, l.queued]).toEqual([2, 2]);
+    b1();
+    const r2 = await u2;
+    expect(order).toEqual(['u2']);
+    u1();
+    r2();
+    (await b2)();
+    expect(order).toEqual(['u2', 'b2']);
+    expect([l.inUse, l.queued]).toEqual([0, 0]);
+  });
+
+  it('still runs background work when the server allows one session', async () => {
+    const l = new ChannelLimiter(1);
+    const b = await l.acquire({ background: true });
+    expect(l.inUse).toBe(1);
+    const u = l.acquire();
+    b();
+    (await u)();
+    expect(l.inUse).toBe(0);
+  });
+});

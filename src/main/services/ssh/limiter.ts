@@ -1,5 +1,14 @@
 import { abortable } from '../core/async.ts';
 
+export interface AcquireOptions {
+  signal?: AbortSignal | undefined;
+  /**
+   * Background work (the fleet monitor's samples): it waits while any other request waits, and leaves one slot
+   * free for other requests (when the limit allows more than one), so a user's call never queues behind it.
+   */
+  background?: boolean | undefined;
+}
+
 /**
  * A counting semaphore for SSH session channels (exec, shell, sftp, dial-stdio), so a server with a low
  * `MaxSessions` still works: requests queue instead of failing. The limit can shrink when the server
@@ -7,7 +16,8 @@ import { abortable } from '../core/async.ts';
  */
 export class ChannelLimiter {
   private active = 0;
-  private readonly waiting: (() => void)[] = [];
+  private backgroundActive = 0;
+  private readonly waiting: { background: (() => void)[]; other: (() => void)[] } = { background: [], other: [] };
   private limit: number;
 
   constructor(limit: number) {
@@ -23,7 +33,7 @@ export class ChannelLimiter {
   }
 
   get queued(): number {
-    return this.waiting.length;
+    return this.waiting.background.length + this.waiting.other.length;
   }
 
   /** The server refused a channel while `openNow` others were open: that is its real limit. */
@@ -31,18 +41,31 @@ export class ChannelLimiter {
     this.limit = Math.max(1, Math.min(this.limit, openNow));
   }
 
-  async acquire(signal?: AbortSignal): Promise<() => void> {
-    signal?.throwIfAborted();
-    if (this.active < this.limit) {
-      this.active++;
+  private canStart(background: boolean): boolean {
+    if (this.active >= this.limit) return false;
+    return !background || (this.waiting.other.length === 0 && (this.limit === 1 || this.backgroundActive < this.limit - 1));
+  }
+
+  private take(background: boolean): void {
+    this.active++;
+    if (background) this.backgroundActive++;
+  }
+
+  async acquire(signalOrOpts?: AbortSignal | AcquireOptions): Promise<() => void> {
+    const opts: AcquireOptions = signalOrOpts instanceof AbortSignal ? { signal: signalOrOpts } : (signalOrOpts ?? {});
+    const background = opts.background ?? false;
+    opts.signal?.throwIfAborted();
+    if (this.canStart(background)) {
+      this.take(background);
     } else {
-      // Woken only by a release that hands its slot over: `active` already counts us.
-      await abortable<void>(signal, (wake) => {
+      // Woken only by `pump`, which has already counted us in.
+      const queue = background ? this.waiting.background : this.waiting.other;
+      await abortable<void>(opts.signal, (wake) => {
         const w = () => wake();
-        this.waiting.push(w);
+        queue.push(w);
         return () => {
-          const i = this.waiting.indexOf(w);
-          if (i >= 0) this.waiting.splice(i, 1);
+          const i = queue.indexOf(w);
+          if (i >= 0) queue.splice(i, 1);
         };
       });
     }
@@ -50,13 +73,22 @@ export class ChannelLimiter {
     return () => {
       if (released) return;
       released = true;
-      this.release();
+      this.active--;
+      if (background) this.backgroundActive--;
+      this.pump();
     };
   }
 
-  private release(): void {
-    const next = this.active <= this.limit ? this.waiting.shift() : undefined;
-    if (next) next();
-    else this.active--;
+  /** Hands free slots to waiters: other requests first, then background ones. */
+  private pump(): void {
+    for (;;) {
+      if (this.waiting.other.length && this.canStart(false)) {
+        this.take(false);
+        this.waiting.other.shift()!();
+      } else if (this.waiting.background.length && this.canStart(true)) {
+        this.take(true);
+        this.waiting.background.shift()!();
+      } else return;
+    }
   }
 }
