@@ -9,7 +9,9 @@
  * Env: BENCH_FLEET (50), BENCH_CONTAINERS (10 per server, BENCH_RUNNING of them running: 2), BENCH_WATCH_SEC (30).
  * Needs the built app (npx electron-vite build) and the test keyring (scripts/with-keyring.sh), like `npm run bench`.
  */
-import { connectDocker } from '../src/main/services/docker/client.ts';
+import { request } from 'node:http';
+import type { Agent } from 'node:http';
+import { connectDocker, type DockerClient } from '../src/main/services/docker/client.ts';
 import { AppError } from '../src/main/services/core/errors.ts';
 import { DEFAULT_CONNECT_LIMITS, type ConnectLimits } from '../src/main/services/ssh/connect-gate.ts';
 import type { HostKeyVerifier } from '../src/main/services/ssh/connection.ts';
@@ -81,6 +83,20 @@ async function firstResult(s: TestServer, proxy: Proxy): Promise<number> {
   return ms;
 }
 
+/** GET /containers/json?all=1 written directly on the client's kept-alive agent: what dockerode adds is the difference. */
+function leanList(agent: Agent): Promise<unknown[]> {
+  return new Promise((resolve, reject) => {
+    const req = request({ agent, host: 'docker', path: '/containers/json?all=1' }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown[]));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 async function inBatches<T>(items: T[], size: number, work: (item: T) => Promise<unknown>): Promise<void> {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(work));
 }
@@ -142,27 +158,34 @@ try {
     ]),
   );
 
-  // 3. Fleet refresh over the warm pool, for part of the fleet and all of it (this process's CPU per refresh beside it).
+  // 3. Fleet refresh over the warm pool, for part of the fleet and all of it (this process's CPU per refresh beside it):
+  // dockerode as the app calls it, and the same request written directly on the same kept-alive agent.
   const pool = poolFor(targets);
   const rssBefore = process.memoryUsage.rss();
   const dockers = await Promise.all(targets.map(async (_t, i) => connectDocker(await pool.acquire(String(i)))));
   await Promise.all(dockers.map((d) => d.api.listContainers({ all: true })));
-  const rows: string[][] = [['servers', 'containers', 'median wall', 'round trips', 'client CPU per refresh', 'their dockerd CPU per refresh']];
+  const rows: string[][] = [['servers', 'containers', 'client', 'median wall', 'round trips', 'client CPU per refresh', 'their dockerd CPU per refresh']];
   const dockerdCpu = (servers: TestServer[]) => servers.reduce((n, f) => n + cpuSeconds(f.dockerdPid), 0);
+  const clients: [string, (d: DockerClient) => Promise<unknown[]>][] = [
+    ['dockerode', (d) => d.api.listContainers({ all: true })],
+    ['direct request', (d) => leanList(d.agent)],
+  ];
   for (const n of [...new Set([10, 25, FLEET].filter((x) => x <= FLEET))]) {
-    const refreshes: number[] = [];
-    let listed = 0;
-    const cpu = process.cpuUsage();
-    const engines = dockerdCpu(fleet.slice(0, n));
-    for (let i = 0; i < 10; i++) {
-      const t = performance.now();
-      const lists = await Promise.all(dockers.slice(0, n).map((d) => d.api.listContainers({ all: true })));
-      refreshes.push(performance.now() - t);
-      listed = lists.reduce((sum, l) => sum + l.length, 0);
+    for (const [name, list] of clients) {
+      const refreshes: number[] = [];
+      let listed = 0;
+      const cpu = process.cpuUsage();
+      const engines = dockerdCpu(fleet.slice(0, n));
+      for (let i = 0; i < 10; i++) {
+        const t = performance.now();
+        const lists = await Promise.all(dockers.slice(0, n).map(list));
+        refreshes.push(performance.now() - t);
+        listed = lists.reduce((sum, l) => sum + l.length, 0);
+      }
+      const used = process.cpuUsage(cpu);
+      const engineMs = ((dockerdCpu(fleet.slice(0, n)) - engines) * 1000) / 10;
+      rows.push([String(n), String(listed), name, `${fmt(median(refreshes))} ms`, rtts(median(refreshes)), `${fmt((used.user + used.system) / 1000 / 10, 1)} ms`, `${fmt(engineMs, 0)} ms`]);
     }
-    const used = process.cpuUsage(cpu);
-    const engineMs = ((dockerdCpu(fleet.slice(0, n)) - engines) * 1000) / 10;
-    rows.push([String(n), String(listed), `${fmt(median(refreshes))} ms`, rtts(median(refreshes)), `${fmt((used.user + used.system) / 1000 / 10, 1)} ms`, `${fmt(engineMs, 0)} ms`]);
   }
   console.log(`\nfleet refresh over the pool (listContainers on every server at once), ${RTT} ms RTT; ${load()}`);
   console.log(table(rows));

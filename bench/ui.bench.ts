@@ -108,6 +108,7 @@ function frameRow(what: string, r: Recording, target: string): (string | number)
     `${fmt((100 * over) / Math.max(1, r.frames.length), 1)} %`,
     `${r.longTasks.length} (max ${r.longTasks.length ? fmt(Math.max(...r.longTasks), 0) : 0} ms)`,
     `${fmt(pct(cpu, 0.95))} / ${fmt(Math.max(0, ...cpu))} ms, ${cpu.filter((c) => c > 50).length} > 50 ms`,
+    `${fmt(cpu.reduce((n, c) => n + c, 0) / Math.max(1, r.frames.length))} ms`,
     target,
   ];
 }
@@ -223,7 +224,7 @@ async function main() {
     console.log(`load average (1/5/15 min) at the end, on ${availableParallelism()} cores: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' / ')}`);
     console.log(
       table([
-        ['', 'frames', 'frame ms median / p95 / max', 'frames > 17.7 ms', 'long tasks (wall)', 'main-thread task CPU p95 / max', 'target'],
+        ['', 'frames', 'frame ms median / p95 / max', 'frames > 17.7 ms', 'long tasks (wall)', 'main-thread task CPU p95 / max', 'main-thread CPU per frame', 'target'],
         frameRow(`follow ${fmt((chunks * 500) / followSeconds, 0)} lines/s for ${fmt(followSeconds, 1)} s`, follow, `p95 ≤ ${FRAME_MS} ms`),
         frameRow(`ingest ${LINES.toLocaleString()} lines in ${fmt(ingestSeconds, 1)} s`, ingest, '(informational)'),
         frameRow(`scroll: sweep ${kept.toLocaleString()} lines in ${SCROLL_FRAMES} frames`, sweep, `p95 ≤ ${FRAME_MS} ms, no long task > 50 ms`),
