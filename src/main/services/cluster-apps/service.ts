@@ -130,7 +130,7 @@ export class ClusterAppsService {
 
   async list(clusterId: string): Promise<ClusterAppView[]> {
     const m = await this.deps.manager(clusterId);
-    const services = (await bounded(() => m.api.listServices({ filters: { label: [`${LABELS.managed}=true`, LABELS.deploys] } }), `listing services on ${m.name}`)) as unknown as RawService[];
+    const services = (await bounded(() => m.api.listServices({ filters: { label: [`${LABELS.managed}=true`, LABELS.port] } }), `listing services on ${m.name}`)) as unknown as RawService[];
     return Promise.all(services.map((s) => this.view(m, clusterId, s.Spec.Labels?.[LABELS.app] ?? '')));
   }
 
