@@ -5,7 +5,10 @@ import { queryUtils } from '../../lib/rpc.ts';
 function ClusterCard({ cluster }: { cluster: ClusterSummary }) {
   const orpc = queryUtils();
   const view = useQuery({ ...orpc.cluster.get.queryOptions({ input: { clusterId: cluster.id } }), refetchInterval: 10_000 });
+  const apps = useQuery({ ...orpc.clusterApps.list.queryOptions({ input: { clusterId: cluster.id } }), refetchInterval: 10_000, retry: false });
   const v = view.data;
+  const running = apps.data?.reduce((sum, a) => sum + a.running, 0) ?? 0;
+  const desired = apps.data?.reduce((sum, a) => sum + a.replicas, 0) ?? 0;
   const ready = v?.nodes.filter((n) => n.status === 'ready').length ?? 0;
   const q = v?.quorum;
   return (
@@ -22,6 +25,11 @@ function ClusterCard({ cluster }: { cluster: ClusterSummary }) {
           {v ? `${ready} of ${v.nodes.length} nodes ready` : 'reading…'}
           {q && ` · ${q.reachable}/${q.managers} managers${q.healthy ? '' : ' · quorum lost'}`}
           {v && v.pending.length > 0 && ` · ${v.pending.length} unfinished`}
+          {apps.data && (
+            <div data-testid="cluster-card-services">
+              {apps.data.length} {apps.data.length === 1 ? 'service' : 'services'} · {running}/{desired} replicas running
+            </div>
+          )}
         </div>
       )}
       {q && q.warnings.length > 0 && <div className="muted small">{q.warnings[0]}</div>}

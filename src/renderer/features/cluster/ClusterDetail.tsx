@@ -6,6 +6,8 @@ import { useUi } from '../../app/store.ts';
 import { Dialog } from '../../components/Dialog.tsx';
 import { describeError } from '../../lib/errors.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
+import type { ClusterRoute } from './clusterRoute.ts';
+import { ClusterSection, ClusterTabs } from './ClusterSections.tsx';
 
 function parseLabels(text: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -97,8 +99,9 @@ function JoinDialog({ view, onClose }: { view: ClusterView; onClose(): void }) {
   );
 }
 
-/** One cluster: quorum, unfinished operations with finish/undo, nodes with their actions. */
-export function ClusterDetail({ clusterId }: { clusterId: string }) {
+/** One cluster: quorum, unfinished operations with finish/undo, nodes with their actions; apps and registries in their tabs. */
+export function ClusterDetail({ route }: { route: ClusterRoute & { clusterId: string } }) {
+  const { clusterId } = route;
   const orpc = queryUtils();
   const qc = useQueryClient();
   const toast = useUi((s) => s.toast);
@@ -148,89 +151,98 @@ export function ClusterDetail({ clusterId }: { clusterId: string }) {
           {v.error}
         </p>
       )}
-      <Quorum view={v} />
-      {v.pending.length > 0 && (
-        <div className="card" data-testid="pending">
-          <h2>Unfinished operations</h2>
-          {v.pending.map((p) => (
-            <div key={p.serverId} className="row" data-pending={p.serverName}>
-              <span>
-                <strong>{p.serverName}</strong>: {p.detail}
-              </span>
-              <div className="spacer" />
-              <button onClick={() => run.mutate({ what: `${p.serverName}: ${p.finish}`, call: () => c.finish({ clusterId, serverId: p.serverId }) })}>{p.finish}</button>
-              <button onClick={() => run.mutate({ what: `${p.serverName}: ${p.undo}`, call: () => c.undo({ clusterId, serverId: p.serverId }) })}>{p.undo}</button>
-            </div>
-          ))}
-        </div>
-      )}
-      <table className="table" data-testid="cluster-nodes">
-        <thead>
-          <tr>
-            <th>Node</th>
-            <th>Role</th>
-            <th>Availability</th>
-            <th>Status</th>
-            <th>Engine</th>
-            <th>Labels</th>
-            <th>Tasks</th>
-            <th>
-              <span className="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {v.nodes.map((n) => (
-            <tr key={n.id} data-node={node(n)}>
-              <td>
-                {node(n)}
-                {n.serverName && n.serverName !== n.hostname && <span className="muted small"> ({n.hostname})</span>}
-                <div className="muted small mono">{n.address}</div>
-              </td>
-              <td data-field="role">
-                {n.role}
-                {n.leader && <span className="badge">leader</span>}
-                {n.role === 'manager' && n.reachability !== 'reachable' && <span className="badge">{n.reachability}</span>}
-              </td>
-              <td data-field="availability">{n.availability}</td>
-              <td data-field="status">
-                <span className="badge">{n.status}</span>
-                {n.message && <div className="muted small">{n.message}</div>}
-              </td>
-              <td>{n.engineVersion ?? '—'}</td>
-              <td className="small">{Object.entries(n.labels).map(([k, val]) => `${k}=${val}`).join(', ') || '—'}</td>
-              <td>{n.tasksRunning}</td>
-              <td style={{ whiteSpace: 'nowrap' }}>
-                {n.availability === 'active' ? (
-                  <button onClick={() => run.mutate({ what: `${node(n)} drained`, call: () => c.updateNode({ clusterId, nodeId: n.id, availability: 'drain' }) })} aria-label={`Drain ${node(n)}`}>
-                    Drain
-                  </button>
-                ) : (
-                  <button onClick={() => run.mutate({ what: `${node(n)} active`, call: () => c.updateNode({ clusterId, nodeId: n.id, availability: 'active' }) })} aria-label={`Activate ${node(n)}`}>
-                    Activate
-                  </button>
-                )}
-                {n.role === 'worker' ? (
-                  <button onClick={() => run.mutate({ what: `${node(n)} promoted`, call: () => c.updateNode({ clusterId, nodeId: n.id, role: 'manager' }) })} aria-label={`Promote ${node(n)}`}>
-                    Promote
-                  </button>
-                ) : (
-                  <button onClick={() => run.mutate({ what: `${node(n)} demoted`, call: () => c.updateNode({ clusterId, nodeId: n.id, role: 'worker' }) })} aria-label={`Demote ${node(n)}`}>
-                    Demote
-                  </button>
-                )}
-                <button onClick={() => void editLabels(n)} aria-label={`Labels of ${node(n)}`}>
-                  Labels
-                </button>
-                <button onClick={() => void remove(n)} aria-label={`Remove ${node(n)}`}>
-                  Remove
-                </button>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <ClusterTabs clusterId={clusterId} tab={route.tab} />
+      {route.tab !== 'nodes' ? <ClusterSection route={route} /> : nodes(v)}
       {joining && <JoinDialog view={v} onClose={() => setJoining(false)} />}
     </section>
   );
+
+  function nodes(v: ClusterView) {
+    return (
+      <div role="tabpanel" aria-label="Nodes">
+        <Quorum view={v} />
+        {v.pending.length > 0 && (
+          <div className="card" data-testid="pending">
+            <h2>Unfinished operations</h2>
+            {v.pending.map((p) => (
+              <div key={p.serverId} className="row" data-pending={p.serverName}>
+                <span>
+                  <strong>{p.serverName}</strong>: {p.detail}
+                </span>
+                <div className="spacer" />
+                <button onClick={() => run.mutate({ what: `${p.serverName}: ${p.finish}`, call: () => c.finish({ clusterId, serverId: p.serverId }) })}>{p.finish}</button>
+                <button onClick={() => run.mutate({ what: `${p.serverName}: ${p.undo}`, call: () => c.undo({ clusterId, serverId: p.serverId }) })}>{p.undo}</button>
+              </div>
+            ))}
+          </div>
+        )}
+        <table className="table" data-testid="cluster-nodes">
+          <thead>
+            <tr>
+              <th>Node</th>
+              <th>Role</th>
+              <th>Availability</th>
+              <th>Status</th>
+              <th>Engine</th>
+              <th>Labels</th>
+              <th>Tasks</th>
+              <th>
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {v.nodes.map((n) => (
+              <tr key={n.id} data-node={node(n)}>
+                <td>
+                  {node(n)}
+                  {n.serverName && n.serverName !== n.hostname && <span className="muted small"> ({n.hostname})</span>}
+                  <div className="muted small mono">{n.address}</div>
+                </td>
+                <td data-field="role">
+                  {n.role}
+                  {n.leader && <span className="badge">leader</span>}
+                  {n.role === 'manager' && n.reachability !== 'reachable' && <span className="badge">{n.reachability}</span>}
+                </td>
+                <td data-field="availability">{n.availability}</td>
+                <td data-field="status">
+                  <span className="badge">{n.status}</span>
+                  {n.message && <div className="muted small">{n.message}</div>}
+                </td>
+                <td>{n.engineVersion ?? '—'}</td>
+                <td className="small">{Object.entries(n.labels).map(([k, val]) => `${k}=${val}`).join(', ') || '—'}</td>
+                <td>{n.tasksRunning}</td>
+                <td style={{ whiteSpace: 'nowrap' }}>
+                  {n.availability === 'active' ? (
+                    <button onClick={() => run.mutate({ what: `${node(n)} drained`, call: () => c.updateNode({ clusterId, nodeId: n.id, availability: 'drain' }) })} aria-label={`Drain ${node(n)}`}>
+                      Drain
+                    </button>
+                  ) : (
+                    <button onClick={() => run.mutate({ what: `${node(n)} active`, call: () => c.updateNode({ clusterId, nodeId: n.id, availability: 'active' }) })} aria-label={`Activate ${node(n)}`}>
+                      Activate
+                    </button>
+                  )}
+                  {n.role === 'worker' ? (
+                    <button onClick={() => run.mutate({ what: `${node(n)} promoted`, call: () => c.updateNode({ clusterId, nodeId: n.id, role: 'manager' }) })} aria-label={`Promote ${node(n)}`}>
+                      Promote
+                    </button>
+                  ) : (
+                    <button onClick={() => run.mutate({ what: `${node(n)} demoted`, call: () => c.updateNode({ clusterId, nodeId: n.id, role: 'worker' }) })} aria-label={`Demote ${node(n)}`}>
+                      Demote
+                    </button>
+                  )}
+                  <button onClick={() => void editLabels(n)} aria-label={`Labels of ${node(n)}`}>
+                    Labels
+                  </button>
+                  <button onClick={() => void remove(n)} aria-label={`Remove ${node(n)}`}>
+                    Remove
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    );
+  }
 }

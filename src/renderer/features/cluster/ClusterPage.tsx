@@ -4,27 +4,25 @@ import { EmptyState } from '../../components/EmptyState.tsx';
 import { queryUtils } from '../../lib/rpc.ts';
 import { ClusterCards } from './ClusterCards.tsx';
 import { ClusterDetail } from './ClusterDetail.tsx';
+import { clusterRoute } from './clusterRoute.ts';
 import { CreateClusterDialog } from './CreateClusterDialog.tsx';
 
-function selectedFromHash(): string | null {
-  return /^#\/cluster\/([A-Za-z0-9_-]+)/.exec(window.location.hash)?.[1] ?? null;
-}
 
-/** Clusters (Docker Swarm over the servers' SSH connections): the list, or one cluster from #/cluster/<id>. */
+/** Clusters (Docker Swarm over the servers' SSH connections): the list, or one cluster's tab from #/cluster/<id>[/apps|/registries]. */
 export function ClusterPage() {
   const orpc = queryUtils();
   const list = useQuery(orpc.cluster.list.queryOptions());
   const servers = useQuery(orpc.servers.list.queryOptions());
   const [creating, setCreating] = useState(false);
-  const [selected, setSelected] = useState<string | null>(selectedFromHash);
+  const [route, setRoute] = useState(() => clusterRoute(window.location.hash));
   useEffect(() => {
-    const onHash = () => setSelected(selectedFromHash());
+    const onHash = () => setRoute(clusterRoute(window.location.hash));
     window.addEventListener('hashchange', onHash);
     // A lazy page renders before this effect runs: a hash change in between would otherwise be missed.
     onHash();
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
-  if (selected) return <ClusterDetail clusterId={selected} />;
+  if (route.clusterId) return <ClusterDetail route={{ ...route, clusterId: route.clusterId }} />;
   return (
     <section>
       <div className="row">
