@@ -28,6 +28,19 @@ export const ResourceLimits = z
   .strict();
 export type ResourceLimits = z.infer<typeof ResourceLimits>;
 
+/** A database on a cluster: one Swarm task pinned to one node (its volume is local to that node). */
+export const DatabaseCluster = z.object({
+  clusterId: z.string(),
+  /** The Swarm service (`op-db-<name>`); cluster apps reach the database by its name on `openpanel-cluster-apps`. */
+  service: z.string(),
+  nodeId: z.string(),
+  /** Swarm's task state when it is not running (e.g. pending), else null. */
+  taskState: z.string().nullable(),
+  /** Why it is not running (Swarm's task error or message, e.g. no suitable node while the node is drained), else null. */
+  reason: z.string().nullable(),
+});
+export type DatabaseCluster = z.infer<typeof DatabaseCluster>;
+
 export const ManagedDatabase = z.object({
   id: z.string(),
   serverId: z.string(),
@@ -48,6 +61,8 @@ export const ManagedDatabase = z.object({
   state: z.string(),
   version: z.string().nullable(),
   createdAt: Timestamp,
+  /** Set for a database on a cluster: a Swarm service pinned to the node of `serverId`. */
+  cluster: DatabaseCluster.nullable().optional(),
 });
 export type ManagedDatabase = z.infer<typeof ManagedDatabase>;
 
@@ -61,6 +76,20 @@ export const CreateDatabaseInput = z
     limits: ResourceLimits.default({ memoryMb: null, cpus: null }),
   })
   .strict();
+
+/** A database on a cluster, pinned to the node of `serverId` (a member of `clusterId`). Redis is not offered on clusters yet. */
+export const CreateClusterDatabaseInput = z
+  .object({
+    clusterId: Id,
+    /** The member server (node) the database is pinned to; its volume lives there. */
+    serverId: Id,
+    engine: z.enum(['postgres', 'mariadb', 'mysql', 'mongo'], { message: 'expected one of postgres, mariadb, mysql, mongo (redis is not offered on a cluster yet)' }).default('postgres'),
+    name: DatabaseName,
+    version: z.string().trim().regex(/^[a-z0-9][a-z0-9._-]{0,40}$/i, 'expected a version tag like 16 or 16-bookworm').optional(),
+    limits: ResourceLimits.default({ memoryMb: null, cpus: null }),
+  })
+  .strict();
+export type CreateClusterDatabaseInput = z.input<typeof CreateClusterDatabaseInput>;
 
 export const DatabaseConnection = z.object({
   /** For apps on the same server that join the data network. */
@@ -83,6 +112,10 @@ export const databases = {
   list: base.input(z.object({ serverId: Id.optional() }).strict()).output(z.array(ManagedDatabase)),
   get: base.input(ById).output(ManagedDatabase),
   create: base.meta({ mutating: true }).input(CreateDatabaseInput).output(ManagedDatabase),
+  /** A database on a cluster, pinned to one node (Swarm service, replicas 1, a node.id constraint, a local volume). */
+  createOnCluster: base.meta({ mutating: true }).input(CreateClusterDatabaseInput).output(ManagedDatabase),
+  /** Moving a pinned database to another node: refused (CONFLICT), its volume is local to its node; back up and restore instead. */
+  moveToNode: base.meta({ mutating: true }).input(z.object({ id: Id, serverId: Id }).strict()).output(ManagedDatabase),
   start: base.meta({ mutating: true }).input(ById).output(ManagedDatabase),
   stop: base.meta({ mutating: true }).input(ById).output(ManagedDatabase),
   restart: base.meta({ mutating: true }).input(ById).output(ManagedDatabase),

@@ -7,6 +7,8 @@ export function databasesRoutes(os: Os, services: AppServices) {
     list: os.databases.list.handler(({ input }) => s.list(input.serverId)),
     get: os.databases.get.handler(({ input }) => s.get(input.id)),
     create: os.databases.create.handler(({ input }) => s.create(input)),
+    createOnCluster: os.databases.createOnCluster.handler(({ input }) => s.createOnCluster(input)),
+    moveToNode: os.databases.moveToNode.handler(({ input }) => s.moveToNode(input.id, input.serverId)),
     start: os.databases.start.handler(({ input }) => s.action(input.id, 'start')),
     stop: os.databases.stop.handler(({ input }) => s.action(input.id, 'stop')),
     restart: os.databases.restart.handler(({ input }) => s.action(input.id, 'restart')),

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import type { CreateDatabaseInput, DatabaseConnection, ImageMapping, ManagedDatabase, ResourceLimits } from '../../../shared/contract/databases.ts';
+import type { CreateClusterDatabaseInput, CreateDatabaseInput, DatabaseConnection, ImageMapping, ManagedDatabase, ResourceLimits } from '../../../shared/contract/databases.ts';
 import type { z } from 'zod';
 import { AppError, errorMessage } from '../core/errors.ts';
 import type { Db } from '../db/index.ts';
@@ -15,6 +15,8 @@ import type { SecretsService } from '../secrets/service.ts';
 import type { ForwardsService } from '../ssh/forwards.ts';
 import { resolveImage } from '../proxy/images.ts';
 import { engineOf, type EngineSpec } from './engines.ts';
+import { ClusterDatabases } from './cluster-service.ts';
+import { findTaskContainer, isClusterRow, type DatabaseSwarm } from './cluster.ts';
 
 export { DATA_NETWORK } from './network.ts';
 import { DATA_NETWORK, ensureDataNetwork } from './network.ts';
@@ -28,6 +30,8 @@ export interface DatabasesDeps {
   docker: DockerService;
   secrets: SecretsService;
   forwards: ForwardsService;
+  /** Databases on a cluster (pinned Swarm services); without it only single-server databases exist. */
+  swarm?: DatabaseSwarm;
 }
 
 function limitsOf(row: Row): ResourceLimits {
@@ -44,9 +48,27 @@ export class DatabasesService {
   private readonly deps: DatabasesDeps;
   /** Per server: the create in progress (see create). */
   private readonly creating = new Map<string, Promise<void>>();
+  private readonly onCluster: ClusterDatabases | null;
 
   constructor(deps: DatabasesDeps) {
     this.deps = deps;
+    this.onCluster = deps.swarm ? new ClusterDatabases({ ...deps, swarm: deps.swarm, databases: this }) : null;
+  }
+
+  private cluster(): ClusterDatabases {
+    if (!this.onCluster) throw new AppError('CONFLICT', 'clusterId: databases on a cluster are not available in this app');
+    return this.onCluster;
+  }
+
+  /**
+   * The container to exec in: the fixed name of a single-server database; for one on a cluster, its running task
+   * container found by labels on its node (Swarm names tasks `<service>.1.<task id>`).
+   */
+  async container(row: Row, client?: DockerClient): Promise<string> {
+    if (!isClusterRow(row)) return row.containerName;
+    const found = await findTaskContainer(client ?? (await this.deps.docker.client(row.serverId)), row);
+    if (!found?.running) throw new AppError('CONFLICT', `database ${row.name} has no running task on its node`);
+    return found.name;
   }
 
   images(serverId: string): ImageMapping {
@@ -77,13 +99,14 @@ export class DatabasesService {
     return this.deps.secrets.require(row.passwordRef, `database ${row.name}`);
   }
 
-  private async view(row: Row, client?: DockerClient): Promise<ManagedDatabase> {
+  /** The view of a row (also for a database on a cluster, which adds where Swarm has its task). */
+  async view(row: Row, client?: DockerClient): Promise<ManagedDatabase> {
     let state: string;
     let containerId: string | null = null;
     let version: string | null = null;
     try {
       const c = client ?? (await this.deps.docker.client(row.serverId));
-      const info = await c.api.getContainer(row.containerName).inspect();
+      const info = await c.api.getContainer(await this.container(row, c).catch(() => row.containerName)).inspect();
       containerId = info.Id;
       state = info.State.Status;
       version = info.Config.Labels?.[LABELS.version] ?? null;
@@ -109,13 +132,14 @@ export class DatabasesService {
       state,
       version,
       createdAt: row.createdAt,
+      ...(isClusterRow(row) && this.onCluster ? await this.onCluster.placed(row, state) : {}),
     };
   }
 
   private async version(client: DockerClient, row: Row): Promise<string> {
     const v = this.spec(row).version(row.database, row.username);
     const env = v.env(v.env.length > 0 ? await this.password(row) : '');
-    return v.parse(await execChecked(client, row.containerName, v.cmd, 'reading the version', { env }));
+    return v.parse(await execChecked(client, await this.container(row, client), v.cmd, 'reading the version', { env }));
   }
 
   async list(serverId?: string): Promise<ManagedDatabase[]> {
@@ -134,28 +158,30 @@ export class DatabasesService {
    * The readiness wait runs in parallel.
    */
   async create(input: z.output<typeof CreateDatabaseInput>): Promise<ManagedDatabase> {
-    const prev = this.creating.get(input.serverId) ?? Promise.resolve();
-    const mine = prev.then(() => this.createContainerAndRow(input));
+    const { client, row } = await this.serialised(input.serverId, () => this.createContainerAndRow(input));
+    await this.waitReady(client, row);
+    return this.view(row, client);
+  }
+
+  private serialised<T>(serverId: string, work: () => Promise<T>): Promise<T> {
+    const prev = this.creating.get(serverId) ?? Promise.resolve();
+    const mine = prev.then(work);
     const settled = mine.then(
       () => {},
       () => {},
     );
-    this.creating.set(input.serverId, settled);
+    this.creating.set(serverId, settled);
     void settled.then(() => {
-      if (this.creating.get(input.serverId) === settled) this.creating.delete(input.serverId);
+      if (this.creating.get(serverId) === settled) this.creating.delete(serverId);
     });
-    const { client, row } = await mine;
-    await this.waitReady(client, row);
-    return this.view(row, client);
+    return mine;
   }
 
   private async createContainerAndRow(input: z.output<typeof CreateDatabaseInput>): Promise<{ client: DockerClient; row: Row }> {
     const existing = this.deps.db.select().from(dataDatabases).where(eq(dataDatabases.serverId, input.serverId)).all();
     if (existing.some((r) => r.name === input.name)) throw new AppError('CONFLICT', `name: a database named ${input.name} already exists on this server`);
     const client = await this.deps.docker.client(input.serverId);
-    const used = new Set(existing.map((r) => r.hostPort));
-    let hostPort = FIRST_HOST_PORT;
-    while (used.has(hostPort) && hostPort < FIRST_HOST_PORT + 1000) hostPort++;
+    const hostPort = this.freePort(existing);
     const spec = engineOf(input.engine);
     const image = `${spec.repo}:${input.version ?? spec.defaultVersion}`;
     const resolved = this.resolve(input.serverId, image);
@@ -190,6 +216,27 @@ export class DatabasesService {
     return { client, row };
   }
 
+  /** The first loopback port (15432+) no database of the server uses. */
+  freePort(existing: Row[]): number {
+    const used = new Set(existing.map((r) => r.hostPort));
+    let hostPort = FIRST_HOST_PORT;
+    while (used.has(hostPort) && hostPort < FIRST_HOST_PORT + 1000) hostPort++;
+    return hostPort;
+  }
+
+  /** A database on a cluster, pinned to one node (cluster-service.ts); its port and name are chosen in turn with the server's other creates. */
+  async createOnCluster(input: z.output<typeof CreateClusterDatabaseInput>): Promise<ManagedDatabase> {
+    const onCluster = this.cluster();
+    const { client, row } = await this.serialised(input.serverId, () => onCluster.create(input));
+    await this.waitReady(client, row);
+    return this.view(row, client);
+  }
+
+  /** Refused: the volume of a pinned database lives on its node. */
+  moveToNode(id: string, serverId: string): Promise<ManagedDatabase> {
+    return this.cluster().moveToNode(this.row(id), serverId);
+  }
+
   private async createContainer(client: DockerClient, row: Row, image: string, password: string, start = true): Promise<void> {
     const limits = limitsOf(row);
     const spec = this.spec(row);
@@ -222,7 +269,9 @@ export class DatabasesService {
     const env = probe.env(await this.password(row));
     let last = '';
     while (Date.now() < deadline) {
-      const r = await execInContainer(client, row.containerName, probe.cmd, { env }).catch((e: unknown) => ({ code: -1, stdout: '', stderr: errorMessage(e) }));
+      const r = await this.container(row, client)
+        .then((name) => execInContainer(client, name, probe.cmd, { env }))
+        .catch((e: unknown) => ({ code: -1, stdout: '', stderr: errorMessage(e) }));
       if (r.code === 0 && probe.ok.test(r.stdout)) return;
       last = (r.stderr || r.stdout).trim().slice(-300);
       await new Promise((res) => setTimeout(res, 500));
@@ -232,6 +281,7 @@ export class DatabasesService {
 
   async action(id: string, what: 'start' | 'stop' | 'restart'): Promise<ManagedDatabase> {
     const row = this.row(id);
+    if (isClusterRow(row)) return this.cluster().action(row, what);
     const client = await this.deps.docker.client(row.serverId);
     const c = client.api.getContainer(row.containerName);
     if (what === 'start') await c.start().catch((e: unknown) => ignoreNotModified(e));
@@ -248,6 +298,7 @@ export class DatabasesService {
    */
   async setLimits(id: string, limits: ResourceLimits): Promise<ManagedDatabase> {
     const row = this.row(id);
+    if (isClusterRow(row)) return this.cluster().setLimits(row, limits);
     const client = await this.deps.docker.client(row.serverId);
     const info = await client.api.getContainer(row.containerName).inspect();
     const next: Row = { ...row, limits };
@@ -299,6 +350,7 @@ export class DatabasesService {
   async remove(id: string, removeVolume: boolean): Promise<boolean> {
     const row = this.row(id);
     const client = await this.deps.docker.client(row.serverId);
+    if (isClusterRow(row)) await this.cluster().removeRunning(client, row);
     await client.api.getContainer(row.containerName).remove({ force: true }).catch((e: unknown) => {
       if (!isDockerNotFound(e)) throw e;
     });

@@ -27,7 +27,7 @@ export interface OpenedBackup extends Compressed {
 /** The narrow view of the backups service that restores and verifies need (no import of the service itself). */
 export interface RestoreContext {
   client(serverId: string): Promise<DockerClient>;
-  databases: Pick<DatabasesService, 'row' | 'password' | 'resolve' | 'waitReady'>;
+  databases: Pick<DatabasesService, 'row' | 'password' | 'resolve' | 'waitReady' | 'container'>;
   /** The job's server and what it backs up; NOT_FOUND for an unknown job. */
   job(jobId: string): { serverId: string; source: BackupSource };
   open(jobId: string, key: string): Promise<OpenedBackup>;

@@ -76,7 +76,7 @@ export const mongoDriver: DatabaseDriver = {
     const from = source.kind === 'database' ? ctx.databases.row(source.databaseId).database : null;
     if (!from) throw new AppError('INPUT_INVALID', 'key: not a database backup');
     const client = await ctx.client(row.serverId);
-    const t: MongoTarget = { container: row.containerName, username: row.username, password: await ctx.databases.password(row) };
+    const t: MongoTarget = { container: await ctx.databases.container(row, client), username: row.username, password: await ctx.databases.password(row) };
     return {
       exists: (name) => mongoDatabaseExists(client, t, name),
       create: async () => {},

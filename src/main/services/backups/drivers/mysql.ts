@@ -87,7 +87,7 @@ export const mysqlDriver: DatabaseDriver = {
   what: 'a MariaDB/MySQL one',
   async ops(ctx, row): Promise<DatabaseOps> {
     const client = await ctx.client(row.serverId);
-    const t: MysqlTarget = { container: row.containerName, client: row.engine === 'mysql' ? 'mysql' : 'mariadb', username: row.username, password: await ctx.databases.password(row) };
+    const t: MysqlTarget = { container: await ctx.databases.container(row, client), client: row.engine === 'mysql' ? 'mysql' : 'mariadb', username: row.username, password: await ctx.databases.password(row) };
     return {
       exists: (name) => mysqlDatabaseExists(client, t, name),
       create: (name) => mysqlCreateDatabase(client, t, name),

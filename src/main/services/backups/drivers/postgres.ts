@@ -116,7 +116,7 @@ export const postgresDriver: DatabaseDriver = {
   what: 'a PostgreSQL dump',
   async ops(ctx, row): Promise<DatabaseOps> {
     const client = await ctx.client(row.serverId);
-    const t: PgTarget = { container: row.containerName, username: row.username, maintenanceDb: 'postgres' };
+    const t: PgTarget = { container: await ctx.databases.container(row, client), username: row.username, maintenanceDb: 'postgres' };
     return {
       exists: (name) => databaseExists(client, t, name),
       create: (name) => createDatabase(client, t, name),
