@@ -120,8 +120,6 @@ async function build(options: AppOptions, disposables: Disposables): Promise<App
   const terminals = add('terminals', new TerminalsService({ pool, docker, serverName: async (id) => serverName(id) }), (service) => service.closeAll());
   const forwards = add('forwards', new ForwardsService(pool), (service) => service.closeAll());
   const streams = add('streams', new StreamRegistry(), (service) => service.cancelAll());
-  const databases = new DatabasesService({ db, docker, secrets, forwards });
-  const backups = add('backups', new BackupsService({ db, docker, secrets, databases, pool }), (service) => service.close());
   const ship = add('ship', new ShipService({ db, secrets, docker, pool, serverExists: (id) => directory.exists(id), dockerSocket: (id) => directory.dockerSocket(id) }), (service) => service.close());
   const monitorOpts = typeof options.monitor === 'object' ? options.monitor : {};
   const monitor = add('monitor', new FleetMonitor({ servers, pool, docker, containers, store: metrics, settings: () => settings.get(), ...monitorOpts }), (service) => service.stop());
@@ -160,6 +158,9 @@ async function build(options: AppOptions, disposables: Disposables): Promise<App
   const clusterApps = new ClusterAppsService({ manager: (id) => cluster.manager(id), serverOfNode: (id, node) => clusterStore.members(id).find((m) => m.nodeId === node)?.serverId ?? null, edgeImage: (id) => resolveImage(SERVICE_IMAGES.caddy, ship.settings.get(id).imageOverrides),
     git: { docker: (id) => docker.api(id), conn: (id) => pool.acquire(id), server: (id) => servers.get(id), dockerSocket: (id) => directory.dockerSocket(id), settings: (id) => ship.settings.get(id), registry: (id) => registry.targetOf(id) },
   });
+  // After the cluster: databases on a cluster are Swarm services made through a manager.
+  const databases = new DatabasesService({ db, docker, secrets, forwards, swarm: { manager: (id) => cluster.manager(id), member: (id) => clusterStore.memberOfServer(id) ?? null } });
+  const backups = add('backups', new BackupsService({ db, docker, secrets, databases, pool }), (service) => service.close());
   const clusterStacks = add('clusterStacks', new ClusterStacksService({
     manager: (id) => cluster.manager(id),
     serverOfNode: (id, node) => clusterStore.members(id).find((m) => m.nodeId === node)?.serverId ?? null,
