@@ -155,9 +155,9 @@ async function build(options: AppOptions, disposables: Disposables): Promise<App
   });
   const cluster = new ClusterService({ db, docker: (id) => docker.api(id), exec: async (id, argv) => (await pool.acquire(id)).exec(argv, { timeoutMs: 20_000 }), server: (id) => servers.get(id), onJoined: (id) => registry.syncServer(id) });
   const clusterStore = new ClusterStore(db);
-  const clusterApps = new ClusterAppsService({ manager: (id) => cluster.manager(id), serverOfNode: (id, node) => clusterStore.members(id).find((m) => m.nodeId === node)?.serverId ?? null, edgeImage: (id) => resolveImage(SERVICE_IMAGES.caddy, ship.settings.get(id).imageOverrides),
+  const clusterApps = add('clusterApps', new ClusterAppsService({ manager: (id) => cluster.manager(id), serverOfNode: (id, node) => clusterStore.members(id).find((m) => m.nodeId === node)?.serverId ?? null, edgeImage: (id) => resolveImage(SERVICE_IMAGES.caddy, ship.settings.get(id).imageOverrides),
     git: { docker: (id) => docker.api(id), conn: (id) => pool.acquire(id), server: (id) => servers.get(id), dockerSocket: (id) => directory.dockerSocket(id), settings: (id) => ship.settings.get(id), registry: (id) => registry.targetOf(id) },
-  });
+  }), (service) => service.close());
   // After the cluster: databases on a cluster are Swarm services made through a manager.
   const databases = new DatabasesService({ db, docker, secrets, forwards, swarm: { manager: (id) => cluster.manager(id), member: (id) => clusterStore.memberOfServer(id) ?? null } });
   const backups = add('backups', new BackupsService({ db, docker, secrets, databases, pool }), (service) => service.close());

@@ -155,6 +155,9 @@ export const ClusterAppView = z.object({
 });
 export type ClusterAppView = z.infer<typeof ClusterAppView>;
 
+/** A path inside the repository: a relative path, and no `..` anywhere (a name like `x..` is refused too). */
+const RepoPath = RelPath.refine((p) => !p.includes('..'), 'expected a relative path inside the repository, without ..');
+
 /** A git repository built once on the builder server (branch or tag `ref`; default: the repository's default branch). */
 export const ClusterGitSource = z
   .object({
@@ -162,9 +165,9 @@ export const ClusterGitSource = z
     url: GitUrl,
     ref: GitRef.optional(),
     /** The Dockerfile, relative to the repository's root. */
-    dockerfile: RelPath.default('Dockerfile'),
+    dockerfile: RepoPath.default('Dockerfile'),
     /** The build context, relative to the repository's root. */
-    context: RelPath.default('.'),
+    context: RepoPath.default('.'),
   })
   .strict();
 

@@ -62,6 +62,7 @@ export class GitDeploys {
   private readonly cluster: ClusterSide;
   /** Runs of this app process, by deploy id: a deploy is followed by one run at a time. */
   private readonly runs = new Map<string, { tracker: JobTracker<BuildJobState> | null; done: Promise<void> }>();
+  private closed = false;
 
   constructor(deps: GitDeployDeps, cluster: ClusterSide) {
     this.deps = deps;
@@ -125,6 +126,12 @@ export class GitDeploys {
     return { ...toView(record), log };
   }
 
+  /** Stops following (the jobs go on on their builders; the records stay running, so the next app re-attaches). */
+  close(): void {
+    this.closed = true;
+    for (const run of this.runs.values()) run.tracker?.stop();
+  }
+
   /** Waits for this process's run of a deploy (tests, the bench); resolves at once when none runs. */
   async settled(deployId: string): Promise<void> {
     await this.runs.get(deployId)?.done;
@@ -166,7 +173,7 @@ export class GitDeploys {
 
   private follow(record: BuildRecord): void {
     const id = record.plan.id;
-    if (this.runs.has(id)) return;
+    if (this.closed || this.runs.has(id)) return;
     const run: { tracker: JobTracker<BuildJobState> | null; done: Promise<void> } = { tracker: null, done: Promise.resolve() };
     this.runs.set(id, run);
     run.done = this.run(record, run)
@@ -189,6 +196,7 @@ export class GitDeploys {
     );
     run.tracker = tracker;
     await tracker.start().finished;
+    if (this.closed) return;
     const state = tracker.state;
     if (tracker.outcome !== 'succeeded' || !state) {
       const why = state?.error || tracker.lostReason || (tracker.outcome === 'timeout' ? `still running after ${BUILD_MAX_MS / 60_000} min` : 'the builder stopped without a result');
@@ -222,6 +230,7 @@ export class GitDeploys {
 
   /** A record that cannot be written now stays as it was: a running one is picked up again by the next look. */
   private async save(record: BuildRecord, progress: BuildProgress): Promise<void> {
+    if (this.closed) return;
     try {
       await saveProgress(await this.cluster.manager(record.plan.clusterId), record, progress);
     } catch {

@@ -90,6 +90,11 @@ export class ClusterAppsService {
     return this.gitDeploys().get(clusterId, name, deployId);
   }
 
+  /** Stops following deploys from git (their jobs go on; the next app re-attaches). */
+  close(): void {
+    this.git?.close();
+  }
+
   /** Resolves once this process's run of a deploy from git has ended (at once when none runs). */
   buildSettled(deployId: string): Promise<void> {
     return this.gitDeploys().settled(deployId);
