@@ -1,6 +1,7 @@
 import { eventIterator } from '@orpc/contract';
 import { z } from 'zod';
 import { base, Id, Timestamp } from './base.ts';
+import { ClusterAppName } from './cluster-apps.ts';
 
 /** A container id (full or short hex) or name, as Docker accepts it in a URL path. */
 export const LogsContainerRef = z
@@ -44,7 +45,14 @@ export type LogsFollowInput = z.input<typeof LogsFollowInput>;
 export const LogLine = z.tuple([z.number().int().nonnegative(), z.union([z.literal(0), z.literal(1), z.literal(2)]), z.number().nullable(), z.string()]);
 export type LogLine = z.infer<typeof LogLine>;
 
-export const LogsContainer = z.object({ id: z.string(), name: z.string(), tty: z.boolean() });
+export const LogsContainer = z.object({
+  id: z.string(),
+  name: z.string(),
+  tty: z.boolean(),
+  /** A cluster app's task: the node it runs on (hostname) and its slot (replica number). */
+  node: z.string().optional(),
+  slot: z.number().int().optional(),
+});
 export type LogsContainer = z.infer<typeof LogsContainer>;
 
 export const LogBatch = z.object({
@@ -58,6 +66,11 @@ export const LogBatch = z.object({
   bytes: z.number().int().nonnegative(),
   /** First batch only: what each container index refers to, in the input's order (`containerIds`, then `also`). */
   containers: z.array(LogsContainer).optional(),
+  /**
+   * The stream's own state when it changes (cluster apps): `reconnecting` after a transient failure (the manager
+   * was lost or its connection dropped; another manager that answers is tried), `live` again once it follows.
+   */
+  status: z.object({ state: z.enum(['live', 'reconnecting']), errorCode: z.string().nullable(), error: z.string().nullable(), retryAt: z.number().nullable() }).optional(),
 });
 export type LogBatch = z.infer<typeof LogBatch>;
 
@@ -73,6 +86,21 @@ export const LogsFollowAppInput = z
   })
   .strict();
 
+export const LogsFollowClusterAppInput = z
+  .object({
+    clusterId: Id,
+    /** The cluster app (`clusterApps`) whose tasks are followed, all of them merged. */
+    name: ClusterAppName,
+    /** Only the last N lines of each task. */
+    tail: z.number().int().min(0).max(10_000_000).optional(),
+    since: Timestamp.optional(),
+    timestamps: z.boolean().default(true),
+    /** Flow control as in `follow`. */
+    flowId: Id,
+  })
+  .strict();
+export type LogsFollowClusterAppInput = z.input<typeof LogsFollowClusterAppInput>;
+
 export const logs = {
   /** Live logs of one or several containers of a server, interleaved by time, in batches. */
   follow: base.input(LogsFollowInput).output(eventIterator(LogBatch)),
@@ -81,6 +109,13 @@ export const logs = {
    * the new one, without asking again. Each switch sends `containers` again (index 0 is the app's current container).
    */
   followApp: base.input(LogsFollowAppInput).output(eventIterator(LogBatch)),
+  /**
+   * Live logs of every task of a cluster app, through a manager's Engine API (service logs), merged by time; each
+   * task is a container entry (`name` = `<app>.<slot>@<node>`). Tasks that Swarm starts later (a reschedule, a
+   * scale) join the stream, and `containers` is sent again with them. A manager lost: `status` says reconnecting
+   * and another manager that answers is used; only a removed app or a permanent error ends the stream.
+   */
+  followClusterApp: base.input(LogsFollowClusterAppInput).output(eventIterator(LogBatch)),
   /** Acknowledges every batch of a `follow` stream up to `seq` (flow control). */
   ack: base.input(z.object({ flowId: Id, seq: z.number().int().nonnegative() }).strict()).output(z.object({ ok: z.boolean() })),
 };

@@ -1,3 +1,4 @@
+import { followClusterApp } from '../../services/cluster-apps/logs.ts';
 import { linkedStream } from '../../services/core/async.ts';
 import { followApp } from '../../services/docker/log-app.ts';
 import { LogsService } from '../../services/docker/logs.ts';
@@ -15,6 +16,9 @@ export function logsRoutes(os: Os, services: AppServices) {
       runtime.serverOf(input.appId, input.serverId);
       return linkedStream(signal, (linked) => followApp(logs, input.serverId, () => runtime.live(input.appId), input, linked));
     }),
+    followClusterApp: os.logs.followClusterApp.handler(({ input, signal }) =>
+      linkedStream(signal, (linked) => followClusterApp({ manager: (id, except) => services.cluster.manager(id, except), client: (id) => services.docker.client(id) }, logs, input, linked)),
+    ),
     ack: os.logs.ack.handler(({ input }) => ({ ok: logs.ack(input.flowId, input.seq) })),
   };
 }

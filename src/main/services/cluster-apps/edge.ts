@@ -46,6 +46,8 @@ export function edgeCaddyfile(routes: EdgeRoute[]): string {
         '\t\tunhealthy_status 5xx',
         '\t\ttransport http {',
         '\t\t\tdial_timeout 1s',
+        // A kept-alive connection to a task whose node was cut off takes the request and never answers: give up and retry (GET).
+        '\t\t\tresponse_header_timeout 3s',
         '\t\t}',
         '\t}',
         '}\n',

@@ -57,7 +57,7 @@ export type DockerEventsItem = DockerEvent | DockerEventsStatus;
 /** Failures that only the user can fix: retrying cannot help (no Docker access, refused host key…). */
 const PERMANENT = new Set(['DOCKER_UNAVAILABLE', 'AUTH_FAILED', 'HOST_KEY_CHANGED', 'HOST_KEY_UNKNOWN', 'NOT_FOUND', 'INPUT_INVALID', 'VAULT_LOCKED', 'KEYCHAIN_UNAVAILABLE']);
 
-function isPermanent(e: unknown): boolean {
+export function isPermanent(e: unknown): boolean {
   return e instanceof AppError && PERMANENT.has(e.code);
 }
 

@@ -1,5 +1,20 @@
-import { waitAny } from '../core/async.ts';
-import type { LogSource } from './log-source.ts';
+import { waitAny, type Notifier } from '../core/async.ts';
+import type { SourceLine } from './log-source.ts';
+
+/** What the merger reads: a container's LogSource, or one task of a cluster app's service log stream. */
+export interface MergeSource {
+  readonly index: number;
+  readonly ended: boolean;
+  endReported: boolean;
+  /** When it last ran dry while still open (null: has lines, ended, or never holds the merge back). */
+  readonly emptySince: number | null;
+  readonly changed: Notifier;
+  readonly size: number;
+  /** Takes in what has arrived, without waiting. */
+  fill(now: number): void;
+  peek(): SourceLine | undefined;
+  take(): SourceLine;
+}
 
 /** One line on the wire: [container index, 0 stdout | 1 stderr | 2 restart marker, time in ms or null, text]. */
 export type WireLine = [number, 0 | 1 | 2, number | null, string];
@@ -29,11 +44,11 @@ export interface MergeOptions {
  * until it has lines again: a quiet container does not stall a chatty one.
  */
 export class LogMerger {
-  private readonly sources: LogSource[];
+  private readonly sources: readonly MergeSource[];
   private readonly opts: MergeOptions;
   private readonly signal: AbortSignal;
 
-  constructor(sources: LogSource[], opts: MergeOptions, signal: AbortSignal) {
+  constructor(sources: readonly MergeSource[], opts: MergeOptions, signal: AbortSignal) {
     this.sources = sources;
     this.opts = opts;
     this.signal = signal;
@@ -50,7 +65,7 @@ export class LogMerger {
     // Bounded: each round either takes lines, reports an end, or waits (which needs time or data to pass).
     for (let round = 0; round < 1_000_000 && !signal.aborted; round++) {
       const now = Date.now();
-      const ready: LogSource[] = [];
+      const ready: MergeSource[] = [];
       let blockedUntil = Infinity;
       for (const src of this.sources) {
         src.fill(now);
@@ -86,7 +101,7 @@ export class LogMerger {
   }
 
   /** Moves lines into the batch, oldest first across sources. Returns the bytes taken. */
-  private take(ready: LogSource[], out: WireLine[], budget: number): number {
+  private take(ready: MergeSource[], out: WireLine[], budget: number): number {
     let taken = 0;
     const ts = this.opts.timestamps;
     if (ready.length === 1 && this.sources.length === 1) {
@@ -100,7 +115,7 @@ export class LogMerger {
     }
     // k-way merge while every ready source still has lines (an empty one may get older lines next).
     while (taken < budget) {
-      let best: LogSource | null = null;
+      let best: MergeSource | null = null;
       let bestT = Infinity;
       for (const src of ready) {
         const head = src.peek();

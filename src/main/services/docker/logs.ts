@@ -53,7 +53,7 @@ export const LINE_OVERHEAD = 32;
 const MERGE: Omit<MergeOptions, 'timestamps'> = { maxBatchBytes: 64 * 1024, maxBatchDelayMs: 30, mergeWaitMs: 100 };
 
 /** Bytes sent and not yet acknowledged by the consumer of one stream; the producer waits while over the window. */
-class FlowWindow {
+export class FlowWindow {
   private sent = 0;
   private acked = 0;
   private readonly pending: { seq: number; upTo: number }[] = [];
@@ -125,10 +125,21 @@ export class LogsService {
     return this.flows.size;
   }
 
+  /** Registers a stream's window under `flowId` so `ack` reaches it (CONFLICT when that id is open); `close` forgets it. */
+  openFlow(flowId: string | undefined): { window: FlowWindow; close: () => void } {
+    if (flowId && this.flows.has(flowId)) throw new AppError('CONFLICT', `flowId: a log stream with id ${flowId} is already open.`);
+    const window = new FlowWindow();
+    if (flowId) this.flows.set(flowId, window);
+    return {
+      window,
+      close: () => {
+        if (flowId && this.flows.get(flowId) === window) this.flows.delete(flowId);
+      },
+    };
+  }
+
   async *follow(serverId: string, opts: FollowLogsOptions, signal: AbortSignal): AsyncGenerator<LogsBatchOut> {
-    if (opts.flowId && this.flows.has(opts.flowId)) throw new AppError('CONFLICT', `flowId: a log stream with id ${opts.flowId} is already open.`);
-    const flow = new FlowWindow();
-    if (opts.flowId) this.flows.set(opts.flowId, flow);
+    const { window: flow, close } = this.openFlow(opts.flowId);
     const ac = linkSignals(signal);
     const sources: LogSource[] = [];
     try {
@@ -163,7 +174,7 @@ export class LogsService {
     } finally {
       ac.abort();
       for (const s of sources) s.destroy();
-      if (opts.flowId && this.flows.get(opts.flowId) === flow) this.flows.delete(opts.flowId);
+      close();
     }
   }
 }

@@ -13,4 +13,11 @@ describe('logs URL parameters', () => {
     expect(parseLogsParams('server=srv_a&containers=&server=srv_b&containers=x')).toEqual({ serverId: 'srv_b', containerIds: ['x'], tail: 1000, since: undefined });
     expect(parseLogsParams('server=srv_a')).toBeNull();
   });
+
+  it('round-trips a cluster app (every task merged) as cluster/app', () => {
+    const hash = logsHash({ serverId: '', containerIds: [], cluster: { clusterId: 'cl_1', name: 'web' }, tail: 200, since: 1700000000000 });
+    expect(hash).toBe('#/logs?cluster=cl_1&app=web&tail=200&since=1700000000000');
+    expect(parseLogsParams(hash.slice('#/logs?'.length))).toEqual({ serverId: '', containerIds: [], cluster: { clusterId: 'cl_1', name: 'web' }, tail: 200, since: 1700000000000 });
+    expect(parseLogsParams('cluster=cl_1')).toBeNull();
+  });
 });

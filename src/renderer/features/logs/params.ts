@@ -2,7 +2,7 @@ import { useSyncExternalStore } from 'react';
 
 /**
  * What `#/logs?server=<id>&containers=<id,id>&tail=<n|all>&since=<ms>` asks for; more servers repeat the
- * `server=…&containers=…` pair.
+ * `server=…&containers=…` pair. `#/logs?cluster=<id>&app=<name>[&tail=…][&since=…]`: every task of a cluster app.
  */
 export interface LogsParams {
   serverId: string;
@@ -12,6 +12,8 @@ export interface LogsParams {
   /** undefined = all lines. */
   tail: number | undefined;
   since: number | undefined;
+  /** Every task of a cluster app, merged (`serverId` and `containerIds` are then empty). */
+  cluster?: { clusterId: string; name: string };
 }
 
 export const DEFAULT_TAIL = 1000;
@@ -34,22 +36,29 @@ export function useHashQuery(): string {
 
 export function parseLogsParams(q: string): LogsParams | null {
   const p = new URLSearchParams(q);
+  const clusterId = p.get('cluster');
+  const app = p.get('app');
+  if (clusterId && app) return { serverId: '', containerIds: [], cluster: { clusterId, name: app }, ...backfill(p) };
   const servers = p.getAll('server');
   const lists = p.getAll('containers');
   const groups = servers.map((serverId, i) => ({ serverId, containerIds: (lists[i] ?? '').split(',').filter(Boolean) })).filter((g) => g.serverId && g.containerIds.length > 0);
   if (groups.length === 0) return null;
   const [{ serverId, containerIds }, ...also] = groups as [LogsGroup, ...LogsGroup[]];
+  return { serverId, containerIds, ...(also.length ? { also } : {}), ...backfill(p) };
+}
+
+function backfill(p: URLSearchParams): Pick<LogsParams, 'tail' | 'since'> {
   const tailRaw = p.get('tail');
   const tail = tailRaw === 'all' ? undefined : tailRaw && /^\d+$/.test(tailRaw) ? Number(tailRaw) : DEFAULT_TAIL;
   const sinceRaw = p.get('since');
   const since = sinceRaw && /^\d+$/.test(sinceRaw) ? Number(sinceRaw) : undefined;
-  return { serverId, containerIds, ...(also.length ? { also } : {}), tail, since };
+  return { tail, since };
 }
 
 type LogsGroup = { serverId: string; containerIds: string[] };
 
 export function logsHash(p: LogsParams): string {
-  const q = new URLSearchParams({ server: p.serverId, containers: p.containerIds.join(',') });
+  const q = p.cluster ? new URLSearchParams({ cluster: p.cluster.clusterId, app: p.cluster.name }) : new URLSearchParams({ server: p.serverId, containers: p.containerIds.join(',') });
   for (const g of p.also ?? []) {
     q.append('server', g.serverId);
     q.append('containers', g.containerIds.join(','));

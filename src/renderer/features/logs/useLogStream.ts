@@ -9,7 +9,8 @@ import type { LogsParams } from './params.ts';
 export const BUFFER_LINES = 200_000;
 
 export interface LogStreamState {
-  status: 'connecting' | 'live' | 'ended' | 'error';
+  /** reconnecting: a cluster app's stream lost its manager or connection and is trying again (`error` says why). */
+  status: 'connecting' | 'live' | 'reconnecting' | 'ended' | 'error';
   error: string | null;
   containers: LogsContainer[];
   ended: number[];
@@ -46,23 +47,21 @@ export function useLogStream(params: LogsParams): { buffer: LogBuffer; state: Lo
     };
     void (async () => {
       try {
-        const it = await api().logs.follow(
-          {
-            serverId: p.serverId,
-            containerIds: p.containerIds,
-            flowId,
-            follow: true,
-            timestamps: true,
-            ...(p.tail !== undefined ? { tail: p.tail } : {}),
-            ...(p.since !== undefined ? { since: p.since } : {}),
-            ...(p.also?.length ? { also: p.also } : {}),
-          },
-          { signal: ac.signal },
-        );
+        const backfill = { ...(p.tail !== undefined ? { tail: p.tail } : {}), ...(p.since !== undefined ? { since: p.since } : {}) };
+        const it = p.cluster
+          ? await api().logs.followClusterApp({ clusterId: p.cluster.clusterId, name: p.cluster.name, flowId, timestamps: true, ...backfill }, { signal: ac.signal })
+          : await api().logs.follow(
+              { serverId: p.serverId, containerIds: p.containerIds, flowId, follow: true, timestamps: true, ...backfill, ...(p.also?.length ? { also: p.also } : {}) },
+              { signal: ac.signal },
+            );
         for await (const batch of it) {
           if (batch.containers) {
             const containers = batch.containers;
-            setState((s) => ({ ...s, status: 'live', containers }));
+            setState((s) => ({ ...s, status: s.status === 'reconnecting' ? s.status : 'live', containers }));
+          }
+          if (batch.status) {
+            const { state, error } = batch.status;
+            setState((s) => ({ ...s, status: state, error: state === 'reconnecting' ? `Reconnecting: ${error ?? 'the stream was lost'}` : null }));
           }
           if (batch.lines.length) {
             buffer.push(batch.lines);
