@@ -202,6 +202,8 @@ describe('clusters in Chromium: create a swarm of three, see nodes and quorum, d
     await page.waitForFunction(() => document.querySelector('[data-testid="capp-state"]')?.textContent === 'up to date', null, { timeout: 60_000 });
     await running(1);
     expect(await meantToRun().count()).toBe(1);
+    // The old task has stopped: the page says Swarm is done moving tasks.
+    await page.locator('[data-testid="cluster-app"] [aria-live]').waitFor({ state: 'detached', timeout: 60_000 });
     expect(await seriousViolationsInBothThemes(page)).toEqual({ light: [], dark: [] });
     await docScreenshot(page, 'cluster-app');
   }, 180_000);

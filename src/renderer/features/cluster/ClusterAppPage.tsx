@@ -76,7 +76,7 @@ export function ClusterAppPage({ clusterId, name }: { clusterId: string; name: s
         {v.constraints.length > 0 && ` · ${v.constraints.join(', ')}`}
         {v.domains.length > 0 && ` · ${v.domains.map((d) => `${d.tls ? 'https' : 'http'}://${d.host}`).join(', ')}`}
       </p>
-      {state.reason && (
+      {state.reason && (state.failed || state.busy) && (
         <p className={state.failed ? 'banner error-text' : 'muted'} role={state.failed ? 'alert' : undefined} data-testid="capp-reason">
           {state.label}: {state.reason}
         </p>

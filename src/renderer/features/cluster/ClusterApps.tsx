@@ -66,7 +66,7 @@ export function ClusterApps({ clusterId, app, edit }: { clusterId: string; app: 
                   </td>
                   <td data-field="update">
                     <span className={`badge ${state.failed ? 'failed' : state.busy ? 'warn' : 'ok'}`}>{state.label}</span>
-                    {state.reason && <div className="muted small">{state.reason}</div>}
+                    {state.reason && (state.failed || state.busy) && <div className={state.failed ? 'error-text small' : 'muted small'}>{state.reason}</div>}
                   </td>
                   <td className="small">{v.domains.map((d) => d.host).join(', ') || '—'}</td>
                 </tr>
