@@ -178,6 +178,16 @@ describe('Watch stack on the servers (real sshd + dockerd, Debian prom stand-ins
     await app!.close();
     app = null;
 
+    // The containers first: the restart loop's window (1 min after the removal) runs out during the other cases.
+    await a.exec(['docker', 'run', '-d', '--name', 'crashy', '--restart', 'always', BUSYBOX_TAG, 'sh', '-c', 'sleep 1; exit 3'], { check: true });
+    await a.exec(['docker', 'run', '-d', '--name', 'sick', '--health-cmd', 'exit 1', '--health-interval', '1s', '--health-retries', '1', BUSYBOX_TAG, 'sleep', '3600'], { check: true });
+    const loop = await waitOn(a, () => firing(a, 'ContainerRestartLoop', (x) => x.labels.container === 'crashy'), 'ContainerRestartLoop for crashy');
+    expect(loop.annotations.summary).toMatch(new RegExp(`^Server ${names.a}: container crashy restarted \\d+ times in 1 min`));
+    const sick = await waitOn(a, () => firing(a, 'ContainerUnhealthy', (x) => x.labels.container === 'sick'), 'ContainerUnhealthy for sick');
+    expect(sick.annotations.summary).toContain('container sick is unhealthy');
+    // fixed: the crash-looping container is gone
+    await a.exec(['docker', 'rm', '-f', 'crashy', 'sick'], { check: true });
+
     // the peer is scraped (up == 1), then its link is cut: a reports b down, naming it
     await waitFor(async () => (await promQuery(a, 'up{job="peer-node"}')).some((r) => r.metric.peer === names.b && r.value[1] === '1'), 'a scraping b', 60_000, 500);
     expect((await a.exec(['curl', '-sf', '--max-time', '3', '-o', '/dev/null', `http://${b.host}:9100/metrics`])).code).toBe(0);
@@ -194,16 +204,8 @@ describe('Watch stack on the servers (real sshd + dockerd, Debian prom stand-ins
     const disk = await waitOn(a, () => firing(a, 'DiskFull', (x) => x.labels.mountpoint === '/'), 'DiskFull on a');
     expect(disk.annotations.summary).toMatch(new RegExp(`^Server ${names.a}: disk / is \\d+% full \\(threshold 1%\\)`));
 
-    await a.exec(['docker', 'run', '-d', '--name', 'crashy', '--restart', 'always', BUSYBOX_TAG, 'sh', '-c', 'sleep 1; exit 3'], { check: true });
-    await a.exec(['docker', 'run', '-d', '--name', 'sick', '--health-cmd', 'exit 1', '--health-interval', '1s', '--health-retries', '1', BUSYBOX_TAG, 'sleep', '3600'], { check: true });
-    const loop = await waitOn(a, () => firing(a, 'ContainerRestartLoop', (x) => x.labels.container === 'crashy'), 'ContainerRestartLoop for crashy');
-    expect(loop.annotations.summary).toMatch(new RegExp(`^Server ${names.a}: container crashy restarted \\d+ times in 1 min`));
-    const sick = await waitOn(a, () => firing(a, 'ContainerUnhealthy', (x) => x.labels.container === 'sick'), 'ContainerUnhealthy for sick');
-    expect(sick.annotations.summary).toContain('container sick is unhealthy');
-
-    // fixed: the peer is back, the crash-looping container is gone
+    // fixed: the peer is back, the crash-looping container gone
     await waitOn(a, async () => !(await firing(a, 'ServerDown')), 'ServerDown for b resolved');
-    await a.exec(['docker', 'rm', '-f', 'crashy', 'sick'], { check: true });
     await waitOn(a, async () => !(await firing(a, 'ContainerRestartLoop')), 'ContainerRestartLoop resolved', 180_000);
     expect(await firing(a, 'ContainerUnhealthy')).toBeNull();
   }, 600_000);
