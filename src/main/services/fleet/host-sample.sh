@@ -42,6 +42,8 @@ while [ $# -ge 2 ]; do
       case ",$controllers," in *,cpuacct,*) acct=$path ;; esac
     done < "/proc/$pid/cgroup"
   fi
+  # A pid that is no longer the container's (it exited, the pid was reused) has a cgroup that does not name it.
+  case "$mem$unified" in *"$id"*) ;; *) mem='' unified='' ;; esac
   if [ -n "$mem" ] && [ -n "$acct" ]; then
     m=/sys/fs/cgroup/memory$mem
     first cpu "/sys/fs/cgroup/cpuacct$acct/cpuacct.usage"

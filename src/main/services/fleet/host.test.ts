@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseHost } from './host.ts';
 import SCRIPT from './host-sample.sh?raw';
@@ -9,19 +10,24 @@ const sample = (...args: string[]) => parseHost(execFileSync('sh', ['-c', SCRIPT
 describe('host sample: host counters and container cgroups in one run', () => {
   it('reads a process cgroup as a container would be read, and names the ones it cannot read', async () => {
     const child = spawn('sh', ['-c', 'i=0; while [ $i -lt 3000000 ]; do i=$((i+1)); done'], { stdio: 'ignore' });
+    // A container's cgroup is named after its id: here the last part of this process's own memory cgroup plays it.
+    const cgroups = readFileSync(`/proc/${child.pid}/cgroup`, 'utf8');
+    const name = (/^\d+:(?:[^:]*,)?memory(?:,[^:]*)?:(.*)$/m.exec(cgroups)?.[1] ?? /^0::(.*)$/m.exec(cgroups)?.[1] ?? '').split('/').pop();
+    expect(name, `a cgroup below the root to play the container (${cgroups})`).toBeTruthy();
     try {
-      const a = sample('busy', String(child.pid), 'gone', '999999999');
+      const a = sample(name!, String(child.pid), 'gone', '999999999', 'elsewhere', String(child.pid));
+      expect(a.containers.get('elsewhere')).toBeNull();
       await new Promise((r) => setTimeout(r, 300));
-      const b = sample('busy', String(child.pid));
+      const b = sample(name!, String(child.pid));
       expect(a.sample.memTotal).toBeGreaterThan(0);
       expect(a.cpus).toBeGreaterThanOrEqual(1);
       expect(a.containers.get('gone')).toBeNull();
-      const busy = a.containers.get('busy');
+      const busy = a.containers.get(name!);
       expect(busy).not.toBeNull();
       expect(busy!.memUsage).toBeGreaterThan(0);
       expect(busy!.memLimit).toBeLessThanOrEqual(a.sample.memTotal);
       // The cgroup's CPU counter moves while something in it runs.
-      expect(b.containers.get('busy')!.cpuNs).toBeGreaterThan(busy!.cpuNs);
+      expect(b.containers.get(name!)!.cpuNs).toBeGreaterThan(busy!.cpuNs);
       expect(b.cpuTotal).toBeGreaterThan(a.cpuTotal);
     } finally {
       child.kill();
