@@ -24,6 +24,7 @@ export interface ContainerSampleRow {
 export class MetricsStore implements ContainerStatsSource {
   private readonly db: Db;
   private readonly latestStats = new Map<string, ContainerSampleRow>();
+  private readonly latestHosts = new Map<string, HostSample | null>();
   constructor(db: Db) {
     this.db = db;
   }
@@ -37,7 +38,9 @@ export class MetricsStore implements ContainerStatsSource {
   }
 
   addHost(serverId: string, s: HostSample): void {
-    this.db.insert(hostSamples).values({ serverId, ...s }).onConflictDoNothing().run();
+    const added = this.db.insert(hostSamples).values({ serverId, ...s }).onConflictDoNothing().run().changes > 0;
+    const cached = this.latestHosts.get(serverId);
+    if (added && cached !== undefined && (cached === null || s.at >= cached.at)) this.latestHosts.set(serverId, s);
   }
 
   addContainers(serverId: string, at: number, rows: ContainerSampleRow[]): void {
@@ -49,12 +52,18 @@ export class MetricsStore implements ContainerStatsSource {
     const cutoff = now - RETENTION_MS;
     const a = this.db.delete(hostSamples).where(lt(hostSamples.at, cutoff)).run().changes;
     const b = this.db.delete(containerSamples).where(lt(containerSamples.at, cutoff)).run().changes;
+    if (a > 0) this.latestHosts.clear();
     return a + b;
   }
 
+  /** Read once per server, then kept as samples are added (every snapshot shows it: no query per snapshot). */
   latestHost(serverId: string): HostSample | null {
+    const cached = this.latestHosts.get(serverId);
+    if (cached !== undefined) return cached;
     const row = this.db.select().from(hostSamples).where(eq(hostSamples.serverId, serverId)).orderBy(desc(hostSamples.at)).limit(1).get();
-    return row ? strip(row) : null;
+    const latest = row ? strip(row) : null;
+    this.latestHosts.set(serverId, latest);
+    return latest;
   }
 
   hostHistory(serverId: string, range: keyof typeof RANGE_MS, now = Date.now()): HostSample[] {

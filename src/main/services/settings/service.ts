@@ -3,6 +3,8 @@ import { Settings } from '../../../shared/contract/settings.ts';
 import type { Db } from '../db/index.ts';
 import { settings as settingsTable } from '../db/schema.ts';
 
+// Built once: a zod schema compiles itself on first use, and the fleet monitor reads the settings at every tick.
+const StoredSettings = Settings.partial();
 const DEFAULTS: Settings = { theme: 'system', notifications: true, alerts: { restartLoop: true, unhealthy: true, unreachable: true, diskPercent: 90 }, sampleIntervalSec: 5 };
 
 export class SettingsService {
@@ -13,7 +15,7 @@ export class SettingsService {
 
   get(): Settings {
     const row = this.db.select().from(settingsTable).where(eq(settingsTable.key, 'app')).get();
-    const parsed = row ? Settings.partial().safeParse(row.value) : null;
+    const parsed = row ? StoredSettings.safeParse(row.value) : null;
     return { ...DEFAULTS, ...(parsed?.success ? parsed.data : {}) };
   }
 
