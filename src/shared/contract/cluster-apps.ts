@@ -141,6 +141,8 @@ export const ClusterAppView = z.object({
   serviceId: z.string(),
   image: z.string(),
   replicas: z.number().int(),
+  /** The port the tasks listen on (the edge's upstream port), as deployed. */
+  port: z.number().int(),
   running: z.number().int(),
   constraints: z.array(z.string()),
   domains: z.array(ClusterDomain),

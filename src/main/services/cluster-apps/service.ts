@@ -240,6 +240,7 @@ export class ClusterAppsService {
       serviceId: raw.ID,
       image: raw.Spec.TaskTemplate?.ContainerSpec?.Image ?? '',
       replicas: raw.Spec.Mode?.Replicated?.Replicas ?? 0,
+      port: Number(raw.Spec.Labels?.[LABELS.port]) || 80,
       running: shown.filter((t) => t.state === 'running' && t.desired === 'running').length,
       constraints: raw.Spec.TaskTemplate?.Placement?.Constraints ?? [],
       domains: readDomains(raw.Spec.Labels),
