@@ -183,6 +183,7 @@ describe('clusters in Chromium: create a swarm of three, see nodes and quorum, d
     await page.click('a:has-text("Deploy new version")');
     await page.locator('[data-testid="cluster-app-form"]').waitFor();
     expect(await page.inputValue('[data-testid="capp-replicas"]')).toBe('1');
+    expect(await page.inputValue('[data-testid="capp-port"]')).toBe('8080');
     await page.fill('[data-testid="capp-image"]', `${WEB}:v2`);
     await page.click('[data-testid="capp-deploy"]');
     await page.locator('[data-testid="capp-deploys"] tbody tr').nth(1).waitFor({ timeout: 60_000 });
@@ -262,5 +263,15 @@ describe('clusters in Chromium: create a swarm of three, see nodes and quorum, d
     await page.click('[data-nav="servers"]');
     await page.waitForFunction(() => document.querySelector('[data-cluster="prod"] [data-testid="cluster-card-services"]')?.textContent === '1 service · 1/1 replicas running', null, { timeout: 30_000 });
     expect(errors.filter((e) => !e.includes('net::ERR_NETWORK_CHANGED'))).toEqual([]);
+  }, 60_000);
+
+  it('removes the app after asking', async () => {
+    await page.evaluate((hash) => (window.location.hash = hash), `#/cluster/${clusterId}/apps/web`);
+    await page.locator('[data-testid="cluster-app"][data-app="web"] button:has-text("Remove")').click();
+    const confirm = page.locator('[data-testid="confirm-dialog"]');
+    expect(await confirm.innerText()).toContain('Remove web?');
+    await confirm.locator('button[type="submit"]').click();
+    await page.locator('[data-testid="cluster-apps"] [data-testid="empty-state"]').waitFor({ timeout: 30_000 });
+    expect((await a().exec(['docker', 'service', 'ls', '--format', '{{.Name}}'], { check: true })).stdout.split('\n')).not.toContain('op-web');
   }, 60_000);
 });

@@ -10,6 +10,7 @@ const view = (patch: Partial<ClusterAppView> = {}): ClusterAppView => ({
   serviceId: 'id',
   image: 'web@sha256:' + 'a'.repeat(64),
   replicas: 2,
+  port: 8080,
   running: 2,
   constraints: ['node.role==worker'],
   domains: [{ host: 'web.test', tls: false, issuer: 'acme' }],
@@ -67,7 +68,7 @@ describe('cluster app state', () => {
 
   it('starts an edit from the deployed image, replicas, constraints and domains', () => {
     const f = formFromView(view());
-    expect(f).toMatchObject({ name: 'web', image: 'web:2', replicas: '2', constraints: ['node.role==worker'], domains: [{ host: 'web.test', tls: false, issuer: 'acme' }] });
+    expect(f).toMatchObject({ name: 'web', image: 'web:2', replicas: '2', port: '8080', constraints: ['node.role==worker'], domains: [{ host: 'web.test', tls: false, issuer: 'acme' }] });
     expect(ClusterAppInput.safeParse(inputFromForm('c', f)).success).toBe(true);
   });
 });

@@ -101,9 +101,17 @@ export function emptyForm(): AppFormState {
   };
 }
 
-/** An edit starts from what the view reports (image as deployed, replicas, constraints, domains). */
+/** An edit starts from what the view reports (image as deployed, replicas, port, constraints, domains). */
 export function formFromView(view: ClusterAppView): AppFormState {
-  return { ...emptyForm(), name: view.name, image: view.deploys[0]?.image ?? view.image, replicas: String(view.replicas), constraints: [...view.constraints], domains: view.domains.map((d) => ({ ...d })) };
+  return {
+    ...emptyForm(),
+    name: view.name,
+    image: view.deploys[0]?.image ?? view.image,
+    replicas: String(view.replicas),
+    port: String(view.port),
+    constraints: [...view.constraints],
+    domains: view.domains.map((d) => ({ ...d })),
+  };
 }
 
 /** Text as a number for the contract to check; empty → undefined (the default), anything else → Number (NaN is refused there). */
