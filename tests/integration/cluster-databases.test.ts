@@ -186,7 +186,7 @@ describe('databases on a cluster, pinned to one node', () => {
     expect(await psqlOnB('shop', 'select count(*) from items')).toBe('500');
   }, 180_000);
 
-  it('removes the service, the port container, the volume and the password', async () => {
+  it('removes the service, the port container, the volume and the record', async () => {
     const out = await app.client.databases.remove({ id: db.id, removeVolume: true });
     expect(out.removed).toBe(true);
     expect((await a.exec(['docker', 'service', 'inspect', 'op-db-shop'])).code).not.toBe(0);

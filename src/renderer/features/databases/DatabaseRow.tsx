@@ -45,11 +45,21 @@ export function DatabaseRow({ db, serverName }: { db: ManagedDatabase; serverNam
       </td>
       <td data-testid="db-server">
         <a href={`#/servers/${db.serverId}`}>{serverName}</a>
+        {db.cluster && (
+          <div className="small muted" data-testid="db-cluster">
+            cluster node (pinned)
+          </div>
+        )}
       </td>
       <td>
         <span className={`badge ${db.state === 'running' ? 'ok' : ''}`} data-testid="db-state">
           {db.state}
         </span>
+        {db.cluster?.reason && (
+          <div className="small muted" data-testid="db-state-reason">
+            {db.cluster.reason}
+          </div>
+        )}
       </td>
       <td>{db.version ?? '—'}</td>
       <td className="small mono" style={{ maxWidth: 360, wordBreak: 'break-all' }}>
