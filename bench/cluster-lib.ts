@@ -2,7 +2,7 @@
 // manager's Engine API socket, a bounded wait.
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toCommand } from '../src/main/services/ssh/quote.ts';
@@ -129,4 +129,24 @@ export function load(): string {
   return loadavg().map((x) => x.toFixed(1)).join(' / ');
 }
 
+/** The median; the mean of the middle two for an even count. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
 export const secs = (ms: number): string => (ms / 1000).toFixed(2);
+
+/** The machine's CPU time so far (/proc/stat, all cores): busy and total jiffies. */
+export function cpuTimes(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
+/** The share of the machine's CPU (all cores) that was busy between two readings of cpuTimes(). */
+export function busyShare(a: { busy: number; total: number }, b: { busy: number; total: number }): number {
+  return (b.busy - a.busy) / Math.max(1, b.total - a.total);
+}

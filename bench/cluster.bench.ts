@@ -20,10 +20,11 @@ import { authFor } from '../tests/helpers/servers.ts';
 import { startWebProcess } from '../tests/helpers/web-process.ts';
 import { followDeploy, GitRepo, loadShipImages, setupProxy } from '../tests/integration/deploy-fixture.ts';
 import { BUSYBOX_TAG, Testbed, type TestServer } from '../tests/testbed/index.ts';
-import { desiredTasks, engineGet, load, secs, SshCli, until } from './cluster-lib.ts';
-import { median, proxyProcesses, table } from './lib.ts';
+import { busyShare, cpuTimes, desiredTasks, engineGet, load, median, secs, SshCli, until } from './cluster-lib.ts';
+import { proxyProcesses, table } from './lib.ts';
 
 const ROUNDS = Number(process.env.BENCH_CLUSTER_ROUNDS ?? 2);
+const DEPLOY_ROUNDS = Number(process.env.BENCH_CLUSTER_DEPLOY_ROUNDS ?? 3);
 const DELAY = 25;
 const POOL = '10.231.240.0/20';
 const WEB = 'openpanel-test/bench-web:1';
@@ -31,7 +32,7 @@ const SERVE = `CMD ["sh", "-c", "trap 'exit 0' TERM; httpd -f -p 8080 -h /www & 
 // The deployed app: some build work (a CPU loop) and an 8 MB layer to ship, served by busybox httpd.
 const DOCKERFILE = `FROM ${BUSYBOX_TAG}
 COPY index.html /www/index.html
-RUN i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; head -c 8388608 /dev/urandom > /blob
+RUN i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; head -c 8388608 /dev/urandom > /blob
 ${SERVE}
 `;
 
@@ -51,24 +52,28 @@ try {
   closeProxies = () => proxies[0]?.close();
   cli = new SshCli(servers, proxies);
   const ssh = cli;
-  const [images] = await Promise.all([
+  // Images load while the servers are added and form the swarm (which needs no image).
+  const imagesReady = Promise.all([
     loadShipImages(s1),
     loadRegistryStandin(s1),
     ...servers.map((s) => s.exec(['docker', 'build', '-q', '-t', WEB, '-'], { input: `FROM ${BUSYBOX_TAG}\nRUN mkdir /www && echo ok > /www/index.html\n${SERVE}\n`, env: { DOCKER_BUILDKIT: '0' }, check: true })),
   ]);
   const ids: string[] = [];
-  for (const [i, s] of servers.entries()) {
-    const { username, auth } = authFor(s, 'root');
-    const created = await api.servers.create({ name: s.name, host: proxies[i]!.host, port: proxies[i]!.port, username, auth, jumpServerId: null });
-    await api.servers.trustHostKey({ id: created.id, keyType: 'ssh-ed25519', fingerprint: s.hostKeyFingerprint, replace: false });
-    ids.push(created.id);
-  }
+  const formed = (async () => {
+    for (const [i, s] of servers.entries()) {
+      const { username, auth } = authFor(s, 'root');
+      const created = await api.servers.create({ name: s.name, host: proxies[i]!.host, port: proxies[i]!.port, username, auth, jumpServerId: null });
+      await api.servers.trustHostKey({ id: created.id, keyType: 'ssh-ed25519', fingerprint: s.hostKeyFingerprint, replace: false });
+      ids.push(created.id);
+    }
+    return api.cluster.create({
+      name: 'bench',
+      members: servers.map((s, i) => ({ serverId: ids[i]!, role: i === 0 ? ('manager' as const) : ('worker' as const), advertiseAddr: s.host })),
+      addrPool: POOL,
+    });
+  })();
+  const [[images], cluster] = await Promise.all([imagesReady, formed]);
   await setupProxy(api, ids[0]!, { ...images, ...registryImageMapping() });
-  const cluster = await api.cluster.create({
-    name: 'bench',
-    members: servers.map((s, i) => ({ serverId: ids[i]!, role: i === 0 ? ('manager' as const) : ('worker' as const), advertiseAddr: s.host })),
-    addrPool: POOL,
-  });
   const clusterId = cluster.id;
   console.log(`setup: 3-node swarm, registry, proxy in ${secs(performance.now() - started)} s; load average ${load()}`);
 
@@ -103,13 +108,12 @@ try {
         scale.cliTruth.push(await truth);
       }
       await api.clusterApps.scale({ clusterId, name: 'scale', replicas: 1 });
-      await settled('scale', 1);
       await until(async () => ((await truthRunning('op-scale')) === 1 ? true : null), '1 running task (socket)', 60_000, 100);
     }
   }
   const m = (xs: number[]) => secs(median(xs));
   const runs = (xs: number[]) => xs.map((x) => secs(x)).join(' ');
-  console.log(`\n1. scale 1 → 10 (median of ${ROUNDS}; load average ${load()})`);
+  console.log(`\n1. scale 1 → 10 (median of ${ROUNDS}; load average ${load()}; ${secs(performance.now() - started)} s in)`);
   console.log(table([
     ['', 'to 10 running (socket), s', 'call returns, s', 'app view shows 10, s', 'runs (to 10 running)'],
     ['clusterApps.scale (Engine API over SSH)', m(scale.appTruth), m(scale.appCall), m(scale.appSeen), runs(scale.appTruth)],
@@ -180,7 +184,7 @@ try {
   // The fault happened: the manager itself marked the node down (seen.socket.down); it comes back once restored.
   await until(async () => ((await api.cluster.get({ clusterId })).nodes.find((n) => n.id === victimNode.id)?.status === 'ready' ? true : null), `${s3.name} ready again`, 60_000, 500);
   const f = (x?: number) => (x === undefined ? '' : secs(x));
-  console.log(`\n2. ${s3.name}'s link cut (${onVictim} of 6 tasks on it; load average ${load()})`);
+  console.log(`\n2. ${s3.name}'s link cut (${onVictim} of 6 tasks on it; load average ${load()}; ${secs(performance.now() - started)} s in)`);
   console.log(table([
     ['seen by', 'node down, s', '6 running on the living nodes, s'],
     ['manager socket (no latency)', f(seen.socket.down), f(seen.socket.moved)],
@@ -194,50 +198,82 @@ try {
   await api.clusterApps.remove({ clusterId, name: 'scale' });
   repo.commit({ Dockerfile: DOCKERFILE, 'index.html': 'r0\n' }, 'r0');
   await repo.serve(bed);
-  const registry = await api.registry.createPrivate({ name: 'bench', serverId: ids[0]!, clusterId, address: s1.host, port: 5443 });
+  // Both cluster paths update a running 3-replica service (a rolling update), as every deploy after the first does.
+  const [registry] = await Promise.all([
+    api.registry.createPrivate({ name: 'bench', serverId: ids[0]!, clusterId, address: s1.host, port: 5443 }),
+    ...['shipped', 'local'].map((name) => api.clusterApps.deploy({ clusterId, name, image: WEB, replicas: 3, port: 8080 }).then(() => settled(name, 3))),
+  ]);
   certDirs.push(`/etc/docker/certs.d/${registry.registry.host}`);
   const single = await api.apps.create({ name: 'single', serverId: ids[0]!, source: { kind: 'git', url: repo.url, branch: 'main' }, port: 8080, domains: [{ host: 'single.test', tls: false }] });
-  const deploy = { shipped: [] as number[], build: [] as number[], everywhere: [] as number[], single: [] as number[], singleBuild: [] as number[] };
-  for (let i = 1; i <= ROUNDS + 1; i++) {
+  type Phases = Record<string, number>;
+  const paths: Record<'shipped' | 'local' | 'single', { total: number[]; phases: Phases[]; busy: number[] }> = {
+    shipped: { total: [], phases: [], busy: [] },
+    local: { total: [], phases: [], busy: [] },
+    single: { total: [], phases: [], busy: [] },
+  };
+  /** Runs one path, timing its phases (each `mark` ends one) and the machine's CPU busy share over it. */
+  const timed = async (path: keyof typeof paths, keep: boolean, fn: (mark: (phase: string) => void, note: (phase: string, ms: number) => void) => Promise<void>) => {
+    const phases: Phases = {};
+    const cpu = cpuTimes();
+    const t = performance.now();
+    let last = t;
+    await fn(
+      (phase) => {
+        const now = performance.now();
+        phases[phase] = now - last;
+        last = now;
+      },
+      (phase, ms) => (phases[phase] = ms),
+    );
+    if (!keep) return;
+    paths[path].total.push(performance.now() - t);
+    paths[path].phases.push(phases);
+    paths[path].busy.push(busyShare(cpu, cpuTimes()));
+  };
+  for (let i = 1; i <= DEPLOY_ROUNDS + 1; i++) {
+    const keep = i > 1; // the first round warms the builder on s1 and creates the single-server app's container
     repo.commit({ 'index.html': `r${i}a\n` }, `r${i}a`);
-    let t = performance.now();
-    const pushed = await api.registry.buildAndPush({ registryId: registry.registry.id, buildServerId: ids[0]!, app: 'bench', deployId: `d-${i}`, source: { kind: 'git', url: repo.url, ref: 'main' } });
-    await Promise.all(ids.slice(1).map((serverId) => api.registry.pull({ registryId: registry.registry.id, serverId, app: 'bench', digest: pushed.digest })));
-    const v = await api.clusterApps.deploy({ clusterId, name: 'shipped', image: pushed.byDigest, replicas: 3, port: 8080 });
-    await settled('shipped', 3);
-    if (live(await get('shipped'), v.image).length !== 3) throw new Error(`shipped: not running ${v.image}`);
-    const shipped = performance.now() - t;
-
-    repo.commit({ 'index.html': `r${i}b\n` }, `r${i}b`);
-    t = performance.now();
-    await Promise.all(servers.map((_, n) => ssh.run(n, ['env', 'DOCKER_BUILDKIT=0', 'docker', 'build', '-q', '-t', `local/bench:${i}`, `${repo.url}#main`], 600_000)));
-    const built = performance.now() - t;
-    await api.clusterApps.deploy({ clusterId, name: 'local', image: `local/bench:${i}`, replicas: 3, port: 8080 });
-    await settled('local', 3);
-    const everywhere = performance.now() - t;
-
+    await timed('shipped', keep, async (mark, note) => {
+      const pushed = await api.registry.buildAndPush({ registryId: registry.registry.id, buildServerId: ids[0]!, app: 'bench', deployId: `d-${i}`, source: { kind: 'git', url: repo.url, ref: 'main' } });
+      mark('build + push');
+      note('of which build', pushed.buildMs);
+      await Promise.all(ids.slice(1).map((serverId) => api.registry.pull({ registryId: registry.registry.id, serverId, app: 'bench', digest: pushed.digest })));
+      mark('pull on 2 nodes');
+      const v = await api.clusterApps.deploy({ clusterId, name: 'shipped', image: pushed.byDigest, replicas: 3, port: 8080 });
+      await settled('shipped', 3);
+      if (live(await get('shipped'), v.image).length !== 3) throw new Error(`shipped: not running ${v.image}`);
+      mark('rolling update to 3 running');
+    });
+    if (keep) repo.commit({ 'index.html': `r${i}b\n` }, `r${i}b`);
+    if (keep) await timed('local', keep, async (mark) => {
+      await Promise.all(servers.map((_, n) => ssh.run(n, ['env', 'DOCKER_BUILDKIT=0', 'docker', 'build', '-q', '-t', `local/bench:${i}`, `${repo.url}#main`], 600_000)));
+      mark('docker build ×3 in parallel');
+      await api.clusterApps.deploy({ clusterId, name: 'local', image: `local/bench:${i}`, replicas: 3, port: 8080 });
+      await settled('local', 3);
+      mark('rolling update to 3 running');
+    });
     repo.commit({ 'index.html': `r${i}c\n` }, `r${i}c`);
-    t = performance.now();
-    const job = await api.apps.deploy({ id: single.id });
-    const { deploy: d } = await followDeploy(api, job.id, 120_000);
-    if (d.status !== 'succeeded') throw new Error(`single-server deploy ${i} ${d.status}: ${d.error}`);
-    const one = performance.now() - t;
-    if (i === 1) continue; // warms the builder, the base layers and creates the services
-    deploy.shipped.push(shipped);
-    deploy.build.push(pushed.buildMs);
-    deploy.everywhere.push(everywhere);
-    deploy.single.push(one);
-    deploy.singleBuild.push((d.buildSeconds ?? 0) * 1000);
-    console.log(`  round ${i - 1}: built ×3 in ${secs(built)} s`);
+    await timed('single', keep, async (mark, note) => {
+      const job = await api.apps.deploy({ id: single.id });
+      const { deploy: d } = await followDeploy(api, job.id, 120_000);
+      if (d.status !== 'succeeded') throw new Error(`single-server deploy ${i} ${d.status}: ${d.error}`);
+      mark('deploy job');
+      note('of which build', (d.buildSeconds ?? 0) * 1000);
+    });
   }
-  console.log(`\n3. deploy to 3 nodes (median of ${ROUNDS}, after a warm-up round; load average ${load()})`);
+  const phaseText = (p: (typeof paths)['shipped']) => {
+    const names = [...new Set(p.phases.flatMap((x) => Object.keys(x)))];
+    return names.map((n) => `${n} ${secs(median(p.phases.map((x) => x[n] ?? 0).filter((x) => x > 0)))}`).join(', ');
+  };
+  const pct = (xs: number[]) => `${(median(xs) * 100).toFixed(0)} %`;
+  console.log(`\n3. deploy to 3 nodes (median of ${DEPLOY_ROUNDS}, after a warm-up round; load average ${load()}; ${secs(performance.now() - started)} s in)`);
   console.log(table([
-    ['', 'deploy, s', 'of which build, s', 'runs, s'],
-    ['build once + push + pull by digest + clusterApps.deploy ×3 replicas', m(deploy.shipped), m(deploy.build), runs(deploy.shipped)],
-    ['docker build on each node over ssh + clusterApps.deploy of the tag', m(deploy.everywhere), '', runs(deploy.everywhere)],
-    ['single-server deploy (apps.deploy, same repository)', m(deploy.single), m(deploy.singleBuild), runs(deploy.single)],
-    ['ratio 3-node (registry) / single-server (target ≤ 1.3)', (median(deploy.shipped) / median(deploy.single)).toFixed(2), '', ''],
-    ['ratio build everywhere / build once', (median(deploy.everywhere) / median(deploy.shipped)).toFixed(2), '', ''],
+    ['', 'deploy, s', 'runs, s', 'machine CPU busy', 'phases (median, s)'],
+    ['3 nodes: build once + push + pull by digest + clusterApps.deploy', m(paths.shipped.total), runs(paths.shipped.total), pct(paths.shipped.busy), phaseText(paths.shipped)],
+    ['3 nodes: docker build on each node over ssh + clusterApps.deploy', m(paths.local.total), runs(paths.local.total), pct(paths.local.busy), phaseText(paths.local)],
+    ['1 server: apps.deploy of the same repository', m(paths.single.total), runs(paths.single.total), pct(paths.single.busy), phaseText(paths.single)],
+    ['ratio 3 nodes (registry) / 1 server (target ≤ 1.3)', (median(paths.shipped.total) / median(paths.single.total)).toFixed(2), '', '', ''],
+    ['ratio build everywhere / build once', (median(paths.local.total) / median(paths.shipped.total)).toFixed(2), '', '', ''],
   ]));
   console.log(`\ntotal ${secs(performance.now() - started)} s`);
 } finally {
