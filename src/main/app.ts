@@ -31,6 +31,7 @@ import { ClusterAppsService } from './services/cluster-apps/service.ts';
 import { ClusterStacksService } from './services/cluster-stacks/service.ts';
 import { resolveImage } from './services/proxy/images.ts';
 import { SERVICE_IMAGES } from '../shared/contract/images.ts';
+import { registryAuth } from './services/registry/images.ts';
 import { RegistryService } from './services/registry/service.ts';
 import { AlertingStore } from './services/alerting/store.ts';
 import { AlertingService } from './services/alerting/service.ts';
@@ -169,6 +170,7 @@ async function build(options: AppOptions, disposables: Disposables): Promise<App
     dockerSocket: (id) => directory.dockerSocket(id),
     conn: (id) => pool.acquire(id),
     docker: (id) => docker.api(id),
+    registryAuth: async (id) => registryAuth(await registry.targetOf(id)),
   }), (service) => service.close());
   const hostHistory = new HostHistory({ store: metrics, connect: (id) => pool.acquire(id), watching: (id) => watchStore.get(id).enabled });
   const audit = new AuditService(db);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StackJob, StackView } from '../../src/shared/contract/index.ts';
 import { rpcError, startTestApp, waitFor, type TestApp } from '../helpers/app.ts';
 import { CANARY, canaries, hostileVariants, removeCanaries } from '../helpers/hostile.ts';
+import { loadRegistryStandin, registryImageMapping } from '../helpers/registry-standin.ts';
 import { addServer } from '../helpers/servers.ts';
 import { BUSYBOX_TAG, Testbed, type TestServer } from '../testbed/index.ts';
 
@@ -14,6 +15,8 @@ const WEB = 'openpanel-test/stackweb';
 /** Debian with the docker CLI, standing in for docker:27-cli (the builder runs the stack job). */
 const BUILDER = 'openpanel-test/builder:latest';
 const HOSTILE = `$(touch ${CANARY})`;
+/** The private registry's port on a (unique to this file: the CA file in the shared /etc is per host:port). */
+const REG_PORT = 5471;
 /** As written in a Compose file: `$$` is a literal `$` (a lone `$(` is an interpolation error). */
 const HOSTILE_IN_FILE = HOSTILE.replaceAll('$', '$$$$');
 
@@ -23,6 +26,8 @@ let app: TestApp;
 let dataDir = '';
 const ids: Record<string, string> = {};
 let clusterId = '';
+let registryId = '';
+let registryHost = '';
 
 /** v1 and v2 serve "<version> <hostname>" on 8080 (a task's hostname, so replicas can be told apart). */
 async function makeImages(s: TestServer): Promise<void> {
@@ -39,7 +44,7 @@ async function makeImages(s: TestServer): Promise<void> {
 const composeOf = (tag: string, version: string, webExtra = '') => `version: "3.8"
 services:
   web:
-    image: ${WEB}:${tag}
+    image: ${tag.includes('/') ? tag : `${WEB}:${tag}`}
     stop_grace_period: 1s
     deploy:
       replicas: 2${webExtra}
@@ -113,9 +118,9 @@ beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'openpanel-stacks-'));
   app = await startTestApp({ dataDir });
   const [a, b, c] = servers as [TestServer, TestServer, TestServer];
-  await Promise.all([...servers.map(makeImages), a.loadImage('debian', { packages: ['git', 'docker.io', 'openssh-client'], tag: BUILDER })]);
+  await Promise.all([...servers.map(makeImages), a.loadImage('debian', { packages: ['git', 'docker.io', 'openssh-client'], tag: BUILDER }).then(() => loadRegistryStandin(a))]);
   for (const s of servers) ids[s.name] = (await addServer(app.client, s, { name: s.name })).id;
-  await app.client.proxy.updateSettings({ serverId: ids[a.name] as string, settings: { imageOverrides: { prefix: null, images: { 'docker:27-cli': BUILDER } } } });
+  await app.client.proxy.updateSettings({ serverId: ids[a.name] as string, settings: { imageOverrides: { prefix: null, images: { 'docker:27-cli': BUILDER, ...registryImageMapping() } } } });
   const created = await app.client.cluster.create({
     name: 'stacks',
     members: [
@@ -127,10 +132,15 @@ beforeAll(async () => {
   });
   clusterId = created.id;
   expect(created.nodes).toHaveLength(3);
-}, 240_000);
+  const registry = await app.client.registry.createPrivate({ name: 'stk', serverId: ids[a.name] as string, clusterId, port: REG_PORT });
+  expect(registry.nodes.every((n) => n.ok)).toBe(true);
+  registryId = registry.registry.id;
+  registryHost = registry.registry.host;
+}, 300_000);
 
 afterAll(async () => {
   await app?.close();
+  await servers?.[0]?.exec(['rm', '-rf', `/etc/docker/certs.d/${servers[0].host}:${REG_PORT}`]).catch(() => undefined);
   await bed?.teardown();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
@@ -242,6 +252,36 @@ describe('Compose stacks on a cluster', () => {
     expect(v.deploys[1]?.error).toContain('rolled the update back');
   }, 240_000);
 
+  it('images from the private registry: without its credentials the nodes cannot pull (rolled back), with registryId every node pulls', async () => {
+    const unknown = await rpcError(app.client.clusterStacks.deploy({ clusterId, name: 'shop', compose: composeOf('v1', '1'), registryId: 'no-such-registry' }));
+    expect(unknown.code).toBe('NOT_FOUND');
+    expect(unknown.message).toContain('registryId: no-such-registry is not a registry of this app');
+    const pushed = await app.client.registry.buildAndPush({ registryId, buildServerId: ids.a as string, app: 'stackweb', deployId: 'r1', source: { kind: 'image', image: `${WEB}:v1` } });
+    const image = `${registryHost}/stackweb:r1`;
+    expect(pushed.ref).toBe(image);
+    const b = servers[1] as TestServer;
+    expect((await b.exec(['docker', 'image', 'ls', '-q', `${registryHost}/stackweb`], { check: true })).stdout.trim()).toBe('');
+    const anonymous = await app.client.clusterStacks.deploy({ clusterId, name: 'shop', compose: composeOf(image, '5') });
+    const refused = await finished(anonymous.deployId);
+    expect(refused.status, refused.log).toBe('failed');
+    expect(refused.error).toContain('service shop_web: Swarm rolled the update back');
+    await serving('v2');
+    const withAuth = await app.client.clusterStacks.deploy({ clusterId, name: 'shop', compose: composeOf(image, '5'), registryId });
+    const job = await finished(withAuth.deployId);
+    expect(job.status, job.log).toBe('succeeded');
+    await serving('v1');
+    // The CLI resolved the tag through the registry (credentials and CA), so every node runs the same digest.
+    expect((await specOf('shop_web')).TaskTemplate.ContainerSpec.Image).toBe(`${image}@${pushed.digest}`);
+    const v = await get();
+    expect(svc(v, 'web').running).toBe(2);
+    const nodes = new Set(svc(v, 'web').tasks.filter((t) => t.desired === 'running').map((t) => t.serverId));
+    expect(nodes.size).toBe(2);
+    for (const s of servers.filter((x) => nodes.has(ids[x.name] as string))) {
+      expect((await s.exec(['docker', 'image', 'ls', '-q', `${registryHost}/stackweb`], { check: true })).stdout.trim(), s.name).not.toBe('');
+    }
+    expect(v.deploys[0]).toMatchObject({ id: withAuth.deployId, registryId, result: 'succeeded' });
+  }, 240_000);
+
   it('rolls back to the first record (its Compose file again, a new record), then removes the stack and waits for it to go', async () => {
     const unknown = await rpcError(app.client.clusterStacks.rollback({ clusterId, name: 'shop', deployId: 'd000000000000' }));
     expect(unknown.code).toBe('NOT_FOUND');
@@ -249,6 +289,7 @@ describe('Compose stacks on a cluster', () => {
     const job = await finished(back.deployId);
     expect(job.status, job.log).toBe('succeeded');
     await serving('v1');
+    expect((await specOf('shop_web')).TaskTemplate.ContainerSpec.Image).toMatch(new RegExp(`^${WEB}:v1`));
     expect((await specOf('shop_worker')).TaskTemplate.ContainerSpec.Env).toContain('VERSION=1');
     const v = await get();
     expect(v.deploys[0]).toMatchObject({ id: back.deployId, kind: 'rollback', rollbackOf: first, result: 'succeeded', compose: composeOf('v1', '1') });

@@ -33,7 +33,15 @@ export const ComposeText = z
   // Kept as a Swarm config (at most 500 KB of data): bytes, not characters, count.
   .refine((s) => utf8Bytes(s) <= MAX_COMPOSE_BYTES, `expected at most ${MAX_COMPOSE_BYTES} bytes`);
 
-export const StackInput = z.object({ clusterId: Id, name: StackName, compose: ComposeText }).strict();
+export const StackInput = z
+  .object({
+    clusterId: Id,
+    name: StackName,
+    compose: ComposeText,
+    /** A registry of the app (private or external) whose credentials the nodes pull the stack's images with. */
+    registryId: Id.optional(),
+  })
+  .strict();
 export type StackInput = z.infer<typeof StackInput>;
 
 export const StackRef = z.object({ clusterId: Id, name: StackName }).strict();
@@ -50,6 +58,8 @@ export const StackDeploy = z.object({
   rollbackOf: z.string().nullable(),
   /** The manager server the job ran on. */
   serverId: z.string(),
+  /** The registry whose credentials went with the deploy (a rollback uses it again). */
+  registryId: z.string().nullable(),
   result: StackDeployResult,
   error: z.string().nullable(),
   compose: z.string(),

@@ -17,6 +17,7 @@ export const RecordMeta = z.object({
   kind: z.enum(['deploy', 'rollback']),
   rollbackOf: z.string().nullable(),
   serverId: z.string(),
+  registryId: z.string().nullable().default(null),
 });
 export type RecordMeta = z.infer<typeof RecordMeta>;
 

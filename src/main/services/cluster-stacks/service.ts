@@ -31,6 +31,8 @@ export interface StacksDeps {
   /** For following a job on the server that ran it (which may no longer be the first manager). */
   conn: (serverId: string) => Promise<SshConnection>;
   docker: (serverId: string) => Promise<Docker>;
+  /** A registry's credentials (docker's auth config: username, password, serveraddress). */
+  registryAuth?: (registryId: string) => Promise<{ username: string; password: string; serveraddress: string }>;
   tracker?: TrackerOptions;
   /** How long a deploy waits for the services to converge, and a removal for them to go (seconds). */
   waitS?: number;
@@ -41,6 +43,8 @@ const DATA = '/openpanel';
 const STACK_NS = 'com.docker.stack.namespace';
 const jobName = (id: string) => `openpanel-stack-job-${id}`;
 const newId = () => `d${randomBytes(6).toString('hex')}`;
+const dockerConfig = (auth: { username: string; password: string; serveraddress: string }) =>
+  JSON.stringify({ auths: { [auth.serveraddress]: { auth: Buffer.from(`${auth.username}:${auth.password}`).toString('base64') } } });
 
 interface RawService {
   ID: string;
@@ -60,8 +64,8 @@ export class ClusterStacksService {
   }
 
   async deploy(input: StackInput): Promise<{ deployId: string; view: StackView }> {
-    const { clusterId, name, compose } = InputSchema.parse(input);
-    return this.start(clusterId, name, compose, null);
+    const { clusterId, name, compose, registryId } = InputSchema.parse(input);
+    return this.start(clusterId, name, compose, null, registryId ?? null);
   }
 
   async rollback(clusterId: string, name: string, deployId: string): Promise<{ deployId: string; view: StackView }> {
@@ -69,28 +73,30 @@ export class ClusterStacksService {
     const records = await listRecords(m, name);
     const target = records.find((r) => r.id === deployId);
     if (!target) throw new AppError('NOT_FOUND', `deployId: ${deployId} is not a kept deploy of stack ${name} (kept: ${records.map((r) => r.id).join(', ') || 'none'})`);
-    return this.start(clusterId, name, target.compose, target.id);
+    return this.start(clusterId, name, target.compose, target.id, target.registryId);
   }
 
-  private async start(clusterId: string, name: string, compose: string, rollbackOf: string | null): Promise<{ deployId: string; view: StackView }> {
+  private async start(clusterId: string, name: string, compose: string, rollbackOf: string | null, registryId: string | null): Promise<{ deployId: string; view: StackView }> {
     // Checked before anything reaches a node; a rollback's file is checked again (it was written by an older version).
     const checked = checkCompose(name, compose);
     const key = `${clusterId}/${name}`;
     if (this.starting.has(key)) throw new AppError('CONFLICT', `name: a deploy of stack ${name} is being started; wait for it`);
     this.starting.add(key);
     try {
-      return await this.launch(clusterId, name, compose, rollbackOf, checked);
+      return await this.launch(clusterId, name, compose, { rollbackOf, registryId }, checked);
     } finally {
       this.starting.delete(key);
     }
   }
 
-  private async launch(clusterId: string, name: string, compose: string, rollbackOf: string | null, checked: ReturnType<typeof checkCompose>): Promise<{ deployId: string; view: StackView }> {
+  private async launch(clusterId: string, name: string, compose: string, opts: { rollbackOf: string | null; registryId: string | null }, checked: ReturnType<typeof checkCompose>): Promise<{ deployId: string; view: StackView }> {
+    const { rollbackOf, registryId } = opts;
+    const auth = registryId ? await this.registryAuth(registryId) : null;
     const m = await this.deps.manager(clusterId);
     const records = await listRecords(m, name);
     const busy = records.find((r) => this.status(r).result === 'running');
     if (busy) throw new AppError('CONFLICT', `name: deploy ${busy.id} of stack ${name} is still running; wait for it`);
-    const meta: RecordMeta = { id: newId(), at: Date.now(), kind: rollbackOf ? 'rollback' : 'deploy', rollbackOf, serverId: m.serverId };
+    const meta: RecordMeta = { id: newId(), at: Date.now(), kind: rollbackOf ? 'rollback' : 'deploy', rollbackOf, serverId: m.serverId, registryId };
     await createRecord(m, name, meta, compose);
     for (const id of await pruneRecords(m, name)) this.forget(id);
     const dataDir = this.deps.dataDir(m.serverId);
@@ -109,6 +115,8 @@ export class ClusterStacksService {
       { name: 'stack', mode: 0o700 },
       { name: 'stack/compose.yml', mode: 0o600, data: Buffer.from(compose) },
       { name: 'stack/openpanel.yml', mode: 0o600, data: Buffer.from(stackOverride(name, meta.id, checked)) },
+      // The CLI's own config: --with-registry-auth sends these credentials with the services, and the nodes pull with them.
+      ...(auth ? [{ name: 'stack/docker', mode: 0o700 }, { name: 'stack/docker/config.json', mode: 0o600, data: Buffer.from(dockerConfig(auth)) }] : []),
     ]);
     try {
       const image = this.deps.builderImage(m.serverId);
@@ -120,7 +128,8 @@ export class ClusterStacksService {
         script: STACK_JOB_SCRIPT,
         env: vars,
         labels: { ...MANAGED, [LABELS.job]: meta.id, [LABELS.stack]: name },
-        binds: [`${socket}:/var/run/docker.sock`, `${dataDir}:${DATA}`],
+        // The registries' CA roots, so the CLI can resolve a tag to its digest over TLS.
+        binds: [`${socket}:/var/run/docker.sock`, `${dataDir}:${DATA}`, '/etc/docker/certs.d:/etc/docker/certs.d:ro'],
       });
       await bounded(() => startContainerJob(m.api, spec, { upload }), `starting the deploy job of stack ${name} on ${m.name}`, 120_000);
     } catch (e) {
@@ -184,6 +193,16 @@ export class ClusterStacksService {
       this.forget(r.id);
     }
     return { removed: services.length > 0 || records.length > 0 };
+  }
+
+  private async registryAuth(registryId: string): Promise<{ username: string; password: string; serveraddress: string }> {
+    if (!this.deps.registryAuth) throw new AppError('NOT_FOUND', `registryId: no registries in this app`);
+    try {
+      return await this.deps.registryAuth(registryId);
+    } catch (e) {
+      if (e instanceof AppError && e.code === 'NOT_FOUND') throw new AppError('NOT_FOUND', `registryId: ${registryId} is not a registry of this app`);
+      throw e;
+    }
   }
 
   close(): void {
@@ -265,7 +284,7 @@ export class ClusterStacksService {
       .sort((a, b) => a.name.localeCompare(b.name));
     const deploys: StackDeploy[] = records.map((r) => {
       const s = this.status(r);
-      return { id: r.id, at: r.at, kind: r.kind, rollbackOf: r.rollbackOf, serverId: r.serverId, result: s.result, error: s.error, compose: r.compose };
+      return { id: r.id, at: r.at, kind: r.kind, rollbackOf: r.rollbackOf, serverId: r.serverId, registryId: r.registryId, result: s.result, error: s.error, compose: r.compose };
     });
     return { clusterId, name, services: shown, deploys };
   }

@@ -32,8 +32,11 @@ step prepare 5 "Job $OP_JOB_ID ($OP_KIND) of stack $OP_STACK on $(hostname), doc
 
 step deploy 20 "docker stack deploy --with-registry-auth --prune $OP_STACK"
 T0=$(now)
-# A clean environment: the stack's ${NAME} interpolation must not see the job's OP_* variables.
-env -i PATH="$PATH" HOME="${HOME:-/root}" docker stack deploy --with-registry-auth --prune \
+# A clean environment: the stack's ${NAME} interpolation must not see the job's OP_* variables. A registry's
+# credentials, when the deploy has one, are in the uploaded CLI config.
+DCONF="${HOME:-/root}/.docker"
+[ -f /stack/docker/config.json ] && DCONF=/stack/docker
+env -i PATH="$PATH" HOME="${HOME:-/root}" DOCKER_CONFIG="$DCONF" docker stack deploy --with-registry-auth --prune \
   -c /stack/compose.yml -c /stack/openpanel.yml -- "$OP_STACK" || fail "docker stack deploy refused the stack (its error is above)"
 
 step converge 60 "Waiting until every service of $OP_STACK runs its new spec (up to $OP_WAIT s)"
@@ -46,9 +49,11 @@ while :; do
     name=${st%%|*}; rest=${st#*|}; state=${rest%%|*}; rest=${rest#*|}; started=${rest%%|*}; msg=${rest#*|}
     # An update status from before this deploy (an earlier one's) says nothing about this one.
     [ "$started" -ge $(( T0 - 1 )) ] || state=
+    # A rollback is waited for until it ends, so the job leaves a settled stack (a next deploy's update of a service
+    # that is still rolling back would be refused as out of sequence).
     case "$state" in
-      rollback_*|paused) fail "service $name: Swarm rolled the update back ($state): $msg" ;;
-      updating) PENDING="$PENDING $name"; continue ;;
+      rollback_completed|rollback_paused|paused) fail "service $name: Swarm rolled the update back ($state): $msg" ;;
+      updating|rollback_started) PENDING="$PENDING $name"; continue ;;
     esac
     reps=$(docker service ls --filter "id=$id" --format '{{.Replicas}}')
     run=${reps%%/*}; want=${reps#*/}; want=${want%% *}
