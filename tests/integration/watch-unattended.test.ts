@@ -97,6 +97,8 @@ beforeAll(async () => {
     severities: null,
     settings: { kind: 'email', host: smtp.host, port: smtp.port, tls: 'starttls', insecureSkipVerify: true, from: 'watch@example.test', to: ['ops@example.test'], username: smtp.user, password: smtp.password },
   });
+  // Peers before the turn-on: each stack starts as it will run (exporters on the private addresses), no second sync.
+  await client.watch.watchEachOther({ serverIds: [ids.alpha, ids.bravo] });
   await Promise.all(
     Object.values(ids).map(async (serverId) => {
       let last;
@@ -104,7 +106,6 @@ beforeAll(async () => {
       expect(last?.status?.state, last?.error ?? '').toBe('on');
     }),
   );
-  await client.watch.watchEachOther({ serverIds: [ids.alpha, ids.bravo] });
   // A first scheduled success, so that "missed" counts from it.
   await waitFor(async () => (await client.backups.status({ serverId: ids.alpha })).find((x) => x.jobId === jobId && x.state === 'ok'), 'a first scheduled backup', 150_000, 1000);
   // Both watchers are alive: each pings the dead man's switch.
