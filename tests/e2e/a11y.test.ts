@@ -69,12 +69,14 @@ describe('accessibility scan with axe-core (Chromium, web mode, real server)', (
   beforeAll(async () => {
     bed = await Testbed.create({ prefix: 'e2ea11y' });
     s = await bed.addServer({ name: 'a11y', images: ['busybox'] });
-    await s.exec(['docker', 'run', '-d', '--name', 'web', BUSYBOX_TAG, 'sh', '-c', 'while :; do echo "line $(date +%s)"; sleep 1; done'], { check: true });
-    web = await startWebProcess();
+    [web, browser] = await Promise.all([
+      startWebProcess(),
+      launchBrowser(),
+      s.exec(['docker', 'run', '-d', '--name', 'web', BUSYBOX_TAG, 'sh', '-c', 'while :; do echo "line $(date +%s)"; sleep 1; done'], { check: true }),
+    ]);
     const { client, close } = await web.client();
     serverId = (await addServer(client, s, { name: 'a11y-1' })).id;
     close();
-    browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();

@@ -22,16 +22,14 @@ describe('databases and backups in Chromium (web mode, real server, s3rver)', ()
   beforeAll(async () => {
     bed = await Testbed.create();
     s = await bed.addServer({ name: 'e2e-data' });
-    const images = await loadDataImages(s);
-    s3 = await startS3(bed);
     // Our own data dir: the second test stops the web process and starts it again on the same data.
     dataDir = mkdtempSync(join(tmpdir(), 'openpanel-e2e-data-'));
-    web = await startWebProcess({ dataDir });
+    let images: Awaited<ReturnType<typeof loadDataImages>>;
+    [images, s3, web, browser] = await Promise.all([loadDataImages(s), startS3(bed), startWebProcess({ dataDir }), launchBrowser()]);
     const { client, close } = await web.client();
     serverId = (await addServer(client, s, { name: 'e2e-data' })).id;
     await client.databases.setImages({ serverId, images: { 'postgres:16': images.postgres, 'openpanel/backup-tools:1': images.tools } });
     close();
-    browser = await launchBrowser();
   }, 400_000);
   afterAll(async () => {
     await browser?.close();

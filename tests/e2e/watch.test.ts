@@ -42,11 +42,14 @@ describe('Watch in Chromium (web mode, real test server)', () => {
   beforeAll(async () => {
     bed = await Testbed.create({ prefix: 'e2ewtch' });
     s = await bed.addServer({ name: SERVER, images: ['busybox'] });
-    await loadWatchImages(s);
-    const builder = await s.loadImage('debian', { packages: ['git', 'docker.io'], tag: 'openpanel-test/builder:latest' });
-    receivers = await startHttpReceivers(bed);
     dataDir = mkdtempSync(join(tmpdir(), 'openpanel-e2e-watch-'));
-    web = await startWebProcess({ dataDir });
+    let builder: string;
+    [builder, receivers, web, browser] = await Promise.all([
+      loadWatchImages(s).then(() => s.loadImage('debian', { packages: ['git', 'docker.io'], tag: 'openpanel-test/builder:latest' })),
+      startHttpReceivers(bed),
+      startWebProcess({ dataDir }),
+      launchBrowser(),
+    ]);
     await connect();
     await client.settings.update({ sampleIntervalSec: 2, notifications: true });
     serverId = (await addServer(client, s, { name: SERVER })).id;
@@ -54,7 +57,6 @@ describe('Watch in Chromium (web mode, real test server)', () => {
     // Short intervals: the shipped 10 s scrape/evaluate and 60 s `for:` would make every step here slow.
     await client.watch.setSettings({ serverId, patch: { intervals: { scrapeSeconds: 2, evaluateSeconds: 2, collectorSeconds: 2 }, thresholds: { pendingSeconds: 0 } } });
     await client.alerting.updateSettings({ groupWaitSeconds: 1, groupIntervalSeconds: 2 });
-    browser = await launchBrowser();
   }, 600_000);
   afterAll(async () => {
     closeClient?.();
