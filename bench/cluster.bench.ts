@@ -8,10 +8,12 @@
  * 2. Node failure: a worker's link is cut; time until its node is down and until the service runs all its replicas
  *    on the living nodes, as the app's views show it vs `docker node ls` / `docker service ps` in a loop over one ssh
  *    session on the manager vs the manager's socket.
- * 3. Deploy to 3 nodes: registry.buildAndPush on the manager + registry.pull on the two others + clusterApps.deploy by
- *    digest vs `docker build` on each node over ssh + clusterApps.deploy of that tag vs a single-server deploy of the
- *    same git repository (apps.deploy: builder, proxy switch). Each round changes the repository (no cached build).
- * Runs the built CLI in web mode (npx electron-vite build first). BENCH_CLUSTER_ROUNDS (default 2) sets the rounds.
+ * 3. Deploy to 3 nodes: clusterApps.deployFromGit (build once on the manager, push to the private registry, the
+ *    service updated by digest; the product's default rolling update, one task at a time, start-first) vs
+ *    `docker build` on each node over ssh + clusterApps.deploy of that tag vs a single-server deploy of the same git
+ *    repository (apps.deploy: builder, proxy switch). Each round changes the repository (no cached build).
+ *    bench/cluster-deploy.bench.ts measures the same without added latency and with parallelism 3.
+ * Runs the built CLI in web mode (npx electron-vite build first). BENCH_CLUSTER_ROUNDS (default 2) and BENCH_CLUSTER_DEPLOYS (default 3) set the rounds.
  */
 import { execFileSync } from 'node:child_process';
 import type { ClusterAppView } from '../src/shared/contract/index.ts';
@@ -24,7 +26,7 @@ import { busyShare, cpuTimes, desiredTasks, engineGet, load, median, secs, SshCl
 import { proxyProcesses, table } from './lib.ts';
 
 const ROUNDS = Number(process.env.BENCH_CLUSTER_ROUNDS ?? 2);
-const DEPLOY_ROUNDS = Number(process.env.BENCH_CLUSTER_DEPLOY_ROUNDS ?? 3);
+const DEPLOY_ROUNDS = Number(process.env.BENCH_CLUSTER_DEPLOYS ?? 3);
 const DELAY = 25;
 const POOL = '10.231.240.0/20';
 const WEB = 'openpanel-test/bench-web:1';
@@ -233,16 +235,20 @@ try {
   for (let i = 1; i <= DEPLOY_ROUNDS + 1; i++) {
     const keep = i > 1; // the first round warms the builder on s1 and creates the single-server app's container
     repo.commit({ 'index.html': `r${i}a\n` }, `r${i}a`);
-    await timed('shipped', keep, async (mark, note) => {
-      const pushed = await api.registry.buildAndPush({ registryId: registry.registry.id, buildServerId: ids[0]!, app: 'bench', deployId: `d-${i}`, source: { kind: 'git', url: repo.url, ref: 'main' } });
-      mark('build + push');
-      note('of which build', pushed.buildMs);
-      await Promise.all(ids.slice(1).map((serverId) => api.registry.pull({ registryId: registry.registry.id, serverId, app: 'bench', digest: pushed.digest })));
-      mark('pull on 2 nodes');
-      const v = await api.clusterApps.deploy({ clusterId, name: 'shipped', image: pushed.byDigest, replicas: 3, port: 8080 });
+    await timed('shipped', keep, async (mark) => {
+      const started = await api.clusterApps.deployFromGit({ clusterId, name: 'shipped', replicas: 3, port: 8080, source: { kind: 'git', url: repo.url, ref: 'main' }, builderServerId: ids[0]!, registryId: registry.registry.id });
+      let step = 'build';
+      const built = await until(async () => {
+        const b = await api.clusterApps.build({ clusterId, name: 'shipped', deployId: started.id });
+        if (b.status === 'failed') throw new Error(`deployFromGit ${i} failed: ${b.error}`);
+        if (b.step !== step) mark(`${step} step`);
+        step = b.step;
+        return b.status === 'succeeded' ? b : null;
+      }, `deployFromGit ${i}`, 180_000, 100);
+      if (step !== 'done') mark(`${step} step`);
       await settled('shipped', 3);
-      if (live(await get('shipped'), v.image).length !== 3) throw new Error(`shipped: not running ${v.image}`);
-      mark('rolling update to 3 running');
+      if (live(await get('shipped'), built.image ?? '').length !== 3) throw new Error(`shipped: not running ${built.image}`);
+      mark('until 3 running');
     });
     if (keep) repo.commit({ 'index.html': `r${i}b\n` }, `r${i}b`);
     if (keep) await timed('local', keep, async (mark) => {
@@ -269,7 +275,7 @@ try {
   console.log(`\n3. deploy to 3 nodes (median of ${DEPLOY_ROUNDS}, after a warm-up round; load average ${load()}; ${secs(performance.now() - started)} s in)`);
   console.log(table([
     ['', 'deploy, s', 'runs, s', 'machine CPU busy', 'phases (median, s)'],
-    ['3 nodes: build once + push + pull by digest + clusterApps.deploy', m(paths.shipped.total), runs(paths.shipped.total), pct(paths.shipped.busy), phaseText(paths.shipped)],
+    ['3 nodes: clusterApps.deployFromGit (build once, push, update by digest)', m(paths.shipped.total), runs(paths.shipped.total), pct(paths.shipped.busy), phaseText(paths.shipped)],
     ['3 nodes: docker build on each node over ssh + clusterApps.deploy', m(paths.local.total), runs(paths.local.total), pct(paths.local.busy), phaseText(paths.local)],
     ['1 server: apps.deploy of the same repository', m(paths.single.total), runs(paths.single.total), pct(paths.single.busy), phaseText(paths.single)],
     ['ratio 3 nodes (registry) / 1 server (target ≤ 1.3)', (median(paths.shipped.total) / median(paths.single.total)).toFixed(2), '', '', ''],
