@@ -123,7 +123,8 @@ beforeAll(async () => {
     { name: 'b', images: ['busybox'] },
     { name: 'c', images: ['busybox'] },
   ])) as [TestServer, TestServer, TestServer];
-  app = await startTestApp();
+  // A lost connection is noticed after 2 missed keep-alives of 1 s (the default is 3 × 5 s).
+  app = await startTestApp({ ssh: { keepaliveIntervalMs: 1_000, keepaliveCountMax: 2 } });
   await Promise.all([...[a, b, c].map(makeImage), a.loadImage('debian', { packages: ['caddy'], tag: CADDY_STANDIN })]);
   for (const s of [a, b, c]) ids[s.name] = (await addServer(app.client, s, { name: s.name })).id;
   await app.client.proxy.updateSettings({ serverId: ids.a as string, settings: { imageOverrides: { prefix: null, images: { 'caddy:2': CADDY_STANDIN } } } });
@@ -154,6 +155,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await c?.restoreLink().catch(() => undefined);
+  await a?.restoreLink().catch(() => undefined);
   await app?.close();
   await bed?.teardown();
 });
@@ -209,6 +211,7 @@ describe('a cluster app under faults (three test servers)', () => {
       expect(old, 'the lost task is still listed').toBeDefined();
       expect(old?.desired).not.toBe('running');
       expect(old?.serverId).toBe(ids.c);
+      expect(old?.nodeState).toBe('down'); // a task left on the cut node may still say running: its node says why not
       expect(moved.running).toBe(3);
       // The merged logs follow the replacement task: lines from a task that did not exist before, on a or b.
       const fresh = await waitFor(() => logs.lines.find((l) => !tasksBefore.has(l.task.id) && l.text.startsWith('tick ')) ?? null, 'lines of the replacement task', 30_000, 200);

@@ -111,6 +111,8 @@ export const ClusterTask = z.object({
   nodeId: z.string().nullable(),
   node: z.string().nullable(),
   serverId: z.string().nullable(),
+  /** The node's state as Swarm reports it (ready, down …): a task left on a down node may still say running. */
+  nodeState: z.string().nullable().optional(),
   /** Swarm's task state (running, starting, failed, shutdown …) and the desired one. */
   state: z.string(),
   desired: z.string(),

@@ -217,6 +217,7 @@ export class ClusterAppsService {
       listDeploys(m, name),
     ]);
     const hostOf = new Map(nodes.map((n) => [n.ID, n.Description?.Hostname ?? n.ID]));
+    const nodeState = new Map(nodes.map((n) => [n.ID, n.Status?.State ?? null]));
     const shown: ClusterTask[] = tasks
       .map((t) => ({
         id: t.ID,
@@ -224,6 +225,7 @@ export class ClusterAppsService {
         nodeId: t.NodeID ?? null,
         node: t.NodeID ? (hostOf.get(t.NodeID) ?? t.NodeID) : null,
         serverId: t.NodeID ? this.deps.serverOfNode(clusterId, t.NodeID) : null,
+        nodeState: t.NodeID ? (nodeState.get(t.NodeID) ?? null) : null,
         state: t.Status?.State ?? 'unknown',
         desired: t.DesiredState ?? 'unknown',
         error: t.Status?.Err || null,
