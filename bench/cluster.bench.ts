@@ -240,11 +240,11 @@ try {
       let step = 'build';
       const built = await until(async () => {
         const b = await api.clusterApps.build({ clusterId, name: 'shipped', deployId: started.id });
-        if (b.status === 'failed') throw new Error(`deployFromGit ${i} failed: ${b.error}`);
         if (b.step !== step) mark(`${step} step`);
         step = b.step;
-        return b.status === 'succeeded' ? b : null;
+        return b.status === 'running' ? null : b;
       }, `deployFromGit ${i}`, 180_000, 100);
+      if (built.status === 'failed') throw new Error(`deployFromGit ${i} failed: ${built.error}`);
       if (step !== 'done') mark(`${step} step`);
       await settled('shipped', 3);
       if (live(await get('shipped'), built.image ?? '').length !== 3) throw new Error(`shipped: not running ${built.image}`);
