@@ -63,17 +63,25 @@ beforeAll(async () => {
     await a.exec(['docker', 'volume', 'create', 'uploads'], { check: true });
     await a.exec(['docker', 'run', '--rm', '-v', 'uploads:/d', BUSYBOX_TAG, 'sh', '-c', 'echo hello > /d/f'], { check: true });
   })();
-  const builders = await Promise.all(
+  const builders = Promise.all(
     [a, b].map(async (s) => {
       await loadWatchImages(s);
       return s.loadImage('debian', { packages: ['git', 'docker.io', 'openssh-client'], tag: 'openpanel-test/builder:latest' });
     }),
   );
+  builders.catch(() => undefined);
   dataDir = mkdtempSync(join(tmpdir(), 'openpanel-wun-'));
   app = await startTestApp({ dataDir });
   const client = app.client;
-  for (const [name, s, builder] of [['alpha', a, builders[0]], ['bravo', b, builders[1]]] as const) {
-    ids[name] = (await addServer(client, s, { name })).id;
+  for (const [name, s] of [['alpha', a], ['bravo', b]] as const) ids[name] = (await addServer(client, s, { name })).id;
+  // The job first, so its first minute passes while the Watch images load and Watch turns on (backups write their
+  // signals with Watch off too; the scheduler needs only the tools image).
+  await tools;
+  await client.databases.setImages({ serverId: ids.alpha, images: { 'openpanel/backup-tools:1': TOOLS_STANDIN } });
+  const target = await client.backups.createTarget({ name: 'gated s3', endpoint: gate.endpoint, region: 'us-east-1', bucket: s3.bucket, prefix: 'wun', pathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
+  jobId = (await client.backups.createJob({ serverId: ids.alpha, source: { kind: 'volume', volume: 'uploads' }, targetId: target.id, schedule: '* * * * *', retention: { keepLast: 2, keepDays: null } })).id;
+  const [builderA, builderB] = await builders;
+  for (const [name, builder] of [['alpha', builderA], ['bravo', builderB]] as const) {
     await client.proxy.updateSettings({
       serverId: ids[name],
       settings: { driver: 'caddy', dataDir: '/tmp/openpanel', httpsRedirect: false, imageOverrides: { prefix: null, images: { ...watchImageMapping(), 'docker:27-cli': builder ?? '' } } },
@@ -86,11 +94,6 @@ beforeAll(async () => {
       },
     });
   }
-  // The job first, so its first minute passes while Watch turns on (backups write their signals with Watch off too).
-  await tools;
-  await client.databases.setImages({ serverId: ids.alpha, images: { 'openpanel/backup-tools:1': TOOLS_STANDIN } });
-  const target = await client.backups.createTarget({ name: 'gated s3', endpoint: gate.endpoint, region: 'us-east-1', bucket: s3.bucket, prefix: 'wun', pathStyle: true, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey });
-  jobId = (await client.backups.createJob({ serverId: ids.alpha, source: { kind: 'volume', volume: 'uploads' }, targetId: target.id, schedule: '* * * * *', retention: { keepLast: 2, keepDays: null } })).id;
   await client.alerting.updateSettings({ groupWaitSeconds: 1, groupIntervalSeconds: 5, watchdogUrl: http.urls.ping });
   await client.alerting.createChannel({
     name: 'Ops mail',
