@@ -8,7 +8,7 @@ import type { ExecResult } from '../ssh/exec.ts';
 import { collisions, parseNetworks, pickPool, suggestAddress, type UsedNetwork } from './networks.ts';
 import { ClusterStore, type MemberRow } from './store.ts';
 import { hostPort, initSwarm, inspectSwarm, joinSwarm, leaveSwarm, localSwarm, removeNode, rotateTokens, updateNode } from './swarm.ts';
-import { readView, type Manager } from './view.ts';
+import { LocalChecks, readView, type Manager } from './view.ts';
 import ADDRESSES_SCRIPT from './addresses.sh?raw';
 
 export interface ClusterDeps {
@@ -29,6 +29,7 @@ type Probe = AddressesOutput['servers'][number] & { used: UsedNetwork[] };
 export class ClusterService {
   private readonly store: ClusterStore;
   private readonly deps: ClusterDeps;
+  private readonly localChecks = new LocalChecks();
 
   constructor(deps: ClusterDeps) {
     // A server cut off must not hold a cluster call forever: reaching its engine is bounded like every call.
@@ -62,7 +63,7 @@ export class ClusterService {
   }
 
   async get(clusterId: string): Promise<ClusterView> {
-    return readView(this.summary(clusterId), this.store.members(clusterId), { docker: this.deps.docker, nameOf: (id) => this.nameOf(id) });
+    return readView(this.summary(clusterId), this.store.members(clusterId), { docker: this.deps.docker, nameOf: (id) => this.nameOf(id), localChecks: this.localChecks });
   }
 
   async addresses(serverIds: string[]): Promise<AddressesOutput> {

@@ -16,10 +16,36 @@ export interface Manager {
 export interface ViewDeps {
   docker: (serverId: string) => Promise<Docker>;
   nameOf: (serverId: string) => string;
+  /** Down nodes' own answers, asked in the background (a cut-off node must not hold the view). */
+  localChecks: LocalChecks;
 }
 
 /** How long a down node's own engine gets to say whether it left the swarm (it may be cut off). */
 const LOCAL_CHECK_MS = 3_000;
+/** How long the view waits for that answer before showing the node without it (it comes with a later read). */
+const LOCAL_WAIT_MS = 250;
+/** How long an answer is reused. */
+const LOCAL_KEEP_MS = 5_000;
+
+/**
+ * Whether a down node's own engine says it left the swarm. The question runs in the background, bounded by
+ * LOCAL_CHECK_MS; a view waits LOCAL_WAIT_MS for it (a reachable engine answers well within that) and otherwise
+ * shows the node as the managers see it, with the answer in a later read.
+ */
+export class LocalChecks {
+  private readonly checks = new Map<string, { result: Promise<string | null>; settledAt: number | null }>();
+
+  state(serverId: string, ask: () => Promise<string | null>): Promise<string | null> {
+    const cur = this.checks.get(serverId);
+    if (cur && (cur.settledAt === null || Date.now() - cur.settledAt < LOCAL_KEEP_MS)) return within(cur.result, LOCAL_WAIT_MS);
+    const entry: { result: Promise<string | null>; settledAt: number | null } = { result: Promise.resolve(null), settledAt: null };
+    entry.result = within(ask(), LOCAL_CHECK_MS)
+      .catch(() => null)
+      .finally(() => (entry.settledAt = Date.now()));
+    this.checks.set(serverId, entry);
+    return within(entry.result, LOCAL_WAIT_MS);
+  }
+}
 /** How long one manager gets before the next is asked. */
 const MANAGER_MS = 12_000;
 
@@ -85,11 +111,8 @@ async function pendingOps(members: MemberRow[], nodes: ClusterNode[], deps: View
       }
       const node = nodes.find((n) => n.id === m.nodeId);
       if (node?.status !== 'down') return null;
-      const local = await within(
-        deps.docker(m.serverId).then((api) => localSwarm(api, serverName)),
-        LOCAL_CHECK_MS,
-      ).catch(() => null);
-      if (local?.state !== 'inactive') return null;
+      const local = await deps.localChecks.state(m.serverId, () => deps.docker(m.serverId).then(async (api) => (await localSwarm(api, serverName)).state));
+      if (local !== 'inactive') return null;
       return { ...base, op: 'remove', detail: 'It left the swarm but is still listed as a node (down)', finish: 'Remove the node', undo: 'Join again', at: Date.now() };
     }),
   );
