@@ -49,13 +49,29 @@ describe('the YAML of Compose files', () => {
     });
   });
 
-  it('refuses anchors, aliases, merge keys, tabs, duplicate keys and several documents, naming the line', () => {
-    expect(() => parseYaml('a: &x 1\nb: *x\n')).toThrow('compose: line 1: anchors, aliases and tags are not supported');
-    expect(() => parseYaml('a:\n  b: 1\nc:\n  <<: {b: 2}\n')).toThrow('compose: line 4: merge keys');
-    expect(() => parseYaml('a:\n\tb: 1\n')).toThrow('compose: line 2: tabs');
-    expect(() => parseYaml('a: 1\na: 2\n')).toThrow('compose: line 2: the key "a" appears twice');
+  it('expands anchors, aliases and merge keys as Docker does', () => {
+    expect(parseYaml('x-c: &c\n  image: web:1\nservices:\n  web:\n    <<: *c\n    ports: [80]\n  worker: *c\n')).toEqual({
+      'x-c': { image: 'web:1' },
+      services: { web: { image: 'web:1', ports: [80] }, worker: { image: 'web:1' } },
+    });
+  });
+
+  it('refuses tabs, duplicate keys, several documents, open quotes and application tags, naming the line', () => {
+    expect(() => parseYaml('a:\n\tb: 1\n')).toThrow('compose: line 2: Tabs');
+    expect(() => parseYaml('a: 1\na: 2\n')).toThrow('compose: line 2: Map keys must be unique');
     expect(() => parseYaml('a: 1\n---\nb: 2\n')).toThrow('compose: line 2: expected one document');
-    expect(() => parseYaml('a: "open\n')).toThrow('compose: line 1: a quoted string is not closed');
+    expect(() => parseYaml('a: "open\n')).toThrow('Missing closing "quote');
+    expect(() => parseYaml('a: 1\nb: !reset null\n')).toThrow('compose: line 2: Unresolved tag: !reset');
+  });
+
+  it('refuses aliases that expand into a huge file (nine levels of ten), and many aliases', () => {
+    const lol = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 9; i++) lol.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]`);
+    expect(() => parseYaml(lol.join('\n'))).toThrow('expected aliases that do not expand into a huge file');
+    const many = ['a: &a 1', ...Array.from({ length: 101 }, (_, i) => `k${i}: *a`)].join('\n');
+    expect(() => parseYaml(many)).toThrow('expected at most 100 aliases');
+    // Positive control: the same shapes, small, are read.
+    expect(parseYaml('a: &a 1\nb: *a\n')).toEqual({ a: 1, b: 1 });
   });
 });
 
