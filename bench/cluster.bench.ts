@@ -12,7 +12,6 @@
  *    service updated by digest; the product's default rolling update, one task at a time, start-first) vs
  *    `docker build` on each node over ssh + clusterApps.deploy of that tag vs a single-server deploy of the same git
  *    repository (apps.deploy: builder, proxy switch). Each round changes the repository (no cached build).
- *    bench/cluster-deploy.bench.ts measures the same without added latency and with parallelism 3.
  * Runs the built CLI in web mode (npx electron-vite build first). BENCH_CLUSTER_ROUNDS (default 2) and BENCH_CLUSTER_DEPLOYS (default 3) set the rounds.
  */
 import { execFileSync } from 'node:child_process';
