@@ -220,5 +220,6 @@ async function build(options: AppOptions, disposables: Disposables): Promise<App
   ship.start();
   backups.start();
   watch.start();
+  clusterApps.start(() => cluster.list().map((c) => c.id));
   return services;
 }

@@ -168,6 +168,12 @@ describe('clusters in Chromium: create a swarm of three, see nodes and quorum, d
     expect(nodes).toEqual(['a', 'b', 'c']);
     const ps = await a().exec(['docker', 'service', 'ps', 'op-web', '--filter', 'desired-state=running', '--format', '{{.Node}}'], { check: true });
     expect(ps.stdout.trim().split('\n').sort()).toEqual(['a', 'b', 'c']);
+    // The logs of all tasks, merged through the manager, open from the app's page.
+    await page.click('text=Logs of all tasks');
+    await page.waitForFunction(() => location.hash.startsWith('#/logs?cluster='));
+    await page.waitForFunction(() => document.querySelector('[data-testid="log-status"]')?.textContent === 'live', null, { timeout: 30_000 });
+    await page.goBack();
+    await page.locator('[data-testid="cluster-app"][data-app="web"]').waitFor({ timeout: 30_000 });
   }, 150_000);
 
   it('scales to 1, deploys v2 from the edit form, then rolls back to the first deploy', async () => {

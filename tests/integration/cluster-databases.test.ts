@@ -168,8 +168,10 @@ describe('databases on a cluster, pinned to one node', () => {
     await app.client.cluster.updateNode({ clusterId, nodeId: bNode, availability: 'drain' });
     const stopped = await waitFor(
       async () => {
+        // Right after the drain Swarm may not have made the replacement task yet ("no task is meant to run"):
+        // wait for the pending one it cannot place.
         const v = await app.client.databases.get({ id: db.id });
-        return v.state !== 'running' && v.cluster?.reason ? v : null;
+        return v.state === 'pending' && v.cluster?.reason ? v : null;
       },
       'the database shown not running with a reason while b is drained',
       60_000,

@@ -252,6 +252,9 @@ describe('a git app on a cluster: built once, pushed, run by digest, HTTPS throu
     // The job goes on without the app; the new one starts while it still runs.
     expect(JSON.parse((await d.exec(['cat', `/tmp/openpanel/jobs/${started.id}/state.json`], { check: true })).stdout)).toMatchObject({ status: 'running', step: 'build' });
     app = await startTestApp({ dataDir });
+    // Nobody asks the new app about the deploy: it follows it from its start and updates the service itself.
+    const specImage = async () => (await a.exec(['docker', 'service', 'inspect', '--format', '{{.Spec.TaskTemplate.ContainerSpec.Image}}', 'op-web'], { check: true })).stdout.trim();
+    await waitFor(async () => ((await specImage()) !== first ? true : null), 'the service updated by the restarted app on its own', 240_000, 1_000);
     const build = await finished(started.id);
     expect(build.status, `${build.error}\n${build.log}`).toBe('succeeded');
     expect(build.commit).toBe(v2);

@@ -71,9 +71,11 @@ function read(c: RawConfig): BuildRecord | null {
 const labelsOf = (plan: BuildPlan, progress: BuildProgress) => ({ ...MANAGED, [LABELS.app]: plan.app.name, [LABELS.build]: JSON.stringify(progress) });
 
 /** The app's deploys from git, newest first. */
-export async function listBuilds(m: Manager, app: string): Promise<BuildRecord[]> {
+/** The deploys from git of one app, or of every app of the cluster (app null), newest first. */
+export async function listBuilds(m: Manager, app: string | null): Promise<BuildRecord[]> {
   const list = m.api.listConfigs.bind(m.api) as (opts: unknown) => Promise<unknown>;
-  const configs = (await bounded((signal) => list({ filters: { label: [`${LABELS.app}=${app}`, LABELS.build] }, abortSignal: signal }), `listing the builds of ${app}`)) as RawConfig[];
+  const label = app === null ? [LABELS.build] : [`${LABELS.app}=${app}`, LABELS.build];
+  const configs = (await bounded((signal) => list({ filters: { label }, abortSignal: signal }), `listing the builds of ${app ?? 'the cluster'}`)) as RawConfig[];
   return configs
     .map(read)
     .filter((r): r is BuildRecord => r !== null)

@@ -5,7 +5,7 @@ import { ClusterGitDeployInput as InputSchema, type ClusterAppSpec, type Cluster
 import { SERVICE_IMAGES } from '../../../shared/contract/images.ts';
 import type { ImageOverrides } from '../../../shared/contract/proxy.ts';
 import type { Manager } from '../cluster/view.ts';
-import { withTimeout } from '../core/async.ts';
+import { within, withTimeout } from '../core/async.ts';
 import { AppError, errorMessage } from '../core/errors.ts';
 import { SHELL_LIB } from '../deploy/shell-lib.ts';
 import { ensureImage } from '../docker/images.ts';
@@ -16,7 +16,7 @@ import { JobState } from '../jobs/state.ts';
 import { JobTracker } from '../jobs/tracker.ts';
 import { BUILDER_DATA } from '../proxy/driver.ts';
 import { baseImageAliases, resolveImage } from '../proxy/images.ts';
-import { pushTag, registryAuth } from '../registry/images.ts';
+import { pullByDigest, pushTag, registryAuth } from '../registry/images.ts';
 import type { V2Target } from '../registry/v2.ts';
 import type { SshConnection } from '../ssh/connection.ts';
 import BUILD_JOB from './build-job.sh?raw';
@@ -42,6 +42,8 @@ export interface ClusterSide {
   /** Throws CONFLICT when a service of that name exists that OpenPanel did not create. */
   check: (m: Manager, name: string) => Promise<void>;
   apply: (m: Manager, app: ClusterAppSpec, record: ClusterDeploy, auth: ReturnType<typeof registryAuth>) => Promise<void>;
+  /** The servers running the app's tasks now (none before its first deploy). */
+  taskServers: (m: Manager, clusterId: string, name: string) => Promise<string[]>;
 }
 
 export const BuildJobState = JobState.extend({ image: z.string(), commit: z.string(), subject: z.string().optional(), container: z.string(), buildMs: z.number().nullable() });
@@ -52,6 +54,8 @@ export const BUILD_SCRIPT = `${SHELL_LIB}\n${BUILD_JOB}`;
 export const buildJobName = (id: string) => `openpanel-build-${id}`;
 const BUILD_MAX_MS = 60 * 60_000;
 const CALL_MS = 30_000;
+/** How long the nodes get to pull the new image ahead of the update; Swarm pulls what is still missing itself. */
+const PREPULL_MS = 120_000;
 
 function newDeployId(): string {
   return randomBytes(6).toString('hex');
@@ -124,6 +128,28 @@ export class GitDeploys {
     const tracker = this.runs.get(deployId)?.tracker;
     const log = tracker ? tracker.log : await this.readLog(record.plan).catch((e: unknown) => `(the job's log on ${record.plan.builder} could not be read: ${errorMessage(e)})`);
     return { ...toView(record), log };
+  }
+
+  /**
+   * At start: every deploy from git still running on a cluster (the app was closed while it built) is followed
+   * again, so it finishes without anyone opening the app. A cluster whose managers do not answer is tried at its
+   * next look (list/get re-attach too).
+   */
+  async resume(clusterIds: readonly string[]): Promise<number> {
+    let resumed = 0;
+    for (const id of clusterIds) {
+      if (this.closed) break;
+      const records = await this.cluster
+        .manager(id)
+        .then((m) => listBuilds(m, null))
+        .catch(() => [] as BuildRecord[]);
+      for (const r of records) {
+        if (r.progress.status !== 'running' || this.runs.has(r.plan.id)) continue;
+        this.follow(r);
+        resumed += 1;
+      }
+    }
+    return resumed;
   }
 
   /** Stops following (the jobs go on on their builders; the records stay running, so the next app re-attaches). */
@@ -216,12 +242,24 @@ export class GitDeploys {
     await this.save(record, { ...record.progress, step: 'update', digest, image });
     try {
       const m = await this.cluster.manager(plan.clusterId);
+      await this.prePull(m, plan, target, digest);
       const deploy: ClusterDeploy = { id: plan.id, image, at: Date.now(), kind: 'deploy', commit, digest, builderServerId: builderId, registry: plan.registry };
       await this.cluster.apply(m, specOf(plan, image), deploy, registryAuth(target));
     } catch (e) {
       return this.fail(record, 'update', `service ${serviceName(plan.app.name)} with ${image} from registry ${target.name} (${target.host}): ${errorMessage(e)}`);
     }
     await this.save(record, { ...record.progress, status: 'succeeded', step: 'done', finishedAt: Date.now() });
+  }
+
+  /**
+   * The nodes that run the app's tasks pull the new image at once, side by side, before the rolling update: Swarm
+   * would pull on each node as it reaches it, one task after another. A task by digest whose image is there starts
+   * without a pull. A pull that fails or takes too long is left to Swarm, which reports its own error.
+   */
+  private async prePull(m: Manager, plan: BuildPlan, target: V2Target, digest: string): Promise<void> {
+    const servers = await this.cluster.taskServers(m, plan.clusterId, plan.app.name).catch(() => [] as string[]);
+    const deps = { docker: this.deps.docker, server: this.deps.server };
+    await Promise.all(servers.map((id) => within(pullByDigest(deps, target, id, plan.app.name, digest), PREPULL_MS).catch(() => null)));
   }
 
   private async fail(record: BuildRecord, step: BuildProgress['step'], message: string): Promise<void> {

@@ -12,6 +12,7 @@ import { ensureNetwork } from '../docker/networks.ts';
 import { listBuilds, removeBuild } from './builds.ts';
 import { EDGE_IMAGE, edgeRoutes, readDomains, syncEdge } from './edge.ts';
 import { GitDeploys, type GitDeployDeps } from './git-build.ts';
+import { type RawTask, taskViews } from '../cluster/tasks.ts';
 import { APPS_NETWORK, KEPT_DEPLOYS, readDeploys, serviceName, serviceSpec } from './spec.ts';
 
 export interface SwarmAppsDeps {
@@ -38,16 +39,6 @@ interface RawService {
   UpdateStatus?: { State?: string; Message?: string; CompletedAt?: string; StartedAt?: string };
 }
 
-interface RawTask {
-  ID: string;
-  Slot?: number;
-  NodeID?: string;
-  DesiredState?: string;
-  Status?: { State?: string; Err?: string; Message?: string; Timestamp?: string };
-  Spec?: { ContainerSpec?: { Image?: string } };
-  UpdatedAt?: string;
-}
-
 function newDeployId(): string {
   return randomBytes(6).toString('hex');
 }
@@ -64,6 +55,7 @@ export class ClusterAppsService {
           manager: (id) => deps.manager(id),
           check: async (m, name) => void (await this.find(m, name)),
           apply: (m, app, record, auth) => this.apply(m, app, record, auth),
+          taskServers: (m, clusterId, name) => this.taskServers(m, clusterId, name),
         })
       : null;
   }
@@ -91,6 +83,12 @@ export class ClusterAppsService {
   }
 
   /** Stops following deploys from git (their jobs go on; the next app re-attaches). */
+  /** Follows again the deploys from git that were running when the app closed (in the background). */
+  start(clusterIds: () => readonly string[]): void {
+    const ids = clusterIds();
+    if (this.git && ids.length) void this.git.resume(ids).catch(() => undefined);
+  }
+
   close(): void {
     this.git?.close();
   }
@@ -196,6 +194,14 @@ export class ClusterAppsService {
     return this.view(m, clusterId, name);
   }
 
+  private async taskServers(m: Manager, clusterId: string, name: string): Promise<string[]> {
+    const raw = await this.find(m, name);
+    if (!raw) return [];
+    const tasks = (await bounded(() => m.api.listTasks({ filters: { service: [raw.ID], 'desired-state': ['running'] } }), `listing the tasks of ${serviceName(name)}`)) as RawTask[];
+    const ids = tasks.flatMap((t) => (t.NodeID ? [this.deps.serverOfNode(clusterId, t.NodeID)] : [])).filter((id): id is string => !!id);
+    return [...new Set(ids)];
+  }
+
   private async find(m: Manager, name: string): Promise<RawService | null> {
     try {
       const raw = (await bounded((signal) => m.api.getService(serviceName(name)).inspect({ abortSignal: signal }), `reading ${serviceName(name)} on ${m.name}`)) as RawService;
@@ -218,22 +224,11 @@ export class ClusterAppsService {
     ]);
     const hostOf = new Map(nodes.map((n) => [n.ID, n.Description?.Hostname ?? n.ID]));
     const nodeState = new Map(nodes.map((n) => [n.ID, n.Status?.State ?? null]));
-    const shown: ClusterTask[] = tasks
-      .map((t) => ({
-        id: t.ID,
-        slot: t.Slot ?? null,
-        nodeId: t.NodeID ?? null,
-        node: t.NodeID ? (hostOf.get(t.NodeID) ?? t.NodeID) : null,
-        serverId: t.NodeID ? this.deps.serverOfNode(clusterId, t.NodeID) : null,
-        nodeState: t.NodeID ? (nodeState.get(t.NodeID) ?? null) : null,
-        state: t.Status?.State ?? 'unknown',
-        desired: t.DesiredState ?? 'unknown',
-        error: t.Status?.Err || null,
-        image: t.Spec?.ContainerSpec?.Image ?? '',
-        since: Date.parse(t.Status?.Timestamp ?? t.UpdatedAt ?? '') || 0,
-      }))
-      .sort((a, b) => (a.desired === b.desired ? b.since - a.since : a.desired === 'running' ? -1 : 1))
-      .slice(0, SHOWN_TASKS);
+    const shown: ClusterTask[] = taskViews(
+      tasks,
+      { hostOf: (id) => hostOf.get(id) ?? id, serverOf: (id) => this.deps.serverOfNode(clusterId, id), stateOf: (id) => nodeState.get(id) ?? null },
+      SHOWN_TASKS,
+    );
     const status = raw.UpdateStatus;
     return {
       clusterId,

@@ -18,7 +18,7 @@ import type { SshConnection } from '../ssh/connection.ts';
 import { checkCompose, stackOverride } from './compose.ts';
 import { createRecord, createResult, listRecords, pruneRecords, type RecordMeta, removeRecord, resultName, type StackRecord } from './records.ts';
 import { STACK_JOB_SCRIPT, STACK_RM_SCRIPT, STACK_VARS, type StackVars } from './script.ts';
-import { type RawTask, taskViews } from './tasks.ts';
+import { type RawTask, taskViews } from '../cluster/tasks.ts';
 
 export interface StacksDeps {
   /** The first manager of the cluster that answers (ClusterService.manager). */
@@ -268,7 +268,7 @@ export class ClusterStacksService {
     const hostOf = new Map(nodes.map((n) => [n.ID, n.Description?.Hostname ?? n.ID]));
     const shown: StackService[] = services
       .map((s) => {
-        const own = taskViews(tasks.filter((t) => t.ServiceID === s.ID), (id) => hostOf.get(id) ?? id, (id) => this.deps.serverOfNode(clusterId, id));
+        const own = taskViews(tasks.filter((t) => t.ServiceID === s.ID), { hostOf: (id) => hostOf.get(id) ?? id, serverOf: (id) => this.deps.serverOfNode(clusterId, id) });
         const running = own.filter((t) => t.state === 'running' && t.desired === 'running').length;
         const global = !!s.Spec.Mode?.Global;
         return {

@@ -97,7 +97,7 @@ export function registryAuth(target: V2Target): { username: string; password: st
   return authOf(target);
 }
 
-export async function pullByDigest(deps: ImageDeps, target: V2Target, serverId: string, app: string, digest: string): Promise<{ ref: string; imageId: string }> {
+export async function pullByDigest(deps: Pick<ImageDeps, 'docker'> & { server: (serverId: string) => { name: string } }, target: V2Target, serverId: string, app: string, digest: string): Promise<{ ref: string; imageId: string }> {
   const server = deps.server(serverId);
   const api = await deps.docker(serverId);
   const repo = `${target.host}/${app}`;

@@ -8,6 +8,7 @@ import { useNow } from '../../lib/now.ts';
 import { api, queryUtils } from '../../lib/rpc.ts';
 import { LIVE_MS, settling, sinceText, updateState } from './appState.ts';
 import { ClusterBuilds } from './ClusterBuilds.tsx';
+import { logsHash } from '../logs/params.ts';
 import { clusterHash } from './clusterRoute.ts';
 
 /** One app on a cluster: its state, tasks, scale, deploy history with rollback, remove. */
@@ -64,6 +65,9 @@ export function ClusterAppPage({ clusterId, name }: { clusterId: string; name: s
           {state.label}
         </span>
         <div className="spacer" />
+        <a className="button-link" href={logsHash({ serverId: '', containerIds: [], cluster: { clusterId, name: v.name }, tail: 500, since: undefined })}>
+          Logs of all tasks
+        </a>
         <a className="button-link" href={clusterHash(clusterId, 'apps', v.name, true)}>
           Deploy new version
         </a>
@@ -117,6 +121,11 @@ export function ClusterAppPage({ clusterId, name }: { clusterId: string; name: s
               <td>
                 {t.node ?? '—'}
                 {t.slot !== null && <span className="muted small"> #{t.slot}</span>}
+                {t.nodeState && t.nodeState !== 'ready' && (
+                  <span className="badge failed" title="Swarm has lost this node: what the task says is its last word from there">
+                    node {t.nodeState}
+                  </span>
+                )}
               </td>
               <td>{serverName(t.serverId)}</td>
               <td>
