@@ -30,6 +30,22 @@ step prepare 5 "Job $OP_JOB_ID ($OP_KIND) of stack $OP_STACK on $(hostname), doc
 [ -f /stack/compose.yml ] && [ -f /stack/openpanel.yml ] || fail "the uploaded Compose files are missing"
 [ "$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" = true ] || fail "$(hostname) is not a swarm manager (any more)"
 
+# A service still updating or rolling back (an earlier deploy's, Swarm's own) would refuse this update as out of
+# sequence: wait (bounded) until the stack is settled.
+busy_services() {
+  for id in $(docker service ls -q --filter "label=com.docker.stack.namespace=$OP_STACK"); do
+    case "$(docker service inspect -f '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' "$id" 2>/dev/null)" in
+      updating|rollback_started) printf ' %s' "$id" ;;
+    esac
+  done
+}
+SETTLE_END=$(( $(now) + 120 ))
+while [ -n "$(busy_services)" ]; do
+  [ "$(now)" -ge "$SETTLE_END" ] && fail "services of $OP_STACK are still updating or rolling back after 120 s:$(busy_services)"
+  echo "==> Waiting for services of $OP_STACK still updating or rolling back"
+  sleep 2
+done
+
 step deploy 20 "docker stack deploy --with-registry-auth --prune $OP_STACK"
 T0=$(now)
 # A clean environment: the stack's ${NAME} interpolation must not see the job's OP_* variables. A registry's
@@ -43,23 +59,26 @@ step converge 60 "Waiting until every service of $OP_STACK runs its new spec (up
 END=$(( T0 + OP_WAIT ))
 sleep 1
 while :; do
-  PENDING=
+  PENDING=; ROLLED=
   for id in $(docker service ls -q --filter "label=com.docker.stack.namespace=$OP_STACK"); do
     st=$(service_status "$id") || { PENDING="$PENDING $id"; continue; }
     name=${st%%|*}; rest=${st#*|}; state=${rest%%|*}; rest=${rest#*|}; started=${rest%%|*}; msg=${rest#*|}
     # An update status from before this deploy (an earlier one's) says nothing about this one.
     [ "$started" -ge $(( T0 - 1 )) ] || state=
-    # A rollback is waited for until it ends, so the job leaves a settled stack (a next deploy's update of a service
-    # that is still rolling back would be refused as out of sequence).
+    # A rollback is waited for until it ends, and so is every other service, so the job leaves a settled stack (a
+    # next deploy's update of a service that is still rolling back would be refused as out of sequence).
     case "$state" in
-      rollback_completed|rollback_paused|paused) fail "service $name: Swarm rolled the update back ($state): $msg" ;;
+      rollback_completed|rollback_paused|paused) ROLLED="${ROLLED:-service $name: Swarm rolled the update back ($state): $msg}"; continue ;;
       updating|rollback_started) PENDING="$PENDING $name"; continue ;;
     esac
     reps=$(docker service ls --filter "id=$id" --format '{{.Replicas}}')
     run=${reps%%/*}; want=${reps#*/}; want=${want%% *}
     [ "$run" = "$want" ] || PENDING="$PENDING $name($reps)"
   done
-  [ -z "$PENDING" ] && break
+  if [ -z "$PENDING" ]; then
+    [ -n "$ROLLED" ] && fail "$ROLLED"
+    break
+  fi
   if [ "$(now)" -ge "$END" ]; then
     why=$(for s in $PENDING; do docker service ps --no-trunc --format '{{.Error}}' "${s%%(*}" 2>/dev/null | grep -v '^$' | head -n 1; done | head -n 1)
     fail "not running after $OP_WAIT s:$PENDING${why:+ (last task error: $why)}"

@@ -90,7 +90,7 @@ function withExitReason(socket: Duplex, channel: ClientChannel, argv: readonly s
   socket.emit = (event: string | symbol, ...args: unknown[]) => {
     if (event === 'end' && !exited) {
       heldEnd = () => emit(event, ...args);
-      setTimeout(() => release(), 1_000).unref();
+      setTimeout(() => release(), 5_000).unref(); // a loaded server may be slow to send the exit status
       return true;
     }
     return emit(event, ...args);
