@@ -1,4 +1,3 @@
-import { randomBytes, randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { CreateClusterDatabaseInput, DatabaseCluster, ManagedDatabase, ResourceLimits } from '../../../shared/contract/databases.ts';
@@ -6,13 +5,13 @@ import { BACKUP_TOOLS_IMAGE } from '../../../shared/contract/images.ts';
 import { AppError } from '../core/errors.ts';
 import type { Db } from '../db/index.ts';
 import { dataDatabases } from '../db/schema.ts';
+import { newRow, rowsFreeFor } from './new-row.ts';
 import type { DockerClient } from '../docker/client.ts';
 import { isDockerNotFound } from '../docker/errors.ts';
 import { ensureImage } from '../docker/images.ts';
 import type { DockerService } from '../docker/service.ts';
 import type { SecretsService } from '../secrets/service.ts';
 import { ClusterDatabaseOps, CLUSTER_DB_NETWORK, databaseServiceSpec, findTaskContainer, isClusterRow, portContainerName, portContainerSpec, type DatabaseSwarm } from './cluster.ts';
-import { engineOf } from './engines.ts';
 import type { DatabasesService } from './service.ts';
 
 type Row = typeof dataDatabases.$inferSelect;
@@ -44,32 +43,13 @@ export class ClusterDatabases {
   /** Validates the node, makes the service and the port container, records the row (the caller serialises per server). */
   async create(input: z.output<typeof CreateClusterDatabaseInput>): Promise<{ client: DockerClient; row: Row }> {
     const { manager, nodeId } = await this.ops.target(input.clusterId, input.serverId);
-    const existing = this.deps.db.select().from(dataDatabases).where(eq(dataDatabases.serverId, input.serverId)).all();
-    if (existing.some((r) => r.name === input.name)) throw new AppError('CONFLICT', `name: a database named ${input.name} already exists on this server`);
-    const spec = engineOf(input.engine);
-    const image = `${spec.repo}:${input.version ?? spec.defaultVersion}`;
+    const existing = rowsFreeFor(this.deps.db, input.serverId, input.name);
+    const { row, spec, password } = newRow(input, { network: CLUSTER_DB_NETWORK, hostPort: this.deps.databases.freePort(existing) });
     const client = await this.deps.docker.client(input.serverId);
-    const resolved = this.deps.databases.resolve(input.serverId, image);
+    const resolved = this.deps.databases.resolve(input.serverId, row.image);
     const tools = this.deps.databases.resolve(input.serverId, BACKUP_TOOLS_IMAGE);
     await ensureImage(client.api, resolved, IMAGE_MAPPING);
     await ensureImage(client.api, tools, IMAGE_MAPPING);
-    const password = randomBytes(18).toString('base64url');
-    const row: Row = {
-      id: `db_${randomUUID().replaceAll('-', '').slice(0, 16)}`,
-      serverId: input.serverId,
-      engine: input.engine,
-      name: input.name,
-      image,
-      containerName: `op-db-${input.name}`,
-      volume: `op-db-${input.name}-data`,
-      network: CLUSTER_DB_NETWORK,
-      hostPort: this.deps.databases.freePort(existing),
-      username: spec.username,
-      database: spec.wholeInstance ? '0' : input.name,
-      passwordRef: '',
-      limits: input.limits,
-      createdAt: Date.now(),
-    };
     await this.ops.checkFree(manager, row);
     const secret = await this.deps.secrets.put(`database ${input.name}`, 'database-password', password);
     row.passwordRef = secret.ref;

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { CreateClusterDatabaseInput, CreateDatabaseInput, DatabaseConnection, ImageMapping, ManagedDatabase, ResourceLimits } from '../../../shared/contract/databases.ts';
 import type { z } from 'zod';
@@ -20,6 +20,7 @@ import { findTaskContainer, isClusterRow, type DatabaseSwarm } from './cluster.t
 
 export { DATA_NETWORK } from './network.ts';
 import { DATA_NETWORK, ensureDataNetwork } from './network.ts';
+import { newRow, rowsFreeFor } from './new-row.ts';
 const FIRST_HOST_PORT = 15432;
 /** Where a database or backup image is mapped to a mirror or a local one (named when a pull fails). */
 export const DATA_IMAGE_MAPPING = { mapping: "the server's image mapping" };
@@ -178,33 +179,14 @@ export class DatabasesService {
   }
 
   private async createContainerAndRow(input: z.output<typeof CreateDatabaseInput>): Promise<{ client: DockerClient; row: Row }> {
-    const existing = this.deps.db.select().from(dataDatabases).where(eq(dataDatabases.serverId, input.serverId)).all();
-    if (existing.some((r) => r.name === input.name)) throw new AppError('CONFLICT', `name: a database named ${input.name} already exists on this server`);
+    const existing = rowsFreeFor(this.deps.db, input.serverId, input.name);
     const client = await this.deps.docker.client(input.serverId);
-    const hostPort = this.freePort(existing);
-    const spec = engineOf(input.engine);
-    const image = `${spec.repo}:${input.version ?? spec.defaultVersion}`;
-    const resolved = this.resolve(input.serverId, image);
+    const { row, password } = newRow(input, { network: DATA_NETWORK, hostPort: this.freePort(existing) });
+    const resolved = this.resolve(input.serverId, row.image);
     await ensureImage(client.api, resolved, DATA_IMAGE_MAPPING);
     await ensureDataNetwork(client.api);
-    const password = randomBytes(18).toString('base64url');
     const secret = await this.deps.secrets.put(`database ${input.name}`, 'database-password', password);
-    const row: Row = {
-      id: `db_${randomUUID().replaceAll('-', '').slice(0, 16)}`,
-      serverId: input.serverId,
-      engine: input.engine,
-      name: input.name,
-      image,
-      containerName: `op-db-${input.name}`,
-      volume: `op-db-${input.name}-data`,
-      network: DATA_NETWORK,
-      hostPort,
-      username: spec.username,
-      database: spec.wholeInstance ? '0' : input.name,
-      passwordRef: secret.ref,
-      limits: input.limits,
-      createdAt: Date.now(),
-    };
+    row.passwordRef = secret.ref;
     try {
       await this.createContainer(client, row, resolved, password);
       this.deps.db.insert(dataDatabases).values(row).run();
