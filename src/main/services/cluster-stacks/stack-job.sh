@@ -34,8 +34,10 @@ step prepare 5 "Job $OP_JOB_ID ($OP_KIND) of stack $OP_STACK on $(hostname), doc
 # sequence: wait (bounded) until the stack is settled.
 busy_services() {
   for id in $(docker service ls -q --filter "label=com.docker.stack.namespace=$OP_STACK"); do
-    case "$(docker service inspect -f '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' "$id" 2>/dev/null)" in
-      updating|rollback_started) printf ' %s' "$id" ;;
+    st=$(service_status "$id" 2>/dev/null) || continue
+    rest=${st#*|}
+    case "${rest%%|*}" in
+      updating|rollback_started) printf ' %s' "${st%%|*}" ;;
     esac
   done
 }
