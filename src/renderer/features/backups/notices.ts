@@ -1,5 +1,6 @@
 import type { BackupNotice } from '../../../shared/contract/backups.ts';
 import { useUi } from '../../app/store.ts';
+import { showNotice } from '../../lib/notice.ts';
 import { api } from '../../lib/rpc.ts';
 import { useSubscription } from '../../lib/subscription.ts';
 
@@ -16,13 +17,9 @@ export function noticeText(n: BackupNotice): string {
  */
 export function useBackupNotices(enabled: boolean): void {
   const toast = useUi((s) => s.toast);
-  const desktop = typeof Notification !== 'undefined' && window.location.protocol === 'file:';
   useSubscription(
     async (signal) => (enabled ? api().backups.notices(undefined, { signal }) : []),
-    (n) => {
-      if (desktop && Notification.permission === 'granted') new Notification('OpenPanel: backup failed', { body: noticeText(n) });
-      else toast({ kind: 'error', title: 'Backup failed', detail: noticeText(n) });
-    },
+    (n) => showNotice(toast, 'Backup failed', noticeText(n), 'OpenPanel: backup failed'),
     [enabled],
   );
 }

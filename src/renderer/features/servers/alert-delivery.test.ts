@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../../shared/contract/fleet.ts';
-import { alertDelivery, deliveryOf } from './alert-delivery.ts';
+import { alertDelivery } from './alert-delivery.ts';
 
 const alert = (kind: Alert['kind'], message: string): Alert => ({ id: `${kind}/s1//1`, kind, serverId: 's1', containerId: null, message, at: 1 });
 
@@ -22,10 +22,5 @@ describe('alertDelivery: OS notification on the desktop when allowed, a toast ot
   it('always toasts in the browser, even where the browser itself would allow notifications', () => {
     expect(alertDelivery(alert('unreachable', 'prod-1 is unreachable: timed out'), { desktop: false, permission: 'granted' })).toMatchObject({ via: 'toast', title: 'Server unreachable' });
     expect(alertDelivery(alert('disk', 'prod-1: disk / is 95 % full'), { desktop: false, permission: null })).toMatchObject({ via: 'toast', title: 'Disk almost full' });
-  });
-
-  it("decides the same way for Watch's alerts, titled by their rule", () => {
-    expect(deliveryOf('Backup failed', 'Backup failed on prod-1 (backup nightly)', { desktop: true, permission: 'granted' })).toEqual({ via: 'os', title: 'OpenPanel: Backup failed', body: 'Backup failed on prod-1 (backup nightly)' });
-    expect(deliveryOf('Backup failed', 'Backup failed on prod-1 (backup nightly)', { desktop: false, permission: 'granted' })).toEqual({ via: 'toast', title: 'Backup failed', detail: 'Backup failed on prod-1 (backup nightly)' });
   });
 });

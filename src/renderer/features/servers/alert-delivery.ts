@@ -1,4 +1,5 @@
 import type { Alert } from '../../../shared/contract/fleet.ts';
+import { noticeDelivery, type NoticeDelivery, type NoticeEnv } from '../../lib/notice.ts';
 
 export const ALERT_TITLES: Record<Alert['kind'], string> = {
   disk: 'Disk almost full',
@@ -7,26 +8,12 @@ export const ALERT_TITLES: Record<Alert['kind'], string> = {
   'restart-loop': 'Restart loop',
 };
 
-export type AlertDelivery = { via: 'os'; title: string; body: string } | { via: 'toast'; title: string; detail: string };
-
 /**
- * How one alert reaches the user (no DOM here, so it is unit-tested): an OS notification in the desktop app when
- * the user allowed notifications, a toast otherwise (the browser, or a desktop where notifications were refused
- * or not answered yet). The message already names the server (and the container), as a notification shows
- * nothing else. Alerts come once per episode from the main process (`fleet/alerts.ts`), so each is delivered
+ * How one fleet alert reaches the user: titled by its kind, delivered as every notice is (`noticeDelivery`: an OS
+ * notification in the desktop app when allowed, a toast otherwise). The message already names the server (and
+ * the container). Alerts come once per episode from the main process (`fleet/alerts.ts`), so each is delivered
  * as it arrives.
  */
-export function alertDelivery(a: Alert, env: DeliveryEnv): AlertDelivery {
-  return deliveryOf(ALERT_TITLES[a.kind], a.message, env);
-}
-
-export interface DeliveryEnv {
-  desktop: boolean;
-  permission: 'default' | 'granted' | 'denied' | null;
-}
-
-/** The same decision for any alert with a title and a message naming its server (Watch's alerts too). */
-export function deliveryOf(title: string, message: string, env: DeliveryEnv): AlertDelivery {
-  if (env.desktop && env.permission === 'granted') return { via: 'os', title: `OpenPanel: ${title}`, body: message };
-  return { via: 'toast', title, detail: message };
+export function alertDelivery(a: Alert, env: NoticeEnv): NoticeDelivery {
+  return noticeDelivery(ALERT_TITLES[a.kind], a.message, env);
 }

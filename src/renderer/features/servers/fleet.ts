@@ -1,6 +1,7 @@
 import { useEffect, useMemo } from 'react';
 import type { ServerSnapshot } from '../../../shared/contract/fleet.ts';
 import { useUi } from '../../app/store.ts';
+import { deliverNotice, isDesktop, noticeEnv } from '../../lib/notice.ts';
 import { api } from '../../lib/rpc.ts';
 import { useSubscription } from '../../lib/subscription.ts';
 import { alertDelivery } from './alert-delivery.ts';
@@ -18,17 +19,13 @@ export function useFleetFeed(): void {
 /** Alerts become OS notifications on the desktop (when allowed) and toasts in the browser (see `alertDelivery`). */
 export function useAlertNotifications(enabled: boolean): void {
   const toast = useUi((s) => s.toast);
-  const desktop = typeof Notification !== 'undefined' && window.location.protocol === 'file:';
+  const desktop = isDesktop();
   useEffect(() => {
     if (enabled && desktop && Notification.permission === 'default') void Notification.requestPermission();
   }, [enabled, desktop]);
   useSubscription(
     async (signal) => (enabled ? api().fleet.alerts(undefined, { signal }) : []),
-    (a) => {
-      const d = alertDelivery(a, { desktop, permission: desktop ? Notification.permission : null });
-      if (d.via === 'os') new Notification(d.title, { body: d.body });
-      else toast({ kind: 'error', title: d.title, detail: d.detail });
-    },
+    (a) => deliverNotice(toast, alertDelivery(a, noticeEnv())),
     [enabled],
   );
 }

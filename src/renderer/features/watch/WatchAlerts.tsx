@@ -2,8 +2,8 @@ import { useEffect, useRef, useState } from 'react';
 import { useUi } from '../../app/store.ts';
 import { Dialog } from '../../components/Dialog.tsx';
 import { describeError } from '../../lib/errors.ts';
+import { showNotice } from '../../lib/notice.ts';
 import { api } from '../../lib/rpc.ts';
-import { deliveryOf } from '../servers/alert-delivery.ts';
 import { alertText, alertTitle } from './alert-text.ts';
 import { awayReport, firingNow, newlyFiring, type MissedServer } from './missed.ts';
 
@@ -41,12 +41,7 @@ export function WatchAlerts({ notify }: { notify: boolean }) {
       previous = keys;
       setLooks((n) => n + 1);
       if (!notifyRef.current) return;
-      const desktop = typeof Notification !== 'undefined' && window.location.protocol === 'file:';
-      for (const a of fresh) {
-        const d = deliveryOf(a.title, a.message, { desktop, permission: desktop ? Notification.permission : null });
-        if (d.via === 'os') new Notification(d.title, { body: d.body });
-        else toast({ kind: 'error', title: d.title, detail: d.detail });
-      }
+      for (const a of fresh) showNotice(toast, a.title, a.message);
     };
     void (async () => {
       for (let first = true; !ac.signal.aborted; first = false) {
