@@ -2,8 +2,9 @@ import type { Readable } from 'node:stream';
 import { Notifier, sleep } from '../core/async.ts';
 import { AppError, errorMessage } from '../core/errors.ts';
 import type { MergeSource } from '../docker/log-merge.ts';
+import type { LogsContainer } from '../docker/logs.ts';
 import { LogStreamParser, type ParsedLine } from '../docker/log-parse.ts';
-import type { SourceLine } from '../docker/log-source.ts';
+import { QueuedLines, readAhead, watchStream, type SourceLine } from '../docker/log-source.ts';
 
 /** Index of the feed's own source: its lines are state changes, taken out before a batch is sent. */
 export const CONTROL = -1;
@@ -12,12 +13,9 @@ const QUEUE_LINES = 8192;
 const TASK_ATTR = 'com.docker.swarm.task.id';
 const NODE_ATTR = 'com.docker.swarm.node.id';
 
-export interface TaskInfo {
+/** A task as a source of the merge: `name` is `<app>.<slot>@<node>`. */
+export interface TaskInfo extends LogsContainer {
   index: number;
-  id: string;
-  /** `<app>.<slot>@<node>`. */
-  name: string;
-  tty: boolean;
   node: string | null;
   slot: number | null;
   /** Whether the manager listed the task when it was named (a task started since is named again). */
@@ -68,16 +66,14 @@ function decode(v: string): string {
 }
 
 /** One task's lines, queued by the feed as they are parsed from the service's stream. */
-class TaskSource implements MergeSource {
+class TaskSource extends QueuedLines implements MergeSource {
   readonly index: number;
   info: TaskInfo;
   endReported = false;
-  emptySince: number | null = null;
-  private queue: SourceLine[] = [];
-  private head = 0;
   protected readonly feed: ServiceLogFeed;
 
   constructor(info: TaskInfo, feed: ServiceLogFeed) {
+    super();
     this.index = info.index;
     this.info = info;
     this.feed = feed;
@@ -91,32 +87,14 @@ class TaskSource implements MergeSource {
     return this.feed.changed;
   }
 
-  get size(): number {
-    return this.queue.length - this.head;
-  }
-
-  push(line: SourceLine): void {
-    this.queue.push(line);
-  }
-
-  peek(): SourceLine | undefined {
-    return this.queue[this.head];
-  }
-
-  take(): SourceLine {
-    const line = this.queue[this.head++]!;
+  override take(): SourceLine {
     this.feed.queued--;
-    if (this.head === this.queue.length) {
-      this.queue = [];
-      this.head = 0;
-    }
-    return line;
+    return super.take();
   }
 
   fill(now: number): void {
     this.feed.pump();
-    if (this.size > 0 || this.ended) this.emptySince = null;
-    else this.emptySince ??= now;
+    this.settle(now);
   }
 }
 
@@ -188,11 +166,8 @@ export class ServiceLogFeed {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (this.stream && this.parser && this.queued < QUEUE_LINES) {
-        const chunk = this.stream.read() as Buffer | null;
-        if (chunk === null) break;
-        this.parser.push(chunk);
-      }
+      const { stream, parser } = this;
+      if (stream && parser) readAhead(stream, parser, () => this.stream === stream && this.queued < QUEUE_LINES);
     } finally {
       this.pumping = false;
     }
@@ -235,21 +210,18 @@ export class ServiceLogFeed {
     this.stream = stream;
     const parser = new LogStreamParser({ multiplexed: !tty, timestamps: true, emit: (l) => this.route(l) });
     this.parser = parser;
-    let finished = false;
-    const finish = (error: unknown, flush: boolean) => {
-      if (finished) return;
-      finished = true;
-      if (flush) parser.end();
-      if (this.stream === stream) {
-        this.stream = null;
-        this.parser = null;
-      }
-      this.lost(error ?? new AppError('CONNECT_FAILED', 'the manager ended the log stream'));
-    };
-    stream.on('readable', () => this.changed.notify());
-    stream.once('end', () => finish(null, true));
-    stream.once('error', (e) => finish(e, false));
-    stream.once('close', () => finish(null, false));
+    watchStream(
+      stream,
+      () => this.changed.notify(),
+      (error, flush) => {
+        if (flush) parser.end();
+        if (this.stream === stream) {
+          this.stream = null;
+          this.parser = null;
+        }
+        this.lost(error ?? new AppError('CONNECT_FAILED', 'the manager ended the log stream'));
+      },
+    );
   }
 
   private lost(cause: unknown): void {

@@ -2,16 +2,16 @@ import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { LogsContainer, LogsFollowClusterAppInput } from '../../../shared/contract/logs.ts';
 import { bounded, listNodes } from '../cluster/swarm.ts';
+import type { RawTask } from '../cluster/tasks.ts';
 import type { Manager } from '../cluster/view.ts';
-import { linkSignals, withTimeout } from '../core/async.ts';
+import { withTimeout } from '../core/async.ts';
 import { AppError } from '../core/errors.ts';
 import type { DockerClient } from '../docker/client.ts';
 import { dockerError, isDockerNotFound } from '../docker/errors.ts';
 import { isPermanent } from '../docker/events.ts';
 import { LABELS } from '../docker/labels.ts';
-import { LogMerger } from '../docker/log-merge.ts';
-import { dockerSince } from '../docker/log-parse.ts';
-import { FLOW_WINDOW_BYTES, LINE_OVERHEAD, type LogsBatchOut, type LogsService } from '../docker/logs.ts';
+import type { LogBatch, MergeSource } from '../docker/log-merge.ts';
+import { dialLogs, type LogFeed, type LogsBatchOut, type LogsService } from '../docker/logs.ts';
 import { backoffDelay } from '../ssh/backoff.ts';
 import { CONTROL, ServiceLogFeed, type StreamStatus, type TaskInfo } from './log-feed.ts';
 import { serviceName } from './spec.ts';
@@ -34,13 +34,6 @@ const MERGE = { maxBatchBytes: 64 * 1024, maxBatchDelayMs: 30, mergeWaitMs: 500 
 const RESUME_OVERLAP_MS = 5_000;
 const NAMES_MS = 5_000;
 
-interface RawTask {
-  ID: string;
-  Slot?: number;
-  NodeID?: string;
-  DesiredState?: string;
-}
-
 interface Opened {
   stream: Readable;
   manager: Manager;
@@ -57,61 +50,77 @@ interface Opened {
  * with the repeats dropped; a removed app ends the stream; a permanent error (no Docker access, a refused host
  * key) ends it with that error.
  */
-export async function* followClusterApp(deps: ClusterLogsDeps, logs: LogsService, input: FollowInput, signal: AbortSignal): AsyncGenerator<LogsBatchOut> {
-  const { window, close } = logs.openFlow(input.flowId);
-  const ac = linkSignals(signal);
-  const naming = new TaskNames(deps, input.clusterId, input.name);
-  let lastManager: string | undefined;
-  let first = true;
-  const feed = new ServiceLogFeed({
-    signal: ac.signal,
-    open: async (resumeFrom, attempt) => {
-      // Alternate: first a manager other than the one just lost, then any (it may be the only one).
-      const opened = await openServiceLogs(deps, input, naming, first ? {} : { except: attempt % 2 === 1 ? lastManager : undefined, resumeFrom }, ac.signal);
-      first = false;
-      lastManager = opened.manager.serverId;
-      return opened;
-    },
-    info: (taskId, nodeId) => naming.info(taskId, nodeId),
-    initial: () => naming.running(),
-    delay: (attempt) => backoffDelay(attempt, 250, 5_000) + 100,
-    permanent: (e) => isPermanent(e) || (e instanceof AppError && e.code === 'NOT_FOUND'),
-  });
-  try {
-    await feed.start();
-    const merger = new LogMerger(feed.sources, { ...MERGE, timestamps: input.timestamps ?? true }, ac.signal);
-    let seq = 0;
-    let sentNames = -1;
-    const containers = () => {
-      sentNames = feed.namesVersion;
-      return feed.tasks().map(toContainer);
-    };
-    yield { seq: seq++, lines: [], ended: [], bytes: 0, containers: containers() };
-    while (!ac.signal.aborted) {
-      await window.below(FLOW_WINDOW_BYTES, ac.signal);
-      const batch = await merger.next();
-      if (!batch) break;
-      const lines = batch.lines.filter((l) => l[0] !== CONTROL);
-      const ended = batch.ended.filter((i) => i !== CONTROL);
-      const status: StreamStatus | null = lines.length !== batch.lines.length ? feed.status : null;
-      if (feed.error) throw feed.error;
-      if (feed.unnamed) await withTimeout((s) => naming.refresh(s), NAMES_MS, 'naming new tasks').then(
-          () => feed.renamed(),
-          () => (feed.unnamed = false), // named by task id until the next new task
-        );
-      const out: LogsBatchOut & { status?: StreamStatus } = { seq, lines, ended, bytes: batch.bytes };
-      if (feed.namesVersion !== sentNames) out.containers = containers();
-      if (status) out.status = status;
-      if (lines.length === 0 && ended.length === 0 && !out.containers && !out.status) continue;
-      window.sentBatch(seq, batch.bytes + LINE_OVERHEAD * lines.length);
-      seq++;
-      yield out;
-    }
+export function followClusterApp(deps: ClusterLogsDeps, logs: LogsService, input: FollowInput, signal: AbortSignal): AsyncGenerator<LogsBatchOut> {
+  const merge = { ...MERGE, timestamps: input.timestamps ?? true };
+  return logs.stream({ flowId: input.flowId, merge }, signal, (s) => new AppFeed(deps, input, s));
+}
+
+/**
+ * The app's service stream as `LogsService.stream` sends it: the feed's CONTROL lines become `status`, tasks that
+ * join or are named again send `containers` again, and a batch with none of these is not sent.
+ */
+class AppFeed implements LogFeed {
+  private readonly feed: ServiceLogFeed;
+  private readonly naming: TaskNames;
+  private sentNames = -1;
+
+  constructor(deps: ClusterLogsDeps, input: FollowInput, signal: AbortSignal) {
+    const naming = new TaskNames(deps, input.clusterId, input.name);
+    this.naming = naming;
+    let lastManager: string | undefined;
+    let first = true;
+    this.feed = new ServiceLogFeed({
+      signal,
+      open: async (resumeFrom, attempt) => {
+        // Alternate: first a manager other than the one just lost, then any (it may be the only one).
+        const opened = await openServiceLogs(deps, input, naming, first ? {} : { except: attempt % 2 === 1 ? lastManager : undefined, resumeFrom }, signal);
+        first = false;
+        lastManager = opened.manager.serverId;
+        return opened;
+      },
+      info: (taskId, nodeId) => naming.info(taskId, nodeId),
+      initial: () => naming.running(),
+      delay: (attempt) => backoffDelay(attempt, 250, 5_000) + 100,
+      permanent: (e) => isPermanent(e) || (e instanceof AppError && e.code === 'NOT_FOUND'),
+    });
+  }
+
+  get sources(): readonly MergeSource[] {
+    return this.feed.sources;
+  }
+
+  start(): Promise<void> {
+    return this.feed.start();
+  }
+
+  containers(): LogsContainer[] {
+    this.sentNames = this.feed.namesVersion;
+    return this.feed.tasks().map(toContainer);
+  }
+
+  async shape(batch: LogBatch): Promise<Omit<LogsBatchOut, 'seq'> | null> {
+    const feed = this.feed;
+    const lines = batch.lines.filter((l) => l[0] !== CONTROL);
+    const ended = batch.ended.filter((i) => i !== CONTROL);
+    const status: StreamStatus | null = lines.length !== batch.lines.length ? feed.status : null;
     if (feed.error) throw feed.error;
-  } finally {
-    ac.abort();
-    feed.destroy();
-    close();
+    if (feed.unnamed) await withTimeout((s) => this.naming.refresh(s), NAMES_MS, 'naming new tasks').then(
+        () => feed.renamed(),
+        () => (feed.unnamed = false), // named by task id until the next new task
+      );
+    const out: Omit<LogsBatchOut, 'seq'> & { status?: StreamStatus } = { lines, ended, bytes: batch.bytes };
+    if (feed.namesVersion !== this.sentNames) out.containers = this.containers();
+    if (status) out.status = status;
+    if (lines.length === 0 && ended.length === 0 && !out.containers && !out.status) return null;
+    return out;
+  }
+
+  finish(): void {
+    if (this.feed.error) throw this.feed.error;
+  }
+
+  destroy(): void {
+    this.feed.destroy();
   }
 }
 
@@ -187,28 +196,12 @@ async function openServiceLogs(
   if (raw.Spec.Labels?.[LABELS.app] !== input.name) throw new AppError('NOT_FOUND', `name: ${input.name} is not an app on this cluster (a service ${svc} exists that OpenPanel did not create)`);
   naming.use(manager.api, raw.ID, !!raw.Spec.TaskTemplate?.ContainerSpec?.TTY);
   await naming.refresh();
-  const query: Record<string, unknown> = { follow: true, stdout: true, stderr: true, timestamps: true, details: true };
   // Nothing delivered yet: the first request again (the same backfill, nothing repeated).
-  if (again.resumeFrom !== undefined && again.resumeFrom !== null) query.since = dockerSince(Math.max(0, again.resumeFrom - RESUME_OVERLAP_MS));
-  else {
-    if (input.tail !== undefined) query.tail = input.tail;
-    if (input.since !== undefined) query.since = dockerSince(input.since);
-  }
+  const resumed = again.resumeFrom !== undefined && again.resumeFrom !== null;
+  const query = resumed ? { since: Math.max(0, again.resumeFrom! - RESUME_OVERLAP_MS) } : { tail: input.tail, since: input.since };
   const client = await deps.client(manager.serverId);
-  const stream = await new Promise<Readable>((resolve, reject) => {
-    // Through modem.dial, as container logs: dockerode's service.logs() buffers the whole answer when not following.
-    client.streams.modem.dial(
-      {
-        path: `/services/${encodeURIComponent(raw.ID)}/logs?`,
-        method: 'GET',
-        abortSignal: signal,
-        isStream: true,
-        statusCodes: { 200: true, 404: 'no such service', 500: 'server error', 503: 'node is not part of a swarm' },
-        options: query,
-      } as never,
-      (err: unknown, s: unknown) => (err ? reject(err) : resolve(s as Readable)),
-    );
-  }).catch((e: unknown) => {
+  const statusCodes = { 404: 'no such service', 503: 'node is not part of a swarm' };
+  const stream = await dialLogs(client.streams, `/services/${encodeURIComponent(raw.ID)}/logs`, { follow: true, details: true, ...query }, statusCodes, signal).catch((e: unknown) => {
     if (isDockerNotFound(e)) throw new AppError('NOT_FOUND', `name: ${input.name} is not an app on this cluster`);
     throw dockerError(e, `logs of ${svc} on ${manager.name}`);
   });

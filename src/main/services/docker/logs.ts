@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { linkSignals, Notifier } from '../core/async.ts';
 import { AppError } from '../core/errors.ts';
-import { LogMerger, type LogBatch, type MergeOptions } from './log-merge.ts';
+import { LogMerger, type LogBatch, type MergeOptions, type MergeSource } from './log-merge.ts';
 import { dockerSince } from './log-parse.ts';
 import { awaitNextRun, type RunAnchor } from './log-restart.ts';
 import { LogSource, type Reopen } from './log-source.ts';
@@ -78,24 +78,58 @@ export class FlowWindow {
   }
 }
 
-function openLogStream(docker: Docker, id: string, opts: Pick<FollowLogsOptions, 'follow' | 'tail' | 'since'>, signal: AbortSignal): Promise<Readable> {
-  const query: Record<string, unknown> = { follow: opts.follow ?? true, stdout: true, stderr: true, timestamps: true };
-  if (opts.tail !== undefined) query.tail = opts.tail;
-  if (opts.since !== undefined) query.since = dockerSince(opts.since);
+export interface LogQuery {
+  follow: boolean;
+  /** Each line prefixed with its attributes (service logs: the task and node ids). */
+  details?: boolean;
+  tail?: number | undefined;
+  /** In ms since the epoch. */
+  since?: number | undefined;
+}
+
+/**
+ * Opens a Docker log endpoint (`/containers/{id}/logs`, `/services/{id}/logs`) as a stream of both outputs, always
+ * with timestamps (interleaving needs them). `statusCodes`: the endpoint's own error statuses (besides 500).
+ */
+export function dialLogs(docker: Docker, path: string, q: LogQuery, statusCodes: Record<number, string>, signal: AbortSignal): Promise<Readable> {
+  const query: Record<string, unknown> = { follow: q.follow, stdout: true, stderr: true, timestamps: true };
+  if (q.details) query.details = true;
+  if (q.tail !== undefined) query.tail = q.tail;
+  if (q.since !== undefined) query.since = dockerSince(q.since);
   return new Promise((resolve, reject) => {
-    // Through modem.dial rather than container.logs(): dockerode buffers the whole answer when not following.
+    // Through modem.dial rather than container.logs() / service.logs(): dockerode buffers the whole answer when not following.
     docker.modem.dial(
-      {
-        path: `/containers/${encodeURIComponent(id)}/logs?`,
-        method: 'GET',
-        abortSignal: signal,
-        isStream: true,
-        statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
-        options: query,
-      } as never,
+      { path: `${path}?`, method: 'GET', abortSignal: signal, isStream: true, statusCodes: { 200: true, ...statusCodes, 500: 'server error' }, options: query } as never,
       (err: unknown, stream: unknown) => (err ? reject(err) : resolve(stream as Readable)),
     );
   });
+}
+
+function openLogStream(docker: Docker, id: string, opts: Pick<FollowLogsOptions, 'follow' | 'tail' | 'since'>, signal: AbortSignal): Promise<Readable> {
+  return dialLogs(docker, `/containers/${encodeURIComponent(id)}/logs`, { follow: opts.follow ?? true, tail: opts.tail, since: opts.since }, { 404: 'no such container' }, signal);
+}
+
+/**
+ * One follow's sources, as `LogsService.stream` sends them: opened by `start`, merged, and each merged batch
+ * shaped for the wire. The container streams and a cluster app's service stream differ only here.
+ */
+export interface LogFeed {
+  /** Opens the streams; a failure here ends the follow with it, before anything was sent. */
+  start(): Promise<void>;
+  readonly sources: readonly MergeSource[];
+  /** What each source index refers to (the first batch; a batch that changes them sends them again). */
+  containers(): LogsContainer[];
+  /** A merged batch as sent, or null when nothing of it is (not counted, no seq); throws to end with an error. */
+  shape(batch: LogBatch): Omit<LogsBatchOut, 'seq'> | null | Promise<Omit<LogsBatchOut, 'seq'> | null>;
+  /** Once the merge is over (every source ended, or the follow was cancelled): throws to end with an error. */
+  finish(): void;
+  destroy(): void;
+}
+
+export interface StreamOptions {
+  flowId?: string | undefined;
+  seqFrom?: number | undefined;
+  merge: MergeOptions;
 }
 
 /**
@@ -138,44 +172,94 @@ export class LogsService {
     };
   }
 
-  async *follow(serverId: string, opts: FollowLogsOptions, signal: AbortSignal): AsyncGenerator<LogsBatchOut> {
+  follow(serverId: string, opts: FollowLogsOptions, signal: AbortSignal): AsyncGenerator<LogsBatchOut> {
+    const merge = { ...MERGE, timestamps: opts.timestamps ?? true };
+    return this.stream({ flowId: opts.flowId, seqFrom: opts.seqFrom, merge }, signal, (s) => new ContainersFeed(this.client, serverId, opts, s));
+  }
+
+  /**
+   * The one log stream loop (containers and cluster apps): registers the flow, starts the feed, sends a first
+   * batch naming the sources, then the merged batches, each shaped by the feed and counted against the ack window
+   * (with a flow id), until every source ended or `signal` aborts. `open` gets the follow's own signal.
+   */
+  async *stream(opts: StreamOptions, signal: AbortSignal, open: (signal: AbortSignal) => LogFeed): AsyncGenerator<LogsBatchOut> {
     const { window: flow, close } = this.openFlow(opts.flowId);
     const ac = linkSignals(signal);
-    const sources: LogSource[] = [];
+    let feed: LogFeed | undefined;
     try {
-      const groups = [{ serverId, containerIds: opts.containerIds }, ...(opts.also ?? [])];
-      const opened = (
-        await Promise.all(
-          groups.map(async (g) => {
-            const client = await this.client(g.serverId);
-            return Promise.all(g.containerIds.map(async (id) => ({ client, ...(await inspect(client.api, id)) })));
-          }),
-        )
-      ).flat();
-      const containers = opened.map(({ id, name, tty }) => ({ id, name, tty }));
-      const streams = await Promise.all(opened.map((c) => openLogStream(c.client.streams, c.id, opts, ac.signal).catch((e: unknown) => Promise.reject(logsError(e, c.id)))));
-      streams.forEach((stream, i) => {
-        const c = opened[i]!;
-        const reopen = (opts.follow ?? true) ? restarts(c.client, c.id, c.name, c.anchor, ac.signal) : undefined;
-        sources.push(new LogSource(i, stream, { multiplexed: !c.tty, timestamps: true, ...(reopen ? { reopen } : {}) }));
-      });
-      const merger = new LogMerger(sources, { ...MERGE, timestamps: opts.timestamps ?? true }, ac.signal);
+      feed = open(ac.signal);
+      await feed.start();
+      const merger = new LogMerger(feed.sources, opts.merge, ac.signal);
       let seq = opts.seqFrom ?? 0;
-      yield { seq: seq++, lines: [], ended: [], bytes: 0, containers };
+      yield { seq: seq++, lines: [], ended: [], bytes: 0, containers: feed.containers() };
       while (!ac.signal.aborted) {
         if (opts.flowId) await flow.below(FLOW_WINDOW_BYTES, ac.signal);
         const batch = await merger.next();
-        if (!batch) return;
-        const failed = sources.find((s) => s.error && s.endReported);
-        if (failed?.error) throw logsError(failed.error, containers[failed.index]!.id);
-        flow.sentBatch(seq, batch.bytes + LINE_OVERHEAD * batch.lines.length);
-        yield { seq: seq++, ...batch };
+        if (!batch) break;
+        const out = await feed.shape(batch);
+        if (!out) continue;
+        flow.sentBatch(seq, out.bytes + LINE_OVERHEAD * out.lines.length);
+        yield { seq: seq++, ...out };
       }
+      feed.finish();
     } finally {
       ac.abort();
-      for (const s of sources) s.destroy();
+      feed?.destroy();
       close();
     }
+  }
+}
+
+/** The containers of one follow (on one server or several): a LogSource each, re-attached after restarts. */
+class ContainersFeed implements LogFeed {
+  readonly sources: LogSource[] = [];
+  private list: LogsContainer[] = [];
+  private readonly client: (serverId: string) => Promise<DockerClient>;
+  private readonly serverId: string;
+  private readonly opts: FollowLogsOptions;
+  private readonly signal: AbortSignal;
+
+  constructor(client: (serverId: string) => Promise<DockerClient>, serverId: string, opts: FollowLogsOptions, signal: AbortSignal) {
+    this.client = client;
+    this.serverId = serverId;
+    this.opts = opts;
+    this.signal = signal;
+  }
+
+  async start(): Promise<void> {
+    const { opts, signal } = this;
+    const groups = [{ serverId: this.serverId, containerIds: opts.containerIds }, ...(opts.also ?? [])];
+    const opened = (
+      await Promise.all(
+        groups.map(async (g) => {
+          const client = await this.client(g.serverId);
+          return Promise.all(g.containerIds.map(async (id) => ({ client, ...(await inspect(client.api, id)) })));
+        }),
+      )
+    ).flat();
+    this.list = opened.map(({ id, name, tty }) => ({ id, name, tty }));
+    const streams = await Promise.all(opened.map((c) => openLogStream(c.client.streams, c.id, opts, signal).catch((e: unknown) => Promise.reject(logsError(e, c.id)))));
+    streams.forEach((stream, i) => {
+      const c = opened[i]!;
+      const reopen = (opts.follow ?? true) ? restarts(c.client, c.id, c.name, c.anchor, signal) : undefined;
+      this.sources.push(new LogSource(i, stream, { multiplexed: !c.tty, timestamps: true, ...(reopen ? { reopen } : {}) }));
+    });
+  }
+
+  containers(): LogsContainer[] {
+    return this.list;
+  }
+
+  shape(batch: LogBatch): LogBatch {
+    const failed = this.sources.find((s) => s.error && s.endReported);
+    if (failed?.error) throw logsError(failed.error, this.list[failed.index]!.id);
+    return batch;
+  }
+
+  finish(): void {}
+
+  destroy(): void {
+    for (const s of this.sources) s.destroy();
   }
 }
 
